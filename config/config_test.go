@@ -1,0 +1,162 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) LookupEnv {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func TestExampleIsValid(t *testing.T) {
+	cfg, err := LoadEnv("../config.example.yaml", env(nil))
+	if err != nil {
+		t.Fatalf("config.example.yaml: %v", err)
+	}
+	if cfg.XMPP.Domain != "fb.library.example.org" || cfg.Sessions.IdleTimeout != 30*time.Minute {
+		t.Errorf("unexpected values: domain %q idle %v", cfg.XMPP.Domain, cfg.Sessions.IdleTimeout)
+	}
+	if len(cfg.Messenger.Pages) != 1 || cfg.Messenger.Pages[0].ID != "510249619162304" {
+		t.Errorf("pages = %+v", cfg.Messenger.Pages)
+	}
+	if cfg.Sessions.OfficeHours["sat"] != "10:00-17:00" {
+		t.Errorf("office hours = %v", cfg.Sessions.OfficeHours)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("page-token-from-file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadEnv("../config.example.yaml", env(map[string]string{
+		"ASKBRIDGE_XMPP_SECRET_FILE":                    secretFile,
+		"ASKBRIDGE_LOG_LEVEL":                           "debug",
+		"ASKBRIDGE_SESSIONS_IDLE_TIMEOUT":               "5m",
+		"ASKBRIDGE_MESSENGER_HUMAN_AGENT":               "true",
+		"ASKBRIDGE_XMPP_OPERATORS":                      "a@x.org,b@x.org",
+		"ASKBRIDGE_MESSENGER_PAGES_0_ACCESS_TOKEN_FILE": tokenFile,
+		"ASKBRIDGE_MESSENGER_APP_SECRET":                "direct",
+		"ASKBRIDGE_MESSENGER_APP_SECRET_FILE":           secretFile, // the variable itself wins
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"xmpp.secret", cfg.XMPP.Secret, "from-file"},
+		{"log.level", cfg.Log.Level, "debug"},
+		{"sessions.idle_timeout", cfg.Sessions.IdleTimeout, 5 * time.Minute},
+		{"messenger.human_agent", cfg.Messenger.HumanAgent, true},
+		{"xmpp.operators", strings.Join(cfg.XMPP.Operators, " "), "a@x.org b@x.org"},
+		{"page token", cfg.Messenger.Pages[0].AccessToken, "page-token-from-file"},
+		{"page id kept", cfg.Messenger.Pages[0].ID, "510249619162304"},
+		{"messenger.app_secret", cfg.Messenger.AppSecret, "direct"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestPagesFromEnvironmentOnly(t *testing.T) {
+	e := map[string]string{
+		"ASKBRIDGE_STATE_DIR":                      "/tmp/x",
+		"ASKBRIDGE_MESSENGER_APP_ID":               "1",
+		"ASKBRIDGE_MESSENGER_APP_SECRET":           "s",
+		"ASKBRIDGE_MESSENGER_VERIFY_TOKEN":         "v",
+		"ASKBRIDGE_MESSENGER_PAGES_0_ID":           "42",
+		"ASKBRIDGE_MESSENGER_PAGES_0_ACCESS_TOKEN": "t",
+		"ASKBRIDGE_MESSENGER_PAGES_1_ID":           "43",
+		"ASKBRIDGE_MESSENGER_PAGES_1_ACCESS_TOKEN": "t2",
+		"ASKBRIDGE_MESSENGER_PAGES_1_QUEUE":        "teen@chat.example.org",
+		"ASKBRIDGE_XMPP_DOMAIN":                    "fb.example.org",
+		"ASKBRIDGE_XMPP_SECRET":                    "x",
+		"ASKBRIDGE_XMPP_QUEUE":                     "ask@chat.example.org",
+	}
+	cfg, err := LoadEnv("", env(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Messenger.Pages) != 2 || cfg.QueueFor("43") != "teen@chat.example.org" || cfg.QueueFor("42") != "ask@chat.example.org" {
+		t.Errorf("pages = %+v", cfg.Messenger.Pages)
+	}
+}
+
+// TestBadKeys checks that each kind of mistake fails with a line naming
+// the key.
+func TestBadKeys(t *testing.T) {
+	cases := []struct {
+		env     map[string]string
+		wantKey string
+	}{
+		{map[string]string{"ASKBRIDGE_MESSENGER_APP_SECRET": ""}, "messenger.app_secret: required"},
+		{map[string]string{"ASKBRIDGE_XMPP_SECRET": " "}, "xmpp.secret: required"},
+		{map[string]string{"ASKBRIDGE_MESSENGER_VERIFY_TOKEN": ""}, "messenger.verify_token: required"},
+		{map[string]string{"ASKBRIDGE_MESSENGER_PAGES_0_ACCESS_TOKEN": ""}, "messenger.pages[0].access_token: required"},
+		{map[string]string{"ASKBRIDGE_XMPP_SERVER": "localhost"}, "xmpp.server:"},
+		{map[string]string{"ASKBRIDGE_XMPP_SERVER": "localhost:http"}, "xmpp.server:"},
+		{map[string]string{"ASKBRIDGE_HTTP_LISTEN": "127.0.0.1:99999"}, "http.listen:"},
+		{map[string]string{"ASKBRIDGE_XMPP_QUEUE": "not a jid@@"}, "xmpp.queue:"},
+		{map[string]string{"ASKBRIDGE_XMPP_QUEUE": "ask@chat.example.org/desk"}, "xmpp.queue:"},
+		{map[string]string{"ASKBRIDGE_XMPP_DOMAIN": "user@fb.example.org"}, "xmpp.domain:"},
+		{map[string]string{"ASKBRIDGE_XMPP_OPERATORS": "*@"}, "xmpp.operators[0]:"},
+		{map[string]string{"ASKBRIDGE_XMPP_ROUTING": "roundrobin"}, "xmpp.routing:"},
+		{map[string]string{"ASKBRIDGE_XMPP_ROUTING": "broadcast"}, "xmpp.operators[0]:"}, // wildcard not allowed
+		{map[string]string{"ASKBRIDGE_SESSIONS_TIMEZONE": "Mars/Olympus"}, "sessions.timezone:"},
+		{map[string]string{"ASKBRIDGE_SESSIONS_IDLE_TIMEOUT": "0s"}, "sessions.idle_timeout:"},
+		{map[string]string{"ASKBRIDGE_LOG_FORMAT": "xml"}, "log.format:"},
+		{map[string]string{"ASKBRIDGE_MESSENGER_APP_ID": "abc"}, "messenger.app_id:"},
+		{map[string]string{"ASKBRIDGE_MESSENGER_GRAPH_URL": "graph.facebook.com"}, "messenger.graph_url:"},
+		{map[string]string{"ASKBRIDGE_MESSENGER_API_VERSION": "21"}, "messenger.api_version:"},
+	}
+	for _, c := range cases {
+		_, err := LoadEnv("../config.example.yaml", env(c.env))
+		if err == nil {
+			t.Errorf("%v: no error", c.env)
+			continue
+		}
+		found := false
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if strings.HasPrefix(line, c.wantKey) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%v: error %q has no line starting %q", c.env, err, c.wantKey)
+		}
+	}
+}
+
+func TestUnknownKeyIsNamed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("xmpp:\n  secert: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadEnv(path, env(nil))
+	if err == nil || !strings.Contains(err.Error(), "xmpp.secert") {
+		t.Fatalf("err = %v, want it to name the unknown key", err)
+	}
+}
+
+func TestMissingFileSecret(t *testing.T) {
+	_, err := LoadEnv("../config.example.yaml", env(map[string]string{"ASKBRIDGE_XMPP_SECRET_FILE": "/nonexistent/secret"}))
+	if err == nil || !strings.Contains(err.Error(), "ASKBRIDGE_XMPP_SECRET_FILE") {
+		t.Fatalf("err = %v, want it to name the variable", err)
+	}
+}

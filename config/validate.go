@@ -1,0 +1,176 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"mellium.im/xmpp/jid"
+)
+
+// Problems lists what is wrong with a configuration, one problem per key.
+type Problems []string
+
+// Error joins the problems, one per line.
+func (p Problems) Error() string {
+	return strings.Join(p, "\n")
+}
+
+var (
+	numericID  = regexp.MustCompile(`^[0-9]{1,32}$`)
+	apiVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
+)
+
+// Validate checks every key and returns Problems naming each bad key, or
+// nil.
+func (c *Config) Validate() error {
+	var p Problems
+	bad := func(key, format string, args ...any) {
+		p = append(p, key+": "+fmt.Sprintf(format, args...))
+	}
+	required := func(key, val string) bool {
+		if strings.TrimSpace(val) == "" {
+			bad(key, "required (set it in the file, in %s or in %s_FILE)", envName(key), envName(key))
+			return false
+		}
+		return true
+	}
+
+	required("state_dir", c.StateDir)
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		bad("log.format", "%q is not one of json, console", c.Log.Format)
+	}
+	if err := checkHostPort(c.HTTP.Listen); err != nil {
+		bad("http.listen", "%v", err)
+	}
+
+	m := c.Messenger
+	if required("messenger.app_id", m.AppID) && !numericID.MatchString(m.AppID) {
+		bad("messenger.app_id", "%q is not a numeric Facebook app ID", m.AppID)
+	}
+	required("messenger.app_secret", m.AppSecret)
+	required("messenger.verify_token", m.VerifyToken)
+	if u, err := url.Parse(m.GraphURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("messenger.graph_url", "%q is not an http(s) URL", m.GraphURL)
+	}
+	if !apiVersion.MatchString(m.APIVersion) {
+		bad("messenger.api_version", "%q is not a Graph API version like v21.0", m.APIVersion)
+	}
+	if len(m.Pages) == 0 {
+		bad("messenger.pages", "at least one Page is required")
+	}
+	seen := map[string]bool{}
+	for i, pg := range m.Pages {
+		key := fmt.Sprintf("messenger.pages[%d]", i)
+		if pg.ID == "" {
+			bad(key+".id", "required")
+		} else if !numericID.MatchString(pg.ID) {
+			bad(key+".id", "%q is not a numeric Page ID", pg.ID)
+		} else if seen[pg.ID] {
+			bad(key+".id", "Page %s is listed twice", pg.ID)
+		}
+		seen[pg.ID] = true
+		if strings.TrimSpace(pg.AccessToken) == "" {
+			bad(key+".access_token", "required (set it in the file, in %sMESSENGER_PAGES_%d_ACCESS_TOKEN or in …_FILE)", EnvPrefix, i)
+		}
+		if pg.Queue != "" {
+			if err := checkBareJID(pg.Queue); err != nil {
+				bad(key+".queue", "%v", err)
+			}
+		}
+	}
+
+	x := c.XMPP
+	if err := checkHostPort(x.Server); err != nil {
+		bad("xmpp.server", "%v", err)
+	}
+	if required("xmpp.domain", x.Domain) {
+		if j, err := jid.Parse(x.Domain); err != nil || j.Localpart() != "" || j.Resourcepart() != "" {
+			bad("xmpp.domain", "%q is not a bare domain such as fb.library.example.org", x.Domain)
+		}
+	}
+	required("xmpp.secret", x.Secret)
+	switch x.Routing {
+	case "queue":
+		if required("xmpp.queue", x.Queue) {
+			if err := checkBareJID(x.Queue); err != nil {
+				bad("xmpp.queue", "%v", err)
+			}
+		}
+	case "broadcast":
+		if len(x.Operators) == 0 {
+			bad("xmpp.operators", "broadcast routing needs at least one operator JID")
+		}
+	default:
+		bad("xmpp.routing", "%q is not one of queue, broadcast", x.Routing)
+	}
+	for i, op := range x.Operators {
+		if err := checkOperator(op, x.Routing == "broadcast"); err != nil {
+			bad(fmt.Sprintf("xmpp.operators[%d]", i), "%v", err)
+		}
+	}
+
+	s := c.Sessions
+	if _, err := time.LoadLocation(s.Timezone); err != nil {
+		bad("sessions.timezone", "%q is not a known time zone (use a name like America/Toronto)", s.Timezone)
+	}
+	if s.IdleTimeout <= 0 {
+		bad("sessions.idle_timeout", "must be a positive duration such as 30m")
+	}
+	if s.UnansweredAfter < 0 {
+		bad("sessions.unanswered_after", "must not be negative")
+	}
+	if c.Privacy.TranscriptRetention <= 0 {
+		bad("privacy.transcript_retention", "must be a positive duration such as 720h")
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", s)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q has no valid port", s)
+	}
+	_ = host // an empty host means all interfaces
+	return nil
+}
+
+func checkBareJID(s string) error {
+	j, err := jid.Parse(s)
+	if err != nil || j.Resourcepart() != "" || j.Domainpart() == "" {
+		return fmt.Errorf("%q is not a bare JID such as ask@chat.example.org", s)
+	}
+	return nil
+}
+
+// checkOperator accepts a bare JID or, unless exact is set, *@domain.
+func checkOperator(s string, exact bool) error {
+	if rest, ok := strings.CutPrefix(s, "*@"); ok {
+		if exact {
+			return fmt.Errorf("%q: broadcast routing needs exact operator JIDs, not a wildcard", s)
+		}
+		if j, err := jid.Parse(rest); err != nil || j.Localpart() != "" || j.Resourcepart() != "" {
+			return fmt.Errorf("%q is not *@domain", s)
+		}
+		return nil
+	}
+	return checkBareJID(s)
+}
