@@ -1,0 +1,139 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/config"
+)
+
+// Options are what New needs.
+type Options struct {
+	Config *config.Config
+	Store  *Store
+	// Pseudonyms keys guest pseudonyms; see LoadPseudonymizer.
+	Pseudonyms *Pseudonymizer
+	SendAPI    SendAPI
+	Log        *zap.Logger
+	// Registerer receives the bridge's metrics; nil registers nowhere.
+	Registerer prometheus.Registerer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Bridge relays conversations between Messenger and XMPP. Create it with
+// New, hand it to the webhook as its Sink and to the component as its
+// Handler, then call Run.
+type Bridge struct {
+	cfg     atomic.Pointer[config.Config]
+	store   *Store
+	pseudo  *Pseudonymizer
+	api     SendAPI
+	log     *zap.Logger
+	now     func() time.Time
+	metrics *metrics
+
+	inboxReady chan struct{} // something was added to the inbox
+	xmppReady  chan struct{} // something was added to the XMPP outbox, or the link came up
+	fbReady    chan struct{} // something was added to the Send API outbox
+
+	fbMu     sync.Mutex
+	fbActive map[string]bool // PSIDs with a running Send API worker
+	workers  sync.WaitGroup
+
+	linkUp atomic.Bool
+}
+
+// New makes a Bridge.
+func New(o Options) (*Bridge, error) {
+	if o.Config == nil || o.Store == nil || o.Pseudonyms == nil || o.SendAPI == nil {
+		return nil, errors.New("bridge: config, store, pseudonyms and Send API are required")
+	}
+	b := &Bridge{
+		store:      o.Store,
+		pseudo:     o.Pseudonyms,
+		api:        o.SendAPI,
+		log:        o.Log,
+		now:        o.Now,
+		inboxReady: make(chan struct{}, 1),
+		xmppReady:  make(chan struct{}, 1),
+		fbReady:    make(chan struct{}, 1),
+		fbActive:   map[string]bool{},
+	}
+	if b.log == nil {
+		b.log = zap.NewNop()
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	b.cfg.Store(o.Config)
+	m, err := newMetrics(o.Registerer, b)
+	if err != nil {
+		return nil, err
+	}
+	b.metrics = m
+	return b, nil
+}
+
+// SetConfig replaces the configuration used from now on (on reload).
+func (b *Bridge) SetConfig(c *config.Config) { b.cfg.Store(c) }
+
+func (b *Bridge) config() *config.Config { return b.cfg.Load() }
+
+// Run dispatches the inbox and drains both outboxes until ctx is done,
+// then waits for Send API calls in flight to finish.
+func (b *Bridge) Run(ctx context.Context, link Link) error {
+	var wg sync.WaitGroup
+	loops := []func(context.Context){
+		b.dispatchLoop,
+		func(ctx context.Context) { b.xmppLoop(ctx, link) },
+		b.facebookLoop,
+		b.maintenanceLoop,
+	}
+	for _, loop := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loop(ctx)
+		}()
+	}
+	// Work left from before a restart.
+	signal(b.inboxReady)
+	signal(b.xmppReady)
+	signal(b.fbReady)
+	wg.Wait()
+	b.workers.Wait()
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("bridge: %w", err)
+	}
+	return nil
+}
+
+// signal wakes a loop without blocking.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// wait blocks until c is signalled, d passes or ctx is done; it reports
+// whether ctx is still live.
+func wait(ctx context.Context, c <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-c:
+	case <-t.C:
+	}
+	return true
+}

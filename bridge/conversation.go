@@ -1,0 +1,55 @@
+package bridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Conversation is what the bridge keeps about one patron of one Page:
+// enough to reply (the PSID is the key) and to route.
+type Conversation struct {
+	Page  string `json:"page"`
+	PSID  string `json:"psid"`
+	Guest string `json:"guest"`
+	// LastPatron is the time of the patron's last message; Facebook allows
+	// replies within 24 hours of it (7 days with the HUMAN_AGENT tag).
+	LastPatron time.Time `json:"last_patron"`
+	// LastActivity is the last message either way.
+	LastActivity time.Time `json:"last_activity"`
+	// Owner is the bare JID of the librarian who claimed the conversation
+	// by answering first; empty while it waits in the queue.
+	Owner string `json:"owner,omitempty"`
+}
+
+func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {
+	v := tx.Bucket(bucketConversations).Get([]byte(psid))
+	if v == nil {
+		return nil, nil
+	}
+	var c Conversation
+	if err := json.Unmarshal(v, &c); err != nil {
+		return nil, fmt.Errorf("conversation record: %w", err)
+	}
+	return &c, nil
+}
+
+func putConversation(tx *bolt.Tx, c *Conversation) error {
+	return putJSON(tx.Bucket(bucketConversations), []byte(c.PSID), c)
+}
+
+// Conversation returns what the store knows of a patron, or nil.
+func (s *Store) Conversation(psid string) (*Conversation, error) {
+	var c *Conversation
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		c, err = getConversation(tx, psid)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bridge: reading conversation: %w", err)
+	}
+	return c, nil
+}

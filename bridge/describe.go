@@ -1,0 +1,116 @@
+package bridge
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/askbridge/askbridge/messenger"
+)
+
+// describe renders an event as the text librarians read, and returns the
+// URL of its first media attachment for an XEP-0066 link.
+func describe(e *messenger.Event) (body, oob string) {
+	var lines []string
+	switch e.Kind {
+	case messenger.KindPostback:
+		label := e.Text
+		if label == "" {
+			label = e.Payload
+		}
+		lines = append(lines, "[pressed button] "+label)
+	case messenger.KindEdit:
+		lines = append(lines, "[edited a message] "+e.Text)
+	case messenger.KindReaction:
+		if e.ReactionAction == "unreact" {
+			lines = append(lines, "[removed a reaction]")
+		} else {
+			lines = append(lines, "[reacted "+e.Reaction+" to a message]")
+		}
+	case messenger.KindEcho:
+		lines = append(lines, "[answered from the Facebook Page inbox] "+e.Text)
+	default:
+		if e.Text != "" {
+			lines = append(lines, e.Text)
+		}
+	}
+	for _, a := range e.Attachments {
+		line, media := describeAttachment(a)
+		lines = append(lines, line)
+		if media && oob == "" {
+			oob = a.URL
+		}
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "[sent something Messenger cannot show here]")
+	}
+	return strings.Join(lines, "\n"), oob
+}
+
+func describeAttachment(a messenger.Attachment) (line string, media bool) {
+	switch {
+	case a.StickerID != "":
+		return "[sticker]", false
+	case a.Type == "location":
+		return fmt.Sprintf("[location] %.6f,%.6f https://www.openstreetmap.org/?mlat=%.6f&mlon=%.6f", a.Lat, a.Long, a.Lat, a.Long), false
+	case a.Type == "image" || a.Type == "video" || a.Type == "audio" || a.Type == "file":
+		if a.URL == "" {
+			return "[" + a.Type + "]", false
+		}
+		return "[" + a.Type + "] " + a.URL, true
+	case a.Type == "fallback":
+		s := "[shared link]"
+		if a.Title != "" {
+			s += " " + a.Title
+		}
+		if a.URL != "" {
+			s += " " + a.URL
+		}
+		return s, false
+	default:
+		s := "[" + a.Type + "]"
+		if a.Title != "" {
+			s += " " + a.Title
+		}
+		if a.URL != "" {
+			s += " " + a.URL
+		}
+		return s, false
+	}
+}
+
+// stanzaID is stable for an event, so a stanza sent twice after a crash
+// carries the same id; events without identity get a random one.
+func stanzaID(e *messenger.Event) string {
+	if k := dedupKey(e); k != "" {
+		h := sha256.Sum256([]byte(string(e.Page) + "\x00" + k))
+		return "fb-" + hex.EncodeToString(h[:10])
+	}
+	return randomID("fb-")
+}
+
+func randomID(prefix string) string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported systems
+	return prefix + hex.EncodeToString(b)
+}
+
+// validPSID reports whether s can be a patron JID's localpart: Facebook's
+// PSIDs are decimal digits.
+func validPSID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func patronJID(psid, domain string) string {
+	return psid + "@" + domain
+}

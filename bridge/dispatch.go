@@ -1,0 +1,186 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// dispatchBatch bounds how many inbox entries one transaction moves.
+const dispatchBatch = 256
+
+// dispatchLoop moves inbox entries to the outboxes, oldest first. It does
+// no network I/O, so one patron's slow conversation never holds up
+// another's; order within a conversation is the inbox order.
+func (b *Bridge) dispatchLoop(ctx context.Context) {
+	for {
+		n, err := b.dispatchOnce()
+		switch {
+		case err != nil:
+			b.log.Error("dispatching inbox", zap.Error(err))
+			if !wait(ctx, nil, time.Second) {
+				return
+			}
+		case n > 0:
+			signal(b.xmppReady)
+			if ctx.Err() != nil {
+				return
+			}
+		default:
+			if !wait(ctx, b.inboxReady, time.Minute) {
+				return
+			}
+		}
+	}
+}
+
+// dispatchOnce routes up to dispatchBatch inbox entries in one transaction.
+func (b *Bridge) dispatchOnce() (int, error) {
+	cfg := b.config()
+	var n int
+	err := b.store.db.Update(func(tx *bolt.Tx) error {
+		inbox := tx.Bucket(bucketInbox)
+		var done [][]byte
+		c := inbox.Cursor()
+		for k, v := c.First(); k != nil && len(done) < dispatchBatch; k, v = c.Next() {
+			done = append(done, append([]byte(nil), k...))
+			var e messenger.Event
+			if err := json.Unmarshal(v, &e); err != nil {
+				b.log.Error("unreadable inbox entry skipped", zap.Binary("key", k), zap.Error(err))
+				continue
+			}
+			if err := b.route(tx, cfg, &e); err != nil {
+				return err
+			}
+		}
+		for _, k := range done {
+			if err := inbox.Delete(k); err != nil {
+				return fmt.Errorf("removing inbox entry: %w", err)
+			}
+		}
+		n = len(done)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bridge: dispatch: %w", err)
+	}
+	return n, nil
+}
+
+// route turns one Messenger event into outbox entries and ledger records.
+// It returns an error only when the store fails.
+func (b *Bridge) route(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) error {
+	b.metrics.events.WithLabelValues(string(e.Kind)).Inc()
+	if _, ok := cfg.Page(string(e.Page)); !ok {
+		b.log.Warn("event for a Page that is not configured dropped", zap.String("page", string(e.Page)), zap.String("kind", string(e.Kind)))
+		return nil
+	}
+	if !validPSID(string(e.Patron)) {
+		b.log.Warn("event with an unusable patron ID dropped", zap.String("kind", string(e.Kind)))
+		return nil
+	}
+	switch e.Kind {
+	case messenger.KindMessage, messenger.KindPostback, messenger.KindEdit, messenger.KindReaction:
+		return b.relayToLibrarians(tx, cfg, e, true)
+	case messenger.KindEcho:
+		if e.AppID == cfg.Messenger.AppID {
+			b.metrics.ownEchoes.Inc()
+			return nil
+		}
+		// Someone answered from the Page inbox or another app: show it.
+		return b.relayToLibrarians(tx, cfg, e, false)
+	default:
+		// Deliveries, reads, opt-ins and referrals change nothing the
+		// librarians see yet.
+		return nil
+	}
+}
+
+// relayToLibrarians queues one stanza from the patron's JID to whoever
+// handles the conversation, and records it.
+func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger.Event, fromPatron bool) error {
+	now := b.now()
+	psid := string(e.Patron)
+	conv, err := getConversation(tx, psid)
+	if err != nil {
+		return err
+	}
+	if conv == nil {
+		conv = &Conversation{Page: string(e.Page), PSID: psid, Guest: b.pseudo.Guest(string(e.Page), psid)}
+	}
+	if conv.Owner != "" && now.Sub(conv.LastActivity) > cfg.Sessions.IdleTimeout {
+		conv.Owner = "" // the librarian's claim ends with the session
+	}
+	if fromPatron && e.Time.After(conv.LastPatron) {
+		conv.LastPatron = e.Time
+	}
+	conv.LastActivity = now
+	if err := putConversation(tx, conv); err != nil {
+		return err
+	}
+
+	to := conv.Owner
+	if to == "" {
+		to = cfg.QueueFor(conv.Page)
+	}
+	body, oob := describe(e)
+	msg := xmpp.Message{
+		ID:   stanzaID(e),
+		From: patronJID(psid, cfg.XMPP.Domain),
+		To:   to,
+		Type: "chat",
+		Body: body,
+		Nick: Nick(conv.Guest),
+		OOB:  oob,
+	}
+	rec := &Record{
+		Time:      eventTime(e, now),
+		Direction: Inbound,
+		Kind:      recordKind(e),
+		Page:      conv.Page,
+		Guest:     conv.Guest,
+		MID:       string(e.MID),
+		XMPPID:    msg.ID,
+		Operator:  conv.Owner,
+		State:     StateQueued,
+	}
+	if !fromPatron {
+		rec.Direction = Outbound
+	}
+	if cfg.Privacy.Transcripts {
+		rec.Text = body
+	}
+	key, err := addRecord(tx, rec)
+	if err != nil {
+		return err
+	}
+	return enqueueXMPP(tx, msg, key)
+}
+
+func eventTime(e *messenger.Event, now time.Time) time.Time {
+	if e.Time.IsZero() {
+		return now
+	}
+	return e.Time
+}
+
+func recordKind(e *messenger.Event) string {
+	switch e.Kind {
+	case messenger.KindEcho:
+		return "page_inbox"
+	case messenger.KindMessage:
+		if e.Text == "" && len(e.Attachments) > 0 {
+			return "attachment"
+		}
+		return "message"
+	}
+	return string(e.Kind)
+}

@@ -1,0 +1,109 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/messenger"
+)
+
+// seenTTL is how long event identities are kept for deduplication.
+// Facebook retries failed deliveries for up to a day; a week is ample.
+const seenTTL = 7 * 24 * time.Hour
+
+// dedupKey is the identity of an event for deduplication, or "" for events
+// that are idempotent anyway (deliveries, reads).
+func dedupKey(e *messenger.Event) string {
+	switch e.Kind {
+	case messenger.KindMessage, messenger.KindEcho:
+		if e.MID != "" {
+			return "m:" + string(e.MID)
+		}
+	case messenger.KindEdit:
+		return fmt.Sprintf("e:%s:%d", e.MID, e.Time.UnixMilli())
+	case messenger.KindReaction:
+		return fmt.Sprintf("r:%s:%s:%s:%s:%d", e.MID, e.Patron, e.ReactionAction, e.Reaction, e.Time.UnixMilli())
+	case messenger.KindPostback:
+		if e.MID != "" {
+			return "p:" + string(e.MID)
+		}
+		return fmt.Sprintf("p:%s:%s:%d", e.Page, e.Patron, e.Time.UnixMilli())
+	}
+	return ""
+}
+
+// Accept stores the events of one webhook POST in the durable inbox, in one
+// transaction, skipping events already seen. It returns only after the
+// commit, so the webhook answers 200 only for stored events. Events of one
+// patron are stored in timestamp order.
+func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bridge: accepting events: %w", err)
+	}
+	// Group each patron's events at the place of their first one, in
+	// timestamp order; patrons keep their order of arrival.
+	first := map[messenger.PSID]int{}
+	for i, e := range events {
+		if _, ok := first[e.Patron]; !ok {
+			first[e.Patron] = i
+		}
+	}
+	sorted := append([]messenger.Event(nil), events...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		fi, fj := first[sorted[i].Patron], first[sorted[j].Patron]
+		if fi != fj {
+			return fi < fj
+		}
+		return sorted[i].Time.Before(sorted[j].Time)
+	})
+	now := b.now()
+	var stored, dups int
+	err := b.store.db.Batch(func(tx *bolt.Tx) error {
+		stored, dups = 0, 0
+		seen := tx.Bucket(bucketSeen)
+		inbox := tx.Bucket(bucketInbox)
+		for i := range sorted {
+			e := &sorted[i]
+			if k := dedupKey(e); k != "" {
+				if seen.Get([]byte(k)) != nil {
+					dups++
+					continue
+				}
+				if err := seen.Put([]byte(k), u64(uint64(now.UnixNano()))); err != nil {
+					return fmt.Errorf("marking seen: %w", err)
+				}
+			}
+			key, err := seqKey(inbox)
+			if err != nil {
+				return fmt.Errorf("inbox key: %w", err)
+			}
+			data, err := json.Marshal(e)
+			if err != nil {
+				return fmt.Errorf("encoding event: %w", err)
+			}
+			if err := inbox.Put(key, data); err != nil {
+				return fmt.Errorf("writing inbox: %w", err)
+			}
+			stored++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bridge: storing webhook events: %w", err)
+	}
+	b.metrics.eventsStored.Add(float64(stored))
+	b.metrics.duplicates.Add(float64(dups))
+	if dups > 0 {
+		b.log.Debug("duplicate events skipped", zap.Int("duplicates", dups))
+	}
+	if stored > 0 {
+		signal(b.inboxReady)
+	}
+	return nil
+}

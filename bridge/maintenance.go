@@ -1,0 +1,57 @@
+package bridge
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+)
+
+// maintenanceLoop prunes old deduplication entries once an hour.
+func (b *Bridge) maintenanceLoop(ctx context.Context) {
+	for {
+		if n, err := b.pruneSeen(); err != nil {
+			b.log.Error("pruning deduplication entries", zap.Error(err))
+		} else if n > 0 {
+			b.log.Debug("pruned deduplication entries", zap.Int("n", n))
+		}
+		if !wait(ctx, nil, time.Hour) {
+			return
+		}
+	}
+}
+
+func (b *Bridge) pruneSeen() (int, error) {
+	cutoff := uint64(b.now().Add(-seenTTL).UnixNano())
+	n := 0
+	err := b.store.db.Update(func(tx *bolt.Tx) error {
+		seen := tx.Bucket(bucketSeen)
+		var old [][]byte
+		err := seen.ForEach(func(k, v []byte) error {
+			if len(v) == 8 && binary.BigEndian.Uint64(v) < cutoff {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := seen.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bridge: pruning seen: %w", err)
+	}
+	return n, nil
+}
+
+func encodeKey(k []byte) string { return hex.EncodeToString(k) }

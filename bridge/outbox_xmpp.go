@@ -1,0 +1,185 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// xmppBatch bounds how many stanzas one drain pass writes before it
+// commits their removal.
+const xmppBatch = 256
+
+// poisonAttempts is how often an entry may fail on a live link before it
+// is given up as unsendable.
+const poisonAttempts = 3
+
+// xmppEntry is an XMPP outbox entry.
+type xmppEntry struct {
+	Msg xmpp.Message `json:"msg"`
+	// Ledger is the key of the ledger record to mark sent.
+	Ledger []byte `json:"ledger,omitempty"`
+}
+
+func enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
+	b := tx.Bucket(bucketToXMPP)
+	k, err := seqKey(b)
+	if err != nil {
+		return fmt.Errorf("XMPP outbox key: %w", err)
+	}
+	return putJSON(b, k, xmppEntry{Msg: m, Ledger: ledgerKey})
+}
+
+// xmppLoop drains the XMPP outbox, oldest first, whenever the link is up.
+func (b *Bridge) xmppLoop(ctx context.Context, link Link) {
+	failures := map[string]int{}
+	for {
+		if !link.Connected() {
+			if !wait(ctx, b.xmppReady, time.Second) {
+				return
+			}
+			continue
+		}
+		n, err := b.drainXMPP(link, failures)
+		if err != nil {
+			b.log.Debug("XMPP outbox waits", zap.Error(err))
+			if !wait(ctx, b.xmppReady, time.Second) {
+				return
+			}
+			continue
+		}
+		if n == 0 && !wait(ctx, b.xmppReady, 30*time.Second) {
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+type xmppItem struct {
+	key   []byte
+	entry xmppEntry
+}
+
+// drainXMPP writes up to xmppBatch stanzas and then removes, in one
+// transaction, those that were written to the live stream.
+func (b *Bridge) drainXMPP(link Link, failures map[string]int) (int, error) {
+	var items []xmppItem
+	err := b.store.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketToXMPP).Cursor()
+		for k, v := c.First(); k != nil && len(items) < xmppBatch; k, v = c.Next() {
+			it := xmppItem{key: append([]byte(nil), k...)}
+			if err := json.Unmarshal(v, &it.entry); err != nil {
+				b.log.Error("unreadable XMPP outbox entry removed", zap.Error(err))
+				it.entry.Msg.ID = "" // marks it for removal
+			}
+			items = append(items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bridge: reading XMPP outbox: %w", err)
+	}
+	done := 0
+	var sendErr error
+	var poisoned []xmppItem
+	for _, it := range items {
+		if it.entry.Msg.ID != "" {
+			if err := link.Send(it.entry.Msg); err != nil {
+				id := string(it.key)
+				failures[id]++
+				if failures[id] < poisonAttempts || !link.Connected() {
+					sendErr = err
+					break
+				}
+				delete(failures, id)
+				b.log.Error("stanza cannot be sent; removed from the outbox", zap.String("id", it.entry.Msg.ID), zap.Error(err))
+				poisoned = append(poisoned, it)
+			} else {
+				b.metrics.relayed.WithLabelValues("to_xmpp").Inc()
+			}
+		}
+		done++
+	}
+	if done == 0 {
+		return 0, sendErr
+	}
+	bad := map[string]bool{}
+	for _, p := range poisoned {
+		bad[string(p.key)] = true
+	}
+	err = b.store.db.Update(func(tx *bolt.Tx) error {
+		out := tx.Bucket(bucketToXMPP)
+		for _, it := range items[:done] {
+			if err := out.Delete(it.key); err != nil {
+				return fmt.Errorf("removing XMPP outbox entry: %w", err)
+			}
+			state := StateSent
+			if bad[string(it.key)] {
+				state = StateFailed
+			}
+			if err := updateRecord(tx, it.entry.Ledger, func(r *Record) { r.State = state }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bridge: committing XMPP sends: %w", err)
+	}
+	return done, sendErr
+}
+
+// HandleBounce records an error the Jabber server returned for a stanza
+// the bridge sent. A conversation whose librarian cannot be reached goes
+// back to its queue.
+func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
+	b.metrics.bounces.WithLabelValues(bounce.Error.Condition).Inc()
+	cfg := b.config()
+	var rec Record
+	err := b.store.db.Update(func(tx *bolt.Tx) error {
+		k := recordByRef(tx, "x:"+bounce.ID)
+		if k == nil {
+			return nil
+		}
+		if err := updateRecord(tx, k, func(r *Record) {
+			r.State = StateBounced
+			r.Error = bounce.Error.Condition
+			rec = *r
+		}); err != nil {
+			return err
+		}
+		psid := localpart(bounce.To)
+		conv, err := getConversation(tx, psid)
+		if err != nil || conv == nil {
+			return err
+		}
+		if conv.Owner != "" && sameBare(conv.Owner, bounce.From) && conv.Owner != cfg.QueueFor(conv.Page) {
+			conv.Owner = ""
+			return putConversation(tx, conv)
+		}
+		return nil
+	})
+	if err != nil {
+		b.log.Error("recording bounce", zap.Error(err))
+	}
+	b.log.Warn("the Jabber server bounced a message",
+		zap.String("id", bounce.ID), zap.String("from", bounce.From),
+		zap.String("condition", bounce.Error.Condition), zap.String("type", bounce.Error.Type),
+		zap.String("kind", rec.Kind), zap.String("guest", rec.Guest))
+}
+
+// LinkChanged wakes the XMPP drain when the component comes up.
+func (b *Bridge) LinkChanged(up bool) {
+	b.linkUp.Store(up)
+	if up {
+		signal(b.xmppReady)
+	}
+}

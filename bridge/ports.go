@@ -1,0 +1,31 @@
+package bridge
+
+import (
+	"context"
+
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// Link is the bridge's view of the XMPP component connection.
+type Link interface {
+	// Send writes a message stanza on the live stream. It returns an error
+	// when the stream is down or the write failed; the message was then not
+	// sent and the bridge keeps it for later.
+	Send(m xmpp.Message) error
+	// Connected reports whether the stream is up.
+	Connected() bool
+}
+
+// SendAPI is the bridge's view of Facebook's Send API.
+type SendAPI interface {
+	// Send makes one Send API call for the Page with the given token. A
+	// *messenger.GraphError tells why Facebook refused it.
+	Send(ctx context.Context, token string, page messenger.PageID, m messenger.OutgoingMessage) (messenger.SendResult, error)
+}
+
+// Compile-time checks that the bridge fits both sides.
+var (
+	_ messenger.Sink = (*Bridge)(nil)
+	_ xmpp.Handler   = (*Bridge)(nil)
+)

@@ -1,0 +1,74 @@
+package bridge
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// pseudonymKeyFile holds the per-install secret that keys guest
+// pseudonyms.
+const pseudonymKeyFile = "pseudonym.key"
+
+// Pseudonymizer turns a Page and PSID into a stable guest pseudonym that
+// cannot be turned back into the PSID without the install's key.
+type Pseudonymizer struct {
+	key []byte
+}
+
+// LoadPseudonymizer reads the key from stateDir, creating it (mode 0600)
+// at first start.
+func LoadPseudonymizer(stateDir string) (*Pseudonymizer, error) {
+	path := filepath.Join(stateDir, pseudonymKeyFile)
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("bridge: making pseudonym key: %w", err)
+		}
+		if err := os.MkdirAll(stateDir, 0o700); err != nil {
+			return nil, fmt.Errorf("bridge: creating state dir: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("bridge: creating pseudonym key: %w", err)
+		}
+		_, werr := f.Write(key)
+		serr := f.Sync()
+		cerr := f.Close()
+		if err := errors.Join(werr, serr, cerr); err != nil {
+			return nil, fmt.Errorf("bridge: writing pseudonym key: %w", err)
+		}
+		return &Pseudonymizer{key: key}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bridge: reading pseudonym key: %w", err)
+	}
+	if len(key) < 16 {
+		return nil, fmt.Errorf("bridge: pseudonym key %s is too short", path)
+	}
+	return &Pseudonymizer{key: key}, nil
+}
+
+// Guest returns the 16-hex-digit pseudonym of a patron of a Page.
+func (p *Pseudonymizer) Guest(page, psid string) string {
+	m := hmac.New(sha256.New, p.key)
+	m.Write([]byte(page))
+	m.Write([]byte{0})
+	m.Write([]byte(psid))
+	return hex.EncodeToString(m.Sum(nil))[:16]
+}
+
+// Nick is the name librarians see for a guest, e.g. "Facebook patron 7f3a".
+func Nick(guest string) string {
+	if len(guest) > 4 {
+		guest = guest[:4]
+	}
+	return "Facebook patron " + guest
+}

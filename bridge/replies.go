@@ -1,0 +1,153 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+const (
+	// responseWindow is how long after the patron's last message Facebook
+	// accepts ordinary replies.
+	responseWindow = 24 * time.Hour
+	// humanAgentWindow is the longer window of the HUMAN_AGENT tag.
+	humanAgentWindow = 7 * 24 * time.Hour
+)
+
+var errNoConversation = errors.New("no conversation")
+
+// HandleMessage takes a message a librarian sent to a patron's JID. Only
+// the queue and operators may answer; others get a forbidden error. Text
+// starting with "!" is a command for the bridge and never reaches the
+// patron. Anything else is stored in the Send API outbox before this
+// returns, so an accepted reply is never lost.
+func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.StanzaError {
+	cfg := b.config()
+	psid := localpart(m.To)
+	if psid == "" {
+		// Addressed to the bridge itself: nothing to relay.
+		return nil
+	}
+	sender := bareJID(m.From)
+	body := strings.TrimSpace(m.Body)
+	if body == "" {
+		return nil // chat states and receipts alone
+	}
+
+	var refusal *xmpp.StanzaError
+	var notice string
+	err := b.store.db.Update(func(tx *bolt.Tx) error {
+		refusal, notice = nil, ""
+		conv, err := getConversation(tx, psid)
+		if err != nil {
+			return err
+		}
+		if conv == nil {
+			if !mayAnswer(cfg, sender, "") {
+				refusal = forbidden()
+				return nil
+			}
+			refusal = &xmpp.StanzaError{Type: "cancel", Condition: "item-not-found", Text: "No Facebook conversation with this patron."}
+			return nil
+		}
+		if !mayAnswer(cfg, sender, conv.Page) {
+			refusal = forbidden()
+			return nil
+		}
+		if strings.HasPrefix(body, "!") {
+			notice = b.command(body)
+			return nil
+		}
+		notice, err = b.queueReply(tx, cfg, conv, m, sender, body)
+		return err
+	})
+	if err != nil {
+		b.log.Error("storing a librarian's reply", zap.Error(err))
+		return &xmpp.StanzaError{Type: "wait", Condition: "internal-server-error", Text: "The bridge could not store your message; please send it again."}
+	}
+	if refusal != nil {
+		b.metrics.refused.Inc()
+		b.log.Info("message to a patron refused", zap.String("from", sender), zap.String("condition", refusal.Condition))
+		return refusal
+	}
+	if notice != "" {
+		b.tell(m, notice)
+		return nil
+	}
+	signal(b.fbReady)
+	return nil
+}
+
+func forbidden() *xmpp.StanzaError {
+	return &xmpp.StanzaError{Type: "auth", Condition: "forbidden", Text: "Only the library's chat staff may answer Facebook patrons."}
+}
+
+// queueReply writes a reply's Send API outbox entries and ledger records.
+// It returns a notice for the librarian instead when Facebook would refuse
+// the reply anyway.
+func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation, m xmpp.Message, sender, body string) (string, error) {
+	now := b.now()
+	out := messenger.OutgoingMessage{Recipient: messenger.PSID(conv.PSID), MessagingType: "RESPONSE"}
+	since := now.Sub(conv.LastPatron)
+	switch {
+	case since <= responseWindow:
+	case cfg.Messenger.HumanAgent && since <= humanAgentWindow:
+		out.MessagingType, out.Tag = "MESSAGE_TAG", "HUMAN_AGENT"
+	default:
+		rec := &Record{Time: now, Direction: Outbound, Kind: "reply", Page: conv.Page, Guest: conv.Guest,
+			XMPPID: m.ID, Operator: sender, State: StateFailed, Error: "outside messaging window"}
+		if _, err := addRecord(tx, rec); err != nil {
+			return "", err
+		}
+		return "Not delivered: " + reasonWindow, nil
+	}
+	if conv.Owner == "" && !strings.EqualFold(sender, cfg.QueueFor(conv.Page)) {
+		conv.Owner = sender
+	}
+	conv.LastActivity = now
+	if err := putConversation(tx, conv); err != nil {
+		return "", err
+	}
+	for i, part := range messenger.SplitText(body) {
+		rec := &Record{Time: now, Direction: Outbound, Kind: "reply", Page: conv.Page, Guest: conv.Guest,
+			Operator: sender, State: StateQueued}
+		if i == 0 {
+			rec.XMPPID = m.ID
+		}
+		if cfg.Privacy.Transcripts {
+			rec.Text = part
+		}
+		key, err := addRecord(tx, rec)
+		if err != nil {
+			return "", err
+		}
+		msg := out
+		msg.Text = part
+		msg.Metadata = "askbridge:" + encodeKey(key)
+		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now}
+		if err := enqueueFacebook(tx, conv.PSID, e); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// tell queues a notice from the patron's JID to the librarian, so it shows
+// in the same chat window but never reaches the patron.
+func (b *Bridge) tell(m xmpp.Message, text string) {
+	notice := xmpp.Message{ID: randomID("ab-"), From: m.To, To: m.From, Type: "chat", Body: text}
+	err := b.store.db.Update(func(tx *bolt.Tx) error { return enqueueXMPP(tx, notice, nil) })
+	if err != nil {
+		b.log.Error("queueing a notice", zap.Error(err))
+		return
+	}
+	signal(b.xmppReady)
+}

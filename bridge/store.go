@@ -1,0 +1,141 @@
+package bridge
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket names. Keys are documented beside each; values are JSON.
+var (
+	// bucketSeen: Facebook event identity (mid, or kind+mid for edits and
+	// reactions) → 8-byte first-seen time (UnixNano). Pruned after seenTTL.
+	bucketSeen = []byte("seen")
+	// bucketInbox: 8-byte sequence → messenger.Event, in arrival order.
+	bucketInbox = []byte("inbox")
+	// bucketToXMPP: 8-byte sequence → xmppEntry, oldest first.
+	bucketToXMPP = []byte("out_xmpp")
+	// bucketToFacebook: PSID + 0x00 + 8-byte sequence → fbEntry, so that
+	// one conversation's entries are contiguous and in order.
+	bucketToFacebook = []byte("out_facebook")
+	// bucketLedger: 8-byte time (UnixNano) + 8-byte sequence → Record.
+	// Time-ordered so that statistics and retention scan ranges.
+	bucketLedger = []byte("ledger")
+	// bucketLedgerRef: "x:"+stanza id or "m:"+mid → ledger key, to update a
+	// record's delivery state when a bounce or receipt arrives.
+	bucketLedgerRef = []byte("ledger_ref")
+	// bucketConversations: PSID → Conversation.
+	bucketConversations = []byte("conversations")
+	// bucketMeta: "schema" → schema version.
+	bucketMeta = []byte("meta")
+)
+
+var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFacebook,
+	bucketLedger, bucketLedgerRef, bucketConversations, bucketMeta}
+
+// schemaVersion is stored in the meta bucket; a later version migrates.
+const schemaVersion = 1
+
+// ErrStoreLocked means another process (usually the running daemon) holds
+// the store file.
+var ErrStoreLocked = errors.New("store is in use by another askbridge process")
+
+// Store is the BoltDB file that holds all of the bridge's state.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+// StorePath is where the store lives inside the state directory.
+func StorePath(stateDir string) string {
+	return filepath.Join(stateDir, "askbridge.db")
+}
+
+// OpenStore opens (creating if needed) the store in stateDir. It waits at
+// most lockWait for another process to release the file.
+func OpenStore(stateDir string, lockWait time.Duration) (*Store, error) {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("bridge: creating state dir: %w", err)
+	}
+	path := StorePath(stateDir)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("bridge: opening %s: %w", path, ErrStoreLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bridge: opening %s: %w", path, err)
+	}
+	// Webhooks from concurrent POSTs are grouped into few commits.
+	db.MaxBatchSize = 64
+	db.MaxBatchDelay = 2 * time.Millisecond
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get([]byte("schema")); v != nil && int(binary.BigEndian.Uint64(v)) > schemaVersion {
+			return fmt.Errorf("store schema %d is newer than this askbridge (%d)", binary.BigEndian.Uint64(v), schemaVersion)
+		}
+		return meta.Put([]byte("schema"), u64(schemaVersion))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bridge: preparing %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Close closes the store file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bridge: closing store: %w", err)
+	}
+	return nil
+}
+
+// Path is the store file's path.
+func (s *Store) Path() string { return s.path }
+
+// DB gives direct access for tools (backup, statistics) in this module.
+func (s *Store) DB() *bolt.DB { return s.db }
+
+// Writable checks that a write transaction commits.
+func (s *Store) Writable() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte("probe"), u64(uint64(time.Now().UnixNano())))
+	})
+}
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// seqKey returns the bucket's next sequence number as a key.
+func seqKey(b *bolt.Bucket) ([]byte, error) {
+	n, err := b.NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	return u64(n), nil
+}
+
+// timeKey is a ledger key: the time, then a sequence to keep keys unique.
+func timeKey(b *bolt.Bucket, t time.Time) ([]byte, error) {
+	n, err := b.NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
+	binary.BigEndian.PutUint64(k[8:], n)
+	return k, nil
+}
