@@ -265,7 +265,6 @@ func (h *harness) records() []Record {
 	return rs
 }
 
-
 func xmppMsg(from, body string) xmpp.Message { return xmppMsgTo(from, testPSID, body) }
 
 func xmppMsgTo(from, psid, body string) xmpp.Message {
