@@ -1,0 +1,81 @@
+package messenger
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// flexID is an ID that Facebook sends as a JSON string or a JSON number.
+// Numbers keep their exact digits (app and page IDs exceed float64
+// precision); null is the empty ID.
+type flexID string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		return fmt.Errorf("empty ID")
+	case string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexID(strings.TrimSpace(s))
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		// encoding/json has validated the literal; keep its digits.
+		*f = flexID(b)
+	default:
+		return fmt.Errorf("ID must be a string or number, not %.20s", b)
+	}
+	return nil
+}
+
+// flexInt is an integer (a timestamp, a sequence number) that Facebook sends
+// as a JSON number or a JSON string of digits. null and "" are 0.
+type flexInt int64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		*f = 0
+		return nil
+	}
+	lit := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &lit); err != nil {
+			return err
+		}
+		lit = strings.TrimSpace(lit)
+		if lit == "" {
+			*f = 0
+			return nil
+		}
+	}
+	n, err := parseInt(lit)
+	if err != nil {
+		return err
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// parseInt parses a decimal integer, accepting float notation ("1.46e12")
+// for integral values in range.
+func parseInt(s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x != math.Trunc(x) || math.Abs(x) > 1<<62 {
+		return 0, fmt.Errorf("%.30q is not an integer", s)
+	}
+	return int64(x), nil
+}

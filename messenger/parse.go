@@ -1,0 +1,272 @@
+package messenger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrMalformed means a webhook body is not a Messenger Platform webhook:
+// not JSON, not UTF-8, nested too deeply, or of the wrong shape.
+var ErrMalformed = errors.New("messenger: malformed webhook body")
+
+// MaxJSONDepth is how deeply a webhook body's arrays and objects may nest.
+// Real bodies nest about a dozen levels.
+const MaxJSONDepth = 64
+
+// ObjectPage is the webhook object of Facebook Page events.
+const ObjectPage = "page"
+
+// Batch is one parsed webhook body.
+type Batch struct {
+	// Object is the body's "object" field; "page" for Messenger.
+	Object string
+	// Events are the recognised events in body order: each entry's
+	// messaging[] items, then its standby[] items.
+	Events []Event
+	// Ignored counts what the body carried but the parser does not know:
+	// messaging items of unknown kinds, entries' changes[] items, and all
+	// entries of objects other than "page".
+	Ignored int
+}
+
+// Parse normalises a webhook POST body into events. Unknown event kinds are
+// skipped and counted in Batch.Ignored, never rejected; a body for another
+// object than "page" yields no events. A body that is not JSON, not UTF-8,
+// nested deeper than MaxJSONDepth or of the wrong shape yields an error
+// wrapping ErrMalformed. Text is kept exactly as given.
+func Parse(body []byte) (*Batch, error) {
+	if !utf8.Valid(body) {
+		return nil, fmt.Errorf("%w: not UTF-8", ErrMalformed)
+	}
+	if err := checkDepth(body, MaxJSONDepth); err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(body)) == 0 || bytes.TrimSpace(body)[0] != '{' {
+		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
+	}
+	var wb wireBody
+	if err := json.Unmarshal(body, &wb); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if wb.Object == nil {
+		return nil, fmt.Errorf("%w: no \"object\" field", ErrMalformed)
+	}
+	b := &Batch{Object: *wb.Object}
+	if b.Object != ObjectPage {
+		b.Ignored = len(wb.Entry)
+		return b, nil
+	}
+	for i, raw := range wb.Entry {
+		if err := b.addEntry(raw); err != nil {
+			return nil, fmt.Errorf("%w: entry %d: %w", ErrMalformed, i, err)
+		}
+	}
+	return b, nil
+}
+
+// addEntry adds the events of one entry.
+func (b *Batch) addEntry(raw json.RawMessage) error {
+	var e wireEntry
+	if err := unmarshalObject(raw, &e); err != nil {
+		return err
+	}
+	b.Ignored += len(e.Changes)
+	for j, m := range e.Messaging {
+		if err := b.addMessaging(PageID(e.ID), e.Time, m, false); err != nil {
+			return fmt.Errorf("messaging %d: %w", j, err)
+		}
+	}
+	for j, m := range e.Standby {
+		if err := b.addMessaging(PageID(e.ID), e.Time, m, true); err != nil {
+			return fmt.Errorf("standby %d: %w", j, err)
+		}
+	}
+	return nil
+}
+
+// addMessaging adds the event of one messaging[] or standby[] item, or counts
+// it as ignored when its kind is unknown.
+func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage, standby bool) error {
+	var m wireMessaging
+	if err := unmarshalObject(raw, &m); err != nil {
+		return err
+	}
+	ts := m.Timestamp
+	if ts == 0 {
+		ts = entryTime // deliveries may carry "timestamp":0
+	}
+	sender, recipient := peerID(m.Sender), peerID(m.Recipient)
+	e := Event{Page: page, Patron: PSID(sender), Time: msTime(ts), Standby: standby}
+	switch {
+	case m.Message != nil:
+		setMessage(&e, m.Message, recipient)
+	case m.MessageEdit != nil:
+		e.Kind = KindEdit
+		e.MID = MID(m.MessageEdit.MID)
+		e.Text = m.MessageEdit.Text
+	case m.Reaction != nil:
+		e.Kind = KindReaction
+		e.MID = MID(m.Reaction.MID)
+		e.Reaction = m.Reaction.Emoji
+		if e.Reaction == "" {
+			e.Reaction = m.Reaction.Reaction
+		}
+		e.ReactionName = m.Reaction.Reaction
+		e.ReactionAction = m.Reaction.Action
+	case m.Postback != nil:
+		e.Kind = KindPostback
+		e.MID = MID(m.Postback.MID)
+		e.Text = m.Postback.Title
+		e.Payload = m.Postback.Payload
+	case m.Delivery != nil:
+		e.Kind = KindDelivery
+		e.Watermark = msTime(m.Delivery.Watermark)
+		e.Seq = int64(m.Delivery.Seq)
+		for _, mid := range m.Delivery.MIDs {
+			e.MIDs = append(e.MIDs, MID(mid))
+		}
+	case m.Read != nil:
+		e.Kind = KindRead
+		e.Watermark = msTime(m.Read.Watermark)
+		e.Seq = int64(m.Read.Seq)
+	case m.Optin != nil:
+		e.Kind = KindOptin
+		e.Payload = m.Optin.Ref
+		if e.Payload == "" {
+			e.Payload = m.Optin.Payload
+		}
+		e.UserRef = m.Optin.UserRef
+		if e.UserRef == "" && m.Sender != nil {
+			e.UserRef = m.Sender.UserRef
+		}
+	case m.Referral != nil:
+		e.Kind = KindReferral
+		e.Payload = m.Referral.Ref
+		e.ReferralSource = m.Referral.Source
+	default:
+		b.Ignored++
+		return nil
+	}
+	if e.Page == "" { // entries always carry an id; be lenient anyway
+		e.Page = PageID(recipient)
+		if e.Kind == KindEcho {
+			e.Page = PageID(sender)
+		}
+	}
+	b.Events = append(b.Events, e)
+	return nil
+}
+
+// setMessage fills e from a message or echo. An echo's patron is its
+// recipient: the Page sent it.
+func setMessage(e *Event, m *wireMessage, recipient string) {
+	e.Kind = KindMessage
+	if m.IsEcho {
+		e.Kind = KindEcho
+		e.Patron = PSID(recipient)
+		e.AppID = string(m.AppID)
+	}
+	e.Metadata = m.Metadata
+	e.MID = MID(m.MID)
+	e.Seq = int64(m.Seq)
+	e.Text = m.Text
+	for _, w := range m.Attachments {
+		e.Attachments = append(e.Attachments, attachment(w, string(m.StickerID)))
+	}
+	if m.QuickReply != nil {
+		e.QuickReply = m.QuickReply.Payload
+	}
+	if m.ReplyTo != nil {
+		e.ReplyTo = MID(m.ReplyTo.MID)
+	}
+}
+
+// attachment normalises one attachment. Its payload is read leniently: a
+// payload of an unexpected shape leaves only the type.
+func attachment(w wireAttachment, stickerID string) Attachment {
+	a := Attachment{Type: w.Type, URL: w.URL, Title: w.Title}
+	var p wireAttachmentPayload
+	if raw := bytes.TrimSpace(w.Payload); len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &p) // lenient: keep what decoded
+	}
+	if a.URL == "" {
+		a.URL = p.URL
+	}
+	if a.Title == "" {
+		a.Title = p.Title
+	}
+	if a.Title == "" && len(p.Elements) > 0 {
+		a.Title = p.Elements[0].Title
+	}
+	a.StickerID = string(p.StickerID)
+	if a.StickerID == "" && (a.Type == "image" || a.Type == "sticker") {
+		a.StickerID = stickerID
+	}
+	if p.Coordinates != nil {
+		a.Lat, a.Long = p.Coordinates.Lat, p.Coordinates.Long
+	}
+	return a
+}
+
+// unmarshalObject decodes raw, which must be a JSON object, into v.
+func unmarshalObject(raw json.RawMessage, v any) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// peerID is the ID of a sender or recipient, or "" when absent.
+func peerID(p *wirePeer) string {
+	if p == nil {
+		return ""
+	}
+	return string(p.ID)
+}
+
+// msTime converts Facebook's milliseconds since the epoch; 0 is the zero
+// time.
+func msTime(ms flexInt) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(ms)).UTC()
+}
+
+// checkDepth rejects JSON whose arrays and objects nest deeper than limit,
+// before any decoding. It only tracks strings and brackets; everything else
+// is left to the decoder.
+func checkDepth(b []byte, limit int) error {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > limit {
+				return fmt.Errorf("%w: JSON nested deeper than %d levels", ErrMalformed, limit)
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}

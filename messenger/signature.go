@@ -1,0 +1,69 @@
+package messenger
+
+import (
+	"crypto/hmac"
+	"crypto/sha1" // Facebook's legacy X-Hub-Signature header uses HMAC-SHA1.
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"net/http"
+	"strings"
+)
+
+// Header names of Facebook's webhook signatures.
+const (
+	HeaderSignature256 = "X-Hub-Signature-256"
+	HeaderSignature1   = "X-Hub-Signature"
+)
+
+// Errors of VerifySignature.
+var (
+	// ErrNoSignature means the request carries no signature header.
+	ErrNoSignature = errors.New("messenger: webhook request is not signed")
+	// ErrBadSignature means the signature header is malformed or does not
+	// match the body.
+	ErrBadSignature = errors.New("messenger: webhook signature does not match")
+)
+
+// VerifySignature checks that body was signed by Facebook with appSecret.
+// It checks X-Hub-Signature-256 ("sha256=<hex>", HMAC-SHA256 of the raw body)
+// and falls back to the legacy X-Hub-Signature ("sha1=<hex>") only when the
+// SHA-256 header is absent. body must be the bytes exactly as received.
+// The comparison is constant-time. Errors wrap ErrNoSignature or
+// ErrBadSignature.
+func VerifySignature(appSecret []byte, body []byte, h http.Header) error {
+	if len(appSecret) == 0 {
+		return fmt.Errorf("%w: no app secret configured", ErrBadSignature)
+	}
+	if v := h.Values(HeaderSignature256); len(v) > 0 {
+		return checkSignature(sha256.New, "sha256=", appSecret, body, v)
+	}
+	if v := h.Values(HeaderSignature1); len(v) > 0 {
+		return checkSignature(sha1.New, "sha1=", appSecret, body, v)
+	}
+	return ErrNoSignature
+}
+
+// checkSignature verifies one header's values: exactly one, prefixed, hex,
+// and equal to the HMAC of body.
+func checkSignature(newHash func() hash.Hash, prefix string, secret, body []byte, values []string) error {
+	if len(values) != 1 {
+		return fmt.Errorf("%w: %d signature headers", ErrBadSignature, len(values))
+	}
+	v := strings.TrimSpace(values[0])
+	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
+		return fmt.Errorf("%w: header lacks %q prefix", ErrBadSignature, prefix)
+	}
+	got, err := hex.DecodeString(v[len(prefix):])
+	if err != nil {
+		return fmt.Errorf("%w: signature is not hex", ErrBadSignature)
+	}
+	mac := hmac.New(newHash, secret)
+	mac.Write(body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return ErrBadSignature
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+// Package standin is a local stand-in for Facebook: it plays the Graph API's
+// Send API and Messenger patrons, for integration tests and for the demo.
+//
+// Server.Handler serves the Send API at /{version}/{page-id}/messages with
+// Meta's request checks and error bodies, and a patron page at "/" where a
+// person types as a Messenger user and sees the library's replies. Patron
+// messages reach the bridge as webhook POSTs shaped and signed the way
+// Facebook sends them (PatronSays, PatronRead, PostSigned). Tests read what
+// the bridge sent with Sent and WaitSent, and make the next Send API call
+// fail with FailNext.
+//
+// The stand-in has no authentication of its own: never expose it beyond
+// loopback or a demo network.
+package standin

@@ -1,0 +1,118 @@
+package standin
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/messenger"
+)
+
+// Page is a Facebook Page the stand-in hosts.
+type Page struct {
+	ID          messenger.PageID
+	Name        string
+	AccessToken string
+}
+
+// Config configures a Server.
+type Config struct {
+	// AppID is our app's ID; echoes carry it as a JSON number.
+	AppID string
+	// AppSecret signs webhook POSTs (X-Hub-Signature-256 and
+	// X-Hub-Signature).
+	AppSecret string
+	// WebhookURL is the bridge's POST /webhook URL.
+	WebhookURL string
+	// Pages are the Pages the Graph API knows, with their tokens.
+	Pages []Page
+	// Echoes makes the stand-in POST a message_echoes webhook (is_echo,
+	// numeric app_id, metadata, mid) after each accepted Send API message,
+	// as Facebook does.
+	Echoes bool
+	// MaxSent, when positive, bounds how many sent messages Sent keeps (the
+	// latest); WaitSent still counts all. Zero keeps all.
+	MaxSent int
+	// Log may be nil.
+	Log *zap.Logger
+	// HTTPClient posts webhooks; nil means a client with a 30-second
+	// timeout.
+	HTTPClient *http.Client
+}
+
+// SentMessage is one Send API call the stand-in accepted.
+type SentMessage struct {
+	Page          messenger.PageID
+	Recipient     messenger.PSID
+	MessagingType string
+	Tag           string
+	Text          string
+	Metadata      string
+	SenderAction  string
+	Attachment    *messenger.Attachment
+	// MID is the message ID the stand-in answered (empty for sender
+	// actions).
+	MID messenger.MID
+	At  time.Time
+}
+
+// Server is the stand-in. Its methods are safe for concurrent use.
+type Server struct {
+	cfg   Config
+	log   *zap.Logger
+	hc    *http.Client
+	pages map[messenger.PageID]Page
+	mux   *http.ServeMux
+
+	mu        sync.Mutex
+	sent      []SentMessage
+	sentTotal int
+	failNext  map[messenger.PageID][]messenger.GraphError
+	convs     map[convKey]*conversation
+	changed   chan struct{} // closed and replaced whenever sent or convs change
+	echoQueue [][]byte
+	echoBusy  bool
+}
+
+// New returns a stand-in for cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Log,
+		hc:       cfg.HTTPClient,
+		pages:    make(map[messenger.PageID]Page, len(cfg.Pages)),
+		failNext: make(map[messenger.PageID][]messenger.GraphError),
+		convs:    make(map[convKey]*conversation),
+		changed:  make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.hc == nil {
+		s.hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	for _, p := range cfg.Pages {
+		s.pages[p.ID] = p
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("POST /{version}/{page}/messages", s.handleSendAPI)
+	s.mux.HandleFunc("GET /{$}", s.handlePatronPage)
+	s.mux.HandleFunc("GET /patron/pages", s.handlePatronPages)
+	s.mux.HandleFunc("POST /patron/send", s.handlePatronSend)
+	s.mux.HandleFunc("POST /patron/read", s.handlePatronRead)
+	s.mux.HandleFunc("GET /patron/messages", s.handlePatronMessages)
+	return s
+}
+
+// Handler serves the Graph API under /{version}/{page-id}/messages (any
+// version like v21.0), the patron page at "/" and its JSON API under
+// /patron/.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// notifyLocked wakes everyone waiting for a change. s.mu must be held.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}

@@ -1,0 +1,134 @@
+package messenger
+
+import "encoding/json"
+
+// The JSON shapes of a Messenger Platform webhook body, as documented by
+// Meta. Only the fields the bridge uses are declared; unknown fields are
+// ignored by encoding/json.
+
+// wireBody is the whole POST body.
+type wireBody struct {
+	Object *string           `json:"object"`
+	Entry  []json.RawMessage `json:"entry"`
+}
+
+// wireEntry is one entry: the events of one Page.
+type wireEntry struct {
+	ID        flexID            `json:"id"`
+	Time      flexInt           `json:"time"`
+	Messaging []json.RawMessage `json:"messaging"`
+	Standby   []json.RawMessage `json:"standby"`
+	Changes   []json.RawMessage `json:"changes"`
+}
+
+// wireMessaging is one item of messaging[] or standby[]. Exactly one of the
+// pointer fields is set for the kinds the parser knows.
+type wireMessaging struct {
+	Sender      *wirePeer     `json:"sender"`
+	Recipient   *wirePeer     `json:"recipient"`
+	Timestamp   flexInt       `json:"timestamp"`
+	Message     *wireMessage  `json:"message"`
+	MessageEdit *wireEdit     `json:"message_edit"`
+	Reaction    *wireReaction `json:"reaction"`
+	Postback    *wirePostback `json:"postback"`
+	Delivery    *wireDelivery `json:"delivery"`
+	Read        *wireRead     `json:"read"`
+	Optin       *wireOptin    `json:"optin"`
+	Referral    *wireReferral `json:"referral"`
+}
+
+// wirePeer is a sender or recipient.
+type wirePeer struct {
+	ID      flexID `json:"id"`
+	UserRef string `json:"user_ref"`
+}
+
+// wireMessage is a message or, with is_echo, an echo.
+type wireMessage struct {
+	MID         string           `json:"mid"`
+	Seq         flexInt          `json:"seq"`
+	Text        string           `json:"text"`
+	IsEcho      bool             `json:"is_echo"`
+	AppID       flexID           `json:"app_id"`
+	Metadata    string           `json:"metadata"`
+	StickerID   flexID           `json:"sticker_id"`
+	Attachments []wireAttachment `json:"attachments"`
+	QuickReply  *struct {
+		Payload string `json:"payload"`
+	} `json:"quick_reply"`
+	ReplyTo *struct {
+		MID string `json:"mid"`
+	} `json:"reply_to"`
+}
+
+// wireAttachment is one attachment. Its payload differs by type, so it is
+// decoded leniently by attachment().
+type wireAttachment struct {
+	Type    string          `json:"type"`
+	Title   string          `json:"title"`
+	URL     string          `json:"url"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// wireAttachmentPayload holds the payload fields of all attachment types the
+// parser reads.
+type wireAttachmentPayload struct {
+	URL         string `json:"url"`
+	Title       string `json:"title"`
+	StickerID   flexID `json:"sticker_id"`
+	Coordinates *struct {
+		Lat  float64 `json:"lat"`
+		Long float64 `json:"long"`
+	} `json:"coordinates"`
+	Elements []struct {
+		Title string `json:"title"`
+	} `json:"elements"`
+}
+
+// wireEdit is a message_edit.
+type wireEdit struct {
+	MID     string  `json:"mid"`
+	Text    string  `json:"text"`
+	NumEdit flexInt `json:"num_edit"`
+}
+
+// wireReaction is a reaction.
+type wireReaction struct {
+	Reaction string `json:"reaction"`
+	Emoji    string `json:"emoji"`
+	Action   string `json:"action"`
+	MID      string `json:"mid"`
+}
+
+// wirePostback is a postback.
+type wirePostback struct {
+	MID     string `json:"mid"`
+	Title   string `json:"title"`
+	Payload string `json:"payload"`
+}
+
+// wireDelivery is a delivery receipt.
+type wireDelivery struct {
+	MIDs      []string `json:"mids"`
+	Watermark flexInt  `json:"watermark"`
+	Seq       flexInt  `json:"seq"`
+}
+
+// wireRead is a read receipt.
+type wireRead struct {
+	Watermark flexInt `json:"watermark"`
+	Seq       flexInt `json:"seq"`
+}
+
+// wireOptin is an opt-in.
+type wireOptin struct {
+	Ref     string `json:"ref"`
+	UserRef string `json:"user_ref"`
+	Payload string `json:"payload"`
+}
+
+// wireReferral is a referral.
+type wireReferral struct {
+	Ref    string `json:"ref"`
+	Source string `json:"source"`
+}
