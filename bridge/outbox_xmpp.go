@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,10 +16,6 @@ import (
 // xmppBatch bounds how many stanzas one drain pass writes before it
 // commits their removal.
 const xmppBatch = 256
-
-// poisonAttempts is how often an entry may fail on a live link before it
-// is given up as unsendable.
-const poisonAttempts = 3
 
 // xmppEntry is an XMPP outbox entry.
 type xmppEntry struct {
@@ -38,7 +35,6 @@ func enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
 
 // xmppLoop drains the XMPP outbox, oldest first, whenever the link is up.
 func (b *Bridge) xmppLoop(ctx context.Context, link Link) {
-	failures := map[string]int{}
 	for {
 		if !link.Connected() {
 			if !wait(ctx, b.xmppReady, time.Second) {
@@ -46,7 +42,7 @@ func (b *Bridge) xmppLoop(ctx context.Context, link Link) {
 			}
 			continue
 		}
-		n, err := b.drainXMPP(link, failures)
+		n, err := b.drainXMPP(link)
 		if err != nil {
 			b.log.Debug("XMPP outbox waits", zap.Error(err))
 			if !wait(ctx, b.xmppReady, time.Second) {
@@ -70,7 +66,7 @@ type xmppItem struct {
 
 // drainXMPP writes up to xmppBatch stanzas and then removes, in one
 // transaction, those that were written to the live stream.
-func (b *Bridge) drainXMPP(link Link, failures map[string]int) (int, error) {
+func (b *Bridge) drainXMPP(link Link) (int, error) {
 	var items []xmppItem
 	err := b.store.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketToXMPP).Cursor()
@@ -92,18 +88,19 @@ func (b *Bridge) drainXMPP(link Link, failures map[string]int) (int, error) {
 	var poisoned []xmppItem
 	for _, it := range items {
 		if it.entry.Msg.ID != "" {
-			if err := link.Send(it.entry.Msg); err != nil {
-				id := string(it.key)
-				failures[id]++
-				if failures[id] < poisonAttempts || !link.Connected() {
-					sendErr = err
-					break
-				}
-				delete(failures, id)
+			err := link.Send(it.entry.Msg)
+			switch {
+			case errors.Is(err, xmpp.ErrInvalidMessage):
+				// It can never be sent; waiting would block the outbox.
 				b.log.Error("stanza cannot be sent; removed from the outbox", zap.String("id", it.entry.Msg.ID), zap.Error(err))
 				poisoned = append(poisoned, it)
-			} else {
+			case err != nil:
+				sendErr = err
+			default:
 				b.metrics.relayed.WithLabelValues("to_xmpp").Inc()
+			}
+			if sendErr != nil {
+				break
 			}
 		}
 		done++

@@ -1,0 +1,363 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+	"mellium.im/xmpp/jid"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/jabberclient"
+	"github.com/askbridge/askbridge/internal/prosody"
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/messenger/standin"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+const (
+	e2ePage   = "510249619162304"
+	e2eDomain = "fb.localhost"
+	e2eAppID  = "1708188056130407"
+	e2eSecret = "app-secret-for-tests"
+	e2eToken  = "EAA-page-token"
+)
+
+// world is a real Prosody, a running daemon on a real BoltDB file, the
+// Facebook stand-in, and librarians logged in over c2s.
+type world struct {
+	t       *testing.T
+	srv     *prosody.Server
+	fb      *standin.Server
+	fbURL   string
+	cfg     *config.Config
+	addr    string
+	stop    func()
+	stopped chan error
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{t: t}
+	w.srv = prosody.StartTest(t, prosody.Options{
+		Host:       "localhost",
+		Components: []prosody.Component{{Domain: e2eDomain, Secret: "component-secret"}},
+		Users: []prosody.User{
+			{Name: "librarian", Password: "pw-librarian"},
+			{Name: "mallory", Password: "pw-mallory"},
+		},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.addr = ln.Addr().String()
+	w.fb = standin.New(standin.Config{
+		AppID: e2eAppID, AppSecret: e2eSecret, WebhookURL: "http://" + w.addr + "/webhook",
+		Pages: []standin.Page{{ID: e2ePage, Name: "Central Library", AccessToken: e2eToken}}, Echoes: true,
+		Log: zaptest.NewLogger(t).Named("facebook"),
+	})
+	fbSrv := httptest.NewServer(w.fb.Handler())
+	t.Cleanup(fbSrv.Close)
+	w.fbURL = fbSrv.URL
+
+	w.cfg = &config.Config{
+		StateDir: t.TempDir(),
+		Log:      config.Log{Level: "debug", Format: "console"},
+		HTTP:     config.HTTP{Listen: w.addr},
+		Messenger: config.Messenger{
+			AppID: e2eAppID, AppSecret: e2eSecret, VerifyToken: "verify-me",
+			GraphURL: fbSrv.URL, APIVersion: "v21.0",
+			Pages: []config.Page{{ID: e2ePage, Name: "Central Library", AccessToken: e2eToken}},
+		},
+		XMPP: config.XMPP{
+			Server: w.srv.ComponentAddr, Domain: e2eDomain, Secret: "component-secret",
+			Queue: "librarian@localhost", Operators: []string{"librarian@localhost"}, Routing: "queue",
+		},
+		Sessions: config.Sessions{Timezone: "UTC", IdleTimeout: 30 * time.Minute},
+		Privacy:  config.Privacy{TranscriptRetention: 720 * time.Hour},
+	}
+	if err := w.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(w.cfg, zaptest.NewLogger(t), Options{Listener: ln,
+		XMPP: xmpp.Config{PingInterval: time.Second, PingTimeout: 2 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stopped = make(chan error, 1)
+	go func() { w.stopped <- d.Run(ctx) }()
+	w.stop = func() {
+		cancel()
+		select {
+		case err := <-w.stopped:
+			if err != nil {
+				t.Errorf("daemon Run: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("daemon did not stop within 15s")
+		}
+	}
+	t.Cleanup(func() {
+		if w.stop != nil {
+			w.stop()
+		}
+	})
+	w.waitReady()
+	return w
+}
+
+func (w *world) waitReady() {
+	w.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + w.addr + "/readyz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+			if time.Now().After(deadline) {
+				w.t.Fatalf("not ready: %s", body)
+			}
+		} else if time.Now().After(deadline) {
+			w.t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (w *world) login(user, password string) *jabberclient.Client {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := jabberclient.Dial(ctx, w.srv.C2SAddr, jid.MustParse(user+"@localhost"), password, zaptest.NewLogger(w.t).Named(user))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func next(t *testing.T, c *jabberclient.Client) jabberclient.Received {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := c.Next(ctx)
+	if err != nil {
+		t.Fatalf("%s: waiting for a message: %v", c.JID(), err)
+	}
+	return m
+}
+
+// nextChat skips chat states without a body.
+func nextChat(t *testing.T, c *jabberclient.Client) jabberclient.Received {
+	t.Helper()
+	for {
+		m := next(t, c)
+		if m.Body != "" || m.Type == "error" {
+			return m
+		}
+	}
+}
+
+func waitSent(t *testing.T, fb *standin.Server, n int) []standin.SentMessage {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sent, err := fb.WaitSent(ctx, n)
+	if err != nil {
+		t.Fatalf("waiting for %d Send API calls: %v (got %d)", n, err, len(fb.Sent()))
+	}
+	return sent
+}
+
+// TestConversationCrossesBothWays is the foundation's promise: a patron's
+// message reaches the librarian's Jabber client through a real Prosody, and
+// the librarian's reply reaches the Send API.
+func TestConversationCrossesBothWays(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	psid := standin.NewPSID()
+	ctx := context.Background()
+
+	if _, err := w.fb.PatronSays(ctx, e2ePage, psid, "Do you have \"Dune\" in Spanish? äëï"); err != nil {
+		t.Fatal(err)
+	}
+	m := nextChat(t, lib)
+	patron := string(psid) + "@" + e2eDomain
+	if m.Body != "Do you have \"Dune\" in Spanish? äëï" || !strings.HasPrefix(m.From, patron) {
+		t.Fatalf("librarian got %+v", m)
+	}
+	if !strings.Contains(m.Raw, "Facebook patron ") {
+		t.Errorf("no nickname in %s", m.Raw)
+	}
+
+	if _, err := lib.SendChat(patron, "Yes, two copies at Central."); err != nil {
+		t.Fatal(err)
+	}
+	sent := waitSent(t, w.fb, 1)
+	if sent[0].Recipient != psid || sent[0].Text != "Yes, two copies at Central." || sent[0].MessagingType != "RESPONSE" {
+		t.Fatalf("Send API got %+v", sent[0])
+	}
+
+	// The stand-in echoes our reply like Facebook does; the echo must not
+	// come back to the librarian. A later message proves the order.
+	if _, err := w.fb.PatronSays(ctx, e2ePage, psid, "thanks!"); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextChat(t, lib); m.Body != "thanks!" {
+		t.Fatalf("after the echo the librarian got %q", m.Body)
+	}
+}
+
+func TestDuplicateDeliveryRelayedOnce(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	body := []byte(`{"object":"page","entry":[{"id":"` + e2ePage + `","time":1700000000000,"messaging":[{"sender":{"id":"1066835436691078"},"recipient":{"id":"` + e2ePage + `"},"timestamp":1700000000000,"message":{"mid":"mid.dup-1","text":"only once"}}]}]}`)
+	for i := 0; i < 3; i++ {
+		status, err := w.fb.PostSigned(context.Background(), body)
+		if err != nil || status != 200 {
+			t.Fatalf("delivery %d: status %d, %v", i, status, err)
+		}
+	}
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, "1066835436691078", "marker"); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextChat(t, lib); m.Body != "only once" {
+		t.Fatalf("first = %q", m.Body)
+	}
+	if m := nextChat(t, lib); m.Body != "marker" {
+		t.Fatalf("second = %q (a duplicate was relayed?)", m.Body)
+	}
+}
+
+func TestBadSignatureRelaysNothing(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	body := []byte(`{"object":"page","entry":[{"id":"` + e2ePage + `","time":1700000000000,"messaging":[{"sender":{"id":"42"},"recipient":{"id":"` + e2ePage + `"},"timestamp":1700000000000,"message":{"mid":"mid.forged","text":"forged"}}]}]}`)
+	for _, sig := range []string{"", "sha256=" + strings.Repeat("0", 64)} {
+		req, _ := http.NewRequest("POST", "http://"+w.addr+"/webhook", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if sig != "" {
+			req.Header.Set("X-Hub-Signature-256", sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("signature %q: status %d, want 403", sig, resp.StatusCode)
+		}
+	}
+	// The same body, signed, gets through; the forged copies did not even
+	// mark its mid as seen.
+	if status, err := w.fb.PostSigned(context.Background(), body); err != nil || status != 200 {
+		t.Fatalf("signed: %d %v", status, err)
+	}
+	if m := nextChat(t, lib); m.Body != "forged" {
+		t.Fatalf("got %q", m.Body)
+	}
+}
+
+func TestReplyFromNonOperatorRefused(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	mallory := w.login("mallory", "pw-mallory")
+	psid := standin.NewPSID()
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	nextChat(t, lib)
+	if _, err := mallory.SendChat(string(psid)+"@"+e2eDomain, "I am not staff"); err != nil {
+		t.Fatal(err)
+	}
+	m := nextChat(t, mallory)
+	if m.Type != "error" || m.ErrorCondition != "forbidden" {
+		t.Fatalf("mallory got %+v, want a forbidden error", m)
+	}
+	// The librarian's reply still works, and it is the only Send API call.
+	if _, err := lib.SendChat(string(psid)+"@"+e2eDomain, "staff answer"); err != nil {
+		t.Fatal(err)
+	}
+	sent := waitSent(t, w.fb, 1)
+	time.Sleep(200 * time.Millisecond)
+	if all := w.fb.Sent(); len(all) != 1 || sent[0].Text != "staff answer" {
+		t.Fatalf("Send API calls = %+v", all)
+	}
+}
+
+func TestUndeliverableReplyComesBack(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	psid := standin.NewPSID()
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	nextChat(t, lib)
+	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 10, Subcode: 2018278, Type: "OAuthException",
+		Message: "(#10) This message is sent outside of allowed window."})
+	if _, err := lib.SendChat(string(psid)+"@"+e2eDomain, "too late"); err != nil {
+		t.Fatal(err)
+	}
+	m := nextChat(t, lib)
+	if !strings.HasPrefix(m.Body, "Not delivered: Facebook allows replies only within 24 hours") {
+		t.Fatalf("librarian got %q", m.Body)
+	}
+}
+
+func TestWebhookVerificationAndHealth(t *testing.T) {
+	w := newWorld(t)
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + w.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/webhook?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"); code != 200 || body != "1158201444" {
+		t.Errorf("verification: %d %q", code, body)
+	}
+	if code, _ := get("/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"); code != 403 {
+		t.Errorf("wrong verify token: %d", code)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("healthz: %d", code)
+	}
+	code, body := get("/readyz")
+	var r readiness
+	if err := json.Unmarshal([]byte(body), &r); err != nil || code != 200 || !r.Ready || r.Checks["xmpp"] != "ok" {
+		t.Errorf("readyz: %d %s", code, body)
+	}
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "askbridge_outbox_depth") {
+		t.Errorf("metrics: %d", code)
+	}
+	// Prosody goes away: not ready, and it says why.
+	if err := w.srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body = get("/readyz")
+		if code == 503 && strings.Contains(body, "xmpp") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz with Prosody down: %d %s", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

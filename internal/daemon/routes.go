@@ -1,0 +1,63 @@
+package daemon
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is the HTTP surface: the webhook for Facebook, health and
+// metrics for the sysadmin.
+func (d *Daemon) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/webhook", d.webhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", d.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// readiness is the /readyz body.
+type readiness struct {
+	Ready  bool              `json:"ready"`
+	Checks map[string]string `json:"checks"`
+}
+
+// keepaliveStale is how old the last keepalive round trip may be before a
+// connected link counts as silent.
+const keepaliveStale = 2 * time.Minute
+
+func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
+	res := readiness{Ready: true, Checks: map[string]string{}}
+	check := func(name string, problem string) {
+		if problem == "" {
+			res.Checks[name] = "ok"
+			return
+		}
+		res.Ready = false
+		res.Checks[name] = problem
+	}
+	if err := d.store.Writable(); err != nil {
+		check("store", "not writable: "+err.Error())
+	} else {
+		check("store", "")
+	}
+	switch {
+	case !d.component.Connected():
+		check("xmpp", "component not connected to "+d.cfg.XMPP.Server)
+	case time.Since(d.component.LastKeepalive()) > keepaliveStale:
+		check("xmpp", "connected but no keepalive answered since "+d.component.LastKeepalive().Format(time.RFC3339))
+	default:
+		check("xmpp", "")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !res.Ready {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(res)
+}
