@@ -20,6 +20,8 @@ type fakeLink struct {
 	up   bool
 	sent []xmpp.Message
 	ch   chan xmpp.Message
+	// poison is a body the link refuses as invalid.
+	poison string
 }
 
 func newFakeLink() *fakeLink { return &fakeLink{up: true, ch: make(chan xmpp.Message, 1000)} }
@@ -29,6 +31,9 @@ func (l *fakeLink) Send(m xmpp.Message) error {
 	defer l.mu.Unlock()
 	if !l.up {
 		return xmpp.ErrNotConnected
+	}
+	if l.poison != "" && m.Body == l.poison {
+		return fmt.Errorf("fake: %w", xmpp.ErrInvalidMessage)
 	}
 	l.sent = append(l.sent, m)
 	l.ch <- m

@@ -9,9 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 	"mellium.im/xmpp/jid"
 
@@ -88,7 +91,21 @@ func newWorld(t *testing.T) *world {
 	if err := w.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(w.cfg, zaptest.NewLogger(t), Options{Listener: ln,
+	// Every log line also goes to a buffer that must never hold a secret.
+	logs := &lockedBuffer{}
+	t.Cleanup(func() {
+		for _, secret := range []string{e2eSecret, e2eToken, "component-secret", "verify-me"} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("a secret appears in the log: %q", secret)
+			}
+		}
+		if logs.Len() == 0 {
+			t.Error("the daemon logged nothing at debug level")
+		}
+	})
+	bufCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel)
+	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), bufCore))
+	d, err := New(w.cfg, log, Options{Listener: ln,
 		XMPP: xmpp.Config{PingInterval: time.Second, PingTimeout: 2 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -360,4 +377,28 @@ func TestWebhookVerificationAndHealth(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent log writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
 }
