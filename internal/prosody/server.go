@@ -1,0 +1,239 @@
+package prosody
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"go.uber.org/zap"
+)
+
+// Options describe a private server.
+type Options struct {
+	// Dir holds the configuration, data and logs. If empty, Start creates a
+	// temporary directory and Stop removes it.
+	Dir string
+	// Host is the c2s virtual host; "localhost" if empty.
+	Host string
+	// C2SPort and ComponentPort fix the loopback ports (for a demo that a
+	// person's Jabber client connects to); 0 picks a free port, which is
+	// what tests should do.
+	C2SPort, ComponentPort int
+	// Components are the XEP-0114 components the server accepts.
+	Components []Component
+	// Users are registered on Host once the server runs.
+	Users []User
+	// Debug makes Prosody log at debug level (every stanza) instead of info.
+	Debug bool
+	// Log receives the harness's own messages; nil discards them.
+	Log *zap.Logger
+}
+
+// Server is a running private Prosody.
+type Server struct {
+	// Host is the c2s virtual host.
+	Host string
+	// C2SAddr is the loopback host:port of the c2s listener.
+	C2SAddr string
+	// ComponentAddr is the loopback host:port of the component listener
+	// (Prosody opens it only when Options.Components is not empty).
+	ComponentAddr string
+	// Dir holds prosody.cfg.lua, prosody.log and the data directory.
+	Dir string
+
+	bin, ctl string
+	config   string
+	ownDir   bool
+	// components tells whether the component port is open.
+	components bool
+	ports      ports
+	log        *zap.Logger
+
+	mu      sync.Mutex
+	proc    *process
+	stopped bool
+}
+
+// startAttempts is how often Start tries fresh ports when the chosen ones
+// were taken before Prosody could bind them.
+const startAttempts = 5
+
+// Start writes a configuration for o into its directory, starts
+// `prosody --config FILE -F` on free loopback ports and returns once both
+// the c2s and the component listener accept connections and the users are
+// registered. ctx bounds the start, not the server's life: call Stop.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	ctl, err := ctlBinary()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Host: o.Host, Dir: o.Dir, bin: bin, ctl: ctl, log: o.Log, components: len(o.Components) > 0}
+	if s.Host == "" {
+		s.Host = "localhost"
+	}
+	if s.log == nil {
+		s.log = zap.NewNop()
+	}
+	if s.Dir == "" {
+		s.Dir, err = os.MkdirTemp("", "askbridge-prosody-")
+		if err != nil {
+			return nil, fmt.Errorf("prosody: create directory: %w", err)
+		}
+		s.ownDir = true
+	}
+	s.config = filepath.Join(s.Dir, configFile)
+	for _, d := range []string{dataDir, certsDir} {
+		if err := os.MkdirAll(filepath.Join(s.Dir, d), 0o750); err != nil {
+			s.cleanup()
+			return nil, fmt.Errorf("prosody: create %s: %w", d, err)
+		}
+	}
+
+	fixed := ports{c2s: o.C2SPort, component: o.ComponentPort}
+	for attempt := 1; ; attempt++ {
+		s.ports, err = choosePorts(fixed)
+		if err != nil {
+			s.cleanup()
+			return nil, fmt.Errorf("prosody: %w", err)
+		}
+		cfg := renderConfig(s.Dir, s.Host, o.Components, s.ports, o.Debug)
+		if err := os.WriteFile(s.config, []byte(cfg), 0o640); err != nil {
+			s.cleanup()
+			return nil, fmt.Errorf("prosody: write config: %w", err)
+		}
+		s.C2SAddr, s.ComponentAddr = addr(s.ports.c2s), addr(s.ports.component)
+		s.proc, err = launch(ctx, s.bin, s.config, s.Dir, s.ports, s.components)
+		if err == nil {
+			break
+		}
+		var taken *portTakenError
+		if errors.As(err, &taken) && taken.port != fixed.c2s && taken.port != fixed.component && attempt < startAttempts {
+			s.log.Debug("prosody: port taken, trying others", zap.Error(err))
+			continue
+		}
+		s.cleanup()
+		return nil, fmt.Errorf("prosody: start: %w", err)
+	}
+	s.log.Info("prosody started", zap.String("dir", s.Dir),
+		zap.String("c2s", s.C2SAddr), zap.String("component", s.ComponentAddr))
+
+	for _, u := range o.Users {
+		if err := s.Register(u); err != nil {
+			_ = s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (o Options) validate() error {
+	for _, c := range o.Components {
+		if c.Domain == "" || c.Secret == "" {
+			return fmt.Errorf("prosody: component %q needs a domain and a secret", c.Domain)
+		}
+	}
+	for _, u := range o.Users {
+		if u.Name == "" || u.Password == "" {
+			return fmt.Errorf("prosody: user %q needs a name and a password", u.Name)
+		}
+	}
+	for _, p := range []int{o.C2SPort, o.ComponentPort} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("prosody: port %d out of range", p)
+		}
+	}
+	if o.C2SPort != 0 && o.C2SPort == o.ComponentPort {
+		return fmt.Errorf("prosody: c2s and component port are both %d", o.C2SPort)
+	}
+	return nil
+}
+
+// cleanup removes a directory Start created.
+func (s *Server) cleanup() {
+	if s.ownDir {
+		_ = os.RemoveAll(s.Dir)
+	}
+}
+
+// Stop ends the server (SIGTERM, then SIGKILL if it lingers) and removes its
+// directory if Start created it. Calling Stop again does nothing.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	s.stopped = true
+	var err error
+	if s.proc != nil {
+		err = s.proc.stop()
+		s.proc = nil
+	}
+	s.cleanup()
+	s.log.Info("prosody stopped", zap.String("dir", s.Dir))
+	if err != nil {
+		return fmt.Errorf("prosody: stop: %w", err)
+	}
+	return nil
+}
+
+// Restart stops the server and starts it again on the same ports with the
+// same data, as an administrator's restart would.
+func (s *Server) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("prosody: restart: server was stopped")
+	}
+	if s.proc != nil {
+		if err := s.proc.stop(); err != nil {
+			return fmt.Errorf("prosody: restart: %w", err)
+		}
+		s.proc = nil
+	}
+	p, err := launch(ctx, s.bin, s.config, s.Dir, s.ports, s.components)
+	if err != nil {
+		return fmt.Errorf("prosody: restart: %w", err)
+	}
+	s.proc = p
+	s.log.Info("prosody restarted", zap.String("dir", s.Dir))
+	return nil
+}
+
+// Pause freezes the server with SIGSTOP: its sockets stay open but nothing
+// is read or answered, as with a hung server or a silently dead link.
+func (s *Server) Pause() error {
+	return s.signal("pause", sigStop)
+}
+
+// Resume lets a paused server run again (SIGCONT).
+func (s *Server) Resume() error {
+	return s.signal("resume", sigCont)
+}
+
+func (s *Server) signal(what string, sig os.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return fmt.Errorf("prosody: %s: server is not running", what)
+	}
+	if err := s.proc.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("prosody: %s: %w", what, err)
+	}
+	return nil
+}
+
+// LogTail returns the last lines of the server's log, for test failures.
+func (s *Server) LogTail() string {
+	return logTail(s.Dir)
+}

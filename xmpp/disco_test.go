@@ -1,0 +1,60 @@
+package xmpp_test
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestDisco(t *testing.T) {
+	e := newEnv(t)
+	lib := e.librarian(t)
+	_, rec := e.run(t, e.config())
+	rec.wantLink(t, true, waitLong)
+
+	tests := []struct {
+		name, to, payload string
+		typ               string
+		want              []string
+	}{
+		{"info of the domain", domain, `<query xmlns='http://jabber.org/protocol/disco#info'/>`, "result", []string{
+			`<identity category="gateway" name="askbridge-test" type="facebook">`,
+			`<feature var="http://jabber.org/protocol/disco#info">`,
+			`<feature var="urn:xmpp:ping">`, `<feature var="jabber:iq:version">`,
+			`<feature var="jabber:x:oob">`,
+		}},
+		{"info of a patron", patron, `<query xmlns='http://jabber.org/protocol/disco#info'/>`, "result", []string{
+			`<identity category="client" type="pc">`, `<feature var="jabber:x:oob">`,
+		}},
+		{"items", domain, `<query xmlns='http://jabber.org/protocol/disco#items'/>`, "result", []string{
+			`<query xmlns="http://jabber.org/protocol/disco#items"></query>`,
+		}},
+		{"version", domain, `<query xmlns='jabber:iq:version'/>`, "result", []string{
+			`<name>askbridge-test</name>`, `<version>1.2.3</version>`,
+		}},
+		{"ping the domain", domain, `<ping xmlns='urn:xmpp:ping'/>`, "result", nil},
+		{"ping a patron", patron, `<ping xmlns='urn:xmpp:ping'/>`, "result", nil},
+		{"unknown query", domain, `<query xmlns='jabber:iq:last'/>`, "error", []string{"<service-unavailable"}},
+		{"info of a node", domain, `<query xmlns='http://jabber.org/protocol/disco#info' node='x'/>`, "error", []string{"<item-not-found"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := fmt.Sprint("iq", i)
+			if err := lib.SendRaw(fmt.Sprintf(`<iq type='get' id='%s' to='%s'>%s</iq>`, id, tt.to, tt.payload)); err != nil {
+				t.Fatal(err)
+			}
+			r := nextIQ(t, lib)
+			if r.ID != id || r.Type != tt.typ || r.From != tt.to {
+				t.Errorf("answer %+v, want type %s from %s", r, tt.typ, tt.to)
+			}
+			contains(t, "answer", r.Raw, tt.want...)
+		})
+	}
+	t.Run("set", func(t *testing.T) {
+		if err := lib.SendRaw(`<iq type='set' id='s1' to='` + domain + `'><query xmlns='jabber:iq:register'/></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		if r := nextIQ(t, lib); r.ID != "s1" || r.ErrorCondition != "service-unavailable" {
+			t.Errorf("answer %+v, want service-unavailable", r)
+		}
+	})
+}

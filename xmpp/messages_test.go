@@ -1,0 +1,138 @@
+package xmpp_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+func TestMessagesBothWays(t *testing.T) {
+	e := newEnv(t)
+	lib := e.librarian(t)
+	comp, rec := e.run(t, e.config())
+	rec.wantLink(t, true, waitLong)
+	if !comp.Connected() {
+		t.Error("Connected() false after LinkChanged(true)")
+	}
+
+	t.Run("to librarian", func(t *testing.T) {
+		m := xmpp.Message{
+			ID: "out-1", From: patron, To: "librarian@localhost", Body: "Are you open on Sunday?",
+			Nick: "Facebook patron 7f3a", OOB: "https://example.org/photo.jpg", ChatState: "active", Thread: "t-1",
+		}
+		if err := comp.Send(m); err != nil {
+			t.Fatal(err)
+		}
+		r := next(t, lib)
+		if r.ID != m.ID || r.From != patron || r.Type != "chat" || r.Body != m.Body {
+			t.Errorf("librarian received %+v", r)
+		}
+		contains(t, "stanza", r.Raw,
+			`<nick xmlns="http://jabber.org/protocol/nick">Facebook patron 7f3a</nick>`,
+			`<x xmlns="jabber:x:oob"><url>https://example.org/photo.jpg</url></x>`,
+			`<active xmlns="http://jabber.org/protocol/chatstates">`,
+			`<thread>t-1</thread>`)
+	})
+
+	t.Run("from librarian", func(t *testing.T) {
+		id, err := lib.SendChat(patron, "Yes, 1 to 5 pm.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := rec.nextMessage(t)
+		want := xmpp.Message{ID: id, From: lib.JID(), To: patron, Type: "chat", Body: "Yes, 1 to 5 pm."}
+		if m != want {
+			t.Errorf("handler got %+v, want %+v", m, want)
+		}
+
+		err = lib.SendRaw(`<message type='chat' id='cs1' to='` + patron + `'><composing xmlns='http://jabber.org/protocol/chatstates'/>` +
+			`<x xmlns='jabber:x:oob'><url>https://example.org/map.png</url></x><thread>th</thread></message>`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = rec.nextMessage(t)
+		want = xmpp.Message{ID: "cs1", From: lib.JID(), To: patron, Type: "chat", ChatState: "composing", OOB: "https://example.org/map.png", Thread: "th"}
+		if m != want {
+			t.Errorf("handler got %+v, want %+v", m, want)
+		}
+	})
+
+	t.Run("handler refuses", func(t *testing.T) {
+		rec.setReply(&xmpp.StanzaError{Type: "cancel", Condition: "forbidden", Text: "not an operator"})
+		defer rec.setReply(nil)
+		id, err := lib.SendChat(patron, "let me in")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.nextMessage(t)
+		r := next(t, lib)
+		if r.ID != id || r.Type != "error" || r.ErrorCondition != "forbidden" || r.From != patron {
+			t.Errorf("librarian received %+v, want a forbidden error for %s", r, id)
+		}
+		contains(t, "error", r.Raw, `<error type="cancel">`, "not an operator")
+	})
+
+	t.Run("message to the domain", func(t *testing.T) {
+		if _, err := lib.SendChat(domain, "hello gateway"); err != nil {
+			t.Fatal(err)
+		}
+		if m := rec.nextMessage(t); m.To != domain || m.Body != "hello gateway" {
+			t.Errorf("handler got %+v", m)
+		}
+	})
+}
+
+func TestBounces(t *testing.T) {
+	e := newEnv(t)
+	comp, rec := e.run(t, e.config())
+	rec.wantLink(t, true, waitLong)
+
+	tests := []struct{ to, condition string }{
+		{"nobody@localhost", "service-unavailable"},  // no such account
+		{"someone@elsewhere.example", "not-allowed"}, // no s2s on the test server
+	}
+	for i, tt := range tests {
+		id := fmt.Sprint("bounce-", i)
+		if err := comp.Send(xmpp.Message{ID: id, From: patron, To: tt.to, Body: "hello?"}); err != nil {
+			t.Fatal(err)
+		}
+		b := rec.nextBounce(t)
+		if b.ID != id || b.From != tt.to || b.To != patron || b.Error.Condition != tt.condition || b.Error.Type != "cancel" {
+			t.Errorf("bounce %+v, want %s for %s", b, tt.condition, id)
+		}
+	}
+	if !comp.Connected() {
+		t.Error("a bounce took the link down")
+	}
+}
+
+func TestForbiddenCharacters(t *testing.T) {
+	e := newEnv(t)
+	lib := e.librarian(t)
+	comp, rec := e.run(t, e.config())
+	rec.wantLink(t, true, waitLong)
+
+	nasty := "a\x00b\x01c\x1bd\uFFFEe\uFFFFf\xed\xa0\x80g\xffh\ti\nj"
+	if err := comp.Send(xmpp.Message{ID: "bad-1", From: patron, To: "librarian@localhost", Body: nasty, Nick: "n\x00ick", Thread: "\x02"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := comp.Send(xmpp.Message{ID: "after-1", From: patron, To: "librarian@localhost", Body: "still here"}); err != nil {
+		t.Fatal(err)
+	}
+	r := next(t, lib)
+	if r.ID != "bad-1" || r.Body != "abcdefgh\ti\nj" {
+		t.Errorf("received %q (id %s), want the body without forbidden characters", r.Body, r.ID)
+	}
+	contains(t, "stanza", r.Raw, ">nick</nick>")
+	if strings.Contains(r.Raw, "<thread>") {
+		t.Errorf("a thread of only forbidden characters was sent: %s", r.Raw)
+	}
+	if r := next(t, lib); r.ID != "after-1" || r.Body != "still here" {
+		t.Errorf("message after the bad one: %+v", r)
+	}
+	if !comp.Connected() {
+		t.Error("link went down")
+	}
+}

@@ -1,0 +1,40 @@
+package xmpp_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+func TestSendValidation(t *testing.T) {
+	comp, err := xmpp.New(xmpp.Config{Server: "127.0.0.1:1", Domain: domain, Secret: "s"}, newRecorder(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := xmpp.Message{ID: "1", From: patron, To: "librarian@localhost", Body: "hi"}
+	if err := comp.Send(ok); !errors.Is(err, xmpp.ErrNotConnected) {
+		t.Errorf("Send before Run = %v, want ErrNotConnected", err)
+	}
+	if comp.Connected() || !comp.LastKeepalive().IsZero() {
+		t.Error("a component that never ran reports a link")
+	}
+	bad := []func(m *xmpp.Message){
+		func(m *xmpp.Message) { m.ID = "" },
+		func(m *xmpp.Message) { m.ID = "a\x00b" },
+		func(m *xmpp.Message) { m.From = "12345@other.test" },
+		func(m *xmpp.Message) { m.From = "12345@sub.fb.test" },
+		func(m *xmpp.Message) { m.From = "" },
+		func(m *xmpp.Message) { m.To = "" },
+		func(m *xmpp.Message) { m.To = "a@b@c" },
+		func(m *xmpp.Message) { m.Type = "error" },
+		func(m *xmpp.Message) { m.ChatState = "typing" },
+	}
+	for i, mod := range bad {
+		m := ok
+		mod(&m)
+		if err := comp.Send(m); !errors.Is(err, xmpp.ErrInvalidMessage) {
+			t.Errorf("case %d: Send(%+v) = %v, want ErrInvalidMessage", i, m, err)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package xmpp
+
+import (
+	"context"
+	"encoding/xml"
+
+	"go.uber.org/zap"
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+)
+
+// handler returns the function Serve calls for every top-level element.
+//
+// mellium's default answer to unanswered IQs only applies to the client and
+// server namespaces, not jabber:component:accept, so every IQ get or set is
+// answered here. The function never returns an error: that would end the
+// stream. Answers go through write (with its deadline), never through the
+// token writer Serve offers.
+func (l *link) handler(ctx context.Context) func(xmlstream.TokenReadEncoder, *xml.StartElement) error {
+	return func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+		r := xmlstream.MultiReader(xmlstream.Token(start.Copy()), t)
+		switch start.Name.Local {
+		case "message":
+			var x messageXML
+			if err := xml.NewTokenDecoder(r).Decode(&x); err != nil {
+				l.c.log.Warn("undecodable message stanza", zap.Error(err))
+				return nil
+			}
+			l.handleMessage(ctx, &x)
+		case "iq":
+			var x iqXML
+			if err := xml.NewTokenDecoder(r).Decode(&x); err != nil {
+				l.c.log.Warn("undecodable iq stanza", zap.Error(err))
+				return nil
+			}
+			l.handleIQ(&x)
+		default:
+			// Presence and anything else: not handled yet; Serve skips
+			// the rest of the element.
+		}
+		return nil
+	}
+}
+
+// self fills in a from that mellium emptied: it drops from attributes equal
+// to the session's own address (the component domain).
+func (l *link) self(from string) string {
+	if from == "" {
+		return l.c.domain.String()
+	}
+	return from
+}
+
+// handleMessage passes a message to the Handler and sends the error it
+// returns, if any.
+func (l *link) handleMessage(ctx context.Context, x *messageXML) {
+	x.From = l.self(x.From)
+	if to, err := jid.Parse(x.To); err != nil || to.Domainpart() != l.c.domain.Domainpart() {
+		l.c.log.Warn("message not addressed to the component ignored", zap.String("to", x.To), zap.String("id", x.ID))
+		return
+	}
+	if x.Type == "error" {
+		b := Bounce{ID: x.ID, From: x.From, To: x.To, Error: StanzaError{Condition: "undefined-condition"}}
+		if x.Error != nil {
+			b.Error = x.Error.stanzaError()
+		}
+		l.c.h.HandleBounce(ctx, b)
+		return
+	}
+	m := x.message()
+	if se := l.c.h.HandleMessage(ctx, m); se != nil {
+		_ = l.write(encodeError("message", m.ID, m.To, m.From, *se))
+	}
+}
