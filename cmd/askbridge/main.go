@@ -1,0 +1,35 @@
+// Command askbridge bridges a library's Facebook Page Messenger
+// conversations into the Jabber (XMPP) chat queue its librarians staff, and
+// records every conversation for the library's reference statistics.
+//
+// Usage:
+//
+//	askbridge serve --config /etc/askbridge/config.yaml
+//	askbridge check-config --config /etc/askbridge/config.yaml
+//	askbridge demo
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := rootCommand().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "askbridge:", err)
+		os.Exit(1)
+	}
+}
+
+func rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "askbridge",
+		Short:         "Answer a Facebook Page's Messenger conversations from a Jabber chat queue",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCommand(), checkConfigCommand(), demoCommand())
+	return root
+}

@@ -1,0 +1,247 @@
+// Package demo runs askbridge end to end on one machine: a private Prosody
+// on loopback with a librarian account, the daemon, and a local stand-in
+// for Facebook whose web page lets a person type as a Messenger patron. A
+// librarian answers from any Jabber client.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/daemon"
+	"github.com/askbridge/askbridge/internal/prosody"
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/messenger/standin"
+)
+
+//go:embed demo.yaml
+var demoConfig []byte
+
+// Options tune the demo.
+type Options struct {
+	// Dir keeps the demo's Prosody, store and config; "" makes a
+	// temporary directory that is removed at the end.
+	Dir string
+	// C2SPort is where Jabber clients connect (5222 if free, else any).
+	C2SPort int
+	// PatronPort serves the patron page (8090 if free, else any).
+	PatronPort int
+	// Install lets the demo install Prosody with apt-get when missing.
+	Install bool
+	Log     *zap.Logger
+	Out     io.Writer
+	// Started, if set, is called once everything runs.
+	Started func(Info)
+}
+
+// Info is what a person needs to use a running demo.
+type Info struct {
+	PatronURL   string
+	C2SAddr     string
+	Librarian   string
+	Password    string
+	WebhookURL  string
+	Standin     *standin.Server
+	PageID      messenger.PageID
+	PatronJIDAt string
+}
+
+// Run starts everything and blocks until ctx is done.
+func Run(ctx context.Context, o Options) error {
+	log := o.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	if err := ensureProsody(ctx, o.Install, out); err != nil {
+		return err
+	}
+	dir := o.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "askbridge-demo-")
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	compSecret, appSecret, pageToken, verify, password := secret(), secret(), "EAAdemo"+secret(), secret(), "librarian-"+secret()[:6]
+
+	srv, err := prosody.Start(ctx, prosody.Options{
+		Dir:        filepath.Join(dir, "prosody"),
+		Host:       "localhost",
+		C2SPort:    freeOr(o.C2SPort, 5222),
+		Components: []prosody.Component{{Domain: "fb.localhost", Secret: compSecret}},
+		Users:      []prosody.User{{Name: "librarian", Password: password}},
+		Log:        log.Named("prosody"),
+	})
+	if err != nil {
+		return fmt.Errorf("demo: starting Prosody: %w", err)
+	}
+	defer srv.Stop()
+
+	// The daemon's HTTP listener first, so the stand-in knows where the
+	// webhook is.
+	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	webhookURL := "http://" + httpLn.Addr().String() + "/webhook"
+	patronLn, err := listen(freeOr(o.PatronPort, 8090))
+	if err != nil {
+		httpLn.Close()
+		return fmt.Errorf("demo: %w", err)
+	}
+	const pageID = "510249619162304"
+	fb := standin.New(standin.Config{
+		AppID:      "1708188056130407",
+		AppSecret:  appSecret,
+		WebhookURL: webhookURL,
+		Pages:      []standin.Page{{ID: pageID, Name: "Demo Public Library", AccessToken: pageToken}},
+		Echoes:     true,
+		Log:        log.Named("facebook"),
+	})
+	fbServer := &http.Server{Handler: fb.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go fbServer.Serve(patronLn)
+	defer fbServer.Close()
+	graphURL := "http://" + patronLn.Addr().String()
+
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, demoConfig, 0o600); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	env := map[string]string{
+		"ASKBRIDGE_STATE_DIR":                      filepath.Join(dir, "state"),
+		"ASKBRIDGE_MESSENGER_APP_SECRET":           appSecret,
+		"ASKBRIDGE_MESSENGER_VERIFY_TOKEN":         verify,
+		"ASKBRIDGE_MESSENGER_GRAPH_URL":            graphURL,
+		"ASKBRIDGE_MESSENGER_PAGES_0_ACCESS_TOKEN": pageToken,
+		"ASKBRIDGE_XMPP_SERVER":                    srv.ComponentAddr,
+		"ASKBRIDGE_XMPP_SECRET":                    compSecret,
+		"ASKBRIDGE_HTTP_LISTEN":                    httpLn.Addr().String(),
+	}
+	cfg, err := config.LoadEnv(cfgPath, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		httpLn.Close()
+		return fmt.Errorf("demo: %w", err)
+	}
+	d, err := daemon.New(cfg, log.Named("askbridge"), daemon.Options{Listener: httpLn})
+	if err != nil {
+		httpLn.Close()
+		return err
+	}
+	info := Info{
+		PatronURL:   "http://" + patronLn.Addr().String() + "/",
+		C2SAddr:     srv.C2SAddr,
+		Librarian:   "librarian@localhost",
+		Password:    password,
+		WebhookURL:  webhookURL,
+		Standin:     fb,
+		PageID:      pageID,
+		PatronJIDAt: "fb.localhost",
+	}
+	printBanner(out, info)
+	if o.Started != nil {
+		o.Started(info)
+	}
+	return d.Run(ctx)
+}
+
+func printBanner(w io.Writer, i Info) {
+	host, port, _ := net.SplitHostPort(i.C2SAddr)
+	fmt.Fprintf(w, `
+askbridge demo is running. Press Ctrl-C to stop.
+
+  1. Be the patron: open %s
+     and type a question, as if in Facebook Messenger.
+
+  2. Be the librarian: log in with any Jabber client (Gajim, Pidgin, …)
+        JID:       %s
+        password:  %s
+        server:    %s  port %s  (plain connection: allow unencrypted/plaintext login)
+     The question arrives from a contact like <number>@%s,
+     nicknamed "Facebook patron …". Reply there; the patron page shows it.
+     Type !help in that chat for the librarian's commands.
+
+  Webhook: %s   Health: %s
+`, i.PatronURL, i.Librarian, i.Password, host, port, i.PatronJIDAt, i.WebhookURL,
+		"http://"+hostOf(i.WebhookURL)+"/readyz")
+}
+
+func hostOf(u string) string {
+	u = u[len("http://"):]
+	for i := range u {
+		if u[i] == '/' {
+			return u[:i]
+		}
+	}
+	return u
+}
+
+// ensureProsody installs Prosody with apt-get when it is missing and the
+// demo may do so.
+func ensureProsody(ctx context.Context, install bool, out io.Writer) error {
+	if _, err := prosody.Binary(); err == nil {
+		return nil
+	}
+	if !install {
+		return errors.New("demo: Prosody is not installed; install it with: apt-get install -y prosody")
+	}
+	if os.Geteuid() != 0 {
+		return errors.New("demo: Prosody is not installed; run as root to let the demo install it, or: sudo apt-get install -y prosody")
+	}
+	fmt.Fprintln(out, "Installing Prosody with apt-get (once)…")
+	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "prosody"}} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("demo: apt-get %v: %w", args, err)
+		}
+	}
+	if _, err := prosody.Binary(); err != nil {
+		return fmt.Errorf("demo: Prosody still not found after installing: %w", err)
+	}
+	return nil
+}
+
+// freeOr returns want if that loopback port is free, else 0 (any port).
+func freeOr(want, fallback int) int {
+	if want == 0 {
+		want = fallback
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(want)))
+	if err != nil {
+		return 0
+	}
+	ln.Close()
+	return want
+}
+
+func listen(port int) (net.Listener, error) {
+	return net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+}
+
+func secret() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
