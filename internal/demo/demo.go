@@ -37,9 +37,11 @@ type Options struct {
 	// Dir keeps the demo's Prosody, store and config; "" makes a
 	// temporary directory that is removed at the end.
 	Dir string
-	// C2SPort is where Jabber clients connect (5222 if free, else any).
+	// C2SPort is where Jabber clients connect (5222 if 0 and free, else
+	// any; negative: any).
 	C2SPort int
-	// PatronPort serves the patron page (8090 if free, else any).
+	// PatronPort serves the patron page (8090 if 0 and free, else any;
+	// negative: any).
 	PatronPort int
 	// Install lets the demo install Prosody with apt-get when missing.
 	Install bool
@@ -223,8 +225,12 @@ func ensureProsody(ctx context.Context, install bool, out io.Writer) error {
 	return nil
 }
 
-// freeOr returns want if that loopback port is free, else 0 (any port).
+// freeOr returns want (fallback if 0) if that loopback port is free, else
+// 0 (any port). A negative want asks for any port.
 func freeOr(want, fallback int) int {
+	if want < 0 {
+		return 0
+	}
 	if want == 0 {
 		want = fallback
 	}
