@@ -115,6 +115,8 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	}
 	if conv == nil {
 		conv = &Conversation{Page: string(e.Page), PSID: psid, Guest: b.pseudo.Guest(string(e.Page), psid)}
+		b.log.Info("new conversation", zap.String("guest", conv.Guest), zap.String("page", conv.Page),
+			zap.String("queue", cfg.QueueFor(conv.Page)))
 	}
 	if conv.Owner != "" && now.Sub(conv.LastActivity) > cfg.Sessions.IdleTimeout {
 		conv.Owner = "" // the librarian's claim ends with the session
@@ -162,6 +164,8 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	if err != nil {
 		return err
 	}
+	b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
+		zap.String("to", to), zap.String("id", msg.ID))
 	return enqueueXMPP(tx, msg, key)
 }
 

@@ -82,6 +82,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 		b.tell(m, notice)
 		return nil
 	}
+	b.log.Debug("librarian reply queued for the Send API", zap.String("from", sender), zap.String("id", m.ID))
 	signal(b.fbReady)
 	return nil
 }
