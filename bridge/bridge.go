@@ -49,6 +49,9 @@ type Bridge struct {
 	workers  sync.WaitGroup
 
 	linkUp atomic.Bool
+
+	tokensMu  sync.Mutex
+	badTokens map[string][32]byte // Page ID → hash of the token Facebook refused
 }
 
 // New makes a Bridge.
@@ -66,6 +69,7 @@ func New(o Options) (*Bridge, error) {
 		xmppReady:  make(chan struct{}, 1),
 		fbReady:    make(chan struct{}, 1),
 		fbActive:   map[string]bool{},
+		badTokens:  map[string][32]byte{},
 	}
 	if b.log == nil {
 		b.log = zap.NewNop()

@@ -2,14 +2,17 @@ package bridge
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -72,6 +75,9 @@ func (b *Bridge) dispatchOnce() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bridge: dispatch: %w", err)
 	}
+	if n > 0 {
+		crashpoint.Hit(crashpoint.AfterDispatch)
+	}
 	return n, nil
 }
 
@@ -93,7 +99,7 @@ func (b *Bridge) route(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) erro
 	case messenger.KindEcho:
 		if e.AppID == cfg.Messenger.AppID {
 			b.metrics.ownEchoes.Inc()
-			return nil
+			return confirmEcho(tx, e)
 		}
 		// Someone answered from the Page inbox or another app: show it.
 		return b.relayToLibrarians(tx, cfg, e, false)
@@ -167,6 +173,27 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
 		zap.String("to", to), zap.String("id", msg.ID))
 	return enqueueXMPP(tx, msg, key)
+}
+
+// confirmEcho records, from the echo of a message the bridge sent, that the
+// Send API call went through, even if its answer never arrived.
+func confirmEcho(tx *bolt.Tx, e *messenger.Event) error {
+	hexKey, ok := strings.CutPrefix(e.Metadata, metadataPrefix)
+	if !ok || e.MID == "" {
+		return nil
+	}
+	key, err := hex.DecodeString(hexKey)
+	if err != nil {
+		return nil // not ours after all
+	}
+	return updateRecord(tx, key, func(r *Record) {
+		if r.MID == "" {
+			r.MID = string(e.MID)
+			if r.State == StateQueued {
+				r.State = StateAccepted
+			}
+		}
+	})
 }
 
 func eventTime(e *messenger.Event, now time.Time) time.Time {

@@ -82,6 +82,10 @@ type fakeAPI struct {
 	errs   []error
 	ch     chan messenger.OutgoingMessage
 	n      int
+	// lose answers the next calls with a timeout although they went
+	// through; echo, if set, is told about each such call.
+	lose int
+	echo func(m messenger.OutgoingMessage, mid messenger.MID)
 }
 
 func newFakeAPI() *fakeAPI { return &fakeAPI{ch: make(chan messenger.OutgoingMessage, 1000)} }
@@ -98,6 +102,13 @@ func (a *fakeAPI) Send(ctx context.Context, token string, page messenger.PageID,
 	}
 	a.n++
 	a.ch <- m
+	if a.lose > 0 {
+		a.lose--
+		if a.echo != nil {
+			a.echo(m, messenger.MID(fmt.Sprintf("m_%d", a.n)))
+		}
+		return messenger.SendResult{}, fmt.Errorf("fake: %w", context.DeadlineExceeded)
+	}
 	return messenger.SendResult{RecipientID: string(m.Recipient), MessageID: messenger.MID(fmt.Sprintf("m_%d", a.n))}, nil
 }
 

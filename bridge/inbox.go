@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
+	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
 )
 
@@ -97,6 +98,7 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	if err != nil {
 		return fmt.Errorf("bridge: storing webhook events: %w", err)
 	}
+	crashpoint.Hit(crashpoint.AfterInboxCommit)
 	b.metrics.eventsStored.Add(float64(stored))
 	b.metrics.duplicates.Add(float64(dups))
 	if dups > 0 {

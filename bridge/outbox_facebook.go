@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
+	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -25,6 +26,11 @@ const (
 	retryFor = 30 * time.Minute
 	retryMin = time.Second
 	retryMax = 5 * time.Minute
+	// echoGrace is how long after an attempt whose outcome is unknown the
+	// bridge waits for Facebook's echo (which carries the metadata) before
+	// it sends again. The Send API has no idempotency key; the echo is how
+	// a call that went through is recognised.
+	echoGrace = 5 * time.Second
 )
 
 // fbEntry is a Send API outbox entry.
@@ -38,6 +44,11 @@ type fbEntry struct {
 	Notify string    `json:"notify"`
 	Patron string    `json:"patron"`
 	Queued time.Time `json:"queued"`
+	// Attempts counts Send API calls started; LastAttempt is the start of
+	// the latest. Both are stored before each call, so after a crash or a
+	// timeout the bridge knows a call may have gone through.
+	Attempts    int       `json:"attempts,omitempty"`
+	LastAttempt time.Time `json:"last_attempt,omitempty"`
 }
 
 func facebookKey(b *bolt.Bucket, psid string) ([]byte, error) {
@@ -117,19 +128,46 @@ func (b *Bridge) nextFacebook(psid string) (key []byte, e fbEntry, ok bool, err 
 func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 	defer b.workers.Done()
 	attempt := 0
+	// refused is true when Facebook answered the last attempt with an
+	// error: that call certainly did not deliver the message.
+	refused := false
 	for ctx.Err() == nil {
 		key, e, ok, err := b.nextFacebook(psid)
 		if err != nil {
 			b.log.Error("reading Send API outbox", zap.Error(err))
-			return
+			break
 		}
 		if !ok {
 			return
 		}
+		if e.Attempts > 0 && !refused {
+			if mid, done := b.confirmByEcho(ctx, &e); done {
+				b.finishFacebook(key, &e, func(r *Record) { r.State, r.MID = StateAccepted, string(mid) }, nil)
+				attempt, refused = 0, false
+				continue
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		if page, ok := b.config().Page(e.Page); ok && b.tokenInvalid(page) {
+			b.fail(key, &e, &messenger.GraphError{Code: 190, Message: "the Page's access token was refused before"})
+			attempt, refused = 0, false
+			continue
+		}
+		if err := b.markAttempt(key, &e); err != nil {
+			b.log.Error("recording a Send API attempt", zap.Error(err))
+			if !wait(ctx, nil, time.Second) {
+				break
+			}
+			continue
+		}
 		attempt++
+		crashpoint.Hit(crashpoint.BeforeSendAPI)
 		res, err := b.sendOne(ctx, &e)
 		if err == nil {
-			attempt = 0
+			crashpoint.Hit(crashpoint.AfterSendAPI)
+			attempt, refused = 0, false
 			b.finishFacebook(key, &e, func(r *Record) {
 				r.State = StateAccepted
 				r.MID = string(res.MessageID)
@@ -137,7 +175,8 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 			continue
 		}
 		var ge *messenger.GraphError
-		permanent := errors.As(err, &ge) && !ge.Retryable() || errors.Is(err, messenger.ErrInvalidMessage)
+		refused = errors.As(err, &ge)
+		permanent := refused && !ge.Retryable() || errors.Is(err, messenger.ErrInvalidMessage)
 		if !permanent && b.now().Sub(e.Queued) < retryFor {
 			delay := backoff(attempt)
 			if ge != nil && ge.RetryAfter > delay {
@@ -146,27 +185,83 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 			b.metrics.sendRetries.Inc()
 			b.log.Warn("Send API call failed; will retry", zap.Error(err), zap.Duration("in", delay), zap.Int("attempt", attempt))
 			if !wait(ctx, nil, delay) {
-				b.releaseFacebook(psid)
-				return
+				break
 			}
 			continue
 		}
-		attempt = 0
-		reason := undeliveredReason(err)
-		b.log.Warn("reply not delivered to the patron", zap.Error(err))
-		notice := xmpp.Message{
-			ID:   randomID("ab-"),
-			From: e.Patron,
-			To:   e.Notify,
-			Type: "chat",
-			Body: "Not delivered: " + reason,
+		attempt, refused = 0, false
+		if ge != nil && ge.TokenInvalid() {
+			b.markTokenInvalid(e.Page)
 		}
-		b.finishFacebook(key, &e, func(r *Record) {
-			r.State = StateFailed
-			r.Error = errorCode(err)
-		}, &notice)
+		b.fail(key, &e, err)
 	}
 	b.releaseFacebook(psid)
+}
+
+// fail removes an entry that cannot be delivered, records why and tells
+// the librarian who wrote it.
+func (b *Bridge) fail(key []byte, e *fbEntry, err error) {
+	b.log.Warn("reply not delivered to the patron", zap.Error(err))
+	notice := xmpp.Message{
+		ID:   randomID("ab-"),
+		From: e.Patron,
+		To:   e.Notify,
+		Type: "chat",
+		Body: "Not delivered: " + undeliveredReason(err),
+	}
+	b.finishFacebook(key, e, func(r *Record) {
+		r.State = StateFailed
+		r.Error = errorCode(err)
+	}, &notice)
+}
+
+// markAttempt stores that a Send API call for the entry is about to start.
+func (b *Bridge) markAttempt(key []byte, e *fbEntry) error {
+	e.Attempts++
+	e.LastAttempt = b.now()
+	return b.store.db.Update(func(tx *bolt.Tx) error {
+		out := tx.Bucket(bucketToFacebook)
+		if out.Get(key) == nil {
+			return fmt.Errorf("bridge: Send API outbox entry vanished")
+		}
+		if err := updateRecord(tx, e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
+			return err
+		}
+		return putJSON(out, key, e)
+	})
+}
+
+// confirmByEcho reports whether an earlier attempt of the entry reached
+// Facebook, as shown by the echo of its metadata. It waits until echoGrace
+// after the attempt for the echo to arrive.
+func (b *Bridge) confirmByEcho(ctx context.Context, e *fbEntry) (messenger.MID, bool) {
+	if mid := b.echoedMID(e.Ledger); mid != "" {
+		return mid, true
+	}
+	if d := e.LastAttempt.Add(echoGrace).Sub(b.now()); d > 0 {
+		if !wait(ctx, nil, d) {
+			return "", false
+		}
+	}
+	mid := b.echoedMID(e.Ledger)
+	return mid, mid != ""
+}
+
+// echoedMID returns the mid an echo recorded for the ledger record, or "".
+func (b *Bridge) echoedMID(ledgerKey []byte) messenger.MID {
+	var mid messenger.MID
+	_ = b.store.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketLedger).Get(ledgerKey)
+		if v == nil {
+			return nil
+		}
+		var r Record
+		if err := json.Unmarshal(v, &r); err == nil {
+			mid = messenger.MID(r.MID)
+		}
+		return nil
+	})
+	return mid
 }
 
 func (b *Bridge) releaseFacebook(psid string) {

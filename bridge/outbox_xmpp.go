@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
+	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/xmpp"
 )
 
@@ -131,6 +132,7 @@ func (b *Bridge) drainXMPP(link Link) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bridge: committing XMPP sends: %w", err)
 	}
+	crashpoint.Hit(crashpoint.AfterXMPPCommit)
 	return done, sendErr
 }
 

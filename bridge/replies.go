@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -22,7 +22,9 @@ const (
 	humanAgentWindow = 7 * 24 * time.Hour
 )
 
-var errNoConversation = errors.New("no conversation")
+// metadataPrefix starts the Send API metadata of every message the bridge
+// sends; the rest is the hex ledger key, which the echo brings back.
+const metadataPrefix = "askbridge:"
 
 // HandleMessage takes a message a librarian sent to a patron's JID. Only
 // the queue and operators may answer; others get a forbidden error. Text
@@ -82,6 +84,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 		b.tell(m, notice)
 		return nil
 	}
+	crashpoint.Hit(crashpoint.AfterReplyStored)
 	b.log.Debug("librarian reply queued for the Send API", zap.String("from", sender), zap.String("id", m.ID))
 	signal(b.fbReady)
 	return nil
@@ -132,7 +135,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		}
 		msg := out
 		msg.Text = part
-		msg.Metadata = "askbridge:" + encodeKey(key)
+		msg.Metadata = metadataPrefix + encodeKey(key)
 		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now}
 		if err := enqueueFacebook(tx, conv.PSID, e); err != nil {
 			return "", err

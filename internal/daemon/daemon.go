@@ -105,6 +105,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	d.webhook = messenger.NewWebhook(messenger.WebhookConfig{
 		AppSecret: cfg.Messenger.AppSecret, VerifyToken: cfg.Messenger.VerifyToken,
 	}, d.bridge, log.Named("webhook"))
+	d.registerLinkMetrics()
 
 	d.listener = o.Listener
 	if d.listener == nil {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -54,6 +55,11 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 		check("xmpp", "connected but no keepalive answered since "+d.component.LastKeepalive().Format(time.RFC3339))
 	default:
 		check("xmpp", "")
+	}
+	if bad := d.bridge.InvalidTokens(); len(bad) > 0 {
+		check("facebook", "Facebook refused the access token (error 190) of Page(s) "+strings.Join(bad, ", "))
+	} else {
+		check("facebook", "")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !res.Ready {

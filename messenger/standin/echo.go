@@ -39,7 +39,16 @@ func (s *Server) queueEcho(m SentMessage) {
 	}
 }
 
-// postEchoes posts queued echoes until the queue is empty.
+// Echo delivery is retried like Facebook retries failed webhooks: the
+// oldest echo is posted again, with growing pauses, until the bridge
+// answers 200 or echoRetryFor has passed; later echoes wait behind it.
+const (
+	echoRetryFor = 2 * time.Minute
+	echoRetryMin = 100 * time.Millisecond
+	echoRetryMax = 5 * time.Second
+)
+
+// postEchoes posts queued echoes, in order, until the queue is empty.
 func (s *Server) postEchoes() {
 	for {
 		s.mu.Lock()
@@ -49,16 +58,34 @@ func (s *Server) postEchoes() {
 			return
 		}
 		body := s.echoQueue[0]
+		s.mu.Unlock()
+		s.postWithRetry(body)
+		s.mu.Lock()
 		s.echoQueue = s.echoQueue[1:]
 		s.mu.Unlock()
+	}
+}
+
+func (s *Server) postWithRetry(body []byte) {
+	deadline := time.Now().Add(echoRetryFor)
+	pause := echoRetryMin
+	for {
 		ctx, cancel := context.WithTimeout(context.Background(), echoTimeout)
 		status, err := s.PostSigned(ctx, body)
 		cancel()
 		switch {
+		case err == nil && status == http.StatusOK:
+			return
 		case err != nil:
-			s.log.Warn("posting echo failed", zap.Error(err))
-		case status != http.StatusOK:
-			s.log.Warn("bridge refused echo", zap.Int("status", status))
+			s.log.Debug("posting echo failed; will retry", zap.Error(err))
+		default:
+			s.log.Debug("bridge refused echo; will retry", zap.Int("status", status))
 		}
+		if time.Now().After(deadline) {
+			s.log.Warn("echo dropped after retrying", zap.Duration("for", echoRetryFor))
+			return
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, echoRetryMax)
 	}
 }

@@ -83,6 +83,15 @@ func (s *Server) handleSendAPI(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Echoes && msg.SenderAction == "" {
 		s.queueEcho(msg)
 	}
+	if d := s.takeDelay(pageID); d > 0 {
+		// The message went through, but the answer comes late: the caller
+		// times out without knowing, as on a bad network.
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	resp := map[string]string{"recipient_id": string(msg.Recipient)}
 	if msg.MID != "" {
 		resp["message_id"] = string(msg.MID)
@@ -244,6 +253,27 @@ func (s *Server) FailNext(page messenger.PageID, e messenger.GraphError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext[page] = append(s.failNext[page], e)
+}
+
+// AnswerLate makes the next accepted Send API call for page hold its
+// (successful) answer back for d: the message is recorded and echoed at
+// once, but a caller with a shorter timeout never learns that it went
+// through.
+func (s *Server) AnswerLate(page messenger.PageID, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lateNext[page] = append(s.lateNext[page], d)
+}
+
+func (s *Server) takeDelay(page messenger.PageID) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.lateNext[page]
+	if len(q) == 0 {
+		return 0
+	}
+	s.lateNext[page] = q[1:]
+	return q[0]
 }
 
 // Sent returns a copy of every Send API call accepted so far, in order.

@@ -70,6 +70,7 @@ type Server struct {
 	sent      []SentMessage
 	sentTotal int
 	failNext  map[messenger.PageID][]messenger.GraphError
+	lateNext  map[messenger.PageID][]time.Duration
 	convs     map[convKey]*conversation
 	changed   chan struct{} // closed and replaced whenever sent or convs change
 	echoQueue [][]byte
@@ -84,6 +85,7 @@ func New(cfg Config) *Server {
 		hc:       cfg.HTTPClient,
 		pages:    make(map[messenger.PageID]Page, len(cfg.Pages)),
 		failNext: make(map[messenger.PageID][]messenger.GraphError),
+		lateNext: make(map[messenger.PageID][]time.Duration),
 		convs:    make(map[convKey]*conversation),
 		changed:  make(chan struct{}),
 	}

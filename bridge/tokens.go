@@ -1,0 +1,51 @@
+package bridge
+
+import (
+	"crypto/sha256"
+	"sort"
+
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/config"
+)
+
+// Facebook answers error 190 when a Page token is no longer valid. The
+// bridge then stops calling the Send API for that Page with that token,
+// fails its replies at once with a notice, and reports the Page as not
+// ready, until the configuration brings a new token (on reload or
+// restart).
+
+func tokenHash(token string) [32]byte { return sha256.Sum256([]byte(token)) }
+
+// markTokenInvalid records that the Page's current token was refused.
+func (b *Bridge) markTokenInvalid(pageID string) {
+	page, ok := b.config().Page(pageID)
+	if !ok {
+		return
+	}
+	b.tokensMu.Lock()
+	b.badTokens[pageID] = tokenHash(page.AccessToken)
+	b.tokensMu.Unlock()
+	b.log.Error("Facebook refused the Page's access token (error 190); replies to this Page fail until a new token is configured",
+		zap.String("page", pageID), zap.String("name", page.Name))
+}
+
+// tokenInvalid reports whether the Page's configured token was refused.
+func (b *Bridge) tokenInvalid(page config.Page) bool {
+	b.tokensMu.Lock()
+	defer b.tokensMu.Unlock()
+	h, ok := b.badTokens[page.ID]
+	return ok && h == tokenHash(page.AccessToken)
+}
+
+// InvalidTokens lists the Pages whose configured token Facebook refused.
+func (b *Bridge) InvalidTokens() []string {
+	var out []string
+	for _, p := range b.config().Messenger.Pages {
+		if b.tokenInvalid(p) {
+			out = append(out, p.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
