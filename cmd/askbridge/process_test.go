@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+	"mellium.im/xmpp/jid"
+
+	"github.com/askbridge/askbridge/internal/crashpoint"
+	"github.com/askbridge/askbridge/internal/jabberclient"
+	"github.com/askbridge/askbridge/internal/prosody"
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/messenger/standin"
+)
+
+// These tests run the real askbridge binary as a subprocess against a real
+// Prosody and the Facebook stand-in, and kill it.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds askbridge once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "askbridge-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "askbridge")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+const (
+	procPage   = "510249619162304"
+	procDomain = "fb.localhost"
+	procAppID  = "1708188056130407"
+	procSecret = "app-secret-for-process-tests"
+	procToken  = "EAA-process-token"
+)
+
+// rig is Prosody, the stand-in and a librarian, shared by a daemon that
+// is started, killed and restarted on one state directory.
+type rig struct {
+	t        *testing.T
+	srv      *prosody.Server
+	fb       *standin.Server
+	lib      *jabberclient.Client
+	addr     string
+	config   string
+	logs     string
+	cmd      *exec.Cmd
+	exited   chan error
+	restarts int
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	bin := binary(t)
+	_ = bin
+	r := &rig{t: t}
+	r.srv = prosody.StartTest(t, prosody.Options{
+		Host:       "localhost",
+		Components: []prosody.Component{{Domain: procDomain, Secret: "component-secret"}},
+		Users:      []prosody.User{{Name: "librarian", Password: "pw"}},
+	})
+	r.addr = freeAddr(t)
+	r.fb = standin.New(standin.Config{AppID: procAppID, AppSecret: procSecret, WebhookURL: "http://" + r.addr + "/webhook",
+		Pages: []standin.Page{{ID: procPage, Name: "Central", AccessToken: procToken}}, Echoes: true,
+		Log: zaptest.NewLogger(t).Named("facebook")})
+	fbLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fbSrv := &http.Server{Handler: r.fb.Handler()}
+	go fbSrv.Serve(fbLn)
+	t.Cleanup(func() { fbSrv.Close() })
+
+	dir := t.TempDir()
+	r.config = filepath.Join(dir, "config.yaml")
+	r.logs = filepath.Join(dir, "daemon.log")
+	cfg := fmt.Sprintf(`state_dir: %s
+log: {level: debug, format: json}
+http: {listen: %q}
+messenger:
+  app_id: %q
+  app_secret: %q
+  verify_token: verify
+  graph_url: http://%s
+  pages: [{id: %q, name: Central, access_token: %q}]
+xmpp:
+  server: %q
+  domain: %s
+  secret: component-secret
+  queue: librarian@localhost
+  operators: ["librarian@localhost"]
+sessions: {timezone: UTC}
+`, filepath.Join(dir, "state"), r.addr, procAppID, procSecret, fbLn.Addr(), procPage, procToken, r.srv.ComponentAddr, procDomain)
+	if err := os.WriteFile(r.config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r.lib, err = jabberclient.Dial(ctx, r.srv.C2SAddr, jid.MustParse("librarian@localhost"), "pw", zaptest.NewLogger(t).Named("librarian"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.lib.Close()
+		if r.cmd != nil && r.cmd.ProcessState == nil {
+			_ = r.cmd.Process.Kill()
+			<-r.exited
+		}
+		if t.Failed() {
+			if b, err := os.ReadFile(r.logs); err == nil {
+				t.Logf("daemon log (tail):\n%s", tail(string(b), 40))
+			}
+		}
+	})
+	return r
+}
+
+// start runs the daemon, armed with a crash point if one is given, and
+// waits until it is ready.
+func (r *rig) start(crash string) {
+	r.t.Helper()
+	logf, err := os.OpenFile(r.logs, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.cmd = exec.Command(binary(r.t), "serve", "--config", r.config)
+	r.cmd.Env = append(os.Environ(), crashpoint.Env+"="+crash)
+	r.cmd.Stdout, r.cmd.Stderr = logf, logf
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.exited = make(chan error, 1)
+	go func() { r.exited <- r.cmd.Wait(); logf.Close() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if code, _ := r.get("/readyz"); code == 200 {
+			return
+		}
+		select {
+		case err := <-r.exited:
+			r.t.Fatalf("daemon exited before it was ready: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatal("daemon not ready within 20s")
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// waitKilled waits for the armed daemon to kill itself.
+func (r *rig) waitKilled() {
+	r.t.Helper()
+	select {
+	case <-r.exited:
+		ws, ok := r.cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+			r.t.Fatalf("daemon ended with %v, want SIGKILL at the crash point", r.cmd.ProcessState)
+		}
+	case <-time.After(20 * time.Second):
+		r.t.Fatal("the crash point was not reached within 20s")
+	}
+}
+
+func (r *rig) get(path string) (int, string) {
+	resp, err := http.Get("http://" + r.addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+var depthRE = regexp.MustCompile(`(?m)^askbridge_outbox_depth ([0-9.e+]+)$`)
+
+// waitDrained waits until the inbox and both outboxes are empty.
+func (r *rig) waitDrained() {
+	r.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := r.get("/metrics")
+		if m := depthRE.FindStringSubmatch(body); m != nil && m[1] == "0" {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("outboxes not drained within 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// patronBody is a Messenger webhook POST with one text message.
+func patronBody(psid, mid, text string, ts int64) []byte {
+	return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"%s","text":"%s"}}]}]}`,
+		procPage, ts, psid, procPage, ts, mid, text))
+}
+
+// collect reads the librarian's messages until want distinct bodies
+// arrived, then a little longer to catch duplicates.
+func (r *rig) collect(want int) []jabberclient.Received {
+	r.t.Helper()
+	var got []jabberclient.Received
+	distinct := map[string]bool{}
+	deadline := time.Now().Add(30 * time.Second)
+	quiet := time.Time{}
+	for {
+		limit := deadline
+		if len(distinct) >= want {
+			if quiet.IsZero() {
+				quiet = time.Now().Add(time.Second)
+			}
+			limit = quiet
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), limit)
+		m, err := r.lib.Next(ctx)
+		cancel()
+		if err != nil {
+			if len(distinct) >= want {
+				return got
+			}
+			r.t.Fatalf("got %d of %d messages: %v", len(distinct), want, err)
+		}
+		if m.Body == "" {
+			continue
+		}
+		got = append(got, m)
+		distinct[m.Body] = true
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func newPSID() string { return string(standin.NewPSID()) }
+
+func messengerPSID(s string) messenger.PSID { return messenger.PSID(s) }
