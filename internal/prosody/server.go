@@ -187,6 +187,23 @@ func (s *Server) Stop() error {
 	return nil
 }
 
+// Halt stops the server process but keeps its ports, configuration and
+// data, so that Restart brings it back, as after an outage.
+func (s *Server) Halt() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return nil
+	}
+	err := s.proc.stop()
+	s.proc = nil
+	s.log.Info("prosody halted", zap.String("dir", s.Dir))
+	if err != nil {
+		return fmt.Errorf("prosody: halt: %w", err)
+	}
+	return nil
+}
+
 // Restart stops the server and starts it again on the same ports with the
 // same data, as an administrator's restart would.
 func (s *Server) Restart(ctx context.Context) error {
