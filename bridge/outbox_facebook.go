@@ -178,10 +178,7 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		refused = errors.As(err, &ge)
 		permanent := refused && !ge.Retryable() || errors.Is(err, messenger.ErrInvalidMessage)
 		if !permanent && b.now().Sub(e.Queued) < retryFor {
-			delay := backoff(attempt)
-			if ge != nil && ge.RetryAfter > delay {
-				delay = ge.RetryAfter
-			}
+			delay := retryDelay(attempt, err)
 			b.metrics.sendRetries.Inc()
 			b.log.Warn("Send API call failed; will retry", zap.Error(err), zap.Duration("in", delay), zap.Int("attempt", attempt))
 			if !wait(ctx, nil, delay) {
@@ -309,6 +306,18 @@ func (b *Bridge) finishFacebook(key []byte, e *fbEntry, update func(*Record), no
 	} else {
 		b.metrics.relayed.WithLabelValues("to_facebook").Inc()
 	}
+}
+
+// retryDelay is how long to wait before the next attempt after a
+// temporary failure: jittered exponential backoff, or longer when Facebook
+// says when access returns (X-Business-Use-Case-Usage).
+func retryDelay(attempt int, err error) time.Duration {
+	d := backoff(attempt)
+	var ge *messenger.GraphError
+	if errors.As(err, &ge) && ge.RetryAfter > d {
+		d = ge.RetryAfter
+	}
+	return d
 }
 
 // backoff is a jittered exponential delay for the n-th attempt (n ≥ 1).

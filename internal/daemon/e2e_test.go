@@ -402,3 +402,46 @@ func (b *lockedBuffer) Len() int {
 	defer b.mu.Unlock()
 	return b.buf.Len()
 }
+
+// TestForbiddenXMLCharactersDoNotBreakTheStream: NUL and other C0
+// controls in a patron's text are stripped; the stream stays up.
+func TestForbiddenXMLCharactersDoNotBreakTheStream(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	body := []byte(`{"object":"page","entry":[{"id":"` + e2ePage + `","time":1700000000000,"messaging":[{"sender":{"id":"5100000000000001"},"recipient":{"id":"` + e2ePage + `"},"timestamp":1700000000000,"message":{"mid":"mid.ctl","text":"bell\u0007 nul\u0000 esc\u001b ok"}}]}]}`)
+	if status, err := w.fb.PostSigned(context.Background(), body); err != nil || status != 200 {
+		t.Fatalf("status %d, %v", status, err)
+	}
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, "5100000000000001", "next"); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextChat(t, lib); m.Body != "bell nul esc ok" {
+		t.Errorf("got %q", m.Body)
+	}
+	if m := nextChat(t, lib); m.Body != "next" {
+		t.Errorf("got %q", m.Body)
+	}
+}
+
+// TestRefusedPageTokenShowsInReadiness: after Facebook answers 190 the
+// librarian is told, and /readyz names the Page.
+func TestRefusedPageTokenShowsInReadiness(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	psid := standin.NewPSID()
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	nextChat(t, lib)
+	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 190, Type: "OAuthException", Message: "Error validating access token"})
+	if _, err := lib.SendChat(string(psid)+"@"+e2eDomain, "answer"); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextChat(t, lib); !strings.Contains(m.Body, "access token is no longer valid") {
+		t.Fatalf("librarian got %q", m.Body)
+	}
+	body := w.waitReadyz(503)
+	if !strings.Contains(body, `"facebook":"Facebook refused the access token (error 190) of Page(s) `+e2ePage) {
+		t.Errorf("readyz: %s", body)
+	}
+}
