@@ -100,6 +100,7 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 		func(ctx context.Context) { b.xmppLoop(ctx, link) },
 		b.facebookLoop,
 		b.maintenanceLoop,
+		b.sessionLoop,
 	}
 	for _, loop := range loops {
 		wg.Add(1)

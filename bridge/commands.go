@@ -1,22 +1,107 @@
 package bridge
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/stats"
 )
 
 // helpText lists the in-chat commands librarians can type to the bridge.
 const helpText = `askbridge commands (typed into the chat with the patron; never sent to Facebook):
+!close — end this session now
+!read N — record the READ scale level, 1 to 6
+!tag WORD… — add tags, e.g. !tag hours catalog
+!questions N — record how many questions were answered (default 1)
 !help — this list`
 
-// command runs an in-chat command and returns the answer for the
-// librarian.
-func (b *Bridge) command(body string) string {
+// command runs an in-chat command on the conversation's latest session and
+// returns the answer for the librarian. It changes the store only through
+// tx; a bad argument gets a short usage line.
+func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, body string) (string, error) {
 	fields := strings.Fields(body)
 	name := strings.ToLower(strings.TrimPrefix(fields[0], "!"))
+	args := fields[1:]
 	switch name {
 	case "help":
-		return helpText
+		return helpText, nil
+	case "close":
+		if conv.Session == "" {
+			return "No open session to close.", nil
+		}
+		s, err := b.closeSession(tx, cfg, conv, b.now())
+		if err != nil || s == nil {
+			return "No open session to close.", err
+		}
+		return fmt.Sprintf("Session closed: %s, %s long.", s.Status, s.Duration().Round(time.Second)), nil
+	case "read", "questions", "tag", "tags":
+		s, key, err := getSession(tx, conv.LastSession)
+		if err != nil {
+			return "", err
+		}
+		if s == nil {
+			return "No session to classify yet.", nil
+		}
+		reply, ok := classify(s, name, args)
+		if !ok {
+			return reply + "\n" + helpText, nil
+		}
+		return reply, putSession(tx, key, s)
 	default:
-		return "Unknown command !" + name + ".\n" + helpText
+		return "Unknown command !" + name + ".\n" + helpText, nil
 	}
+}
+
+// classify applies !read, !questions or !tag to a session. It returns the
+// acknowledgement, or a usage line and false.
+func classify(s *stats.Session, name string, args []string) (string, bool) {
+	switch name {
+	case "read":
+		n, err := oneNumber(args)
+		if err != nil || n < 1 || n > 6 {
+			return "Usage: !read N, with N from 1 to 6.", false
+		}
+		s.ReadLevel = n
+		return fmt.Sprintf("READ level %d recorded.", n), true
+	case "questions":
+		n, err := oneNumber(args)
+		if err != nil || n < 1 || n > 99 {
+			return "Usage: !questions N, with N from 1 to 99.", false
+		}
+		s.Questions = n
+		return fmt.Sprintf("%d question(s) recorded.", n), true
+	default: // tag
+		if len(args) == 0 {
+			return "Usage: !tag WORD…", false
+		}
+		for _, a := range args {
+			tag := strings.ToLower(strings.Trim(a, ",;"))
+			if tag == "" || len(tag) > 40 || hasTag(s.Tags, tag) {
+				continue
+			}
+			s.Tags = append(s.Tags, tag)
+		}
+		return "Tags recorded: " + strings.Join(s.Tags, ", ") + ".", true
+	}
+}
+
+func oneNumber(args []string) (int, error) {
+	if len(args) != 1 {
+		return 0, fmt.Errorf("want one number")
+	}
+	return strconv.Atoi(args[0])
+}
+
+func hasTag(tags []string, t string) bool {
+	for _, x := range tags {
+		if x == t {
+			return true
+		}
+	}
+	return false
 }

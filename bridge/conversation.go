@@ -22,6 +22,11 @@ type Conversation struct {
 	// Owner is the bare JID of the librarian who claimed the conversation
 	// by answering first; empty while it waits in the queue.
 	Owner string `json:"owner,omitempty"`
+	// Session is the ID of the open session, empty between sessions;
+	// LastSession is the latest one, open or not, which in-chat commands
+	// classify.
+	Session     string `json:"session,omitempty"`
+	LastSession string `json:"last_session,omitempty"`
 }
 
 func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {

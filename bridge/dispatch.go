@@ -124,13 +124,24 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		b.log.Info("new conversation", zap.String("guest", conv.Guest), zap.String("page", conv.Page),
 			zap.String("queue", cfg.QueueFor(conv.Page)))
 	}
-	if conv.Owner != "" && now.Sub(conv.LastActivity) > cfg.Sessions.IdleTimeout {
-		conv.Owner = "" // the librarian's claim ends with the session
+	if err := b.expireIdle(tx, cfg, conv, now); err != nil {
+		return err
 	}
 	if fromPatron && e.Time.After(conv.LastPatron) {
 		conv.LastPatron = e.Time
 	}
 	conv.LastActivity = now
+	switch {
+	case e.Kind == messenger.KindMessage || e.Kind == messenger.KindPostback:
+		if err := b.patronSpoke(tx, cfg, conv, eventTime(e, now)); err != nil {
+			return err
+		}
+	case e.Kind == messenger.KindEcho:
+		// Someone answered from the Page inbox: a human reply all the same.
+		if err := humanReplied(tx, conv, pageInboxOperator, eventTime(e, now)); err != nil {
+			return err
+		}
+	}
 	if err := putConversation(tx, conv); err != nil {
 		return err
 	}
@@ -173,6 +184,24 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
 		zap.String("to", to), zap.String("id", msg.ID))
 	return enqueueXMPP(tx, msg, key)
+}
+
+// pageInboxOperator stands for whoever answered from the Facebook Page
+// inbox, in the statistics.
+const pageInboxOperator = "facebook-page-inbox"
+
+// expireIdle ends the conversation's session if it has been idle for the
+// timeout (the idle loop may not have got to it yet).
+func (b *Bridge) expireIdle(tx *bolt.Tx, cfg *config.Config, conv *Conversation, now time.Time) error {
+	if conv.Session == "" && conv.Owner == "" {
+		return nil
+	}
+	if now.Sub(conv.LastActivity) < cfg.Sessions.IdleTimeout {
+		return nil
+	}
+	conv.Owner = "" // the librarian's claim ends with the session
+	_, err := b.closeSession(tx, cfg, conv, conv.LastActivity)
+	return err
 }
 
 // confirmEcho records, from the echo of a message the bridge sent, that the

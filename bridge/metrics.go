@@ -8,35 +8,39 @@ import (
 )
 
 type metrics struct {
-	eventsStored prometheus.Counter
-	duplicates   prometheus.Counter
-	events       *prometheus.CounterVec
-	ownEchoes    prometheus.Counter
-	relayed      *prometheus.CounterVec
-	bounces      *prometheus.CounterVec
-	refused      prometheus.Counter
-	sendCalls    *prometheus.CounterVec
-	sendRetries  prometheus.Counter
+	eventsStored   prometheus.Counter
+	duplicates     prometheus.Counter
+	events         *prometheus.CounterVec
+	ownEchoes      prometheus.Counter
+	relayed        *prometheus.CounterVec
+	bounces        *prometheus.CounterVec
+	refused        prometheus.Counter
+	sendCalls      *prometheus.CounterVec
+	sendRetries    prometheus.Counter
+	sessionsOpened prometheus.Counter
+	sessionsClosed *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 	m := &metrics{
-		eventsStored: prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_inbox_events_stored_total", Help: "Webhook events stored in the durable inbox."}),
-		duplicates:   prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_inbox_duplicates_total", Help: "Webhook events skipped because they were already seen."}),
-		events:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_events_dispatched_total", Help: "Events dispatched from the inbox, by kind."}, []string{"kind"}),
-		ownEchoes:    prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_own_echoes_dropped_total", Help: "Echoes of the bridge's own messages, dropped."}),
-		relayed:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_messages_relayed_total", Help: "Messages relayed, by direction."}, []string{"direction"}),
-		bounces:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_bounces_total", Help: "Error stanzas returned for messages the bridge sent, by condition."}, []string{"condition"}),
-		refused:      prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_replies_refused_total", Help: "Messages to patrons refused (sender not allowed, unknown patron)."}),
-		sendCalls:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_calls_total", Help: "Send API calls, by outcome."}, []string{"outcome"}),
-		sendRetries:  prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_send_api_retries_total", Help: "Send API calls retried after temporary errors."}),
+		eventsStored:   prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_inbox_events_stored_total", Help: "Webhook events stored in the durable inbox."}),
+		duplicates:     prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_inbox_duplicates_total", Help: "Webhook events skipped because they were already seen."}),
+		events:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_events_dispatched_total", Help: "Events dispatched from the inbox, by kind."}, []string{"kind"}),
+		ownEchoes:      prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_own_echoes_dropped_total", Help: "Echoes of the bridge's own messages, dropped."}),
+		relayed:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_messages_relayed_total", Help: "Messages relayed, by direction."}, []string{"direction"}),
+		bounces:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_bounces_total", Help: "Error stanzas returned for messages the bridge sent, by condition."}, []string{"condition"}),
+		refused:        prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_replies_refused_total", Help: "Messages to patrons refused (sender not allowed, unknown patron)."}),
+		sendCalls:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_calls_total", Help: "Send API calls, by outcome."}, []string{"outcome"}),
+		sendRetries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_send_api_retries_total", Help: "Send API calls retried after temporary errors."}),
+		sessionsOpened: prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_sessions_opened_total", Help: "Conversation sessions started."}),
+		sessionsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_sessions_closed_total", Help: "Conversation sessions ended, by status."}, []string{"status"}),
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "askbridge_outbox_depth", Help: "Entries waiting in the inbox and both outboxes.", ConstLabels: nil},
 		func() float64 { n, _ := b.store.pending(); return float64(n) })
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces, m.refused, m.sendCalls, m.sendRetries, depth} {
+	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces, m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsClosed, depth} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("bridge: registering metrics: %w", err)
 		}

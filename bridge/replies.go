@@ -65,8 +65,11 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 			return nil
 		}
 		if strings.HasPrefix(body, "!") {
-			notice = b.command(body)
-			return nil
+			notice, err = b.command(tx, cfg, conv, body)
+			if err != nil {
+				return err
+			}
+			return putConversation(tx, conv)
 		}
 		notice, err = b.queueReply(tx, cfg, conv, m, sender, body)
 		return err
@@ -113,8 +116,14 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		}
 		return "Not delivered: " + reasonWindow, nil
 	}
+	if err := b.expireIdle(tx, cfg, conv, now); err != nil {
+		return "", err
+	}
 	if conv.Owner == "" && !strings.EqualFold(sender, cfg.QueueFor(conv.Page)) {
 		conv.Owner = sender
+	}
+	if err := humanReplied(tx, conv, sender, now); err != nil {
+		return "", err
 	}
 	conv.LastActivity = now
 	if err := putConversation(tx, conv); err != nil {

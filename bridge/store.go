@@ -31,12 +31,17 @@ var (
 	bucketLedgerRef = []byte("ledger_ref")
 	// bucketConversations: PSID → Conversation.
 	bucketConversations = []byte("conversations")
+	// bucketSessions: 8-byte start time (UnixNano) + 8-byte sequence →
+	// stats.Session.
+	bucketSessions = []byte("sessions")
+	// bucketOpen: PSID → nothing, for conversations with an open session.
+	bucketOpen = []byte("open_sessions")
 	// bucketMeta: "schema" → schema version.
 	bucketMeta = []byte("meta")
 )
 
 var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFacebook,
-	bucketLedger, bucketLedgerRef, bucketConversations, bucketMeta}
+	bucketLedger, bucketLedgerRef, bucketConversations, bucketSessions, bucketOpen, bucketMeta}
 
 // schemaVersion is stored in the meta bucket; a later version migrates.
 const schemaVersion = 1

@@ -125,6 +125,9 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(s.Timezone); err != nil {
 		bad("sessions.timezone", "%q is not a known time zone (use a name like America/Toronto)", s.Timezone)
 	}
+	if _, err := ParseOfficeHours(s.OfficeHours); err != nil {
+		bad("sessions.office_hours", "%v", err)
+	}
 	if s.IdleTimeout <= 0 {
 		bad("sessions.idle_timeout", "must be a positive duration such as 30m")
 	}

@@ -1,0 +1,131 @@
+package bridge
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/stats"
+)
+
+// step is one thing that happens in a session test.
+type step struct {
+	after time.Duration // advance the clock first
+	// one of:
+	patron  string // a patron message
+	reply   string // a librarian's message (also commands)
+	idle    bool   // run the idle check
+	restart bool   // restart the bridge on the same store
+	// wantNotice, if set, must start the answer to a command.
+	wantNotice string
+}
+
+func TestSessionStateMachine(t *testing.T) {
+	// Monday 2026-11-23 10:00 in Toronto: office hours.
+	loc, _ := time.LoadLocation("America/Toronto")
+	monday10 := time.Date(2026, 11, 23, 10, 0, 0, 0, loc)
+	night := time.Date(2026, 11, 24, 3, 0, 0, 0, loc)
+	cases := []struct {
+		name  string
+		start time.Time
+		steps []step
+		want  []stats.Session // compared on the fields set below
+	}{
+		{"answered, ends when idle", monday10, []step{
+			{patron: "q"}, {after: 2 * time.Minute, reply: "a"}, {after: time.Minute, patron: "thanks"},
+			{after: 31 * time.Minute, idle: true},
+		}, []stats.Session{{Status: stats.StatusAnswered, Operator: "alice@library.test", MessagesIn: 2, MessagesOut: 1, Questions: 1,
+			Accepted: monday10.Add(2 * time.Minute), Ended: monday10.Add(3 * time.Minute)}}},
+		{"closed with !close, then a new session", monday10, []step{
+			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "Session closed: answered"},
+			{after: time.Minute, patron: "another"}, {after: 40 * time.Minute, idle: true},
+		}, []stats.Session{
+			{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 1, Operator: "alice@library.test",
+				Accepted: monday10.Add(time.Minute), Ended: monday10.Add(5 * time.Minute)},
+			{Status: stats.StatusMissed, MessagesIn: 1, Ended: monday10.Add(6 * time.Minute)},
+		}},
+		{"missed in office hours", monday10, []step{
+			{patron: "anyone?"}, {after: 31 * time.Minute, idle: true},
+		}, []stats.Session{{Status: stats.StatusMissed, MessagesIn: 1, Ended: monday10}}},
+		{"after hours", night, []step{
+			{patron: "open?"}, {after: 31 * time.Minute, idle: true},
+		}, []stats.Session{{Status: stats.StatusAfterHours, MessagesIn: 1, Ended: night}}},
+		{"answered after hours is answered", night, []step{
+			{patron: "open?"}, {after: time.Minute, reply: "we open at 9"}, {after: 31 * time.Minute, idle: true},
+		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 1, Operator: "alice@library.test",
+			Accepted: night.Add(time.Minute), Ended: night.Add(time.Minute)}}},
+		{"classified, also after it closed", monday10, []step{
+			{patron: "q"}, {after: time.Minute, reply: "a"},
+			{reply: "!read 3", wantNotice: "READ level 3 recorded."},
+			{reply: "!tag Hours catalog, hours", wantNotice: "Tags recorded: hours, catalog."},
+			{reply: "!read 9", wantNotice: "Usage: !read N"},
+			{reply: "!questions two", wantNotice: "Usage: !questions N"},
+			{reply: "!close", wantNotice: "Session closed"},
+			{reply: "!questions 2", wantNotice: "2 question(s) recorded."},
+		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 2, ReadLevel: 3,
+			Tags: []string{"hours", "catalog"}, Operator: "alice@library.test", Accepted: monday10.Add(time.Minute), Ended: monday10.Add(time.Minute)}}},
+		{"survives a restart in the middle", monday10, []step{
+			{patron: "q"}, {after: time.Minute, restart: true}, {after: time.Minute, reply: "a"},
+			{after: 20 * time.Minute, restart: true}, {after: 15 * time.Minute, idle: true},
+		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 1, Operator: "alice@library.test",
+			Accepted: monday10.Add(2 * time.Minute), Ended: monday10.Add(2 * time.Minute)}}},
+		{"idle timer survives a restart", monday10, []step{
+			{patron: "q"}, {restart: true}, {after: 31 * time.Minute, restart: true}, {idle: true},
+		}, []stats.Session{{Status: stats.StatusMissed, MessagesIn: 1, Ended: monday10}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, func(cfg *config.Config) {
+				cfg.Sessions.Timezone = "America/Toronto"
+				cfg.Sessions.OfficeHours = map[string]string{"mon-fri": "09:00-21:00"}
+			})
+			h.clock.t = c.start
+			h.run()
+			n := 0
+			for _, s := range c.steps {
+				h.clock.Advance(s.after)
+				switch {
+				case s.patron != "":
+					n++
+					h.accept(patronText("mid."+c.name+string(rune('a'+n)), s.patron, h.clock.Now()))
+					h.link.next(t)
+				case s.reply != "":
+					if e := h.reply("alice@library.test/desk", s.reply); e != nil {
+						t.Fatal(e)
+					}
+					if s.wantNotice != "" {
+						if m := h.link.next(t); !strings.HasPrefix(m.Body, s.wantNotice) {
+							t.Fatalf("%s: answer %q, want %q…", s.reply, m.Body, s.wantNotice)
+						}
+					}
+				case s.idle:
+					if _, err := h.b.closeIdle(); err != nil {
+						t.Fatal(err)
+					}
+				case s.restart:
+					h.restart()
+				}
+			}
+			got, err := h.store.Sessions(c.start.Add(-time.Hour), c.start.Add(24*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("%d sessions, want %d: %+v", len(got), len(c.want), got)
+			}
+			for i, w := range c.want {
+				g := got[i]
+				if g.Status != w.Status || g.MessagesIn != w.MessagesIn || g.MessagesOut != w.MessagesOut ||
+					g.Questions != w.Questions || g.ReadLevel != w.ReadLevel || g.Operator != w.Operator ||
+					strings.Join(g.Tags, ",") != strings.Join(w.Tags, ",") ||
+					!g.Accepted.Equal(w.Accepted) || !g.Ended.Equal(w.Ended) {
+					t.Errorf("session %d =\n %+v\nwant\n %+v", i, g, w)
+				}
+				if g.Guest == "" || g.Page != testPage || g.Queue != testQueue || g.ID == "" {
+					t.Errorf("session %d identity fields: %+v", i, g)
+				}
+			}
+		})
+	}
+}
