@@ -106,7 +106,7 @@ func newRig(t *testing.T) *rig {
 	r.logs = filepath.Join(dir, "daemon.log")
 	cfg := fmt.Sprintf(`state_dir: %s
 log: {level: debug, format: json}
-http: {listen: %q}
+http: {listen: %q, stats_token: stats-token}
 messenger:
   app_id: %q
   app_secret: %q

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/bridge"
+	"github.com/askbridge/askbridge/internal/admin"
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -54,6 +55,8 @@ type Daemon struct {
 	registry  *prometheus.Registry
 	listener  net.Listener
 	server    *http.Server
+	adminLn   net.Listener
+	admin     *http.Server
 	mu        sync.Mutex
 	ready     bool
 }
@@ -114,6 +117,17 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 			return fail(fmt.Errorf("daemon: listening on %s (http.listen): %w", cfg.HTTP.Listen, err))
 		}
 	}
+	d.adminLn, err = admin.Listen(admin.SocketPath(cfg.StateDir))
+	if err != nil {
+		if o.Listener == nil {
+			d.listener.Close()
+		}
+		return fail(err)
+	}
+	d.admin = &http.Server{
+		Handler:           &admin.Handler{Store: store, Config: d.currentConfig, Log: log.Named("admin"), Trusted: true},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
 	d.server = &http.Server{
 		Handler:           d.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -123,6 +137,9 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	}
 	return d, nil
 }
+
+// currentConfig is the configuration in force.
+func (d *Daemon) currentConfig() *config.Config { return d.cfg }
 
 // Addr is the address the HTTP server listens on.
 func (d *Daemon) Addr() string { return d.listener.Addr().String() }
@@ -163,6 +180,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	start(&httpDone, func() error {
+		if err := d.admin.Serve(d.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("daemon: admin socket: %w", err)
+		}
+		return nil
+	})
 	d.log.Info("askbridge running", zap.String("http", d.Addr()), zap.String("xmpp_server", d.cfg.XMPP.Server),
 		zap.String("domain", d.cfg.XMPP.Domain), zap.String("version", Version))
 
@@ -177,6 +200,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer cancel()
 	if err := d.server.Shutdown(shutCtx); err != nil {
 		d.log.Warn("HTTP shutdown", zap.Error(err))
+	}
+	if err := d.admin.Shutdown(shutCtx); err != nil {
+		d.log.Warn("admin socket shutdown", zap.Error(err))
 	}
 	httpDone.Wait()
 	// The bridge returns once Send API calls in flight are done; what is

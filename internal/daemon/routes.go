@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/askbridge/askbridge/internal/admin"
 )
 
 // routes is the HTTP surface: the webhook for Facebook, health and
@@ -20,6 +22,7 @@ func (d *Daemon) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.registry, promhttp.HandlerOpts{}))
+	mux.Handle("/stats/", &admin.Handler{Store: d.store, Config: d.currentConfig, Log: d.log.Named("stats")})
 	return mux
 }
 

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/askbridge/askbridge/stats"
+)
+
+// exportCSV runs `askbridge stats export` as a separate process.
+func (r *rig) export(args ...string) (string, string, error) {
+	r.t.Helper()
+	today := time.Now().UTC().Format("2006-01-02")
+	cmd := exec.Command(binary(r.t), append([]string{"stats", "export", "--config", r.config, "--from", today, "--to", today}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// TestStatisticsWhileDaemonRuns: a patron asks, a librarian answers and
+// classifies in the chat, and `askbridge stats export` — run while the
+// daemon holds the store — shows one answered session with the right wait,
+// READ level and tag, and no patron identity.
+func TestStatisticsWhileDaemonRuns(t *testing.T) {
+	r := newRig(t)
+	r.start("")
+	psid := newPSID()
+	patron := psid + "@" + procDomain
+	if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(psid), "Where are the study rooms?"); err != nil {
+		t.Fatal(err)
+	}
+	r.collect(1)
+	asked := time.Now()
+	time.Sleep(2 * time.Second)
+	if _, err := r.lib.SendChat(patron, "Third floor, book them at the desk."); err != nil {
+		t.Fatal(err)
+	}
+	answered := time.Now()
+	for _, cmd := range []string{"!read 3", "!tag rooms", "!close"} {
+		if _, err := r.lib.SendChat(patron, cmd); err != nil {
+			t.Fatal(err)
+		}
+		r.collect(1) // the acknowledgement
+	}
+
+	out, stderr, err := r.export()
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("CSV: %v\n%s", err, out)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("export has %d rows, want header + 1:\n%s", len(rows), out)
+	}
+	if got := strings.Join(rows[0][:12], ","); got != "id,guest,protocol,queue,profile,started,wait,duration,operator,ip,referrer,tags" {
+		t.Errorf("header = %s", got)
+	}
+	row := map[string]string{}
+	for i, col := range rows[0] {
+		row[col] = rows[1][i]
+	}
+	wait, _ := strconv.Atoi(row["wait"])
+	maxWait := int(answered.Sub(asked).Seconds()) + 2
+	if row["status"] != "answered" || row["read_level"] != "3" || row["tags"] != "rooms" || row["protocol"] != "facebook" ||
+		row["operator"] != "librarian@localhost" || wait < 2 || wait > maxWait || row["questions"] != "1" {
+		t.Errorf("session row = %v (wait should be 2..%d)", row, maxWait)
+	}
+	if strings.Contains(out, psid) {
+		t.Error("the export contains the PSID")
+	}
+	t.Logf("export while the daemon runs:\n%s", out)
+
+	// The same over HTTP, with the token; without it, refused.
+	today := time.Now().UTC().Format("2006-01-02")
+	url := "http://" + r.addr + "/stats/export?from=" + today + "&to=" + today + "&report=summary&format=json"
+	if resp, err := http.Get(url); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without token: %v %v", resp.StatusCode, err)
+	}
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer stats-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("with token: %v %v", resp, err)
+	}
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(body.String(), `"answered": 1,`) {
+		t.Errorf("summary over HTTP: %s", body.String())
+	}
+
+	// Bad input: a clear error and a non-zero exit.
+	for _, args := range [][]string{{"--report", "nonsense"}, {"--timezone", "Mars/Base"}} {
+		if _, stderr, err := r.export(args...); err == nil || !strings.Contains(stderr, strings.TrimPrefix(args[1], "--")) {
+			t.Errorf("%v: err %v, stderr %q", args, err, stderr)
+		}
+	}
+
+	// With the daemon stopped, the command reads the store itself.
+	r.stop()
+	out2, stderr, err := r.export("--report", stats.ReportRead)
+	if err != nil || !strings.Contains(out2, "reference") {
+		t.Fatalf("export without daemon: %v %s\n%s", err, stderr, out2)
+	}
+}
