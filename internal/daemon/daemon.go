@@ -18,8 +18,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/bridge"
-	"github.com/askbridge/askbridge/internal/admin"
 	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/admin"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
 )
