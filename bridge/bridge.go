@@ -50,6 +50,10 @@ type Bridge struct {
 
 	linkUp atomic.Bool
 
+	// lastCompaction is when Purge or Forget last rewrote the store.
+	compactMu      sync.Mutex
+	lastCompaction time.Time
+
 	tokensMu  sync.Mutex
 	badTokens map[string][32]byte // Page ID → hash of the token Facebook refused
 }

@@ -80,11 +80,13 @@ func classify(s *stats.Session, name string, args []string) (string, bool) {
 			return "Usage: !tag WORD…", false
 		}
 		for _, a := range args {
-			tag := strings.ToLower(strings.Trim(a, ",;"))
-			if tag == "" || len(tag) > 40 || hasTag(s.Tags, tag) {
-				continue
+			// Commas separate tags in the export's tags cell.
+			for _, tag := range strings.FieldsFunc(strings.ToLower(a), func(r rune) bool { return r == ',' || r == ';' }) {
+				if len(tag) > 40 || hasTag(s.Tags, tag) {
+					continue
+				}
+				s.Tags = append(s.Tags, tag)
 			}
-			s.Tags = append(s.Tags, tag)
 		}
 		return "Tags recorded: " + strings.Join(s.Tags, ", ") + ".", true
 	}

@@ -48,7 +48,7 @@ func putConversation(tx *bolt.Tx, c *Conversation) error {
 // Conversation returns what the store knows of a patron, or nil.
 func (s *Store) Conversation(psid string) (*Conversation, error) {
 	var c *Conversation
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		c, err = getConversation(tx, psid)
 		return err

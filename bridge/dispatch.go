@@ -49,7 +49,7 @@ func (b *Bridge) dispatchLoop(ctx context.Context) {
 func (b *Bridge) dispatchOnce() (int, error) {
 	cfg := b.config()
 	var n int
-	err := b.store.db.Update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *bolt.Tx) error {
 		inbox := tx.Bucket(bucketInbox)
 		var done [][]byte
 		c := inbox.Cursor()

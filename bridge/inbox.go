@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -29,12 +30,15 @@ func dedupKey(e *messenger.Event) string {
 	case messenger.KindEdit:
 		return fmt.Sprintf("e:%s:%d", e.MID, e.Time.UnixMilli())
 	case messenger.KindReaction:
-		return fmt.Sprintf("r:%s:%s:%s:%s:%d", e.MID, e.Patron, e.ReactionAction, e.Reaction, e.Time.UnixMilli())
+		return fmt.Sprintf("r:%s:%s:%s:%d", e.MID, e.ReactionAction, e.Reaction, e.Time.UnixMilli())
 	case messenger.KindPostback:
 		if e.MID != "" {
 			return "p:" + string(e.MID)
 		}
-		return fmt.Sprintf("p:%s:%s:%d", e.Page, e.Patron, e.Time.UnixMilli())
+		// No mid: the patron's pseudonymous identity would do, but the PSID
+		// itself must not be kept here for a week.
+		h := sha256.Sum256([]byte(string(e.Page) + "\x00" + string(e.Patron)))
+		return fmt.Sprintf("p:%x:%d", h[:8], e.Time.UnixMilli())
 	}
 	return ""
 }
@@ -65,7 +69,7 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	})
 	now := b.now()
 	var stored, dups int
-	err := b.store.db.Batch(func(tx *bolt.Tx) error {
+	err := b.store.batch(func(tx *bolt.Tx) error {
 		stored, dups = 0, 0
 		seen := tx.Bucket(bucketSeen)
 		inbox := tx.Bucket(bucketInbox)

@@ -125,7 +125,7 @@ func recordByRef(tx *bolt.Tx, ref string) []byte {
 // first.
 func (s *Store) Records(from, to time.Time) ([]Record, error) {
 	var out []Record
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketLedger).Cursor()
 		end := string(timeBound(to))
 		for k, v := c.Seek(timeBound(from)); k != nil && string(k[:8]) < end; k, v = c.Next() {

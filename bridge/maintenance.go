@@ -11,13 +11,23 @@ import (
 	"go.uber.org/zap"
 )
 
-// maintenanceLoop prunes old deduplication entries once an hour.
+// maintenanceLoop prunes old deduplication entries and purges what the
+// privacy rules no longer allow to keep, once an hour.
 func (b *Bridge) maintenanceLoop(ctx context.Context) {
+	b.compactMu.Lock()
+	b.lastCompaction = b.now()
+	b.compactMu.Unlock()
 	for {
 		if n, err := b.pruneSeen(); err != nil {
 			b.log.Error("pruning deduplication entries", zap.Error(err))
 		} else if n > 0 {
 			b.log.Debug("pruned deduplication entries", zap.Int("n", n))
+		}
+		if res, err := b.Purge(false); err != nil {
+			b.log.Error("purging patron data", zap.Error(err))
+		} else if res.Conversations+res.Transcripts > 0 {
+			b.log.Info("patron data purged", zap.Int("psids", res.Conversations),
+				zap.Int("transcripts", res.Transcripts), zap.Bool("compacted", res.Compacted))
 		}
 		if !wait(ctx, nil, time.Hour) {
 			return
@@ -28,7 +38,7 @@ func (b *Bridge) maintenanceLoop(ctx context.Context) {
 func (b *Bridge) pruneSeen() (int, error) {
 	cutoff := uint64(b.now().Add(-seenTTL).UnixNano())
 	n := 0
-	err := b.store.db.Update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *bolt.Tx) error {
 		seen := tx.Bucket(bucketSeen)
 		var old [][]byte
 		err := seen.ForEach(func(k, v []byte) error {

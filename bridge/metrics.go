@@ -51,7 +51,7 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 // pending counts entries in the inbox and both outboxes.
 func (s *Store) pending() (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketInbox, bucketToXMPP, bucketToFacebook} {
 			n += tx.Bucket(name).Stats().KeyN
 		}

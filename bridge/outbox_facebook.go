@@ -85,7 +85,7 @@ func (b *Bridge) facebookLoop(ctx context.Context) {
 func (b *Bridge) startFacebookWorkers(ctx context.Context) error {
 	b.fbMu.Lock()
 	defer b.fbMu.Unlock()
-	return b.store.db.View(func(tx *bolt.Tx) error {
+	return b.store.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketToFacebook).Cursor()
 		for k, _ := c.First(); k != nil; {
 			i := bytes.IndexByte(k, 0)
@@ -110,7 +110,7 @@ func (b *Bridge) nextFacebook(psid string) (key []byte, e fbEntry, ok bool, err 
 	b.fbMu.Lock()
 	defer b.fbMu.Unlock()
 	prefix := append([]byte(psid), 0)
-	err = b.store.db.View(func(tx *bolt.Tx) error {
+	err = b.store.view(func(tx *bolt.Tx) error {
 		k, v := tx.Bucket(bucketToFacebook).Cursor().Seek(prefix)
 		if k == nil || !bytes.HasPrefix(k, prefix) {
 			return nil
@@ -216,7 +216,7 @@ func (b *Bridge) fail(key []byte, e *fbEntry, err error) {
 func (b *Bridge) markAttempt(key []byte, e *fbEntry) error {
 	e.Attempts++
 	e.LastAttempt = b.now()
-	return b.store.db.Update(func(tx *bolt.Tx) error {
+	return b.store.update(func(tx *bolt.Tx) error {
 		out := tx.Bucket(bucketToFacebook)
 		if out.Get(key) == nil {
 			return fmt.Errorf("bridge: Send API outbox entry vanished")
@@ -247,7 +247,7 @@ func (b *Bridge) confirmByEcho(ctx context.Context, e *fbEntry) (messenger.MID, 
 // echoedMID returns the mid an echo recorded for the ledger record, or "".
 func (b *Bridge) echoedMID(ledgerKey []byte) messenger.MID {
 	var mid messenger.MID
-	_ = b.store.db.View(func(tx *bolt.Tx) error {
+	_ = b.store.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketLedger).Get(ledgerKey)
 		if v == nil {
 			return nil
@@ -284,7 +284,7 @@ func (b *Bridge) sendOne(ctx context.Context, e *fbEntry) (messenger.SendResult,
 // finishFacebook removes an entry, updates its ledger record and, if given,
 // queues a notice to the librarian, in one transaction.
 func (b *Bridge) finishFacebook(key []byte, e *fbEntry, update func(*Record), notice *xmpp.Message) {
-	err := b.store.db.Update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketToFacebook).Delete(key); err != nil {
 			return fmt.Errorf("removing Send API outbox entry: %w", err)
 		}

@@ -69,7 +69,7 @@ type xmppItem struct {
 // transaction, those that were written to the live stream.
 func (b *Bridge) drainXMPP(link Link) (int, error) {
 	var items []xmppItem
-	err := b.store.db.View(func(tx *bolt.Tx) error {
+	err := b.store.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketToXMPP).Cursor()
 		for k, v := c.First(); k != nil && len(items) < xmppBatch; k, v = c.Next() {
 			it := xmppItem{key: append([]byte(nil), k...)}
@@ -113,7 +113,7 @@ func (b *Bridge) drainXMPP(link Link) (int, error) {
 	for _, p := range poisoned {
 		bad[string(p.key)] = true
 	}
-	err = b.store.db.Update(func(tx *bolt.Tx) error {
+	err = b.store.update(func(tx *bolt.Tx) error {
 		out := tx.Bucket(bucketToXMPP)
 		for _, it := range items[:done] {
 			if err := out.Delete(it.key); err != nil {
@@ -143,7 +143,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	b.metrics.bounces.WithLabelValues(bounce.Error.Condition).Inc()
 	cfg := b.config()
 	var rec Record
-	err := b.store.db.Update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *bolt.Tx) error {
 		k := recordByRef(tx, "x:"+bounce.ID)
 		if k == nil {
 			return nil

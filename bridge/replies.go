@@ -46,7 +46,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 
 	var refusal *xmpp.StanzaError
 	var notice string
-	err := b.store.db.Update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *bolt.Tx) error {
 		refusal, notice = nil, ""
 		conv, err := getConversation(tx, psid)
 		if err != nil {
@@ -157,7 +157,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 // in the same chat window but never reaches the patron.
 func (b *Bridge) tell(m xmpp.Message, text string) {
 	notice := xmpp.Message{ID: randomID("ab-"), From: m.To, To: m.From, Type: "chat", Body: text}
-	err := b.store.db.Update(func(tx *bolt.Tx) error { return enqueueXMPP(tx, notice, nil) })
+	err := b.store.update(func(tx *bolt.Tx) error { return enqueueXMPP(tx, notice, nil) })
 	if err != nil {
 		b.log.Error("queueing a notice", zap.Error(err))
 		return

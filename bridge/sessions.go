@@ -158,7 +158,7 @@ func (b *Bridge) closeIdle() (int, error) {
 	cfg := b.config()
 	now := b.now()
 	n := 0
-	err := b.store.db.Update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *bolt.Tx) error {
 		n = 0
 		var psids []string
 		if err := tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
@@ -200,7 +200,7 @@ func (b *Bridge) closeIdle() (int, error) {
 // Sessions returns the sessions that started in [from, to), oldest first.
 func (s *Store) Sessions(from, to time.Time) ([]stats.Session, error) {
 	var out []stats.Session
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSessions).Cursor()
 		end := string(timeBound(to))
 		for k, v := c.Seek(timeBound(from)); k != nil && string(k[:8]) < end; k, v = c.Next() {

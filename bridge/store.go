@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -50,8 +51,10 @@ const schemaVersion = 1
 // the store file.
 var ErrStoreLocked = errors.New("store is in use by another askbridge process")
 
-// Store is the BoltDB file that holds all of the bridge's state.
+// Store is the BoltDB file that holds all of the bridge's state. Every
+// transaction passes a gate that Compact closes while it rewrites the file.
 type Store struct {
+	gate sync.RWMutex
 	db   *bolt.DB
 	path string
 }
@@ -68,16 +71,10 @@ func OpenStore(stateDir string, lockWait time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("bridge: creating state dir: %w", err)
 	}
 	path := StorePath(stateDir)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("bridge: opening %s: %w", path, ErrStoreLocked)
-	}
+	db, err := openBolt(path, lockWait)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: opening %s: %w", path, err)
+		return nil, err
 	}
-	// Webhooks from concurrent POSTs are grouped into few commits.
-	db.MaxBatchSize = 64
-	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -97,8 +94,99 @@ func OpenStore(stateDir string, lockWait time.Duration) (*Store, error) {
 	return &Store{db: db, path: path}, nil
 }
 
+func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("bridge: opening %s: %w", path, ErrStoreLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bridge: opening %s: %w", path, err)
+	}
+	// Webhooks from concurrent POSTs are grouped into few commits.
+	db.MaxBatchSize = 64
+	db.MaxBatchDelay = 2 * time.Millisecond
+	return db, nil
+}
+
+func (s *Store) update(fn func(*bolt.Tx) error) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	return s.db.Update(fn)
+}
+
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	return s.db.View(fn)
+}
+
+// batch is update for concurrent callers: their transactions are grouped
+// into one commit. fn may run more than once.
+func (s *Store) batch(fn func(*bolt.Tx) error) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	return s.db.Batch(fn)
+}
+
+// Compact rewrites the store into a fresh file holding only live data and
+// replaces the old file with it. Deleted records (a forgotten patron's
+// PSID, purged transcripts) leave no bytes behind in freed pages, and the
+// file shrinks. Transactions wait while it runs.
+func (s *Store) Compact() error {
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	tmp := s.path + ".compact"
+	_ = os.Remove(tmp)
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("bridge: compacting: %w", err)
+	}
+	if err := bolt.Compact(dst, s.db, 64<<20); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("bridge: compacting: %w", err)
+	}
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("bridge: compacting: %w", err)
+	}
+	if err := dst.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("bridge: compacting: %w", err)
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bridge: compacting: %w", err)
+	}
+	renameErr := os.Rename(tmp, s.path)
+	if renameErr == nil {
+		renameErr = syncDir(filepath.Dir(s.path))
+	}
+	db, err := openBolt(s.path, time.Second)
+	if err != nil {
+		return fmt.Errorf("bridge: reopening after compaction: %w", err)
+	}
+	s.db = db
+	if renameErr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("bridge: compacting: %w", renameErr)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
 // Close closes the store file.
 func (s *Store) Close() error {
+	s.gate.Lock()
+	defer s.gate.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bridge: closing store: %w", err)
 	}
@@ -108,12 +196,9 @@ func (s *Store) Close() error {
 // Path is the store file's path.
 func (s *Store) Path() string { return s.path }
 
-// DB gives direct access for tools (backup, statistics) in this module.
-func (s *Store) DB() *bolt.DB { return s.db }
-
 // Writable checks that a write transaction commits.
 func (s *Store) Writable() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put([]byte("probe"), u64(uint64(time.Now().UnixNano())))
 	})
 }

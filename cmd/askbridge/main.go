@@ -30,6 +30,6 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), demoCommand())
+	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), forgetCommand(), demoCommand())
 	return root
 }

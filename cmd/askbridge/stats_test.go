@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/csv"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,8 +108,21 @@ func TestStatisticsWhileDaemonRuns(t *testing.T) {
 		}
 	}
 
+	// A deletion request while the daemon runs.
+	forget := exec.Command(binary(t), "forget", "--config", r.config, "--psid", psid)
+	if out, err := forget.CombinedOutput(); err != nil || !strings.Contains(string(out), "records removed") {
+		t.Fatalf("forget: %v %s", err, out)
+	}
+
 	// With the daemon stopped, the command reads the store itself.
 	r.stop()
+	db, err := os.ReadFile(filepath.Join(filepath.Dir(r.config), "state", "askbridge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(db, []byte(psid)) {
+		t.Error("the PSID is still in the store file after forget")
+	}
 	out2, stderr, err := r.export("--report", stats.ReportRead)
 	if err != nil || !strings.Contains(out2, "reference") {
 		t.Fatalf("export without daemon: %v %s\n%s", err, stderr, out2)

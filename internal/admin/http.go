@@ -2,6 +2,7 @@ package admin
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"html/template"
 	"net"
 	"net/http"
@@ -23,12 +24,18 @@ type Handler struct {
 	Config func() *config.Config
 	Log    *zap.Logger
 	// Trusted skips the token check (the admin socket, reachable only by
-	// the daemon's user and root).
+	// the daemon's user and root) and enables POST /admin/forget.
 	Trusted bool
+	// Forget carries out a deletion request (see bridge.Bridge.Forget).
+	Forget func(psid string) (int, error)
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.Trusted && r.URL.Path == "/admin/forget" {
+		h.forget(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -135,4 +142,38 @@ func (h *Handler) form(w http.ResponseWriter, r *http.Request, cfg *config.Confi
 		"Reports": stats.Reports(),
 		"Zone":    loc.String(),
 	})
+}
+
+func (h *Handler) forget(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	psid := r.URL.Query().Get("psid")
+	if !ValidPSID(psid) {
+		http.Error(w, "psid must be the patron's numeric page-scoped ID", http.StatusBadRequest)
+		return
+	}
+	n, err := h.Forget(psid)
+	if err != nil {
+		h.Log.Error("forgetting a patron", zap.Error(err))
+		http.Error(w, "forgetting failed; see the daemon's log", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = fmt.Fprintf(w, "%d records removed or unlinked\n", n)
+}
+
+// ValidPSID reports whether s looks like a page-scoped ID: 1 to 64 digits.
+func ValidPSID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

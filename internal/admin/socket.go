@@ -40,6 +40,15 @@ var ErrNoDaemon = errors.New("admin: no running daemon answers")
 // Fetch asks the daemon on the admin socket for path?query and copies the
 // answer to w. It returns ErrNoDaemon when no daemon listens there.
 func Fetch(ctx context.Context, socket, path string, p ExportParams, w io.Writer) error {
+	return call(ctx, socket, http.MethodGet, path+"?"+p.Values().Encode(), w)
+}
+
+// ForgetVia asks the daemon on the admin socket to forget a patron.
+func ForgetVia(ctx context.Context, socket, psid string, w io.Writer) error {
+	return call(ctx, socket, http.MethodPost, "/admin/forget?psid="+psid, w)
+}
+
+func call(ctx context.Context, socket, method, target string, w io.Writer) error {
 	if _, err := os.Stat(socket); err != nil {
 		return ErrNoDaemon
 	}
@@ -49,7 +58,7 @@ func Fetch(ctx context.Context, socket, path string, p ExportParams, w io.Writer
 			return d.DialContext(ctx, "unix", socket)
 		},
 	}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://askbridge"+path+"?"+p.Values().Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, "http://askbridge"+target, nil)
 	if err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
@@ -67,7 +76,7 @@ func Fetch(ctx context.Context, socket, path string, p ExportParams, w io.Writer
 		return fmt.Errorf("daemon: %s", strings.TrimSpace(string(msg)))
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
-		return fmt.Errorf("admin: reading the export: %w", err)
+		return fmt.Errorf("admin: reading the daemon's answer: %w", err)
 	}
 	return nil
 }

@@ -125,7 +125,8 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 		return fail(err)
 	}
 	d.admin = &http.Server{
-		Handler:           &admin.Handler{Store: store, Config: d.currentConfig, Log: log.Named("admin"), Trusted: true},
+		Handler: &admin.Handler{Store: store, Config: d.currentConfig, Log: log.Named("admin"), Trusted: true,
+			Forget: d.bridge.Forget},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	d.server = &http.Server{

@@ -1,0 +1,120 @@
+package bridge
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/askbridge/askbridge/config"
+)
+
+func fileHas(t *testing.T, path string, s string) bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Contains(b, []byte(s))
+}
+
+// TestPSIDGoneFromFileAfterRetention proves that after the retention
+// period the raw PSID and the message text are gone from the store file's
+// bytes, while the statistics row stays.
+func TestPSIDGoneFromFileAfterRetention(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Privacy.Transcripts = true
+		c.Privacy.TranscriptRetention = time.Hour
+	})
+	h.run()
+	h.accept(patronText("mid.priv", "my secret question", h.clock.Now()))
+	h.link.next(t)
+	if e := h.reply("alice@library.test/x", "a private answer"); e != nil {
+		t.Fatal(e)
+	}
+	h.api.next(t)
+	if e := h.reply("alice@library.test/x", "!close"); e != nil {
+		t.Fatal(e)
+	}
+	h.link.next(t)
+	waitFor(t, func() bool { n, _ := h.b.Pending(); return n == 0 })
+	path := h.store.Path()
+	// The check can see them while they are kept.
+	if !fileHas(t, path, testPSID) || !fileHas(t, path, "my secret question") {
+		t.Fatal("PSID or transcript not in the file before the purge: the check proves nothing")
+	}
+
+	// Six days later, only the transcripts may go.
+	h.clock.Advance(6 * 24 * time.Hour)
+	res, err := h.b.Purge(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Conversations != 0 || res.Transcripts != 2 || !res.Compacted {
+		t.Errorf("after 6 days: %+v", res)
+	}
+	if !fileHas(t, path, testPSID) || fileHas(t, path, "my secret question") || fileHas(t, path, "a private answer") {
+		t.Error("after 6 days the PSID must still be there and the transcript gone")
+	}
+
+	h.clock.Advance(2 * 24 * time.Hour)
+	if res, err = h.b.Purge(true); err != nil || res.Conversations != 1 {
+		t.Fatalf("after 8 days: %+v %v", res, err)
+	}
+	if fileHas(t, path, testPSID) {
+		t.Error("the PSID is still in the store file after the retention period")
+	}
+	sessions, err := h.store.Sessions(time.Time{}, h.clock.Now())
+	if err != nil || len(sessions) != 1 || sessions[0].Status != "answered" || sessions[0].Guest == "" {
+		t.Errorf("statistics row after the purge: %+v %v", sessions, err)
+	}
+	// The bridge still works on the compacted file.
+	h.accept(patronText("mid.priv2", "back again", h.clock.Now()))
+	if m := h.link.next(t); m.Body != "back again" {
+		t.Errorf("after compaction got %q", m.Body)
+	}
+}
+
+// TestOpenConversationKeptPastRetention: a patron whose session is still
+// open keeps their PSID, whatever its age.
+func TestOpenConversationKeptPastRetention(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Sessions.IdleTimeout = 30 * 24 * time.Hour })
+	h.run()
+	h.start()
+	h.clock.Advance(8 * 24 * time.Hour)
+	if res, err := h.b.Purge(true); err != nil || res.Conversations != 0 {
+		t.Fatalf("purge: %+v %v", res, err)
+	}
+	if !fileHas(t, h.store.Path(), testPSID) {
+		t.Error("the PSID of an open conversation was removed")
+	}
+}
+
+func TestForget(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Privacy.Transcripts = true })
+	h.run()
+	h.accept(patronText("mid.f1", "please forget me", h.clock.Now()))
+	h.link.next(t)
+	if e := h.reply("alice@library.test/x", "sure"); e != nil {
+		t.Fatal(e)
+	}
+	h.api.next(t)
+	waitFor(t, func() bool { n, _ := h.b.Pending(); return n == 0 })
+	guest := h.b.pseudo.Guest(testPage, testPSID)
+	if !fileHas(t, h.store.Path(), guest) {
+		t.Fatal("pseudonym not in the file before: the check proves nothing")
+	}
+	n, err := h.b.Forget(testPSID)
+	if err != nil || n == 0 {
+		t.Fatalf("Forget: %d %v", n, err)
+	}
+	for _, s := range []string{testPSID, "please forget me", guest} {
+		if fileHas(t, h.store.Path(), s) {
+			t.Errorf("%q still in the store file", s)
+		}
+	}
+	sessions, err := h.store.Sessions(time.Time{}, h.clock.Now().Add(time.Hour))
+	if err != nil || len(sessions) != 1 || sessions[0].Guest != "forgotten" || sessions[0].Status != "answered" {
+		t.Errorf("sessions after forget: %+v %v", sessions, err)
+	}
+}

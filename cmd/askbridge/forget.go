@@ -1,0 +1,68 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/askbridge/askbridge/bridge"
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/admin"
+	"github.com/askbridge/askbridge/messenger"
+)
+
+func forgetCommand() *cobra.Command {
+	var path, psid string
+	cmd := &cobra.Command{
+		Use:   "forget --psid PSID",
+		Short: "Carry out a patron's deletion request",
+		Long: `Removes a patron's page-scoped ID (PSID) from the store, with their queued
+messages and any transcript; their statistics rows stay, unlinked from them.
+The store is then compacted so no trace remains in the file. Works while the
+daemon runs (through its admin socket) and when it does not.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !admin.ValidPSID(psid) {
+				return errors.New("--psid must be the patron's numeric page-scoped ID")
+			}
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			err = admin.ForgetVia(cmd.Context(), admin.SocketPath(cfg.StateDir), psid, cmd.OutOrStdout())
+			if !errors.Is(err, admin.ErrNoDaemon) {
+				return err
+			}
+			if _, err := os.Stat(bridge.StorePath(cfg.StateDir)); err != nil {
+				return fmt.Errorf("no store at %s: %w", bridge.StorePath(cfg.StateDir), err)
+			}
+			st, err := bridge.OpenStore(cfg.StateDir, 2*time.Second)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ps, err := bridge.LoadPseudonymizer(cfg.StateDir)
+			if err != nil {
+				return err
+			}
+			b, err := bridge.New(bridge.Options{Config: cfg, Store: st, Pseudonyms: ps,
+				SendAPI: messenger.NewClient(cfg.Messenger.GraphURL, cfg.Messenger.APIVersion, nil)})
+			if err != nil {
+				return err
+			}
+			n, err := b.Forget(psid)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d records removed or unlinked\n", n)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "/etc/askbridge/config.yaml", "path of the YAML configuration file")
+	cmd.Flags().StringVar(&psid, "psid", "", "the patron's page-scoped ID (required)")
+	_ = cmd.MarkFlagRequired("psid")
+	return cmd
+}
