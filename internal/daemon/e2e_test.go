@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -101,6 +102,14 @@ func newWorld(t *testing.T) *world {
 		}
 		if logs.Len() == 0 {
 			t.Error("the daemon logged nothing at debug level")
+		}
+		// Patron identity (PSIDs are 15–17 digits) never appears either,
+		// not even in a patron JID.
+		for _, m := range psidLike.FindAllString(logs.String(), -1) {
+			if m != e2ePage && m != e2eAppID {
+				t.Errorf("a PSID-like number appears in the log: %s", m)
+				break
+			}
 		}
 	})
 	bufCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel)
@@ -378,6 +387,8 @@ func TestWebhookVerificationAndHealth(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+var psidLike = regexp.MustCompile(`\b[0-9]{15,17}\b`)
 
 // lockedBuffer is a bytes.Buffer safe for concurrent log writes.
 type lockedBuffer struct {
