@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -228,4 +229,19 @@ func timeKey(b *bolt.Bucket, t time.Time) ([]byte, error) {
 	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
 	binary.BigEndian.PutUint64(k[8:], n)
 	return k, nil
+}
+
+// Backup writes a consistent copy of the whole store to w (a BoltDB file
+// as of one moment), while other transactions go on.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("bridge: backup: %w", err)
+	}
+	return n, nil
 }

@@ -11,9 +11,16 @@ import (
 
 // newLogger builds the daemon's logger from log.level and log.format.
 func newLogger(c config.Log) (*zap.Logger, error) {
+	log, _, err := newLeveledLogger(c)
+	return log, err
+}
+
+// newLeveledLogger is newLogger that also returns the level, which a
+// reload can change.
+func newLeveledLogger(c config.Log) (*zap.Logger, zap.AtomicLevel, error) {
 	level, err := zapcore.ParseLevel(c.Level)
 	if err != nil {
-		return nil, fmt.Errorf("log.level: %w", err)
+		return nil, zap.AtomicLevel{}, fmt.Errorf("log.level: %w", err)
 	}
 	var zc zap.Config
 	if c.Format == "console" {
@@ -29,7 +36,7 @@ func newLogger(c config.Log) (*zap.Logger, error) {
 	zc.OutputPaths = []string{"stderr"}
 	log, err := zc.Build()
 	if err != nil {
-		return nil, fmt.Errorf("building logger: %w", err)
+		return nil, zap.AtomicLevel{}, fmt.Errorf("building logger: %w", err)
 	}
-	return log, nil
+	return log, zc.Level, nil
 }

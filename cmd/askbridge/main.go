@@ -30,6 +30,6 @@ func rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), forgetCommand(), demoCommand())
+	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), forgetCommand(), backupCommand(), demoCommand())
 	return root
 }

@@ -77,6 +77,8 @@ type rig struct {
 	cmd      *exec.Cmd
 	exited   chan error
 	restarts int
+	// env is added to the daemon's environment.
+	env []string
 }
 
 func newRig(t *testing.T) *rig {
@@ -154,7 +156,7 @@ func (r *rig) start(crash string) {
 		r.t.Fatal(err)
 	}
 	r.cmd = exec.Command(binary(r.t), "serve", "--config", r.config)
-	r.cmd.Env = append(os.Environ(), crashpoint.Env+"="+crash)
+	r.cmd.Env = append(append(os.Environ(), crashpoint.Env+"="+crash), r.env...)
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/internal/daemon"
@@ -23,7 +26,7 @@ func serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, err := newLogger(cfg.Log)
+			log, level, err := newLeveledLogger(cfg.Log)
 			if err != nil {
 				return err
 			}
@@ -34,11 +37,37 @@ func serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go reloadOnHangup(ctx, hup, path, d, level, log)
 			return d.Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "/etc/askbridge/config.yaml", "path of the YAML configuration file")
 	return cmd
+}
+
+// reloadOnHangup re-reads the configuration on each SIGHUP. A
+// configuration that fails validation is rejected and the running one
+// kept.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, path string, d *daemon.Daemon, level zap.AtomicLevel, log *zap.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		next, err := config.Load(path)
+		if err != nil {
+			log.Error("reload rejected; the running configuration stays", zap.String("config", path), zap.Error(err))
+			continue
+		}
+		if l, err := zapcore.ParseLevel(next.Log.Level); err == nil {
+			level.SetLevel(l)
+		}
+		d.Reload(next)
+	}
 }
 
 func checkConfigCommand() *cobra.Command {

@@ -48,6 +48,12 @@ func ForgetVia(ctx context.Context, socket, psid string, w io.Writer) error {
 	return call(ctx, socket, http.MethodPost, "/admin/forget?psid="+psid, w)
 }
 
+// BackupVia asks the daemon on the admin socket for a consistent copy of
+// the store.
+func BackupVia(ctx context.Context, socket string, w io.Writer) error {
+	return call(ctx, socket, http.MethodGet, "/admin/backup", w)
+}
+
 func call(ctx context.Context, socket, method, target string, w io.Writer) error {
 	if _, err := os.Stat(socket); err != nil {
 		return ErrNoDaemon

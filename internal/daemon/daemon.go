@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +47,7 @@ type Options struct {
 
 // Daemon is one running askbridge.
 type Daemon struct {
-	cfg       *config.Config
+	cfg       atomic.Pointer[config.Config]
 	log       *zap.Logger
 	store     *bridge.Store
 	bridge    *bridge.Bridge
@@ -74,7 +75,8 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log, store: store, registry: prometheus.NewRegistry()}
+	d := &Daemon{log: log, store: store, registry: prometheus.NewRegistry()}
+	d.cfg.Store(cfg)
 	fail := func(err error) (*Daemon, error) {
 		store.Close()
 		if d.listener != nil && o.Listener == nil {
@@ -140,7 +142,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 }
 
 // currentConfig is the configuration in force.
-func (d *Daemon) currentConfig() *config.Config { return d.cfg }
+func (d *Daemon) currentConfig() *config.Config { return d.cfg.Load() }
 
 // Addr is the address the HTTP server listens on.
 func (d *Daemon) Addr() string { return d.listener.Addr().String() }
@@ -157,7 +159,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLink()
 
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	var linkDone, bridgeDone, httpDone sync.WaitGroup
 	start := func(wg *sync.WaitGroup, f func() error) {
 		wg.Add(1)
@@ -187,8 +189,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	d.log.Info("askbridge running", zap.String("http", d.Addr()), zap.String("xmpp_server", d.cfg.XMPP.Server),
-		zap.String("domain", d.cfg.XMPP.Domain), zap.String("version", Version))
+	cfg := d.currentConfig()
+	d.log.Info("askbridge running", zap.String("http", d.Addr()), zap.String("xmpp_server", cfg.XMPP.Server),
+		zap.String("domain", cfg.XMPP.Domain), zap.String("version", Version))
+	d.notify(sdReady)
+	watchCtx, stopWatchdog := context.WithCancel(ctx)
+	defer stopWatchdog()
+	go d.watchdog(watchCtx)
 
 	var runErr error
 	select {
@@ -196,6 +203,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case runErr = <-errs:
 	}
 	d.log.Info("askbridge stopping")
+	stopWatchdog()
+	d.notify(sdStopping)
 	d.webhook.SetDraining(true)
 	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

@@ -44,6 +44,7 @@ type world struct {
 	fbURL   string
 	cfg     *config.Config
 	addr    string
+	d       *Daemon
 	stop    func()
 	stopped chan error
 }
@@ -118,6 +119,10 @@ func newWorld(t *testing.T) *world {
 		XMPP: xmpp.Config{PingInterval: time.Second, PingTimeout: 2 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	w.d = d
+	if err := d.working(context.Background()); err == nil {
+		t.Error("the watchdog check passed before the HTTP server serves")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stopped = make(chan error, 1)
@@ -362,6 +367,9 @@ func TestWebhookVerificationAndHealth(t *testing.T) {
 	}
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("healthz: %d", code)
+	}
+	if err := w.d.working(context.Background()); err != nil {
+		t.Errorf("watchdog check while working: %v", err)
 	}
 	code, body := get("/readyz")
 	var r readiness

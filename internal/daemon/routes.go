@@ -53,7 +53,7 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case !d.component.Connected():
-		check("xmpp", "component not connected to "+d.cfg.XMPP.Server)
+		check("xmpp", "component not connected to "+d.currentConfig().XMPP.Server)
 	case time.Since(d.component.LastKeepalive()) > keepaliveStale:
 		check("xmpp", "connected but no keepalive answered since "+d.component.LastKeepalive().Format(time.RFC3339))
 	default:

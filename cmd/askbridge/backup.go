@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/askbridge/askbridge/bridge"
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/admin"
+)
+
+func backupCommand() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "backup FILE",
+		Short: "Write a consistent copy of the store to FILE, also while the daemon runs",
+		Long: `Writes a consistent copy of the store (askbridge.db) to FILE. While the daemon
+runs it asks the daemon for the copy over its admin socket; otherwise it reads
+the store itself. To restore: stop the daemon, copy FILE to
+<state_dir>/askbridge.db (owned by the daemon's user, mode 0600), and start it.
+Keep <state_dir>/pseudonym.key with your backups: without it new sessions of a
+returning patron get a new pseudonym.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			dst := args[0]
+			tmp, err := os.CreateTemp(filepath.Dir(dst), ".askbridge-backup-*")
+			if err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			defer os.Remove(tmp.Name())
+			defer tmp.Close()
+			err = admin.BackupVia(cmd.Context(), admin.SocketPath(cfg.StateDir), tmp)
+			if errors.Is(err, admin.ErrNoDaemon) {
+				var st *bridge.Store
+				st, err = bridge.OpenStore(cfg.StateDir, 2*time.Second)
+				if err != nil {
+					return err
+				}
+				_, err = st.Backup(tmp)
+				if cerr := st.Close(); err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if err := tmp.Sync(); err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			if err := tmp.Chmod(0o600); err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			if err := tmp.Close(); err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			if err := os.Rename(tmp.Name(), dst); err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			info, err := os.Stat(dst)
+			if err != nil {
+				return fmt.Errorf("backup: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "backup written to %s (%d bytes)\n", dst, info.Size())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "/etc/askbridge/config.yaml", "path of the YAML configuration file")
+	return cmd
+}
