@@ -188,7 +188,7 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		}
 		attempt, refused = 0, false
 		if ge != nil && ge.TokenInvalid() {
-			b.markTokenInvalid(e.Page)
+			b.MarkTokenInvalid(e.Page)
 		}
 		b.fail(key, &e, err)
 	}

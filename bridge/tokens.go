@@ -17,8 +17,9 @@ import (
 
 func tokenHash(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
-// markTokenInvalid records that the Page's current token was refused.
-func (b *Bridge) markTokenInvalid(pageID string) {
+// MarkTokenInvalid records that Facebook refused the Page's current token
+// (error 190), from a Send API call or a token check.
+func (b *Bridge) MarkTokenInvalid(pageID string) {
 	page, ok := b.config().Page(pageID)
 	if !ok {
 		return
@@ -28,6 +29,17 @@ func (b *Bridge) markTokenInvalid(pageID string) {
 	b.tokensMu.Unlock()
 	b.log.Error("Facebook refused the Page's access token (error 190); replies to this Page fail until a new token is configured",
 		zap.String("page", pageID), zap.String("name", page.Name))
+}
+
+// MarkTokenValid records that a check found the Page's current token
+// valid again.
+func (b *Bridge) MarkTokenValid(pageID string) {
+	b.tokensMu.Lock()
+	defer b.tokensMu.Unlock()
+	if _, ok := b.badTokens[pageID]; ok {
+		delete(b.badTokens, pageID)
+		b.log.Info("the Page's access token is valid again", zap.String("page", pageID))
+	}
 }
 
 // tokenInvalid reports whether the Page's configured token was refused.

@@ -110,24 +110,9 @@ func (c *Client) Send(ctx context.Context, token string, page PageID, m Outgoing
 	if err != nil {
 		return SendResult{}, err
 	}
-	u := c.base + "/" + url.PathEscape(c.version) + "/" + url.PathEscape(string(page)) + "/messages"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return SendResult{}, fmt.Errorf("messenger: Send API request for page %s: %w", page, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := c.hc.Do(req)
+	data, err := c.call(ctx, http.MethodPost, token, string(page)+"/messages", nil, body)
 	if err != nil {
 		return SendResult{}, fmt.Errorf("messenger: Send API call for page %s: %w", page, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return SendResult{}, fmt.Errorf("messenger: reading Send API response for page %s: %w", page, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return SendResult{}, parseGraphError(resp.StatusCode, resp.Header, data)
 	}
 	var w struct {
 		RecipientID flexID `json:"recipient_id"`
@@ -137,6 +122,41 @@ func (c *Client) Send(ctx context.Context, token string, page PageID, m Outgoing
 		return SendResult{}, fmt.Errorf("messenger: decoding Send API response for page %s: %w", page, err)
 	}
 	return SendResult{RecipientID: string(w.RecipientID), MessageID: MID(w.MessageID)}, nil
+}
+
+// call makes one Graph API request to {graph}/{version}/{path} with the
+// token as a Bearer header and returns the body of a 2xx answer. Other
+// answers become a *GraphError.
+func (c *Client) call(ctx context.Context, method, token, path string, query url.Values, body []byte) ([]byte, error) {
+	u := c.base + "/" + url.PathEscape(c.version) + "/" + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, fmt.Errorf("request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, fmt.Errorf("reading response: %w", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, parseGraphError(resp.StatusCode, resp.Header, data)
+	}
+	return data, nil
 }
 
 // wireSendRequest is the Send API request body.

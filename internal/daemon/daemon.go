@@ -43,6 +43,8 @@ type Options struct {
 	// XMPP overrides component timings (keepalive, backoff); zero values
 	// keep the defaults.
 	XMPP xmpp.Config
+	// NoUpkeep turns off the periodic Facebook checks (tests drive them).
+	NoUpkeep bool
 }
 
 // Daemon is one running askbridge.
@@ -53,6 +55,8 @@ type Daemon struct {
 	bridge    *bridge.Bridge
 	component *xmpp.Component
 	webhook   *messenger.Webhook
+	api       *messenger.Client
+	opts      Options
 	registry  *prometheus.Registry
 	listener  net.Listener
 	server    *http.Server
@@ -77,6 +81,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	}
 	d := &Daemon{log: log, store: store, registry: prometheus.NewRegistry()}
 	d.cfg.Store(cfg)
+	d.opts = o
 	fail := func(err error) (*Daemon, error) {
 		store.Close()
 		if d.listener != nil && o.Listener == nil {
@@ -91,6 +96,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
 	api := messenger.NewClient(cfg.Messenger.GraphURL, cfg.Messenger.APIVersion, hc)
+	d.api = api
 	d.bridge, err = bridge.New(bridge.Options{
 		Config: cfg, Store: store, Pseudonyms: pseudo, SendAPI: api,
 		Log: log.Named("bridge"), Registerer: d.registry,
@@ -196,6 +202,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	watchCtx, stopWatchdog := context.WithCancel(ctx)
 	defer stopWatchdog()
 	go d.watchdog(watchCtx)
+	if !d.opts.NoUpkeep {
+		go d.upkeepLoop(watchCtx)
+	}
 
 	var runErr error
 	select {

@@ -115,7 +115,7 @@ func newWorld(t *testing.T) *world {
 	})
 	bufCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), bufCore))
-	d, err := New(w.cfg, log, Options{Listener: ln,
+	d, err := New(w.cfg, log, Options{Listener: ln, NoUpkeep: true,
 		XMPP: xmpp.Config{PingInterval: time.Second, PingTimeout: 2 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second}})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package standin
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,23 +72,27 @@ type Server struct {
 	sentTotal int
 	failNext  map[messenger.PageID][]messenger.GraphError
 	lateNext  map[messenger.PageID][]time.Duration
-	convs     map[convKey]*conversation
-	changed   chan struct{} // closed and replaced whenever sent or convs change
-	echoQueue [][]byte
-	echoBusy  bool
+	// subscribed holds the app's webhook fields per Page; every Page
+	// starts subscribed to messenger.WebhookFields.
+	subscribed map[messenger.PageID][]string
+	convs      map[convKey]*conversation
+	changed    chan struct{} // closed and replaced whenever sent or convs change
+	echoQueue  [][]byte
+	echoBusy   bool
 }
 
 // New returns a stand-in for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Log,
-		hc:       cfg.HTTPClient,
-		pages:    make(map[messenger.PageID]Page, len(cfg.Pages)),
-		failNext: make(map[messenger.PageID][]messenger.GraphError),
-		lateNext: make(map[messenger.PageID][]time.Duration),
-		convs:    make(map[convKey]*conversation),
-		changed:  make(chan struct{}),
+		cfg:        cfg,
+		log:        cfg.Log,
+		hc:         cfg.HTTPClient,
+		pages:      make(map[messenger.PageID]Page, len(cfg.Pages)),
+		failNext:   make(map[messenger.PageID][]messenger.GraphError),
+		lateNext:   make(map[messenger.PageID][]time.Duration),
+		subscribed: make(map[messenger.PageID][]string),
+		convs:      make(map[convKey]*conversation),
+		changed:    make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
@@ -97,9 +102,13 @@ func New(cfg Config) *Server {
 	}
 	for _, p := range cfg.Pages {
 		s.pages[p.ID] = p
+		s.subscribed[p.ID] = slices.Clone(messenger.WebhookFields)
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /{version}/{page}/messages", s.handleSendAPI)
+	s.mux.HandleFunc("GET /{version}/me", s.handleMe)
+	s.mux.HandleFunc("GET /{version}/{page}/subscribed_apps", s.handleSubscribedApps)
+	s.mux.HandleFunc("POST /{version}/{page}/subscribed_apps", s.handleSubscribedApps)
 	s.mux.HandleFunc("GET /{$}", s.handlePatronPage)
 	s.mux.HandleFunc("GET /patron/pages", s.handlePatronPages)
 	s.mux.HandleFunc("POST /patron/send", s.handlePatronSend)

@@ -1,0 +1,79 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/messenger"
+)
+
+// upkeepEvery is how often the Facebook side is checked after the check at
+// start.
+const upkeepEvery = 6 * time.Hour
+
+// upkeepLoop checks the Facebook side at start and then periodically.
+func (d *Daemon) upkeepLoop(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.upkeep(ctx)
+		t.Reset(upkeepEvery)
+	}
+}
+
+// upkeep checks each Page's token and the app's webhook subscription.
+// Facebook unsubscribes an app whose webhook failed for a while; the
+// bridge then re-subscribes the fields it needs and says so.
+func (d *Daemon) upkeep(ctx context.Context) {
+	cfg := d.currentConfig()
+	for _, p := range cfg.Messenger.Pages {
+		page := messenger.PageID(p.ID)
+		log := d.log.With(zap.String("page", p.ID), zap.String("name", p.Name))
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := d.api.CheckToken(cctx, p.AccessToken, page)
+		var ge *messenger.GraphError
+		switch {
+		case errors.As(err, &ge) && ge.TokenInvalid():
+			cancel()
+			d.bridge.MarkTokenInvalid(p.ID)
+			continue
+		case err != nil:
+			cancel()
+			log.Warn("could not check the Page's access token", zap.Error(err))
+			continue
+		}
+		d.bridge.MarkTokenValid(p.ID)
+		apps, err := d.api.SubscribedApps(cctx, p.AccessToken, page)
+		if err != nil {
+			cancel()
+			log.Warn("could not read the Page's webhook subscriptions", zap.Error(err))
+			continue
+		}
+		missing := messenger.WebhookFields
+		for _, app := range apps {
+			if app.ID == cfg.Messenger.AppID {
+				missing = messenger.MissingFields(app, messenger.WebhookFields)
+			}
+		}
+		if len(missing) == 0 {
+			cancel()
+			continue
+		}
+		log.Warn("the app is not subscribed to all webhook fields of the Page (Facebook unsubscribes after failed deliveries); subscribing again",
+			zap.Strings("missing", missing))
+		if err := d.api.Subscribe(cctx, p.AccessToken, page, messenger.WebhookFields); err != nil {
+			log.Error("re-subscribing to the Page's webhook failed", zap.Error(err))
+		} else {
+			log.Info("re-subscribed to the Page's webhook", zap.Strings("fields", messenger.WebhookFields))
+		}
+		cancel()
+	}
+}

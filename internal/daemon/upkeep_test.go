@@ -1,0 +1,34 @@
+package daemon
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/askbridge/askbridge/messenger"
+)
+
+// TestUpkeep: a token Facebook refuses makes the bridge not ready until a
+// later check finds it valid; a webhook subscription Facebook dropped is
+// restored.
+func TestUpkeep(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 190, Type: "OAuthException",
+		Message: "Error validating access token: Session has expired"})
+	w.d.upkeep(ctx)
+	if body := w.waitReadyz(503); !strings.Contains(body, "error 190") {
+		t.Errorf("readyz: %s", body)
+	}
+	w.d.upkeep(ctx)
+	w.waitReadyz(200)
+
+	w.fb.Unsubscribe(e2ePage)
+	if got := w.fb.Subscriptions(e2ePage); len(got) != 0 {
+		t.Fatalf("still subscribed: %v", got)
+	}
+	w.d.upkeep(ctx)
+	if got := strings.Join(w.fb.Subscriptions(e2ePage), ","); got != strings.Join(messenger.WebhookFields, ",") {
+		t.Errorf("subscribed fields after upkeep: %s", got)
+	}
+}
