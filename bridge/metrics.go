@@ -19,6 +19,10 @@ type metrics struct {
 	sendRetries    prometheus.Counter
 	sessionsOpened prometheus.Counter
 	sessionsClosed *prometheus.CounterVec
+	sendErrors     *prometheus.CounterVec
+	linkChanges    *prometheus.CounterVec
+	sessionWait    prometheus.Histogram
+	sessionLength  prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
@@ -34,13 +38,19 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		sendRetries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_send_api_retries_total", Help: "Send API calls retried after temporary errors."}),
 		sessionsOpened: prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_sessions_opened_total", Help: "Conversation sessions started."}),
 		sessionsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_sessions_closed_total", Help: "Conversation sessions ended, by status."}, []string{"status"}),
+		sendErrors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_errors_total", Help: "Send API errors, by Graph error code (and subcode)."}, []string{"code"}),
+		linkChanges:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_link_changes_total", Help: "Component link going up (connects and reconnects) or down."}, []string{"state"}),
+		sessionWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "askbridge_session_wait_seconds", Help: "Wait of answered sessions: first patron message to first human reply.",
+			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600}}),
+		sessionLength: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "askbridge_session_duration_seconds", Help: "Duration of ended sessions.",
+			Buckets: []float64{30, 60, 180, 300, 600, 1200, 1800, 3600, 7200}}),
 	}
-	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "askbridge_outbox_depth", Help: "Entries waiting in the inbox and both outboxes.", ConstLabels: nil},
-		func() float64 { n, _ := b.store.pending(); return float64(n) })
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces, m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsClosed, depth} {
+	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces,
+		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsClosed, m.sendErrors, m.linkChanges,
+		m.sessionWait, m.sessionLength, newQueueCollector(b.store, b.now)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("bridge: registering metrics: %w", err)
 		}

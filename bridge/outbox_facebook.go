@@ -278,6 +278,10 @@ func (b *Bridge) sendOne(ctx context.Context, e *fbEntry) (messenger.SendResult,
 	defer cancel()
 	res, err := b.api.Send(cctx, page.AccessToken, messenger.PageID(page.ID), e.Msg)
 	b.metrics.sendCalls.WithLabelValues(outcome(err)).Inc()
+	var ge *messenger.GraphError
+	if errors.As(err, &ge) {
+		b.metrics.sendErrors.WithLabelValues(errorCode(err)).Inc()
+	}
 	return res, err
 }
 

@@ -23,6 +23,8 @@ type xmppEntry struct {
 	Msg xmpp.Message `json:"msg"`
 	// Ledger is the key of the ledger record to mark sent.
 	Ledger []byte `json:"ledger,omitempty"`
+	// Queued is when the entry was queued.
+	Queued time.Time `json:"queued,omitempty"`
 }
 
 func enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
@@ -31,7 +33,7 @@ func enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
 	if err != nil {
 		return fmt.Errorf("XMPP outbox key: %w", err)
 	}
-	return putJSON(b, k, xmppEntry{Msg: m, Ledger: ledgerKey})
+	return putJSON(b, k, xmppEntry{Msg: m, Ledger: ledgerKey, Queued: time.Now()})
 }
 
 // xmppLoop drains the XMPP outbox, oldest first, whenever the link is up.
@@ -178,6 +180,11 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 // LinkChanged wakes the XMPP drain when the component comes up.
 func (b *Bridge) LinkChanged(up bool) {
 	b.linkUp.Store(up)
+	if up {
+		b.metrics.linkChanges.WithLabelValues("up").Inc()
+	} else {
+		b.metrics.linkChanges.WithLabelValues("down").Inc()
+	}
 	if up {
 		signal(b.xmppReady)
 	}

@@ -112,6 +112,10 @@ func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 	conv.Session = ""
 	conv.Owner = ""
 	b.metrics.sessionsClosed.WithLabelValues(string(s.Status)).Inc()
+	b.metrics.sessionLength.Observe(s.Duration().Seconds())
+	if s.Status == stats.StatusAnswered {
+		b.metrics.sessionWait.Observe(s.Wait().Seconds())
+	}
 	return s, nil
 }
 

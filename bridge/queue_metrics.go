@@ -1,0 +1,82 @@
+package bridge
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	bolt "go.etcd.io/bbolt"
+)
+
+// queueCollector reports, at each scrape and from one read transaction,
+// how much waits in the inbox and each outbox, how old the oldest entry
+// is, and how many sessions are open.
+type queueCollector struct {
+	store                        *Store
+	now                          func() time.Time
+	total, depth, oldest, opened *prometheus.Desc
+}
+
+func newQueueCollector(s *Store, now func() time.Time) *queueCollector {
+	return &queueCollector{
+		store:  s,
+		now:    now,
+		total:  prometheus.NewDesc("askbridge_outbox_depth", "Entries waiting in the inbox and both outboxes.", nil, nil),
+		depth:  prometheus.NewDesc("askbridge_queue_depth", "Entries waiting, by queue (inbox, to_xmpp, to_facebook).", []string{"queue"}, nil),
+		oldest: prometheus.NewDesc("askbridge_queue_oldest_seconds", "Age of the oldest waiting entry, by queue (0 when empty).", []string{"queue"}, nil),
+		opened: prometheus.NewDesc("askbridge_sessions_open", "Conversation sessions open now.", nil, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.total
+	ch <- c.depth
+	ch <- c.oldest
+	ch <- c.opened
+}
+
+// queued reads when the first entry of a queue was queued.
+var queued = map[string]func(v []byte) time.Time{
+	"inbox": func(v []byte) time.Time {
+		var e struct {
+			Time time.Time `json:"time"`
+		}
+		_ = json.Unmarshal(v, &e)
+		return e.Time
+	},
+	"to_xmpp": func(v []byte) time.Time {
+		var e xmppEntry
+		_ = json.Unmarshal(v, &e)
+		return e.Queued
+	},
+	"to_facebook": func(v []byte) time.Time {
+		var e fbEntry
+		_ = json.Unmarshal(v, &e)
+		return e.Queued
+	},
+}
+
+// Collect implements prometheus.Collector.
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	now := c.now()
+	_ = c.store.view(func(tx *bolt.Tx) error {
+		total := 0
+		for name, bucket := range map[string][]byte{"inbox": bucketInbox, "to_xmpp": bucketToXMPP, "to_facebook": bucketToFacebook} {
+			b := tx.Bucket(bucket)
+			n := b.Stats().KeyN
+			total += n
+			age := 0.0
+			if k, v := b.Cursor().First(); k != nil {
+				if t := queued[name](v); !t.IsZero() {
+					age = max(now.Sub(t).Seconds(), 0)
+				}
+			}
+			ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(n), name)
+			ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, name)
+		}
+		ch <- prometheus.MustNewConstMetric(c.total, prometheus.GaugeValue, float64(total))
+		ch <- prometheus.MustNewConstMetric(c.opened, prometheus.GaugeValue, float64(tx.Bucket(bucketOpen).Stats().KeyN))
+		return nil
+	})
+}

@@ -1,0 +1,92 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/messenger/standin"
+)
+
+// TestMetrics runs one conversation with a refused reply and checks that
+// each metric an operator relies on is exposed with the right value.
+func TestMetrics(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	psid := standin.NewPSID()
+	patron := string(psid) + "@" + e2eDomain
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	nextChat(t, lib)
+	if _, err := lib.SendChat(patron, "hello!"); err != nil {
+		t.Fatal(err)
+	}
+	waitSent(t, w.fb, 1)
+	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 551, Type: "OAuthException"})
+	if _, err := lib.SendChat(patron, "are you there?"); err != nil {
+		t.Fatal(err)
+	}
+	nextChat(t, lib) // the "Not delivered" notice
+	if _, err := lib.SendChat(patron, "!close"); err != nil {
+		t.Fatal(err)
+	}
+	nextChat(t, lib)
+
+	resp, err := http.Get("http://" + w.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	value := func(series string) float64 {
+		t.Helper()
+		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` ([0-9.e+-]+)$`)
+		m := re.FindStringSubmatch(body)
+		if m == nil {
+			t.Errorf("metric %s missing", series)
+			return -1
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return v
+	}
+	checks := []struct {
+		series string
+		min    float64
+		max    float64
+	}{
+		{`askbridge_webhook_requests_total{result="accepted"}`, 2, 10}, // the message and the echo
+		{`askbridge_events_dispatched_total{kind="message"}`, 1, 1},
+		{`askbridge_events_dispatched_total{kind="echo"}`, 1, 1},
+		{`askbridge_messages_relayed_total{direction="to_xmpp"}`, 3, 10},
+		{`askbridge_messages_relayed_total{direction="to_facebook"}`, 1, 1},
+		{`askbridge_send_api_calls_total{outcome="ok"}`, 1, 1},
+		{`askbridge_send_api_calls_total{outcome="refused"}`, 1, 1},
+		{`askbridge_send_api_errors_total{code="graph 551"}`, 1, 1},
+		{`askbridge_queue_depth{queue="to_facebook"}`, 0, 0},
+		{`askbridge_queue_oldest_seconds{queue="inbox"}`, 0, 0},
+		{`askbridge_outbox_depth`, 0, 0},
+		{`askbridge_xmpp_connected`, 1, 1},
+		{`askbridge_xmpp_link_changes_total{state="up"}`, 1, 1},
+		{`askbridge_sessions_open`, 0, 0},
+		{`askbridge_sessions_opened_total`, 1, 1},
+		{`askbridge_sessions_closed_total{status="answered"}`, 1, 1},
+		{`askbridge_session_wait_seconds_count`, 1, 1},
+		{`askbridge_session_duration_seconds_count`, 1, 1},
+		{`askbridge_page_tokens_invalid`, 0, 0},
+		{`askbridge_inbox_duplicates_total`, 0, 0},
+	}
+	for _, c := range checks {
+		if v := value(c.series); v != -1 && (v < c.min || v > c.max) {
+			t.Errorf("%s = %v, want %v..%v", c.series, v, c.min, c.max)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^go_goroutines \d+`).MatchString(body) {
+		t.Error("Go runtime metrics missing")
+	}
+}
