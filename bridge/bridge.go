@@ -54,6 +54,9 @@ type Bridge struct {
 	compactMu      sync.Mutex
 	lastCompaction time.Time
 
+	typingMu sync.Mutex
+	typingAt map[string]time.Time // PSID → last typing_on sent
+
 	tokensMu  sync.Mutex
 	badTokens map[string][32]byte // Page ID → hash of the token Facebook refused
 }
@@ -74,6 +77,7 @@ func New(o Options) (*Bridge, error) {
 		fbReady:    make(chan struct{}, 1),
 		fbActive:   map[string]bool{},
 		badTokens:  map[string][32]byte{},
+		typingAt:   map[string]time.Time{},
 	}
 	if b.log == nil {
 		b.log = zap.NewNop()

@@ -18,12 +18,13 @@ const helpText = `askbridge commands (typed into the chat with the patron; never
 !read N — record the READ scale level, 1 to 6
 !tag WORD… — add tags, e.g. !tag hours catalog
 !questions N — record how many questions were answered (default 1)
+!transfer JID — hand the conversation to another queue or librarian
 !help — this list`
 
 // command runs an in-chat command on the conversation's latest session and
 // returns the answer for the librarian. It changes the store only through
 // tx; a bad argument gets a short usage line.
-func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, body string) (string, error) {
+func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender, body string) (string, error) {
 	fields := strings.Fields(body)
 	name := strings.ToLower(strings.TrimPrefix(fields[0], "!"))
 	args := fields[1:]
@@ -52,6 +53,11 @@ func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, bo
 			return reply + "\n" + helpText, nil
 		}
 		return reply, putSession(tx, key, s)
+	case "transfer":
+		if len(args) != 1 {
+			return "Usage: !transfer JID, e.g. !transfer ya@chat.library.example.org\n" + helpText, nil
+		}
+		return b.transfer(tx, cfg, conv, sender, args[0])
 	default:
 		return "Unknown command !" + name + ".\n" + helpText, nil
 	}

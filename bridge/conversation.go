@@ -27,6 +27,8 @@ type Conversation struct {
 	// classify.
 	Session     string `json:"session,omitempty"`
 	LastSession string `json:"last_session,omitempty"`
+	// Unanswered is the session the unanswered reply was sent in.
+	Unanswered string `json:"unanswered,omitempty"`
 }
 
 func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {

@@ -34,6 +34,7 @@ func (b *Bridge) dispatchLoop(ctx context.Context) {
 			}
 		case n > 0:
 			signal(b.xmppReady)
+			signal(b.fbReady) // automatic replies
 			if ctx.Err() != nil {
 				return
 			}
@@ -131,9 +132,12 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		conv.LastPatron = e.Time
 	}
 	conv.LastActivity = now
+	opened := false
 	switch {
 	case e.Kind == messenger.KindMessage || e.Kind == messenger.KindPostback:
-		if err := b.patronSpoke(tx, cfg, conv, eventTime(e, now)); err != nil {
+		var err error
+		opened, err = b.patronSpoke(tx, cfg, conv, eventTime(e, now), e.Kind == messenger.KindMessage)
+		if err != nil {
 			return err
 		}
 	case e.Kind == messenger.KindEcho:
@@ -183,7 +187,13 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	}
 	b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
 		zap.String("to", to), zap.String("id", msg.ID))
-	return enqueueXMPP(tx, msg, key)
+	if err := enqueueXMPP(tx, msg, key); err != nil {
+		return err
+	}
+	if opened {
+		return b.welcome(tx, cfg, conv, eventTime(e, now))
+	}
+	return nil
 }
 
 // pageInboxOperator stands for whoever answered from the Facebook Page

@@ -40,7 +40,13 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 	}
 	sender := bareJID(m.From)
 	body := strings.TrimSpace(m.Body)
+	if body == "" && m.OOB != "" {
+		body = m.OOB
+	}
 	if body == "" {
+		if m.ChatState != "" {
+			b.typing(cfg, psid, sender, m.ChatState)
+		}
 		return nil // chat states and receipts alone
 	}
 
@@ -65,7 +71,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 			return nil
 		}
 		if strings.HasPrefix(body, "!") {
-			notice, err = b.command(tx, cfg, conv, body)
+			notice, err = b.command(tx, cfg, conv, sender, body)
 			if err != nil {
 				return err
 			}
@@ -88,6 +94,9 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 		return nil
 	}
 	crashpoint.Hit(crashpoint.AfterReplyStored)
+	b.typingMu.Lock()
+	delete(b.typingAt, psid) // Messenger hides the indicator when the message arrives
+	b.typingMu.Unlock()
 	b.log.Debug("librarian reply queued for the Send API", zap.String("from", sender), zap.String("id", m.ID))
 	signal(b.fbReady)
 	return nil
@@ -128,6 +137,21 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 	conv.LastActivity = now
 	if err := putConversation(tx, conv); err != nil {
 		return "", err
+	}
+	if a := outgoingAttachment(body, m.OOB); a != nil {
+		rec := &Record{Time: now, Direction: Outbound, Kind: "attachment", Page: conv.Page, Guest: conv.Guest,
+			Operator: sender, State: StateQueued, XMPPID: m.ID}
+		if cfg.Privacy.Transcripts {
+			rec.Text = a.URL
+		}
+		key, err := addRecord(tx, rec)
+		if err != nil {
+			return "", err
+		}
+		msg := out
+		msg.Attachment = a
+		msg.Metadata = metadataPrefix + encodeKey(key)
+		return "", enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now})
 	}
 	for i, part := range messenger.SplitText(body) {
 		rec := &Record{Time: now, Direction: Outbound, Kind: "reply", Page: conv.Page, Guest: conv.Guest,

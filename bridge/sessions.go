@@ -41,27 +41,41 @@ func putSession(tx *bolt.Tx, key []byte, s *stats.Session) error {
 	return putJSON(tx.Bucket(bucketSessions), key, s)
 }
 
-// patronSpoke counts a patron message in the conversation's session,
-// opening a session if none is open.
-func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time) error {
+// patronSpoke counts a patron message (typed, or a button pressed) in the
+// conversation's session, opening a session if none is open; it reports
+// whether it opened one.
+func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time, typed bool) (bool, error) {
 	s, key, err := getSession(tx, conv.Session)
 	if err != nil {
-		return err
+		return false, err
 	}
+	opened := s == nil
 	if s == nil {
 		key, err = timeKey(tx.Bucket(bucketSessions), at)
 		if err != nil {
-			return fmt.Errorf("session key: %w", err)
+			return false, fmt.Errorf("session key: %w", err)
 		}
 		s = &stats.Session{ID: hex.EncodeToString(key), Guest: conv.Guest, Page: conv.Page,
 			Queue: cfg.QueueFor(conv.Page), Started: at}
 		conv.Session, conv.LastSession = s.ID, s.ID
 		if err := tx.Bucket(bucketOpen).Put([]byte(conv.PSID), nil); err != nil {
-			return fmt.Errorf("open session index: %w", err)
+			return false, fmt.Errorf("open session index: %w", err)
 		}
 		b.metrics.sessionsOpened.Inc()
 	}
-	s.MessagesIn++
+	if typed {
+		s.MessagesIn++
+	}
+	return opened, putSession(tx, key, s)
+}
+
+// countAuto counts an automatic reply in the conversation's session.
+func countAuto(tx *bolt.Tx, conv *Conversation) error {
+	s, key, err := getSession(tx, conv.Session)
+	if err != nil || s == nil {
+		return err
+	}
+	s.AutoReplies++
 	return putSession(tx, key, s)
 }
 
@@ -96,10 +110,11 @@ func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 		if s.Questions == 0 {
 			s.Questions = 1
 		}
+	case s.MessagesIn == 0:
+		// Only buttons pressed (e.g. "Get Started") and automatic answers.
+		s.Status = stats.StatusAutoOnly
 	case !b.officeHours(cfg).Open(s.Started, location(cfg)):
 		s.Status = stats.StatusAfterHours
-	case s.AutoReplies > 0:
-		s.Status = stats.StatusAutoOnly
 	default:
 		s.Status = stats.StatusMissed
 	}
@@ -136,29 +151,41 @@ func location(cfg *config.Config) *time.Location {
 	return loc
 }
 
-// sessionLoop closes sessions idle for sessions.idle_timeout.
+// sessionLoop closes sessions idle for sessions.idle_timeout and sends
+// sessions.unanswered_reply to patrons nobody answered in
+// sessions.unanswered_after. Both timers are computed from stored times,
+// so they survive restarts.
 func (b *Bridge) sessionLoop(ctx context.Context) {
 	for {
-		if n, err := b.closeIdle(); err != nil {
-			b.log.Error("closing idle sessions", zap.Error(err))
+		if n, err := b.sessionTick(); err != nil {
+			b.log.Error("checking open sessions", zap.Error(err))
 		} else if n > 0 {
-			b.log.Debug("idle sessions closed", zap.Int("n", n))
+			b.log.Debug("sessions ended or reminded", zap.Int("n", n))
 		}
-		if !wait(ctx, nil, idleCheck(b.config().Sessions.IdleTimeout)) {
+		s := b.config().Sessions
+		every := s.IdleTimeout
+		if s.UnansweredReply != "" && s.UnansweredAfter > 0 {
+			every = min(every, s.UnansweredAfter)
+		}
+		if !wait(ctx, nil, idleCheck(every)) {
 			return
 		}
 	}
 }
 
-// idleCheck is how often idle sessions are looked for: often enough that
-// a session ends within a few percent of its timeout.
+// idleCheck is how often open sessions are looked at: often enough that a
+// timer fires within a few percent of its time.
 func idleCheck(timeout time.Duration) time.Duration {
 	return min(max(timeout/30, 100*time.Millisecond), 30*time.Second)
 }
 
-// closeIdle ends every open session whose conversation has been idle for
-// the timeout; the session's end is its last activity.
-func (b *Bridge) closeIdle() (int, error) {
+// closeIdle runs one session check; tests call it with a set clock.
+func (b *Bridge) closeIdle() (int, error) { return b.sessionTick() }
+
+// sessionTick ends every open session whose conversation has been idle
+// for the timeout (the session's end is its last activity), and sends the
+// unanswered reply where it is due. It returns how many sessions changed.
+func (b *Bridge) sessionTick() (int, error) {
 	cfg := b.config()
 	now := b.now()
 	n := 0
@@ -182,23 +209,44 @@ func (b *Bridge) closeIdle() (int, error) {
 				}
 				continue
 			}
-			if now.Sub(conv.LastActivity) < cfg.Sessions.IdleTimeout {
-				continue
-			}
-			if _, err := b.closeSession(tx, cfg, conv, conv.LastActivity); err != nil {
+			changed, err := b.checkSession(tx, cfg, conv, now)
+			if err != nil {
 				return err
 			}
-			if err := putConversation(tx, conv); err != nil {
-				return err
+			if changed {
+				if err := putConversation(tx, conv); err != nil {
+					return err
+				}
+				n++
 			}
-			n++
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("bridge: closing idle sessions: %w", err)
+		return 0, fmt.Errorf("bridge: checking open sessions: %w", err)
+	}
+	if n > 0 {
+		signal(b.fbReady)
+		signal(b.xmppReady)
 	}
 	return n, nil
+}
+
+func (b *Bridge) checkSession(tx *bolt.Tx, cfg *config.Config, conv *Conversation, now time.Time) (bool, error) {
+	if now.Sub(conv.LastActivity) >= cfg.Sessions.IdleTimeout {
+		_, err := b.closeSession(tx, cfg, conv, conv.LastActivity)
+		return true, err
+	}
+	text, after := cfg.Sessions.UnansweredReply, cfg.Sessions.UnansweredAfter
+	if text == "" || after <= 0 || conv.Unanswered == conv.Session {
+		return false, nil
+	}
+	s, _, err := getSession(tx, conv.Session)
+	if err != nil || s == nil || !s.Accepted.IsZero() || s.MessagesIn == 0 || now.Sub(s.Started) < after {
+		return false, err
+	}
+	conv.Unanswered = conv.Session
+	return true, b.queueAuto(tx, cfg, conv, text, autoUnanswered)
 }
 
 // Sessions returns the sessions that started in [from, to), oldest first.

@@ -10,8 +10,9 @@ import (
 // intervals in minutes after midnight (local time of the schedule's zone).
 // The zero Schedule has no hours configured: it counts as always open.
 type Schedule struct {
-	days [7][]interval // indexed by time.Weekday
-	set  bool
+	days  [7][]interval         // indexed by time.Weekday
+	dates map[string][]interval // YYYY-MM-DD → hours that day (nil: closed)
+	set   bool
 }
 
 type interval struct{ from, to int }
@@ -22,11 +23,24 @@ var weekdays = map[string]time.Weekday{
 }
 
 // ParseOfficeHours reads sessions.office_hours: keys are days ("mon"),
-// ranges ("mon-fri") or lists ("sat,sun"); values are "HH:MM-HH:MM"
+// ranges ("mon-fri"), lists ("sat,sun") or dates ("2026-12-25", which
+// override their weekday, e.g. holidays); values are "HH:MM-HH:MM"
 // intervals separated by commas, or "closed". Days not listed are closed.
 func ParseOfficeHours(m map[string]string) (Schedule, error) {
 	var s Schedule
 	for key, val := range m {
+		if _, err := time.Parse("2006-01-02", key); err == nil {
+			ivs, err := parseIntervals(val)
+			if err != nil {
+				return Schedule{}, fmt.Errorf("%s: %w", key, err)
+			}
+			if s.dates == nil {
+				s.dates = map[string][]interval{}
+			}
+			s.dates[key] = ivs
+			s.set = true
+			continue
+		}
 		days, err := parseDays(key)
 		if err != nil {
 			return Schedule{}, err
@@ -119,7 +133,11 @@ func (s Schedule) Open(t time.Time, loc *time.Location) bool {
 	}
 	t = t.In(loc)
 	m := t.Hour()*60 + t.Minute()
-	for _, iv := range s.days[t.Weekday()] {
+	ivs, special := s.dates[t.Format("2006-01-02")]
+	if !special {
+		ivs = s.days[t.Weekday()]
+	}
+	for _, iv := range ivs {
 		if m >= iv.from && m < iv.to {
 			return true
 		}

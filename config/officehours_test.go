@@ -6,7 +6,8 @@ import (
 )
 
 func TestOfficeHours(t *testing.T) {
-	s, err := ParseOfficeHours(map[string]string{"mon-fri": "09:00-12:00, 13:00-21:00", "sat": "10:00-17:00", "sun": "closed"})
+	s, err := ParseOfficeHours(map[string]string{"mon-fri": "09:00-12:00, 13:00-21:00", "sat": "10:00-17:00", "sun": "closed",
+		"2026-11-26": "closed", "2026-11-29": "12:00-16:00"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +29,10 @@ func TestOfficeHours(t *testing.T) {
 		{"2026-11-27 20:59", true},  // Friday evening
 		{"2026-11-27 21:00", false}, // closing time is closed
 		{"2026-11-28 16:00", true},  // Saturday
-		{"2026-11-29 12:00", false}, // Sunday closed
+		{"2026-11-22 12:00", false}, // Sunday closed
+		{"2026-11-26 10:00", false}, // a holiday on a Thursday
+		{"2026-11-29 12:00", true},  // a Sunday with special hours
+		{"2026-11-29 16:00", false},
 	}
 	for _, c := range cases {
 		if got := s.Open(at(c.when), loc); got != c.open {

@@ -1,0 +1,66 @@
+package bridge
+
+import (
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// Kinds of automatic reply, as the ledger records them.
+const (
+	autoGreeting   = "greeting"
+	autoAfterHours = "after_hours"
+	autoUnanswered = "unanswered"
+)
+
+// welcome sends the after-hours reply to a session opened outside office
+// hours, or else the greeting, when configured.
+func (b *Bridge) welcome(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time) error {
+	s := cfg.Sessions
+	if s.AfterHoursReply != "" && !b.officeHours(cfg).Open(at, location(cfg)) {
+		return b.queueAuto(tx, cfg, conv, s.AfterHoursReply, autoAfterHours)
+	}
+	if s.Greeting != "" {
+		return b.queueAuto(tx, cfg, conv, s.Greeting, autoGreeting)
+	}
+	return nil
+}
+
+// queueAuto sends an automatic reply to the patron and shows it to the
+// librarians, marked as automatic. Automatic replies are counted apart from
+// human ones and never use the HUMAN_AGENT tag.
+func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, text, kind string) error {
+	now := b.now()
+	if now.Sub(conv.LastPatron) > responseWindow {
+		return nil // Facebook would refuse it, and no human asked for it
+	}
+	to := conv.Owner
+	if to == "" {
+		to = cfg.QueueFor(conv.Page)
+	}
+	patron := patronJID(conv.PSID, cfg.XMPP.Domain)
+	for _, part := range messenger.SplitText(text) {
+		rec := &Record{Time: now, Direction: Outbound, Kind: "auto_" + kind, Page: conv.Page, Guest: conv.Guest, State: StateQueued}
+		if cfg.Privacy.Transcripts {
+			rec.Text = part
+		}
+		key, err := addRecord(tx, rec)
+		if err != nil {
+			return err
+		}
+		msg := messenger.OutgoingMessage{Recipient: messenger.PSID(conv.PSID), MessagingType: messenger.MessagingTypeResponse,
+			Text: part, Metadata: metadataPrefix + encodeKey(key)}
+		if err := enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: to, Patron: patron, Queued: now}); err != nil {
+			return err
+		}
+	}
+	shown := xmpp.Message{ID: randomID("ab-"), From: patron, To: to, Type: "chat", Body: "[automatic reply sent to the patron] " + text}
+	if err := enqueueXMPP(tx, shown, nil); err != nil {
+		return err
+	}
+	return countAuto(tx, conv)
+}

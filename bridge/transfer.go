@@ -1,0 +1,102 @@
+package bridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// recentShown bounds how many recent messages a transfer shows the new
+// owner (when transcripts are kept).
+const recentShown = 10
+
+// transfer hands the conversation to another queue or operator: the
+// patron's next messages go there, the session counts a transfer, and the
+// new owner gets a summary (and the recent messages, if transcripts are
+// kept) from the patron's JID so it shows in the right chat.
+func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender, target string) (string, error) {
+	to := bareJID(strings.TrimSpace(target))
+	if to == "" || localpart(to) == "" {
+		return fmt.Sprintf("%q is not a JID such as ya@chat.library.example.org.", target), nil
+	}
+	if !mayAnswer(cfg, to, conv.Page) {
+		return "Cannot transfer to " + to + ": only the queue and the operators in xmpp.operators can answer patrons.", nil
+	}
+	s, key, err := getSession(tx, conv.Session)
+	if err != nil {
+		return "", err
+	}
+	if s == nil {
+		return "No open session to transfer; it starts again when the patron writes.", nil
+	}
+	s.Transfers++
+	if err := putSession(tx, key, s); err != nil {
+		return "", err
+	}
+	if strings.EqualFold(to, cfg.QueueFor(conv.Page)) {
+		conv.Owner = ""
+	} else {
+		conv.Owner = to
+	}
+	conv.LastActivity = b.now()
+	summary, err := b.transferSummary(tx, cfg, conv, s.Started, s.MessagesIn, s.MessagesOut, s.ReadLevel, s.Tags, sender)
+	if err != nil {
+		return "", err
+	}
+	msg := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Type: "chat",
+		Body: summary, Nick: Nick(conv.Guest)}
+	if err := enqueueXMPP(tx, msg, nil); err != nil {
+		return "", err
+	}
+	return "Transferred to " + to + ".", nil
+}
+
+func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversation, started time.Time,
+	in, out, read int, tags []string, from string) (string, error) {
+	loc := location(cfg)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "[transferred to you by %s] %s, session started %s (%s ago): %d message(s) from the patron, %d reply(ies).",
+		bareJID(from), Nick(conv.Guest), started.In(loc).Format("15:04"), b.now().Sub(started).Round(time.Minute), in, out)
+	if read > 0 {
+		fmt.Fprintf(&sb, " READ %d.", read)
+	}
+	if len(tags) > 0 {
+		fmt.Fprintf(&sb, " Tags: %s.", strings.Join(tags, ", "))
+	}
+	if !cfg.Privacy.Transcripts {
+		sb.WriteString(" (Transcripts are off: ask the patron to repeat what you need.)")
+		return sb.String(), nil
+	}
+	var lines []string
+	c := tx.Bucket(bucketLedger).Cursor()
+	for k, v := c.Seek(timeBound(started)); k != nil; k, v = c.Next() {
+		var r Record
+		if err := json.Unmarshal(v, &r); err != nil {
+			return "", fmt.Errorf("ledger record: %w", err)
+		}
+		if r.Guest != conv.Guest || r.Text == "" {
+			continue
+		}
+		who := "patron"
+		if r.Direction == Outbound {
+			who = r.Operator
+			if who == "" {
+				who = "automatic"
+			}
+		}
+		lines = append(lines, who+": "+r.Text)
+	}
+	if len(lines) > recentShown {
+		lines = lines[len(lines)-recentShown:]
+	}
+	if len(lines) > 0 {
+		sb.WriteString("\nRecent messages:\n" + strings.Join(lines, "\n"))
+	}
+	return sb.String(), nil
+}

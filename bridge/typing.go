@@ -1,0 +1,64 @@
+package bridge
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/messenger"
+)
+
+// typingEvery bounds how often typing_on is sent for one conversation:
+// Messenger shows the indicator for about 20 seconds.
+const typingEvery = 5 * time.Second
+
+// typing turns a librarian's XEP-0085 chat state into Messenger's typing
+// indicator: composing → typing_on (at most every typingEvery), paused,
+// active, inactive or gone → typing_off after a typing_on. Indicators are
+// best effort: not stored, not retried, never for someone who may not
+// answer or for a conversation outside the messaging window.
+func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
+	conv, err := b.store.Conversation(psid)
+	if err != nil || conv == nil || !mayAnswer(cfg, sender, conv.Page) || b.now().Sub(conv.LastPatron) > responseWindow {
+		return
+	}
+	page, ok := cfg.Page(conv.Page)
+	if !ok || b.tokenInvalid(page) {
+		return
+	}
+	on := state == "composing"
+	now := b.now()
+	b.typingMu.Lock()
+	last, shown := b.typingAt[psid]
+	switch {
+	case on && shown && now.Sub(last) < typingEvery:
+		b.typingMu.Unlock()
+		return
+	case !on && !shown:
+		b.typingMu.Unlock()
+		return
+	case on:
+		b.typingAt[psid] = now
+	default:
+		delete(b.typingAt, psid)
+	}
+	b.typingMu.Unlock()
+	action := messenger.SenderActionTypingOff
+	if on {
+		action = messenger.SenderActionTypingOn
+	}
+	b.workers.Add(1)
+	go func() {
+		defer b.workers.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := b.api.Send(ctx, page.AccessToken, messenger.PageID(page.ID), messenger.OutgoingMessage{
+			Recipient: messenger.PSID(psid), SenderAction: action})
+		b.metrics.sendCalls.WithLabelValues(outcome(err)).Inc()
+		if err != nil {
+			b.log.Debug("typing indicator not sent", zap.Error(err))
+		}
+	}()
+}
