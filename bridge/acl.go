@@ -57,3 +57,11 @@ func sameBare(a, b string) bool {
 	ba, bb := bareJID(a), bareJID(b)
 	return ba != "" && ba == bb
 }
+
+func resourcepart(s string) string {
+	j, err := jid.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return j.Resourcepart()
+}

@@ -17,12 +17,24 @@ const (
 	autoUnanswered = "unanswered"
 )
 
+// noOperatorReply is sent, in broadcast routing, when no operator is
+// available and no after-hours reply is configured.
+const noOperatorReply = "No librarian is available right now. We will answer here as soon as one is."
+
 // welcome sends the after-hours reply to a session opened outside office
-// hours, or else the greeting, when configured.
-func (b *Bridge) welcome(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time) error {
+// hours (or, in broadcast routing, when no operator is available), or else
+// the greeting, when configured.
+func (b *Bridge) welcome(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time, nobody bool) error {
 	s := cfg.Sessions
 	if s.AfterHoursReply != "" && !b.officeHours(cfg).Open(at, location(cfg)) {
 		return b.queueAuto(tx, cfg, conv, s.AfterHoursReply, autoAfterHours)
+	}
+	if nobody {
+		text := s.AfterHoursReply
+		if text == "" {
+			text = noOperatorReply
+		}
+		return b.queueAuto(tx, cfg, conv, text, autoAfterHours)
 	}
 	if s.Greeting != "" {
 		return b.queueAuto(tx, cfg, conv, s.Greeting, autoGreeting)
@@ -38,9 +50,10 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 	if now.Sub(conv.LastPatron) > responseWindow {
 		return nil // Facebook would refuse it, and no human asked for it
 	}
-	to := conv.Owner
-	if to == "" {
-		to = cfg.QueueFor(conv.Page)
+	targets := b.targets(cfg, conv)
+	to := cfg.QueueFor(conv.Page)
+	if len(targets) > 0 {
+		to = targets[0]
 	}
 	patron := patronJID(conv.PSID, cfg.XMPP.Domain)
 	for _, part := range messenger.SplitText(text) {
@@ -58,9 +71,16 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 			return err
 		}
 	}
-	shown := xmpp.Message{ID: randomID("ab-"), From: patron, To: to, Type: "chat", Body: "[automatic reply sent to the patron] " + text}
-	if err := enqueueXMPP(tx, shown, nil); err != nil {
-		return err
+	shown := xmpp.Message{ID: randomID("ab-"), From: patron, Type: "chat", Body: "[automatic reply sent to the patron] " + text}
+	if len(targets) == 0 {
+		conv.hold(shown)
+	}
+	for _, to := range targets {
+		shown.To = to
+		shown.ID = randomID("ab-")
+		if err := enqueueXMPP(tx, shown, nil); err != nil {
+			return err
+		}
 	}
 	return countAuto(tx, conv)
 }

@@ -48,7 +48,9 @@ type Bridge struct {
 	fbActive map[string]bool // PSIDs with a running Send API worker
 	workers  sync.WaitGroup
 
-	linkUp atomic.Bool
+	linkUp   atomic.Bool
+	link     atomic.Pointer[Link] // set by Run
+	presence *presenceTable
 
 	// lastCompaction is when Purge or Forget last rewrote the store.
 	compactMu      sync.Mutex
@@ -78,6 +80,7 @@ func New(o Options) (*Bridge, error) {
 		fbActive:   map[string]bool{},
 		badTokens:  map[string][32]byte{},
 		typingAt:   map[string]time.Time{},
+		presence:   newPresenceTable(),
 	}
 	if b.log == nil {
 		b.log = zap.NewNop()
@@ -102,6 +105,7 @@ func (b *Bridge) config() *config.Config { return b.cfg.Load() }
 // Run dispatches the inbox and drains both outboxes until ctx is done,
 // then waits for Send API calls in flight to finish.
 func (b *Bridge) Run(ctx context.Context, link Link) error {
+	b.link.Store(&link)
 	var wg sync.WaitGroup
 	loops := []func(context.Context){
 		b.dispatchLoop,

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/xmpp"
 )
 
 // Conversation is what the bridge keeps about one patron of one Page:
@@ -29,6 +31,11 @@ type Conversation struct {
 	LastSession string `json:"last_session,omitempty"`
 	// Unanswered is the session the unanswered reply was sent in.
 	Unanswered string `json:"unanswered,omitempty"`
+	// Offered lists the operators a conversation nobody has claimed was
+	// offered to (broadcast routing); Held keeps its messages while no
+	// operator is available.
+	Offered []string       `json:"offered,omitempty"`
+	Held    []xmpp.Message `json:"held,omitempty"`
 }
 
 func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {

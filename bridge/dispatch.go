@@ -146,23 +146,19 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 			return err
 		}
 	}
-	if err := putConversation(tx, conv); err != nil {
-		return err
-	}
-
-	to := conv.Owner
-	if to == "" {
-		to = cfg.QueueFor(conv.Page)
-	}
 	body, oob := describe(e)
 	msg := xmpp.Message{
 		ID:   stanzaID(e),
 		From: patronJID(psid, cfg.XMPP.Domain),
-		To:   to,
 		Type: "chat",
 		Body: body,
 		Nick: Nick(conv.Guest),
 		OOB:  oob,
+	}
+	if e.Kind == messenger.KindEdit {
+		if orig := b.originalStanza(tx, e.MID); orig != "" {
+			msg.Replace, msg.Body = orig, e.Text // an XEP-0308 correction
+		}
 	}
 	rec := &Record{
 		Time:      eventTime(e, now),
@@ -175,6 +171,9 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		Operator:  conv.Owner,
 		State:     StateQueued,
 	}
+	if e.Kind == messenger.KindEdit {
+		rec.MID = "" // the mid names the original message's record
+	}
 	if !fromPatron {
 		rec.Direction = Outbound
 	}
@@ -185,15 +184,49 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	if err != nil {
 		return err
 	}
-	b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
-		zap.String("to", to), zap.String("id", msg.ID))
-	if err := enqueueXMPP(tx, msg, key); err != nil {
-		return err
+	if opened {
+		if err := b.announce(tx, cfg, conv); err != nil {
+			return err
+		}
+	}
+	targets := b.targets(cfg, conv)
+	if len(targets) == 0 {
+		// Broadcast routing with nobody available: hold the message until
+		// an operator comes online.
+		conv.hold(msg)
+	}
+	for i, to := range targets {
+		m := msg
+		m.To = to
+		if i > 0 {
+			m.ID = fmt.Sprintf("%s.%d", msg.ID, i)
+		}
+		b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
+			zap.String("to", to), zap.String("id", m.ID))
+		if err := enqueueXMPP(tx, m, key); err != nil {
+			return err
+		}
 	}
 	if opened {
-		return b.welcome(tx, cfg, conv, eventTime(e, now))
+		if err := b.welcome(tx, cfg, conv, eventTime(e, now), len(targets) == 0); err != nil {
+			return err
+		}
 	}
-	return nil
+	return putConversation(tx, conv)
+}
+
+// originalStanza returns the id of the stanza that carried the message
+// with the given mid to the librarians, or "".
+func (b *Bridge) originalStanza(tx *bolt.Tx, mid messenger.MID) string {
+	k := recordByRef(tx, "m:"+string(mid))
+	if k == nil {
+		return ""
+	}
+	var r Record
+	if err := json.Unmarshal(tx.Bucket(bucketLedger).Get(k), &r); err != nil {
+		return ""
+	}
+	return r.XMPPID
 }
 
 // pageInboxOperator stands for whoever answered from the Facebook Page

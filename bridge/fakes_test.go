@@ -22,9 +22,34 @@ type fakeLink struct {
 	ch   chan xmpp.Message
 	// poison is a body the link refuses as invalid.
 	poison string
+	pres   chan xmpp.Presence
 }
 
-func newFakeLink() *fakeLink { return &fakeLink{up: true, ch: make(chan xmpp.Message, 1000)} }
+func newFakeLink() *fakeLink {
+	return &fakeLink{up: true, ch: make(chan xmpp.Message, 1000), pres: make(chan xmpp.Presence, 1000)}
+}
+
+func (l *fakeLink) SendPresence(p xmpp.Presence) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.up {
+		return xmpp.ErrNotConnected
+	}
+	l.pres <- p
+	return nil
+}
+
+// nextPresence waits for the next presence the bridge sends.
+func (l *fakeLink) nextPresence(t *testing.T) xmpp.Presence {
+	t.Helper()
+	select {
+	case p := <-l.pres:
+		return p
+	case <-time.After(10 * time.Second):
+		t.Fatal("no presence sent within 10s")
+		return xmpp.Presence{}
+	}
+}
 
 func (l *fakeLink) Send(m xmpp.Message) error {
 	l.mu.Lock()

@@ -21,10 +21,24 @@ const xmppBatch = 256
 // xmppEntry is an XMPP outbox entry.
 type xmppEntry struct {
 	Msg xmpp.Message `json:"msg"`
+	// Presence, when set, is sent instead of Msg.
+	Presence *xmpp.Presence `json:"presence,omitempty"`
 	// Ledger is the key of the ledger record to mark sent.
 	Ledger []byte `json:"ledger,omitempty"`
 	// Queued is when the entry was queued.
 	Queued time.Time `json:"queued,omitempty"`
+}
+
+func enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
+	if p.ID == "" {
+		p.ID = randomID("p-")
+	}
+	b := tx.Bucket(bucketToXMPP)
+	k, err := seqKey(b)
+	if err != nil {
+		return fmt.Errorf("XMPP outbox key: %w", err)
+	}
+	return putJSON(b, k, xmppEntry{Presence: &p, Msg: xmpp.Message{ID: p.ID}, Queued: time.Now()})
 }
 
 func enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
@@ -91,7 +105,12 @@ func (b *Bridge) drainXMPP(link Link) (int, error) {
 	var poisoned []xmppItem
 	for _, it := range items {
 		if it.entry.Msg.ID != "" {
-			err := link.Send(it.entry.Msg)
+			var err error
+			if it.entry.Presence != nil {
+				err = link.SendPresence(*it.entry.Presence)
+			} else {
+				err = link.Send(it.entry.Msg)
+			}
 			switch {
 			case errors.Is(err, xmpp.ErrInvalidMessage):
 				// It can never be sent; waiting would block the outbox.
@@ -180,6 +199,16 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 // LinkChanged wakes the XMPP drain when the component comes up.
 func (b *Bridge) LinkChanged(up bool) {
 	b.linkUp.Store(up)
+	if !up {
+		b.presence.reset()
+	} else {
+		if l := b.link.Load(); l != nil {
+			b.subscribeOperators(*l)
+		}
+		if err := b.reannounce(); err != nil {
+			b.log.Error("announcing open conversations again", zap.Error(err))
+		}
+	}
 	if up {
 		b.metrics.linkChanges.WithLabelValues("up").Inc()
 	} else {

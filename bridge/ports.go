@@ -13,6 +13,8 @@ type Link interface {
 	// when the stream is down or the write failed; the message was then not
 	// sent and the bridge keeps it for later.
 	Send(m xmpp.Message) error
+	// SendPresence writes a presence stanza on the live stream, like Send.
+	SendPresence(p xmpp.Presence) error
 	// Connected reports whether the stream is up.
 	Connected() bool
 }
@@ -26,6 +28,7 @@ type SendAPI interface {
 
 // Compile-time checks that the bridge fits both sides.
 var (
-	_ messenger.Sink = (*Bridge)(nil)
-	_ xmpp.Handler   = (*Bridge)(nil)
+	_ messenger.Sink       = (*Bridge)(nil)
+	_ xmpp.Handler         = (*Bridge)(nil)
+	_ xmpp.PresenceHandler = (*Bridge)(nil)
 )

@@ -99,6 +99,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 	b.typingMu.Unlock()
 	b.log.Debug("librarian reply queued for the Send API", zap.String("from", sender), zap.String("id", m.ID))
 	signal(b.fbReady)
+	signal(b.xmppReady) // "answered by" notes, presence
 	return nil
 }
 
@@ -128,8 +129,8 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 	if err := b.expireIdle(tx, cfg, conv, now); err != nil {
 		return "", err
 	}
-	if conv.Owner == "" && !strings.EqualFold(sender, cfg.QueueFor(conv.Page)) {
-		conv.Owner = sender
+	if refusal, err := b.claim(tx, cfg, conv, sender); err != nil || refusal != "" {
+		return refusal, err
 	}
 	if err := humanReplied(tx, conv, sender, now); err != nil {
 		return "", err

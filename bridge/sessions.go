@@ -124,8 +124,12 @@ func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 	if err := tx.Bucket(bucketOpen).Delete([]byte(conv.PSID)); err != nil {
 		return nil, fmt.Errorf("open session index: %w", err)
 	}
+	if err := b.farewell(tx, cfg, conv); err != nil {
+		return nil, err
+	}
 	conv.Session = ""
 	conv.Owner = ""
+	conv.Offered, conv.Held = nil, nil
 	b.metrics.sessionsClosed.WithLabelValues(string(s.Status)).Inc()
 	b.metrics.sessionLength.Observe(s.Duration().Seconds())
 	if s.Status == stats.StatusAnswered {

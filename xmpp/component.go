@@ -11,25 +11,29 @@ import (
 	"mellium.im/xmpp/jid"
 )
 
-// ErrNotConnected is returned by Send when the link is down, or went down
-// during the write. The message may then be sent again after the next
+// ErrNotConnected is returned by Send and SendPresence when the link is
+// down, or went down during the write. The message may then be sent again after the next
 // LinkChanged(true); if the write was cut short, the server may or may not
 // have received it.
 var ErrNotConnected = errors.New("xmpp: component not connected")
 
-// ErrInvalidMessage is returned (wrapped) by Send for a message that can
-// never be sent: no id, a from outside the component domain, a malformed
-// address, an unknown type or chat state.
+// ErrInvalidMessage is returned (wrapped) by Send and SendPresence for a
+// stanza that can never be sent: no id, a from outside the component
+// domain, a malformed address, an unknown type, chat state or show, an id
+// XML cannot carry.
 var ErrInvalidMessage = errors.New("xmpp: invalid message")
 
 // Component is an XEP-0114 external component: Run keeps one stream to the
-// Jabber server alive, reading stanzas into a Handler; Send writes message
-// stanzas on it.
+// Jabber server alive, reading stanzas into a Handler; Send and
+// SendPresence write message and presence stanzas on it.
 type Component struct {
 	cfg    Config
 	domain jid.JID
 	h      Handler
 	log    *zap.Logger
+	// presence and commands are h, if it implements them; else nil.
+	presence PresenceHandler
+	commands CommandHandler
 
 	running       atomic.Bool
 	link          atomic.Pointer[link] // the live link, nil while down
@@ -37,7 +41,8 @@ type Component struct {
 }
 
 // New checks cfg, applies defaults and returns a Component that is not yet
-// connected: call Run.
+// connected: call Run. If h also implements PresenceHandler or
+// CommandHandler, the Component uses those too.
 func New(cfg Config, h Handler, log *zap.Logger) (*Component, error) {
 	if h == nil {
 		return nil, errors.New("xmpp: nil handler")
@@ -50,12 +55,15 @@ func New(cfg Config, h Handler, log *zap.Logger) (*Component, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Component{
+	c := &Component{
 		cfg:    cfg,
 		domain: domain,
 		h:      h,
 		log:    log.With(zap.String("component", domain.String()), zap.String("server", cfg.Server)),
-	}, nil
+	}
+	c.presence, _ = h.(PresenceHandler)
+	c.commands, _ = h.(CommandHandler)
+	return c, nil
 }
 
 // Run connects, serves the stream and reconnects after every failure with

@@ -2,6 +2,8 @@ package xmpp
 
 import (
 	"encoding/xml"
+	"strconv"
+	"strings"
 )
 
 // langText is an element with text and an optional xml:lang.
@@ -58,7 +60,29 @@ type messageXML struct {
 	Paused    *struct{} `xml:"http://jabber.org/protocol/chatstates paused"`
 	Inactive  *struct{} `xml:"http://jabber.org/protocol/chatstates inactive"`
 	Gone      *struct{} `xml:"http://jabber.org/protocol/chatstates gone"`
-	Error     *errorXML `xml:"error"`
+
+	Request        *struct{} `xml:"urn:xmpp:receipts request"`
+	Received       *idXML    `xml:"urn:xmpp:receipts received"`
+	Markable       *struct{} `xml:"urn:xmpp:chat-markers:0 markable"`
+	Displayed      *idXML    `xml:"urn:xmpp:chat-markers:0 displayed"`
+	MarkerReceived *idXML    `xml:"urn:xmpp:chat-markers:0 received"`
+	Replace        *idXML    `xml:"urn:xmpp:message-correct:0 replace"`
+	NoStore        *struct{} `xml:"urn:xmpp:hints no-store"`
+
+	Error *errorXML `xml:"error"`
+}
+
+// idXML is an element that refers to a message by its id attribute.
+type idXML struct {
+	ID string `xml:"id,attr"`
+}
+
+// id returns the element's id, or "" if there is no element.
+func (x *idXML) id() string {
+	if x == nil {
+		return ""
+	}
+	return x.ID
 }
 
 // message converts the stanza to a Message.
@@ -83,42 +107,102 @@ func (x *messageXML) message() Message {
 	case x.Gone != nil:
 		m.ChatState = "gone"
 	}
+	m.ReceiptRequest = x.Request != nil
+	if x.Received != nil {
+		m.ReceiptFor = x.Received.ID
+		if m.ReceiptFor == "" {
+			m.ReceiptFor = x.ID // XEP-0184 before 1.1: the receipt carries the id
+		}
+	}
+	m.Markable = x.Markable != nil
+	m.DisplayedFor = x.Displayed.id()
+	m.MarkerReceivedFor = x.MarkerReceived.id()
+	m.Replace = x.Replace.id()
+	m.NoStore = x.NoStore != nil
 	return m
 }
 
 // body picks the body in the stanza's language (or without one), else the
 // first.
-func (x *messageXML) body() string {
-	for _, b := range x.Bodies {
-		if b.Lang == "" || b.Lang == x.Lang {
-			return b.Text
+func (x *messageXML) body() string { return pickLang(x.Bodies, x.Lang) }
+
+// pickLang picks the text in the stanza's language lang (or without one),
+// else the first.
+func pickLang(texts []langText, lang string) string {
+	for _, t := range texts {
+		if t.Lang == "" || t.Lang == lang {
+			return t.Text
 		}
 	}
-	if len(x.Bodies) > 0 {
-		return x.Bodies[0].Text
+	if len(texts) > 0 {
+		return texts[0].Text
 	}
 	return ""
 }
 
 // iqXML is what the component reads of an IQ stanza.
 type iqXML struct {
-	ID      string `xml:"id,attr"`
-	From    string `xml:"from,attr"`
-	To      string `xml:"to,attr"`
-	Type    string `xml:"type,attr"`
-	Payload []struct {
-		XMLName xml.Name
-		Node    string `xml:"node,attr"`
-	} `xml:",any"`
+	ID      string         `xml:"id,attr"`
+	From    string         `xml:"from,attr"`
+	To      string         `xml:"to,attr"`
+	Type    string         `xml:"type,attr"`
+	Payload []iqPayloadXML `xml:",any"`
 }
 
-// payload returns the name and node of the IQ's first child that is not an
-// error.
-func (x *iqXML) payload() (name xml.Name, node string) {
+// iqPayloadXML is a child of an IQ, with what the component reads of the
+// ones it answers: disco queries (node) and XEP-0050 commands (node,
+// action, sessionid and a submitted form).
+type iqPayloadXML struct {
+	XMLName   xml.Name
+	Node      string        `xml:"node,attr"`
+	Action    string        `xml:"action,attr"`
+	SessionID string        `xml:"sessionid,attr"`
+	Forms     []dataFormXML `xml:"jabber:x:data x"`
+}
+
+// payload returns the IQ's first child that is not an error (the zero
+// value if there is none).
+func (x *iqXML) payload() iqPayloadXML {
 	for _, p := range x.Payload {
 		if p.XMLName.Local != "error" {
-			return p.XMLName, p.Node
+			return p
 		}
 	}
-	return xml.Name{}, ""
+	return iqPayloadXML{}
+}
+
+// presenceXML is what the component reads of a presence stanza.
+type presenceXML struct {
+	ID       string     `xml:"id,attr"`
+	From     string     `xml:"from,attr"`
+	To       string     `xml:"to,attr"`
+	Type     string     `xml:"type,attr"`
+	Lang     string     `xml:"http://www.w3.org/XML/1998/namespace lang,attr"`
+	Show     string     `xml:"show"`
+	Statuses []langText `xml:"status"`
+	Priority string     `xml:"priority"`
+	Nick     string     `xml:"http://jabber.org/protocol/nick nick"`
+	Error    *errorXML  `xml:"error"`
+}
+
+// presence converts the stanza to a Presence. Show values outside RFC
+// 6121's four and priorities that are not integers are dropped;
+// priorities are clamped to -128…127.
+func (x *presenceXML) presence() Presence {
+	p := Presence{ID: x.ID, From: x.From, To: x.To, Type: x.Type, Nick: x.Nick}
+	if show := strings.TrimSpace(x.Show); showValues[show] && p.Type == "" {
+		p.Show = show
+	}
+	p.Status = pickLang(x.Statuses, x.Lang)
+	if n, err := strconv.Atoi(strings.TrimSpace(x.Priority)); err == nil {
+		p.Priority = max(-128, min(127, n))
+	}
+	if p.Type == "error" {
+		se := StanzaError{Condition: "undefined-condition"}
+		if x.Error != nil {
+			se = x.Error.stanzaError()
+		}
+		p.Error = &se
+	}
+	return p
 }

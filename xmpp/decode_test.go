@@ -20,7 +20,18 @@ func TestDecodeMessage(t *testing.T) {
 		{"extensions", `<message` + nsStream + ` type="chat" id="c" from="l@x" to="1@fb.test"><thread>t9</thread>` +
 			`<paused xmlns="http://jabber.org/protocol/chatstates"/><x xmlns="jabber:x:oob"><url>https://u</url><desc>d</desc></x>` +
 			`<nick xmlns="http://jabber.org/protocol/nick">Ann</nick><request xmlns="urn:xmpp:receipts"/></message>`,
-			Message{ID: "c", From: "l@x", To: "1@fb.test", Type: "chat", Thread: "t9", ChatState: "paused", OOB: "https://u", Nick: "Ann"}},
+			Message{ID: "c", From: "l@x", To: "1@fb.test", Type: "chat", Thread: "t9", ChatState: "paused", OOB: "https://u", Nick: "Ann", ReceiptRequest: true}},
+		{"correction, markable", `<message` + nsStream + ` type="chat" id="c2" from="l@x" to="1@fb.test"><body>fixed</body>` +
+			`<replace xmlns="urn:xmpp:message-correct:0" id="c1"/><markable xmlns="urn:xmpp:chat-markers:0"/><no-store xmlns="urn:xmpp:hints"/></message>`,
+			Message{ID: "c2", From: "l@x", To: "1@fb.test", Type: "chat", Body: "fixed", Replace: "c1", Markable: true, NoStore: true}},
+		{"receipt and markers", `<message` + nsStream + ` type="chat" id="r" from="l@x" to="1@fb.test">` +
+			`<received xmlns="urn:xmpp:chat-markers:0" id="m2"/><received xmlns="urn:xmpp:receipts" id="m1"/><displayed xmlns="urn:xmpp:chat-markers:0" id="m0"/></message>`,
+			Message{ID: "r", From: "l@x", To: "1@fb.test", Type: "chat", ReceiptFor: "m1", MarkerReceivedFor: "m2", DisplayedFor: "m0"}},
+		{"old receipt without id", `<message` + nsStream + ` type="chat" id="m5" from="l@x" to="1@fb.test"><received xmlns="urn:xmpp:receipts"/></message>`,
+			Message{ID: "m5", From: "l@x", To: "1@fb.test", Type: "chat", ReceiptFor: "m5"}},
+		{"foreign namespaces ignored", `<message` + nsStream + ` type="chat" id="f" from="l@x" to="1@fb.test">` +
+			`<received xmlns="urn:example" id="no"/><replace xmlns="urn:xmpp:message-correct:1" id="no"/><displayed id="no"/></message>`,
+			Message{ID: "f", From: "l@x", To: "1@fb.test", Type: "chat"}},
 		{"bodies in languages", `<message` + nsStream + ` xml:lang="fr" type="chat" id="d" from="l@x" to="1@fb.test">` +
 			`<body xml:lang="en">hello</body><body>bonjour</body></message>`,
 			Message{ID: "d", From: "l@x", To: "1@fb.test", Type: "chat", Body: "bonjour"}},
@@ -70,8 +81,68 @@ func TestDecodeIQPayload(t *testing.T) {
 	if err := xml.NewDecoder(strings.NewReader(in)).Decode(&x); err != nil {
 		t.Fatal(err)
 	}
-	name, node := x.payload()
-	if name != (xml.Name{Space: nsDiscoInfo, Local: "query"}) || node != "n" || x.ID != "1" || x.Type != "get" {
-		t.Errorf("payload %v node %q of %+v", name, node, x)
+	p := x.payload()
+	if p.XMLName != nameDiscoInfo || p.Node != "n" || x.ID != "1" || x.Type != "get" {
+		t.Errorf("payload %v node %q of %+v", p.XMLName, p.Node, x)
+	}
+}
+
+func TestDecodePresence(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     Presence
+	}{
+		{"available", `<presence` + nsStream + ` id="a" from="op@x/r" to="fb.test"><show>away</show><status>lunch</status><priority>5</priority></presence>`,
+			Presence{ID: "a", From: "op@x/r", To: "fb.test", Show: "away", Status: "lunch", Priority: 5}},
+		{"subscribe with nick", `<presence` + nsStream + ` type="subscribe" from="op@x" to="1@fb.test"><nick xmlns="http://jabber.org/protocol/nick">Ann</nick></presence>`,
+			Presence{From: "op@x", To: "1@fb.test", Type: "subscribe", Nick: "Ann"}},
+		{"statuses in languages", `<presence` + nsStream + ` xml:lang="fr" type="unavailable" from="op@x/r" to="fb.test">` +
+			`<status xml:lang="en">gone</status><status>parti</status></presence>`,
+			Presence{From: "op@x/r", To: "fb.test", Type: "unavailable", Status: "parti"}},
+		{"bad show and priority", `<presence` + nsStream + ` from="op@x/r" to="fb.test"><show>busy</show><priority>x</priority></presence>`,
+			Presence{From: "op@x/r", To: "fb.test"}},
+		{"priority clamped", `<presence` + nsStream + ` from="op@x/r" to="fb.test"><priority> 1000 </priority></presence>`,
+			Presence{From: "op@x/r", To: "fb.test", Priority: 127}},
+		{"show only when available", `<presence` + nsStream + ` type="unavailable" from="op@x/r" to="fb.test"><show>dnd</show></presence>`,
+			Presence{From: "op@x/r", To: "fb.test", Type: "unavailable"}},
+	}
+	for _, tt := range tests {
+		var x presenceXML
+		if err := xml.NewDecoder(strings.NewReader(tt.in)).Decode(&x); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if got := x.presence(); got != tt.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+		}
+	}
+
+	var x presenceXML
+	in := `<presence` + nsStream + ` type="error" id="e" from="op@x" to="1@fb.test"><error type="cancel"><not-allowed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`
+	if err := xml.NewDecoder(strings.NewReader(in)).Decode(&x); err != nil {
+		t.Fatal(err)
+	}
+	if p := x.presence(); p.Type != "error" || p.Error == nil || *p.Error != (StanzaError{Type: "cancel", Condition: "not-allowed"}) {
+		t.Errorf("error presence decoded as %+v (error %v)", p, p.Error)
+	}
+}
+
+func TestDecodeCommand(t *testing.T) {
+	var x iqXML
+	in := `<iq` + nsStream + ` type="set" id="1" from="op@x/r" to="fb.test"><command xmlns="http://jabber.org/protocol/commands" node="tag" sessionid="s" action="complete">` +
+		`<x xmlns="jabber:x:data" type="submit"><field var="tags"><value>a</value><value>b</value></field><field var="empty"/><field><value>no var</value></field></x></command></iq>`
+	if err := xml.NewDecoder(strings.NewReader(in)).Decode(&x); err != nil {
+		t.Fatal(err)
+	}
+	p := x.payload()
+	if p.XMLName != nameCommand || p.Node != "tag" || p.SessionID != "s" || p.Action != "complete" || len(p.Forms) != 1 || p.Forms[0].Type != "submit" {
+		t.Fatalf("payload %+v", p)
+	}
+	v := p.Forms[0].values()
+	if len(v) != 2 || strings.Join(v["tags"], ",") != "a,b" || len(v["empty"]) != 0 {
+		t.Errorf("values %q", v)
+	}
+	if _, ok := v["empty"]; !ok {
+		t.Error("a submitted field without values is missing")
 	}
 }

@@ -17,13 +17,21 @@ func TestDisco(t *testing.T) {
 		want              []string
 	}{
 		{"info of the domain", domain, `<query xmlns='http://jabber.org/protocol/disco#info'/>`, "result", []string{
-			`<identity category="gateway" name="askbridge-test" type="facebook">`,
-			`<feature var="http://jabber.org/protocol/disco#info">`,
-			`<feature var="urn:xmpp:ping">`, `<feature var="jabber:iq:version">`,
-			`<feature var="jabber:x:oob">`,
+			`<query xmlns="http://jabber.org/protocol/disco#info">` +
+				`<identity category="gateway" name="askbridge-test" type="facebook"></identity>` +
+				`<feature var="http://jabber.org/protocol/disco#info"></feature>` +
+				`<feature var="http://jabber.org/protocol/disco#items"></feature>` +
+				`<feature var="urn:xmpp:ping"></feature><feature var="jabber:iq:version"></feature>` +
+				`<feature var="http://jabber.org/protocol/chatstates"></feature><feature var="jabber:x:oob"></feature>` +
+				`<feature var="urn:xmpp:receipts"></feature><feature var="urn:xmpp:chat-markers:0"></feature>` +
+				`<feature var="urn:xmpp:message-correct:0"></feature><feature var="http://jabber.org/protocol/nick"></feature></query>`,
 		}},
 		{"info of a patron", patron, `<query xmlns='http://jabber.org/protocol/disco#info'/>`, "result", []string{
-			`<identity category="client" type="pc">`, `<feature var="jabber:x:oob">`,
+			`<query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="pc"></identity>` +
+				`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="urn:xmpp:ping"></feature>` +
+				`<feature var="http://jabber.org/protocol/chatstates"></feature><feature var="jabber:x:oob"></feature>` +
+				`<feature var="urn:xmpp:receipts"></feature><feature var="urn:xmpp:chat-markers:0"></feature>` +
+				`<feature var="urn:xmpp:message-correct:0"></feature></query>`,
 		}},
 		{"items", domain, `<query xmlns='http://jabber.org/protocol/disco#items'/>`, "result", []string{
 			`<query xmlns="http://jabber.org/protocol/disco#items"></query>`,
@@ -35,6 +43,12 @@ func TestDisco(t *testing.T) {
 		{"ping a patron", patron, `<ping xmlns='urn:xmpp:ping'/>`, "result", nil},
 		{"unknown query", domain, `<query xmlns='jabber:iq:last'/>`, "error", []string{"<service-unavailable"}},
 		{"info of a node", domain, `<query xmlns='http://jabber.org/protocol/disco#info' node='x'/>`, "error", []string{"<item-not-found"}},
+		// The recorder is no CommandHandler: no commands feature, no
+		// commands node.
+		{"no commands", domain, `<query xmlns='http://jabber.org/protocol/disco#items' node='http://jabber.org/protocol/commands'/>`, "error", []string{"<item-not-found"}},
+		{"no commands info", domain, `<query xmlns='http://jabber.org/protocol/disco#info' node='http://jabber.org/protocol/commands'/>`, "error", []string{"<item-not-found"}},
+		{"node of a patron", patron, `<query xmlns='http://jabber.org/protocol/disco#info' node='x'/>`, "error", []string{"<item-not-found"}},
+		{"version of a patron", patron, `<query xmlns='jabber:iq:version'/>`, "error", []string{"<service-unavailable"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +69,12 @@ func TestDisco(t *testing.T) {
 		}
 		if r := nextIQ(t, lib); r.ID != "s1" || r.ErrorCondition != "service-unavailable" {
 			t.Errorf("answer %+v, want service-unavailable", r)
+		}
+		if err := lib.SendRaw(`<iq type='set' id='s2' to='` + domain + `'><command xmlns='http://jabber.org/protocol/commands' node='open'/></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		if r := nextIQ(t, lib); r.ID != "s2" || r.ErrorCondition != "service-unavailable" {
+			t.Errorf("command answer %+v, want service-unavailable from a handler without commands", r)
 		}
 	})
 }

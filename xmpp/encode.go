@@ -7,29 +7,54 @@ import (
 	"mellium.im/xmpp/jid"
 )
 
+// checkID reports an error if the stanza id (or an id a stanza refers to)
+// has characters XML cannot carry: sanitizing it would make it a
+// different id.
+func checkID(what, id string) error {
+	if sanitize(id) != id {
+		return fmt.Errorf("%w: %s %q has characters XML cannot carry", ErrInvalidMessage, what, id)
+	}
+	return nil
+}
+
+// addresses checks and normalises a stanza's from and to. From must be
+// domain or a JID in it: Prosody closes the whole stream on a foreign
+// from.
+func addresses(from, to string, domain jid.JID) (jid.JID, jid.JID, error) {
+	f, err := jid.Parse(from)
+	if err != nil {
+		return jid.JID{}, jid.JID{}, fmt.Errorf("%w: from %q: %v", ErrInvalidMessage, from, err)
+	}
+	if f.Domainpart() != domain.Domainpart() {
+		return jid.JID{}, jid.JID{}, fmt.Errorf("%w: from %q is outside the component domain %s", ErrInvalidMessage, from, domain)
+	}
+	if to == "" {
+		return jid.JID{}, jid.JID{}, fmt.Errorf("%w: empty to", ErrInvalidMessage)
+	}
+	t, err := jid.Parse(to)
+	if err != nil {
+		return jid.JID{}, jid.JID{}, fmt.Errorf("%w: to %q: %v", ErrInvalidMessage, to, err)
+	}
+	return f, t, nil
+}
+
 // encodeMessage checks m and returns it as the tokens of a message stanza.
-// Text is sanitized; addresses are normalised. From must be domain or a JID
-// in it: Prosody closes the whole stream on a foreign from.
+// Text is sanitized; addresses are normalised.
 func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 	if m.ID == "" {
 		return nil, fmt.Errorf("%w: empty id", ErrInvalidMessage)
 	}
-	if sanitize(m.ID) != m.ID {
-		return nil, fmt.Errorf("%w: id %q has characters XML cannot carry", ErrInvalidMessage, m.ID)
+	for _, id := range []struct{ what, id string }{
+		{"id", m.ID}, {"receipt id", m.ReceiptFor}, {"displayed marker id", m.DisplayedFor},
+		{"received marker id", m.MarkerReceivedFor}, {"corrected message id", m.Replace},
+	} {
+		if err := checkID(id.what, id.id); err != nil {
+			return nil, err
+		}
 	}
-	from, err := jid.Parse(m.From)
+	from, to, err := addresses(m.From, m.To, domain)
 	if err != nil {
-		return nil, fmt.Errorf("%w: from %q: %v", ErrInvalidMessage, m.From, err)
-	}
-	if from.Domainpart() != domain.Domainpart() {
-		return nil, fmt.Errorf("%w: from %q is outside the component domain %s", ErrInvalidMessage, m.From, domain)
-	}
-	if m.To == "" {
-		return nil, fmt.Errorf("%w: empty to", ErrInvalidMessage)
-	}
-	to, err := jid.Parse(m.To)
-	if err != nil {
-		return nil, fmt.Errorf("%w: to %q: %v", ErrInvalidMessage, m.To, err)
+		return nil, err
 	}
 	typ := m.Type
 	if typ == "" {
@@ -40,6 +65,9 @@ func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 	}
 	if m.ChatState != "" && !chatStates[m.ChatState] {
 		return nil, fmt.Errorf("%w: chat state %q", ErrInvalidMessage, m.ChatState)
+	}
+	if m.ReceiptRequest && m.ReceiptFor != "" {
+		return nil, fmt.Errorf("%w: a receipt must not request a receipt (XEP-0184)", ErrInvalidMessage)
 	}
 
 	start := xml.StartElement{Name: xml.Name{Local: "message"}, Attr: []xml.Attr{
@@ -62,14 +90,45 @@ func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 	if m.ChatState != "" {
 		inner = append(inner, emptyElem(xml.Name{Space: nsChatStates, Local: m.ChatState}))
 	}
+	if m.ReceiptRequest {
+		inner = append(inner, emptyElem(xml.Name{Space: nsReceipts, Local: "request"}))
+	}
+	if m.ReceiptFor != "" {
+		inner = append(inner, emptyElem(xml.Name{Space: nsReceipts, Local: "received"}, attr("id", m.ReceiptFor)))
+	}
+	if m.Markable {
+		inner = append(inner, emptyElem(xml.Name{Space: nsMarkers, Local: "markable"}))
+	}
+	if m.MarkerReceivedFor != "" {
+		inner = append(inner, emptyElem(xml.Name{Space: nsMarkers, Local: "received"}, attr("id", m.MarkerReceivedFor)))
+	}
+	if m.DisplayedFor != "" {
+		inner = append(inner, emptyElem(xml.Name{Space: nsMarkers, Local: "displayed"}, attr("id", m.DisplayedFor)))
+	}
+	if m.Replace != "" {
+		inner = append(inner, emptyElem(xml.Name{Space: nsCorrect, Local: "replace"}, attr("id", m.Replace)))
+	}
+	if m.NoStore {
+		inner = append(inner, emptyElem(xml.Name{Space: nsHints, Local: "no-store"}))
+	}
 	return wrap(start, inner...), nil
 }
 
-// encodeError returns an error stanza of the given kind ("message" or "iq")
-// answering the stanza with id, from and to (so it goes from to to from).
+// encodeError returns an error stanza of the given kind ("message", "iq"
+// or "presence") answering the stanza with id, from and to (so it goes
+// from to to from).
+func encodeError(kind, id, from, to string, e StanzaError) []xml.Token {
+	start := xml.StartElement{Name: xml.Name{Local: kind}, Attr: []xml.Attr{
+		attr("type", "error"), attr("id", sanitize(id)), attr("from", from), attr("to", to),
+	}}
+	return wrap(start, errorElem(e))
+}
+
+// errorElem is the <error/> child of an error stanza, with an optional
+// application-specific condition (such as XEP-0050's <bad-sessionid/>).
 // Unknown types and conditions become "cancel" and "undefined-condition":
 // a malformed error would end the stream.
-func encodeError(kind, id, from, to string, e StanzaError) []xml.Token {
+func errorElem(e StanzaError, app ...[]xml.Token) []xml.Token {
 	typ, cond := e.Type, e.Condition
 	if !errorTypes[typ] {
 		typ = "cancel"
@@ -81,8 +140,6 @@ func encodeError(kind, id, from, to string, e StanzaError) []xml.Token {
 	if text := sanitize(e.Text); text != "" {
 		inner = append(inner, textElem(xml.Name{Space: nsStanzas, Local: "text"}, text))
 	}
-	start := xml.StartElement{Name: xml.Name{Local: kind}, Attr: []xml.Attr{
-		attr("type", "error"), attr("id", sanitize(id)), attr("from", from), attr("to", to),
-	}}
-	return wrap(start, wrap(xml.StartElement{Name: xml.Name{Local: "error"}, Attr: []xml.Attr{attr("type", typ)}}, inner...))
+	inner = append(inner, app...)
+	return wrap(xml.StartElement{Name: xml.Name{Local: "error"}, Attr: []xml.Attr{attr("type", typ)}}, inner...)
 }

@@ -48,6 +48,18 @@ func TestEncodeMessage(t *testing.T) {
 			`<message type="chat" id="4" from="fb.test" to="lib@example.org"><body>x</body></message>`},
 		{"forbidden characters", Message{ID: "5", From: "12@fb.test", To: "lib@example.org", Body: "\x00a\x01", Nick: "\x02"},
 			`<message type="chat" id="5" from="12@fb.test" to="lib@example.org"><body>a</body></message>`},
+		{"receipt request, markable", Message{ID: "6", From: "12@fb.test", To: "lib@example.org", Body: "b", ReceiptRequest: true, Markable: true},
+			`<message type="chat" id="6" from="12@fb.test" to="lib@example.org"><body>b</body>` +
+				`<request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable></message>`},
+		{"correction", Message{ID: "7", From: "12@fb.test", To: "lib@example.org", Body: "b2", Replace: "6"},
+			`<message type="chat" id="7" from="12@fb.test" to="lib@example.org"><body>b2</body>` +
+				`<replace xmlns="urn:xmpp:message-correct:0" id="6"></replace></message>`},
+		{"receipts and markers", Message{ID: "8", From: "12@fb.test", To: "lib@example.org", ReceiptFor: "m1", MarkerReceivedFor: "m1", DisplayedFor: "m0", NoStore: true},
+			`<message type="chat" id="8" from="12@fb.test" to="lib@example.org">` +
+				`<received xmlns="urn:xmpp:receipts" id="m1"></received><received xmlns="urn:xmpp:chat-markers:0" id="m1"></received>` +
+				`<displayed xmlns="urn:xmpp:chat-markers:0" id="m0"></displayed><no-store xmlns="urn:xmpp:hints"></no-store></message>`},
+		{"ids are escaped", Message{ID: "a&b", From: "12@fb.test", To: "lib@example.org", ReceiptFor: `"<'`},
+			`<message type="chat" id="a&amp;b" from="12@fb.test" to="lib@example.org"><received xmlns="urn:xmpp:receipts" id="&#34;&lt;&#39;"></received></message>`},
 	}
 	for _, tt := range tests {
 		toks, err := encodeMessage(tt.m, domain)
@@ -78,6 +90,10 @@ func TestEncodeMessageInvalid(t *testing.T) {
 		{"error type", func(m *Message) { m.Type = "error" }},
 		{"unknown type", func(m *Message) { m.Type = "private" }},
 		{"unknown chat state", func(m *Message) { m.ChatState = "typing" }},
+		{"control character in receipt id", func(m *Message) { m.ReceiptFor = "a\x00" }},
+		{"control character in marker id", func(m *Message) { m.DisplayedFor = "\uFFFE" }},
+		{"control character in corrected id", func(m *Message) { m.Replace = "\x1b" }},
+		{"receipt requesting a receipt", func(m *Message) { m.ReceiptFor, m.ReceiptRequest = "m1", true }},
 	}
 	for _, tt := range tests {
 		m := ok
@@ -110,5 +126,106 @@ func TestEncodeError(t *testing.T) {
 	}
 	if got := render(t, encodeError("iq", "q", "fb.test", "a@b", StanzaError{Type: "wait", Condition: "resource-constraint"})); !strings.HasPrefix(got, `<iq type="error" id="q"`) || !strings.Contains(got, `<error type="wait"><resource-constraint`) {
 		t.Errorf("iq error: %s", got)
+	}
+}
+
+func TestEncodePresence(t *testing.T) {
+	domain := jid.MustParse("fb.test")
+	tests := []struct {
+		name string
+		p    Presence
+		want string
+	}{
+		{"available with nick", Presence{ID: "1", From: "12@fb.test", To: "op@example.org", Nick: "Facebook patron 7f3a", Show: "chat", Status: "waiting", Priority: -1},
+			`<presence id="1" from="12@fb.test" to="op@example.org"><show>chat</show><status>waiting</status><priority>-1</priority>` +
+				`<nick xmlns="http://jabber.org/protocol/nick">Facebook patron 7f3a</nick></presence>`},
+		{"subscribe from the domain", Presence{ID: "2", From: "FB.test", To: "Op@Example.org", Type: "subscribe", Nick: "Ask \x00bridge"},
+			`<presence type="subscribe" id="2" from="fb.test" to="op@example.org"><nick xmlns="http://jabber.org/protocol/nick">Ask bridge</nick></presence>`},
+		{"unavailable", Presence{ID: "3", From: "12@fb.test", To: "op@example.org/r", Type: "unavailable", Status: "bye\x01"},
+			`<presence type="unavailable" id="3" from="12@fb.test" to="op@example.org/r"><status>bye</status></presence>`},
+		{"probe", Presence{ID: "4", From: "fb.test", To: "op@example.org", Type: "probe"},
+			`<presence type="probe" id="4" from="fb.test" to="op@example.org"></presence>`},
+		{"error", Presence{ID: "5", From: "12@fb.test", To: "op@example.org", Type: "error", Error: &StanzaError{Type: "cancel", Condition: "item-not-found"}},
+			`<presence type="error" id="5" from="12@fb.test" to="op@example.org"><error type="cancel">` +
+				`<item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></item-not-found></error></presence>`},
+	}
+	for _, tt := range tests {
+		toks, err := encodePresence(tt.p, domain)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if got := render(t, toks); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestEncodePresenceInvalid(t *testing.T) {
+	domain := jid.MustParse("fb.test")
+	ok := Presence{ID: "1", From: "12@fb.test", To: "op@example.org"}
+	tests := []struct {
+		name string
+		mod  func(*Presence)
+	}{
+		{"no id", func(p *Presence) { p.ID = "" }},
+		{"control character in id", func(p *Presence) { p.ID = "\x01" }},
+		{"foreign from", func(p *Presence) { p.From = "12@example.org" }},
+		{"no to", func(p *Presence) { p.To = "" }},
+		{"malformed to", func(p *Presence) { p.To = "a@b@c" }},
+		{"unknown type", func(p *Presence) { p.Type = "invisible" }},
+		{"unknown show", func(p *Presence) { p.Show = "busy" }},
+		{"show when unavailable", func(p *Presence) { p.Type, p.Show = "unavailable", "away" }},
+		{"priority too high", func(p *Presence) { p.Priority = 128 }},
+		{"priority too low", func(p *Presence) { p.Priority = -129 }},
+		{"error without error", func(p *Presence) { p.Type = "error" }},
+		{"error on available", func(p *Presence) { p.Error = &StanzaError{Condition: "gone"} }},
+	}
+	for _, tt := range tests {
+		p := ok
+		tt.mod(&p)
+		if _, err := encodePresence(p, domain); !errors.Is(err, ErrInvalidMessage) {
+			t.Errorf("%s: err = %v, want ErrInvalidMessage", tt.name, err)
+		}
+	}
+}
+
+func TestEncodeForm(t *testing.T) {
+	f := &Form{Title: "Tag", Instructions: "Line one\nline two", Fields: []FormField{
+		{Var: "c", Label: "Conversation", Type: "list-single", Required: true, Value: []string{"1"},
+			Options: []FormOption{{Label: "Patron 7f3a", Value: "1"}, {Value: "2"}}},
+		{Var: "t", Type: "text-multi", Value: []string{"a\nb", "c"}},
+		{Var: "x", Type: "bogus", Label: "l\x00"},
+		{Type: "fixed", Value: []string{"note"}},
+	}}
+	want := `<x xmlns="jabber:x:data" type="form"><title>Tag</title><instructions>Line one</instructions><instructions>line two</instructions>` +
+		`<field var="c" label="Conversation" type="list-single"><required></required><value>1</value>` +
+		`<option label="Patron 7f3a"><value>1</value></option><option><value>2</value></option></field>` +
+		`<field var="t" type="text-multi"><value>a</value><value>b</value><value>c</value></field>` +
+		`<field var="x" label="l"></field><field type="fixed"><value>note</value></field></x>`
+	if got := render(t, encodeForm(f)); got != want {
+		t.Errorf("form:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestEncodeCommandResponse(t *testing.T) {
+	tests := []struct {
+		name, status string
+		resp         CommandResponse
+		want         string
+	}{
+		{"note", "completed", CommandResponse{Note: "Closed."},
+			`<command xmlns="http://jabber.org/protocol/commands" node="close" sessionid="s1" status="completed"><note type="info">Closed.</note></command>`},
+		{"form", "executing", CommandResponse{Form: &Form{Fields: []FormField{{Var: "n"}}}},
+			`<command xmlns="http://jabber.org/protocol/commands" node="close" sessionid="s1" status="executing">` +
+				`<actions execute="complete"><complete></complete></actions>` +
+				`<x xmlns="jabber:x:data" type="form"><field var="n"></field></x></command>`},
+		{"canceled drops the form", "canceled", CommandResponse{Form: &Form{}},
+			`<command xmlns="http://jabber.org/protocol/commands" node="close" sessionid="s1" status="canceled"></command>`},
+	}
+	for _, tt := range tests {
+		if got := render(t, encodeCommandResponse("close", "s1", tt.status, tt.resp)); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
+		}
 	}
 }

@@ -111,7 +111,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	srv := prosody.StartTest(t, prosody.Options{
 		Components: []prosody.Component{{Domain: domain, Secret: secret}},
-		Users:      []prosody.User{{Name: "librarian", Password: "pw"}},
+		Users:      []prosody.User{{Name: "librarian", Password: "pw"}, {Name: "visitor", Password: "pw"}},
 	})
 	// Logs go to the observer for assertions and to the test log, shown
 	// with -v or when the test fails.
@@ -136,12 +136,18 @@ func (e *env) config() xmpp.Config {
 	}
 }
 
-// run starts a component with cfg and stops it when the test ends,
-// checking that Run returns nil.
+// run starts a component with cfg and a recorder and stops it when the
+// test ends, checking that Run returns nil.
 func (e *env) run(t *testing.T, cfg xmpp.Config) (*xmpp.Component, *recorder) {
 	t.Helper()
 	rec := newRecorder()
-	c, err := xmpp.New(cfg, rec, e.log)
+	return e.runWith(t, cfg, rec), rec
+}
+
+// runWith is run with any Handler.
+func (e *env) runWith(t *testing.T, cfg xmpp.Config, h xmpp.Handler) *xmpp.Component {
+	t.Helper()
+	c, err := xmpp.New(cfg, h, e.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,17 +165,24 @@ func (e *env) run(t *testing.T, cfg xmpp.Config) (*xmpp.Component, *recorder) {
 			t.Error("Run did not return after cancel")
 		}
 	})
-	return c, rec
+	return c
 }
 
 // librarian logs in the librarian account.
 func (e *env) librarian(t *testing.T) *jabberclient.Client {
 	t.Helper()
+	return e.login(t, "librarian")
+}
+
+// login logs in an account (all have the password "pw") with a new
+// resource.
+func (e *env) login(t *testing.T, user string) *jabberclient.Client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	c, err := jabberclient.Dial(ctx, e.srv.C2SAddr, jid.MustParse("librarian@"+e.srv.Host), "pw", nil)
+	c, err := jabberclient.Dial(ctx, e.srv.C2SAddr, jid.MustParse(user+"@"+e.srv.Host), "pw", nil)
 	if err != nil {
-		t.Fatalf("librarian login: %v%s", err, e.srv.LogTail())
+		t.Fatalf("%s login: %v%s", user, err, e.srv.LogTail())
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -184,6 +197,42 @@ func next(t *testing.T, c *jabberclient.Client) jabberclient.Received {
 		t.Fatalf("librarian received nothing: %v", err)
 	}
 	return r
+}
+
+func nextPresence(t *testing.T, c *jabberclient.Client) jabberclient.Received {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	r, err := c.NextPresence(ctx)
+	if err != nil {
+		t.Fatalf("%s received no presence: %v", c.JID(), err)
+	}
+	return r
+}
+
+func nextRosterPush(t *testing.T, c *jabberclient.Client) jabberclient.Received {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	r, err := c.NextRosterPush(ctx)
+	if err != nil {
+		t.Fatalf("%s received no roster push: %v", c.JID(), err)
+	}
+	return r
+}
+
+// quiet checks that c receives no presence for a moment. It pings the
+// server first, so that what the server was doing has arrived.
+func quiet(t *testing.T, c *jabberclient.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := c.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.NextPresence(ctx); err == nil {
+		t.Errorf("%s received an unexpected presence: %s", c.JID(), r.Raw)
+	}
 }
 
 func nextIQ(t *testing.T, c *jabberclient.Client) jabberclient.Received {

@@ -1,20 +1,25 @@
 package xmpp
 
 import (
+	"context"
 	"encoding/xml"
 
 	"go.uber.org/zap"
 	"mellium.im/xmpp/jid"
 )
 
-// Features advertised through service discovery (XEP-0030).
+// Payload names of the requests the component answers.
 var (
-	domainFeatures = []string{nsDiscoInfo, nsDiscoItems, nsPing, nsVersion, nsOOB}
-	userFeatures   = []string{nsDiscoInfo, nsPing, nsOOB}
+	nameDiscoInfo  = xml.Name{Space: nsDiscoInfo, Local: "query"}
+	nameDiscoItems = xml.Name{Space: nsDiscoItems, Local: "query"}
+	namePing       = xml.Name{Space: nsPing, Local: "ping"}
+	nameVersion    = xml.Name{Space: nsVersion, Local: "query"}
+	nameCommand    = xml.Name{Space: nsCommands, Local: "command"}
 )
 
-// handleIQ answers requests and resolves keepalive pings.
-func (l *link) handleIQ(x *iqXML) {
+// handleIQ answers requests and resolves keepalive pings. Every get or set
+// gets exactly one answer: a result or an error.
+func (l *link) handleIQ(ctx context.Context, x *iqXML) {
 	x.From = l.self(x.From)
 	switch x.Type {
 	case "result", "error":
@@ -34,51 +39,48 @@ func (l *link) handleIQ(x *iqXML) {
 		_ = l.write(encodeError("iq", x.ID, l.c.domain.String(), x.From, StanzaError{Type: "modify", Condition: "jid-malformed"}))
 		return
 	}
-	name, node := x.payload()
+	p := x.payload()
 	user := to.Localpart() != ""
-	var payload []xml.Token
-	fail := StanzaError{Type: "cancel", Condition: "service-unavailable"}
-	ok := x.Type == "get"
-	if ok {
-		switch {
-		case name == xml.Name{Space: nsPing, Local: "ping"}:
-		case (name == xml.Name{Space: nsDiscoInfo, Local: "query"} || name == xml.Name{Space: nsDiscoItems, Local: "query"}) && node != "":
-			ok, fail = false, StanzaError{Type: "cancel", Condition: "item-not-found"} // we have no nodes
-		case name == xml.Name{Space: nsDiscoInfo, Local: "query"}:
-			payload = l.discoInfo(user)
-		case name == xml.Name{Space: nsDiscoItems, Local: "query"}:
-			payload = emptyElem(name)
-		case name == xml.Name{Space: nsVersion, Local: "query"} && !user:
-			payload = wrap(xml.StartElement{Name: name},
-				textElem(xml.Name{Local: "name"}, sanitize(l.c.cfg.Name)),
-				textElem(xml.Name{Local: "version"}, sanitize(l.c.cfg.Version)))
-		default:
-			ok = false
+	if x.Type == "set" {
+		if p.XMLName == nameCommand && !user && l.c.commands != nil {
+			l.handleCommand(ctx, x, &p)
+			return
 		}
-	}
-	if !ok {
-		_ = l.write(encodeError("iq", x.ID, x.To, x.From, fail))
+		l.answerError(x, StanzaError{Type: "cancel", Condition: "service-unavailable"})
 		return
 	}
+	var payload []xml.Token
+	var fail *StanzaError
+	switch {
+	case p.XMLName == namePing:
+	case p.XMLName == nameDiscoInfo:
+		payload, fail = l.discoInfo(x.From, user, p.Node)
+	case p.XMLName == nameDiscoItems:
+		payload, fail = l.discoItems(x.From, user, p.Node)
+	case p.XMLName == nameVersion && !user:
+		payload = wrap(xml.StartElement{Name: nameVersion},
+			textElem(xml.Name{Local: "name"}, sanitize(l.c.cfg.Name)),
+			textElem(xml.Name{Local: "version"}, sanitize(l.c.cfg.Version)))
+	default:
+		fail = &StanzaError{Type: "cancel", Condition: "service-unavailable"}
+	}
+	if fail != nil {
+		l.answerError(x, *fail)
+		return
+	}
+	l.answer(x, payload)
+}
+
+// answer sends the result of the request x with payload (which may be
+// empty), from the address the request went to.
+func (l *link) answer(x *iqXML, payload ...[]xml.Token) {
 	start := xml.StartElement{Name: xml.Name{Local: "iq"}, Attr: []xml.Attr{
 		attr("type", "result"), attr("id", x.ID), attr("from", x.To), attr("to", x.From),
 	}}
-	_ = l.write(wrap(start, payload))
+	_ = l.write(wrap(start, payload...))
 }
 
-// discoInfo is the disco#info answer for the domain (a gateway) or for one
-// of its users (a patron, seen as a client).
-func (l *link) discoInfo(user bool) []xml.Token {
-	identity := emptyElem(xml.Name{Local: "identity"},
-		attr("category", "gateway"), attr("type", "facebook"), attr("name", sanitize(l.c.cfg.Name)))
-	features := domainFeatures
-	if user {
-		identity = emptyElem(xml.Name{Local: "identity"}, attr("category", "client"), attr("type", "pc"))
-		features = userFeatures
-	}
-	inner := [][]xml.Token{identity}
-	for _, f := range features {
-		inner = append(inner, emptyElem(xml.Name{Local: "feature"}, attr("var", f)))
-	}
-	return wrap(xml.StartElement{Name: xml.Name{Space: nsDiscoInfo, Local: "query"}}, inner...)
+// answerError sends an error answer to the request x.
+func (l *link) answerError(x *iqXML, e StanzaError) {
+	_ = l.write(encodeError("iq", x.ID, x.To, x.From, e))
 }

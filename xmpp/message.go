@@ -19,8 +19,36 @@ type Message struct {
 	// OOB is an XEP-0066 out-of-band URL.
 	OOB string
 	// ChatState is an XEP-0085 chat state ("active", "composing",
-	// "paused", "inactive", "gone"), or empty.
+	// "paused", "inactive", "gone"), or empty. A message may carry only a
+	// chat state (no body): such messages reach HandleMessage too.
 	ChatState string
+
+	// ReceiptRequest asks for an XEP-0184 delivery receipt
+	// (<request xmlns='urn:xmpp:receipts'/>). It needs an ID, which every
+	// message has.
+	ReceiptRequest bool
+	// ReceiptFor is the id of the message this one acknowledges as
+	// delivered (XEP-0184 <received id='…'/>). A receipt must not request
+	// one itself. When decoding, a <received/> without an id (as very old
+	// clients send) stands for the id of the stanza carrying it.
+	ReceiptFor string
+	// Markable marks the message as one whose display may be reported
+	// (XEP-0333 <markable/>).
+	Markable bool
+	// DisplayedFor is the id of the message up to which the sender has
+	// read the conversation (XEP-0333 <displayed id='…'/>).
+	DisplayedFor string
+	// MarkerReceivedFor is the id of a message the sender's client
+	// received (XEP-0333 <received id='…'/>). askbridge reports delivery
+	// with XEP-0184 (ReceiptFor); this is decoded because some clients
+	// send both.
+	MarkerReceivedFor string
+	// Replace is the id of an earlier message this one corrects (XEP-0308
+	// <replace id='…'/>): Body is the whole corrected text.
+	Replace string
+	// NoStore asks servers not to archive the message or keep it offline
+	// (XEP-0334 <no-store/>), for chat states and notices.
+	NoStore bool
 }
 
 // StanzaError is an XMPP stanza error: a defined condition such as

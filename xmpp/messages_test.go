@@ -59,6 +59,70 @@ func TestMessagesBothWays(t *testing.T) {
 		}
 	})
 
+	t.Run("extensions to librarian", func(t *testing.T) {
+		tests := []struct {
+			m    xmpp.Message
+			want []string
+		}{
+			{xmpp.Message{ID: "ext-1", Body: "Is the library open?", ReceiptRequest: true, Markable: true},
+				[]string{`<body>Is the library open?</body>`, `<request xmlns="urn:xmpp:receipts"></request>`,
+					`<markable xmlns="urn:xmpp:chat-markers:0"></markable>`}},
+			{xmpp.Message{ID: "ext-2", Body: "Is the library open today?", Replace: "ext-1", ReceiptRequest: true},
+				[]string{`<body>Is the library open today?</body>`, `<replace xmlns="urn:xmpp:message-correct:0" id="ext-1"></replace>`}},
+			// Delivery and read reports on the librarian's message lib-7:
+			// no body, and still delivered.
+			{xmpp.Message{ID: "ext-3", ReceiptFor: "lib-7", NoStore: true},
+				[]string{`<received xmlns="urn:xmpp:receipts" id="lib-7"></received>`, `<no-store xmlns="urn:xmpp:hints"></no-store>`}},
+			{xmpp.Message{ID: "ext-4", DisplayedFor: "lib-7", MarkerReceivedFor: "lib-6", NoStore: true},
+				[]string{`<displayed xmlns="urn:xmpp:chat-markers:0" id="lib-7"></displayed>`,
+					`<received xmlns="urn:xmpp:chat-markers:0" id="lib-6"></received>`}},
+			{xmpp.Message{ID: "ext-5", ChatState: "composing", NoStore: true},
+				[]string{`<composing xmlns="http://jabber.org/protocol/chatstates"></composing>`, `<no-store xmlns="urn:xmpp:hints"></no-store>`}},
+		}
+		for _, tt := range tests {
+			tt.m.From, tt.m.To = patron, "librarian@localhost"
+			if err := comp.Send(tt.m); err != nil {
+				t.Fatal(err)
+			}
+			r := next(t, lib)
+			if r.ID != tt.m.ID || r.From != patron {
+				t.Errorf("librarian received %s, want %s", r.Raw, tt.m.ID)
+			}
+			contains(t, "stanza", r.Raw, tt.want...)
+		}
+	})
+
+	t.Run("extensions from librarian", func(t *testing.T) {
+		tests := []struct {
+			stanza string
+			want   xmpp.Message
+		}{
+			{`<message type='chat' id='x1' to='` + patron + `'><received xmlns='urn:xmpp:receipts' id='ext-1'/></message>`,
+				xmpp.Message{ID: "x1", ReceiptFor: "ext-1"}},
+			{`<message type='chat' id='x2' to='` + patron + `'><displayed xmlns='urn:xmpp:chat-markers:0' id='ext-2'/><no-store xmlns='urn:xmpp:hints'/></message>`,
+				xmpp.Message{ID: "x2", DisplayedFor: "ext-2", NoStore: true}},
+			{`<message type='chat' id='x3' to='` + patron + `'><received xmlns='urn:xmpp:chat-markers:0' id='ext-2'/></message>`,
+				xmpp.Message{ID: "x3", MarkerReceivedFor: "ext-2"}},
+			{`<message type='chat' id='x4' to='` + patron + `'><body>Yes, until 9 pm.</body><replace xmlns='urn:xmpp:message-correct:0' id='m-old'/>` +
+				`<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/><active xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+				xmpp.Message{ID: "x4", Body: "Yes, until 9 pm.", Replace: "m-old", ReceiptRequest: true, Markable: true, ChatState: "active"}},
+			{`<message type='chat' id='x5' to='` + patron + `'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+				xmpp.Message{ID: "x5", ChatState: "composing"}},
+			{`<message type='chat' id='x6' to='` + patron + `'><paused xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+				xmpp.Message{ID: "x6", ChatState: "paused"}},
+		}
+		for _, tt := range tests {
+			if err := lib.SendRaw(tt.stanza); err != nil {
+				t.Fatal(err)
+			}
+			want := tt.want
+			want.From, want.To, want.Type = lib.JID(), patron, "chat"
+			if m := rec.nextMessage(t); m != want {
+				t.Errorf("handler got %+v,\nwant %+v", m, want)
+			}
+		}
+	})
+
 	t.Run("handler refuses", func(t *testing.T) {
 		rec.setReply(&xmpp.StanzaError{Type: "cancel", Condition: "forbidden", Text: "not an operator"})
 		defer rec.setReply(nil)

@@ -10,6 +10,12 @@ const (
 	nsChatStates = "http://jabber.org/protocol/chatstates"
 	nsOOB        = "jabber:x:oob"
 	nsNick       = "http://jabber.org/protocol/nick"
+	nsReceipts   = "urn:xmpp:receipts"
+	nsMarkers    = "urn:xmpp:chat-markers:0"
+	nsCorrect    = "urn:xmpp:message-correct:0"
+	nsHints      = "urn:xmpp:hints"
+	nsCommands   = "http://jabber.org/protocol/commands"
+	nsData       = "jabber:x:data"
 	nsXML        = "http://www.w3.org/XML/1998/namespace"
 )
 
@@ -19,6 +25,22 @@ var chatStates = map[string]bool{"active": true, "composing": true, "paused": tr
 // messageTypes are the types Send accepts (RFC 6121 §5.2.2; "error" is
 // reserved for answers, which Handler.HandleMessage's result produces).
 var messageTypes = map[string]bool{"chat": true, "normal": true, "groupchat": true, "headline": true}
+
+// presenceTypes are the presence types of RFC 6121 §4.7.1; "" is
+// available presence.
+var presenceTypes = map[string]bool{
+	"": true, "unavailable": true, "subscribe": true, "subscribed": true,
+	"unsubscribe": true, "unsubscribed": true, "probe": true, "error": true,
+}
+
+// showValues are the <show/> values of RFC 6121 §4.7.2.1.
+var showValues = map[string]bool{"away": true, "chat": true, "dnd": true, "xa": true}
+
+// formFieldTypes are the XEP-0004 field types.
+var formFieldTypes = map[string]bool{
+	"boolean": true, "fixed": true, "hidden": true, "jid-multi": true, "jid-single": true,
+	"list-multi": true, "list-single": true, "text-multi": true, "text-private": true, "text-single": true,
+}
 
 // errorTypes are the stanza error types of RFC 6120 §8.3.2.
 var errorTypes = map[string]bool{"auth": true, "cancel": true, "continue": true, "modify": true, "wait": true}

@@ -37,4 +37,24 @@ func TestSendValidation(t *testing.T) {
 			t.Errorf("case %d: Send(%+v) = %v, want ErrInvalidMessage", i, m, err)
 		}
 	}
+
+	okp := xmpp.Presence{From: patron, To: "librarian@localhost", Nick: "Facebook patron 7f3a"}
+	if err := comp.SendPresence(okp); !errors.Is(err, xmpp.ErrNotConnected) {
+		t.Errorf("SendPresence before Run = %v, want ErrNotConnected (an empty id is made up)", err)
+	}
+	badp := []func(p *xmpp.Presence){
+		func(p *xmpp.Presence) { p.ID = "a\x00b" },
+		func(p *xmpp.Presence) { p.From = "12345@other.test" },
+		func(p *xmpp.Presence) { p.To = "" },
+		func(p *xmpp.Presence) { p.Type = "available" },
+		func(p *xmpp.Presence) { p.Show = "online" },
+		func(p *xmpp.Presence) { p.Type = "error" },
+	}
+	for i, mod := range badp {
+		p := okp
+		mod(&p)
+		if err := comp.SendPresence(p); !errors.Is(err, xmpp.ErrInvalidMessage) {
+			t.Errorf("case %d: SendPresence(%+v) = %v, want ErrInvalidMessage", i, p, err)
+		}
+	}
 }

@@ -33,10 +33,16 @@ func (l *link) handler(ctx context.Context) func(xmlstream.TokenReadEncoder, *xm
 				l.c.log.Warn("undecodable iq stanza", zap.Error(err))
 				return nil
 			}
-			l.handleIQ(&x)
+			l.handleIQ(ctx, &x)
+		case "presence":
+			var x presenceXML
+			if err := xml.NewTokenDecoder(r).Decode(&x); err != nil {
+				l.c.log.Warn("undecodable presence stanza", zap.Error(err))
+				return nil
+			}
+			l.handlePresence(ctx, &x)
 		default:
-			// Presence and anything else: not handled yet; Serve skips
-			// the rest of the element.
+			// Anything else: Serve skips the rest of the element.
 		}
 		return nil
 	}

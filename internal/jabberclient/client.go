@@ -23,7 +23,7 @@ const (
 	closeTimeout = 2 * time.Second
 )
 
-// ErrClosed is returned by Next and NextIQ once the stream has ended and
+// ErrClosed is returned by Next, NextIQ, NextPresence and NextRosterPush once the stream has ended and
 // every stanza received before has been handed out.
 var ErrClosed = errors.New("jabberclient: stream closed")
 
@@ -42,8 +42,10 @@ type Client struct {
 
 	wmu sync.Mutex // serialises writes and their deadlines
 
-	msgs *queue // message stanzas
-	iqs  *queue // IQ results and errors nobody waits for internally
+	msgs   *queue // message stanzas
+	iqs    *queue // IQ results and errors nobody waits for internally
+	pres   *queue // presence stanzas, but for our own reflected back
+	pushes *queue // roster pushes (already answered)
 
 	pmu     sync.Mutex
 	pending map[string]chan Received // IQ ids waited for by Ping
@@ -100,6 +102,8 @@ func Dial(ctx context.Context, addr string, user jid.JID, password string, log *
 		cancel:  cancel,
 		msgs:    newQueue(),
 		iqs:     newQueue(),
+		pres:    newQueue(),
+		pushes:  newQueue(),
 		pending: make(map[string]chan Received),
 		served:  make(chan struct{}),
 	}

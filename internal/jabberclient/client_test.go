@@ -88,6 +88,41 @@ func TestClient(t *testing.T) {
 		}
 	})
 
+	t.Run("presence and roster pushes", func(t *testing.T) {
+		// Only resources that fetched the roster get pushes and
+		// subscription answers.
+		if err := alice.SendRaw(`<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := alice.NextIQ(ctx); err != nil || r.ID != "r1" || r.Type != "result" {
+			t.Fatalf("roster answer %+v, %v", r, err)
+		}
+		if err := alice.SendRaw(`<presence type='subscribe' to='bob@localhost' id='s1'/>`); err != nil {
+			t.Fatal(err)
+		}
+		push, err := alice.NextRosterPush(ctx)
+		if err != nil || push.Type != "set" || !strings.Contains(push.Raw, `<item ask="subscribe" jid="bob@localhost" subscription="none">`) {
+			t.Errorf("roster push %+v, %v", push, err)
+		}
+		r, err := bob.NextPresence(ctx)
+		if err != nil || r.Type != "subscribe" || r.From != "alice@localhost" || r.ID != "s1" {
+			t.Errorf("bob received %+v, %v; want alice's subscription request", r, err)
+		}
+		// Prosody acknowledges the request with bob's bare unavailable.
+		if r, err := alice.NextPresence(ctx); err != nil || r.Type != "unavailable" || r.From != "bob@localhost" {
+			t.Errorf("alice received %+v, %v; want an unavailable from bob's bare JID", r, err)
+		}
+		if err := bob.SendRaw(`<presence type='subscribed' to='alice@localhost'/>`); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := alice.NextPresence(ctx); err != nil || r.Type != "subscribed" || r.From != "bob@localhost" {
+			t.Errorf("alice received %+v, %v; want the approval", r, err)
+		}
+		if r, err := alice.NextPresence(ctx); err != nil || r.Type != "" || r.From != bob.JID() {
+			t.Errorf("alice received %+v, %v; want bob's presence", r, err)
+		}
+	})
+
 	t.Run("close", func(t *testing.T) {
 		if _, err := bob.SendChat(alice.JID(), "last"); err != nil {
 			t.Fatal(err)

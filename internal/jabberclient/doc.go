@@ -1,7 +1,7 @@
 // Package jabberclient is a minimal XMPP client (c2s) for tests and load
 // generation: it logs in to a server on loopback, sends chat messages or raw
-// stanzas, and hands out every message and IQ answer it receives, in order
-// and without dropping any.
+// stanzas, and hands out every message, IQ answer, presence and roster push
+// it receives, in order and without dropping any.
 //
 // It authenticates with SCRAM-SHA-256, SCRAM-SHA-1 or PLAIN over a
 // plaintext connection: it never negotiates TLS, so it is only for servers

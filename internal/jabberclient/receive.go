@@ -15,13 +15,15 @@ import (
 const (
 	nsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
 	nsPing    = "urn:xmpp:ping"
+	nsRoster  = "jabber:iq:roster"
 )
 
-// Received is a message (from Next) or an IQ answer (from NextIQ).
+// Received is a message (from Next), an IQ answer (from NextIQ), a
+// presence (from NextPresence) or a roster push (from NextRosterPush).
 type Received struct {
 	ID, From, To string
 	// Type is the stanza's type attribute: "chat", "normal", "error",
-	// "result", …
+	// "result", "subscribe", … ("" for available presence)
 	Type string
 	// Body is the message body, if any.
 	Body string
@@ -47,6 +49,21 @@ func (c *Client) NextIQ(ctx context.Context) (Received, error) {
 	return c.iqs.pop(ctx)
 }
 
+// NextPresence is Next for presence stanzas (of any type). The server
+// reflects each presence the client broadcasts back to it; those copies
+// (from the client's own full JID) are left out.
+func (c *Client) NextPresence(ctx context.Context) (Received, error) {
+	return c.pres.pop(ctx)
+}
+
+// NextRosterPush is Next for roster pushes (RFC 6121 §2.1.6: IQ sets of
+// jabber:iq:roster from the server), which the client has already
+// acknowledged with an empty result. Raw shows the <item/>, with its
+// subscription and ask attributes.
+func (c *Client) NextRosterPush(ctx context.Context) (Received, error) {
+	return c.pushes.pop(ctx)
+}
+
 // serve reads the stream until it ends.
 func (c *Client) serve() {
 	err := c.sess.Serve(xmppsession.HandlerFunc(c.handle))
@@ -60,6 +77,8 @@ func (c *Client) serve() {
 	}
 	c.msgs.close(closed)
 	c.iqs.close(closed)
+	c.pres.close(closed)
+	c.pushes.close(closed)
 	c.pmu.Lock()
 	for id, ch := range c.pending {
 		close(ch)
@@ -94,6 +113,10 @@ func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) e
 	switch start.Name.Local {
 	case "message":
 		c.msgs.push(r)
+	case "presence":
+		if r.From != c.jid.String() {
+			c.pres.push(r)
+		}
 	case "iq":
 		switch r.Type {
 		case "result", "error":
@@ -107,9 +130,16 @@ func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) e
 			}
 			c.iqs.push(r)
 		case "get":
-			if isPing(toks) {
+			if payloadIs(toks, nsPing, "ping") {
 				// Answer the server's pings; other requests get
 				// service-unavailable from mellium.
+				return writeIQResult(t, r)
+			}
+		case "set":
+			// Roster pushes come from the account itself (no from, or
+			// the bare JID); anyone else's get service-unavailable.
+			if payloadIs(toks, nsRoster, "query") && (r.From == "" || r.From == c.jid.Bare().String()) {
+				c.pushes.push(r)
 				return writeIQResult(t, r)
 			}
 		}
@@ -117,11 +147,12 @@ func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) e
 	return nil
 }
 
-// isPing reports whether the IQ in toks carries an XEP-0199 ping.
-func isPing(toks []xml.Token) bool {
+// payloadIs reports whether the first child of the stanza in toks is the
+// element space local.
+func payloadIs(toks []xml.Token, space, local string) bool {
 	for _, t := range toks[1:] {
 		if s, ok := t.(xml.StartElement); ok {
-			return s.Name == xml.Name{Space: nsPing, Local: "ping"}
+			return s.Name == xml.Name{Space: space, Local: local}
 		}
 	}
 	return false

@@ -1,0 +1,130 @@
+package bridge
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+func broadcastConfig(c *config.Config) {
+	c.XMPP.Routing = "broadcast"
+	c.XMPP.Queue = ""
+	c.XMPP.Operators = []string{"alice@library.test", "bob@library.test", "carol@library.test"}
+}
+
+func (h *harness) operatorPresence(full, typ, show string) {
+	h.b.HandlePresence(h.t.Context(), xmpp.Presence{From: full, To: testDomain, Type: typ, Show: show})
+}
+
+func TestBroadcastFirstReplyWins(t *testing.T) {
+	h := newHarness(t, broadcastConfig)
+	h.run()
+	h.operatorPresence("alice@library.test/gajim", "", "")
+	h.operatorPresence("bob@library.test/pidgin", "", "chat")
+	h.operatorPresence("carol@library.test/x", "", "away") // away: not offered
+	h.accept(patronText("mid.b1", "anyone?", h.clock.Now()))
+	got := map[string]string{}
+	for range 2 {
+		m := h.link.next(t)
+		got[m.To] = m.Body
+	}
+	if got["alice@library.test"] != "anyone?" || got["bob@library.test"] != "anyone?" || len(got) != 2 {
+		t.Fatalf("offered to %v", got)
+	}
+	if e := h.reply("bob@library.test/pidgin", "I'll take it"); e != nil {
+		t.Fatal(e)
+	}
+	h.api.next(t)
+	if m := h.link.next(t); m.To != "alice@library.test" || !strings.HasPrefix(m.Body, "[answered by bob@library.test]") {
+		t.Fatalf("alice was told %+v", m)
+	}
+	// Alice can no longer answer; the patron's next message goes to Bob only.
+	if e := h.reply("alice@library.test/gajim", "me too"); e != nil {
+		t.Fatal(e)
+	}
+	if m := h.link.next(t); m.To != "alice@library.test/gajim" || !strings.HasPrefix(m.Body, "Not sent: bob@library.test is answering") {
+		t.Fatalf("alice got %+v", m)
+	}
+	h.accept(patronText("mid.b2", "thanks bob", h.clock.Now()))
+	if m := h.link.next(t); m.To != "bob@library.test" {
+		t.Fatalf("follow-up went to %s", m.To)
+	}
+	h.link.none(t, 200*time.Millisecond)
+	if n := h.api.callCount(); n != 1 {
+		t.Errorf("Send API calls = %d", n)
+	}
+}
+
+func TestBroadcastNobodyAvailableThenOperatorComesOnline(t *testing.T) {
+	h := newHarness(t, broadcastConfig)
+	h.run()
+	h.operatorPresence("alice@library.test/gajim", "", "dnd")
+	h.accept(patronText("mid.n1", "hello?", h.clock.Now()))
+	if m := h.api.next(t); m.Text != noOperatorReply {
+		t.Fatalf("patron got %q", m.Text)
+	}
+	h.link.none(t, 200*time.Millisecond)
+	// Alice becomes available: she is offered what waited.
+	h.operatorPresence("alice@library.test/gajim", "", "")
+	var bodies []string
+	for range 2 {
+		m := h.link.next(t)
+		if m.To != "alice@library.test" {
+			t.Fatalf("offered to %s", m.To)
+		}
+		bodies = append(bodies, m.Body)
+	}
+	if bodies[0] != "hello?" || !strings.HasPrefix(bodies[1], "[automatic reply sent to the patron]") {
+		t.Errorf("alice got %q", bodies)
+	}
+	// The patron's presence came with the offer.
+	for p := h.link.nextPresence(t); ; p = h.link.nextPresence(t) {
+		if p.To == "alice@library.test" && p.Type == "" && strings.HasPrefix(p.Nick, "Facebook patron ") {
+			break
+		}
+	}
+}
+
+func TestSubscriptionsAndProbes(t *testing.T) {
+	h := newHarness(t)
+	h.run()
+	h.start()
+	patron := testPSID + "@" + testDomain
+	h.b.HandlePresence(t.Context(), xmpp.Presence{From: "alice@library.test/x", To: patron, Type: "subscribe"})
+	drain := func(want ...string) {
+		t.Helper()
+		for _, w := range want {
+			for {
+				p := h.link.nextPresence(t)
+				if p.From == patron && bareJID(p.To) == "alice@library.test" {
+					if p.Type != w {
+						t.Fatalf("presence %+v, want type %q", p, w)
+					}
+					if w == "" && !strings.HasPrefix(p.Nick, "Facebook patron ") {
+						t.Fatalf("no nickname in %+v", p)
+					}
+					break
+				}
+			}
+		}
+	}
+	drain("subscribed", "")
+	h.b.HandlePresence(t.Context(), xmpp.Presence{From: "mallory@evil.example/x", To: patron, Type: "subscribe"})
+	for p := h.link.nextPresence(t); ; p = h.link.nextPresence(t) {
+		if p.To == "mallory@evil.example" {
+			if p.Type != "unsubscribed" {
+				t.Fatalf("stranger got %+v", p)
+			}
+			break
+		}
+	}
+	if e := h.reply("alice@library.test/x", "!close"); e != nil {
+		t.Fatal(e)
+	}
+	h.link.next(t)
+	h.b.HandlePresence(t.Context(), xmpp.Presence{From: "alice@library.test/x", To: patron, Type: "probe"})
+	drain("unavailable")
+}

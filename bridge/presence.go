@@ -1,0 +1,229 @@
+package bridge
+
+import (
+	"context"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// A patron's contact is available, with an XEP-0172 nickname made from the
+// pseudonym, while a session is open, and unavailable afterwards. The
+// presence goes to whoever sees the conversation, through the durable XMPP
+// outbox so it keeps its place among the messages.
+
+// announce sends the patron's available presence when a session opens.
+func (b *Bridge) announce(tx *bolt.Tx, cfg *config.Config, conv *Conversation) error {
+	for _, to := range b.presenceTargets(cfg, conv) {
+		p := xmpp.Presence{From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Nick: Nick(conv.Guest), Status: "Facebook Messenger"}
+		if err := enqueuePresence(tx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// farewell sends the patron's unavailable presence when a session ends.
+func (b *Bridge) farewell(tx *bolt.Tx, cfg *config.Config, conv *Conversation) error {
+	for _, to := range b.presenceTargets(cfg, conv) {
+		p := xmpp.Presence{From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Type: "unavailable"}
+		if err := enqueuePresence(tx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Bridge) presenceTargets(cfg *config.Config, conv *Conversation) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(j string) {
+		if j != "" && !seen[strings.ToLower(j)] {
+			seen[strings.ToLower(j)] = true
+			out = append(out, j)
+		}
+	}
+	add(conv.Owner)
+	if cfg.XMPP.Routing == "broadcast" {
+		for _, op := range conv.Offered {
+			add(op)
+		}
+		for _, op := range b.presence.available(cfg.XMPP.Operators) {
+			add(op)
+		}
+	} else {
+		add(cfg.QueueFor(conv.Page))
+	}
+	return out
+}
+
+// HandlePresence answers presence sent to the component or to a patron's
+// JID: operators' subscription requests are approved, probes answered,
+// and operators' availability tracked for broadcast routing (an operator
+// coming online is offered the conversations waiting for one).
+func (b *Bridge) HandlePresence(ctx context.Context, p xmpp.Presence) {
+	cfg := b.config()
+	sender := bareJID(p.From)
+	allowed := mayAnswer(cfg, sender, "")
+	psid := localpart(p.To)
+	send := func(q xmpp.Presence) {
+		link := b.link.Load()
+		if link == nil {
+			return
+		}
+		if err := (*link).SendPresence(q); err != nil {
+			b.log.Debug("presence not sent", zap.Error(err))
+		}
+	}
+	from := p.To
+	if psid == "" {
+		from = cfg.XMPP.Domain
+	}
+	switch p.Type {
+	case "subscribe":
+		if !allowed {
+			send(xmpp.Presence{From: from, To: sender, Type: "unsubscribed"})
+			return
+		}
+		send(xmpp.Presence{From: from, To: sender, Type: "subscribed"})
+		send(b.currentPresence(cfg, from, psid, sender))
+	case "probe":
+		// Each new resource of a subscribed operator probes from its full JID.
+		if allowed {
+			send(b.currentPresence(cfg, from, psid, p.From))
+		} else {
+			send(xmpp.Presence{From: from, To: p.From, Type: "unsubscribed"})
+		}
+	case "", "unavailable", "error":
+		if psid != "" || !allowed {
+			return // directed presence to a patron, or not an operator
+		}
+		bare, online := b.presence.update(p.From, p.Type, p.Show)
+		if online && cfg.XMPP.Routing == "broadcast" {
+			if err := b.offerWaiting(cfg, bare); err != nil {
+				b.log.Error("offering waiting conversations", zap.Error(err))
+			}
+		}
+	}
+}
+
+// currentPresence is the presence of the component or of a patron now.
+func (b *Bridge) currentPresence(cfg *config.Config, from, psid, to string) xmpp.Presence {
+	if psid == "" {
+		return xmpp.Presence{From: from, To: to, Nick: "askbridge", Status: "Facebook Messenger bridge"}
+	}
+	conv, err := b.store.Conversation(psid)
+	if err != nil || conv == nil || conv.Session == "" {
+		return xmpp.Presence{From: from, To: to, Type: "unavailable"}
+	}
+	return xmpp.Presence{From: from, To: to, Nick: Nick(conv.Guest), Status: "Facebook Messenger"}
+}
+
+// reannounce sends the available presence of every open session again
+// after a reconnect: the Jabber server keeps none for a component.
+func (b *Bridge) reannounce() error {
+	cfg := b.config()
+	err := b.store.update(func(tx *bolt.Tx) error {
+		var psids []string
+		if err := tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
+			psids = append(psids, string(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, psid := range psids {
+			conv, err := getConversation(tx, psid)
+			if err != nil {
+				return err
+			}
+			if conv != nil && conv.Session != "" {
+				if err := b.announce(tx, cfg, conv); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	signal(b.xmppReady)
+	return err
+}
+
+// subscribeOperators asks each operator named in xmpp.operators for their
+// presence, as the link comes up in broadcast routing.
+func (b *Bridge) subscribeOperators(link Link) {
+	cfg := b.config()
+	if cfg.XMPP.Routing != "broadcast" {
+		return
+	}
+	for _, op := range cfg.XMPP.Operators {
+		if strings.HasPrefix(op, "*@") {
+			continue
+		}
+		for _, typ := range []string{"subscribe", "probe"} {
+			p := xmpp.Presence{From: cfg.XMPP.Domain, To: op, Type: typ}
+			if typ == "subscribe" {
+				p.Nick = "askbridge"
+			}
+			if err := link.SendPresence(p); err != nil {
+				b.log.Debug("presence not sent", zap.Error(err))
+			}
+		}
+	}
+}
+
+// offerWaiting offers each open conversation nobody has claimed to an
+// operator who just came online: the held messages (or a short note).
+func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
+	err := b.store.update(func(tx *bolt.Tx) error {
+		var psids []string
+		if err := tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
+			psids = append(psids, string(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, psid := range psids {
+			conv, err := getConversation(tx, psid)
+			if err != nil {
+				return err
+			}
+			if conv == nil || conv.Owner != "" || containsFold(conv.Offered, op) {
+				continue
+			}
+			conv.Offered = append(conv.Offered, op)
+			patron := patronJID(conv.PSID, cfg.XMPP.Domain)
+			if err := enqueuePresence(tx, xmpp.Presence{From: patron, To: op, Nick: Nick(conv.Guest), Status: "Facebook Messenger"}); err != nil {
+				return err
+			}
+			held := conv.Held
+			if len(held) == 0 {
+				held = []xmpp.Message{{Type: "chat", Body: "[" + Nick(conv.Guest) + " is waiting for a librarian; reply to answer]"}}
+			}
+			for _, m := range held {
+				m.From, m.To, m.ID = patron, op, randomID("fb-")
+				if err := enqueueXMPP(tx, m, nil); err != nil {
+					return err
+				}
+			}
+			if err := putConversation(tx, conv); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	signal(b.xmppReady)
+	return err
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

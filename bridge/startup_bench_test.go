@@ -1,0 +1,215 @@
+package bridge
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/stats"
+)
+
+// seedChunk is how many records one seeding transaction writes.
+const seedChunk = 50_000
+
+// SeedBenchLedger fills the store in dir with n ledger records spread over
+// the year before now, each with its two references, the deduplication
+// entries of the last week and one conversation per patron active in the
+// last week — the shape a store has after a year of service. It is for
+// benchmarks (exported for the bridge_test package).
+func SeedBenchLedger(tb testing.TB, dir string, n int, now time.Time) {
+	tb.Helper()
+	st, err := OpenStore(dir, time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	ps, err := LoadPseudonymizer(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := now.Add(-365 * 24 * time.Hour)
+	step := 365 * 24 * time.Hour / time.Duration(n)
+	const patrons = 20_000
+	for from := 0; from < n; from += seedChunk {
+		err := st.update(func(tx *bolt.Tx) error {
+			ledger, seen := tx.Bucket(bucketLedger), tx.Bucket(bucketSeen)
+			convs := tx.Bucket(bucketConversations)
+			for i := from; i < min(from+seedChunk, n); i++ {
+				at := start.Add(time.Duration(i) * step)
+				psid := fmt.Sprintf("7%015d", i%patrons)
+				guest := ps.Guest(testPage, psid)
+				mid := fmt.Sprintf("m_seed.%d", i)
+				k := make([]byte, 16)
+				binary.BigEndian.PutUint64(k, uint64(at.UnixNano()))
+				binary.BigEndian.PutUint64(k[8:], uint64(i+1))
+				r := &Record{Time: at, Direction: Inbound, Kind: "message", Page: testPage, Guest: guest,
+					MID: mid, XMPPID: "fb-" + hex.EncodeToString(k[:10]), Operator: "alice@library.test", State: StateSent}
+				if i%2 == 1 {
+					r.Direction, r.Kind, r.MID = Outbound, "reply", mid+".out"
+				}
+				if err := putJSON(ledger, k, r); err != nil {
+					return err
+				}
+				if err := addRefs(tx, k, r); err != nil {
+					return err
+				}
+				if now.Sub(at) < seenTTL && r.Direction == Inbound {
+					if err := seen.Put([]byte("m:"+mid), u64(uint64(at.UnixNano()))); err != nil {
+						return err
+					}
+					c := &Conversation{Page: testPage, PSID: psid, Guest: guest, LastPatron: at, LastActivity: at}
+					if err := putJSON(convs, []byte(psid), c); err != nil {
+						return err
+					}
+				}
+			}
+			return ledger.SetSequence(uint64(n))
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// SeedBenchSessions fills the store in dir with n finished sessions spread
+// over 2026 (Toronto time), most answered, some tagged and rated.
+func SeedBenchSessions(tb testing.TB, dir string, n int) {
+	tb.Helper()
+	st, err := OpenStore(dir, time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	loc, err := time.LoadLocation("America/Toronto")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, loc)
+	step := 365 * 24 * time.Hour / time.Duration(n)
+	ops := []string{"alice@library.test", "bob@library.test", "carol@library.test"}
+	tags := [][]string{nil, {"hours"}, {"databases", "research"}, nil, {"printing"}}
+	statuses := []stats.Status{stats.StatusAnswered, stats.StatusAnswered, stats.StatusAnswered, stats.StatusMissed, stats.StatusAfterHours, stats.StatusAutoOnly}
+	for from := 0; from < n; from += seedChunk {
+		err := st.update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketSessions)
+			for i := from; i < min(from+seedChunk, n); i++ {
+				at := start.Add(time.Duration(i) * step)
+				k := make([]byte, 16)
+				binary.BigEndian.PutUint64(k, uint64(at.UnixNano()))
+				binary.BigEndian.PutUint64(k[8:], uint64(i+1))
+				s := &stats.Session{ID: hex.EncodeToString(k), Guest: fmt.Sprintf("%016x", uint64(i)*2654435761),
+					Page: testPage, Queue: testQueue, Started: at, Ended: at.Add(time.Duration(60+i%3600) * time.Second),
+					Status: statuses[i%len(statuses)], MessagesIn: 1 + i%7}
+				if s.Status == stats.StatusAnswered {
+					s.Accepted = at.Add(time.Duration(5+i%240) * time.Second)
+					s.Operator = ops[i%len(ops)]
+					s.MessagesOut = 1 + i%5
+					s.Questions = 1 + i%2
+					s.ReadLevel = i % 7
+					s.Tags = tags[i%len(tags)]
+				}
+				if err := putJSON(b, k, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStartup opens a store holding a year of ledger records and
+// starts the bridge, then times the first webhook event of the new
+// process: "ms/open" to open the store and build the bridge, "ms/ack" until
+// the event's inbox commit returns (what the webhook's 200 waits for),
+// "ms/relay" until its stanza reaches the link.
+func BenchmarkStartup(b *testing.B) {
+	for _, n := range []int{0, 1_000_000} {
+		b.Run(fmt.Sprintf("ledger=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			if n > 0 {
+				SeedBenchLedger(b, dir, n, time.Now())
+			}
+			var open, ack, relay time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				st, err := OpenStore(dir, time.Second)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ps, err := LoadPseudonymizer(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				br, err := New(Options{Config: testConfig(dir), Store: st, Pseudonyms: ps, SendAPI: newFakeAPI(), Log: zap.NewNop()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				open += time.Since(t0)
+				link := newBenchLink()
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- br.Run(ctx, link) }()
+				if err := br.Accept(context.Background(), benchEvents(1, 1000)); err != nil {
+					b.Fatal(err)
+				}
+				ack += time.Since(t0)
+				select {
+				case <-link.sent:
+				case <-time.After(time.Minute):
+					b.Fatal("no stanza within a minute")
+				}
+				relay += time.Since(t0)
+				cancel()
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+				if err := st.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+			b.ReportMetric(per(open), "ms/open")
+			b.ReportMetric(per(ack), "ms/ack")
+			b.ReportMetric(per(relay), "ms/relay")
+		})
+	}
+}
+
+// BenchmarkPurge is the hourly privacy purge (and the one at start-up) on
+// a store holding a year of ledger records, with transcripts off: it runs
+// in one write transaction, so webhook commits wait for it.
+func BenchmarkPurge(b *testing.B) {
+	dir := b.TempDir()
+	SeedBenchLedger(b, dir, 1_000_000, time.Now())
+	st, err := OpenStore(dir, time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ps, err := LoadPseudonymizer(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	br, err := New(Options{Config: testConfig(dir), Store: st, Pseudonyms: ps, SendAPI: newFakeAPI(), Log: zap.NewNop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	br.lastCompaction = time.Now() // as after start: no compaction here
+	for b.Loop() {
+		if _, err := br.pruneSeen(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := br.Purge(false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
