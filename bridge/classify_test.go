@@ -3,10 +3,12 @@ package bridge
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/xmpp"
 )
 
 // TestGraphErrorClassification covers every code the bridge must tell
@@ -101,4 +103,31 @@ func TestSeenEntriesKeptSevenDays(t *testing.T) {
 		t.Fatalf("second relayed = %q", m.Body)
 	}
 	h.link.none(t, 300*time.Millisecond)
+}
+
+func TestOverlongIdentitiesAreHashed(t *testing.T) {
+	h := newHarness(t)
+	h.run()
+	long := strings.Repeat("m", 40000)
+	h.accept(patronText(long, "a very long mid", h.clock.Now()))
+	if m := h.link.next(t); m.Body != "a very long mid" {
+		t.Fatalf("got %q", m.Body)
+	}
+	h.accept(patronText(long, "a very long mid", h.clock.Now())) // still deduplicated
+	h.link.none(t, 200*time.Millisecond)
+	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: strings.Repeat("x", 33000), From: "alice@library.test/x",
+		To: testPSID + "@" + testDomain, Type: "chat", Body: "reply with a huge id"}); e != nil {
+		t.Fatalf("refused: %v", e)
+	}
+	if m := h.api.next(t); m.Text != "reply with a huge id" {
+		t.Errorf("got %q", m.Text)
+	}
+}
+
+func TestTagsCannotBeFormulas(t *testing.T) {
+	for tag, ok := range map[string]bool{"hours": true, "e-books": true, "2fa": true, "=cmd|calc": false, "+1": false, "-x": false, "@sum": false, "café": true} {
+		if validTag(tag) != ok {
+			t.Errorf("validTag(%q) = %v", tag, !ok)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -88,7 +89,7 @@ func classify(s *stats.Session, name string, args []string) (string, bool) {
 		for _, a := range args {
 			// Commas separate tags in the export's tags cell.
 			for _, tag := range strings.FieldsFunc(strings.ToLower(a), func(r rune) bool { return r == ',' || r == ';' }) {
-				if len(tag) > 40 || hasTag(s.Tags, tag) {
+				if !validTag(tag) || hasTag(s.Tags, tag) {
 					continue
 				}
 				s.Tags = append(s.Tags, tag)
@@ -103,6 +104,24 @@ func oneNumber(args []string) (int, error) {
 		return 0, fmt.Errorf("want one number")
 	}
 	return strconv.Atoi(args[0])
+}
+
+// validTag accepts words of letters and digits joined by - _ or ., up to 40
+// bytes. Starting with a letter or digit also keeps tags from being read
+// as formulas when an export is opened in a spreadsheet.
+func validTag(t string) bool {
+	if t == "" || len(t) > 40 {
+		return false
+	}
+	for i, r := range t {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case i > 0 && (r == '-' || r == '_' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func hasTag(tags []string, t string) bool {

@@ -36,6 +36,9 @@ type Conversation struct {
 	// operator is available.
 	Offered []string       `json:"offered,omitempty"`
 	Held    []xmpp.Message `json:"held,omitempty"`
+	// Awaiting lists replies whose delivery or reading a librarian's
+	// client asked to be told about.
+	Awaiting []Awaited `json:"awaiting,omitempty"`
 }
 
 func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {

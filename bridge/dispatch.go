@@ -104,9 +104,10 @@ func (b *Bridge) route(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) erro
 		}
 		// Someone answered from the Page inbox or another app: show it.
 		return b.relayToLibrarians(tx, cfg, e, false)
+	case messenger.KindDelivery, messenger.KindRead:
+		return b.watermark(tx, cfg, e)
 	default:
-		// Deliveries, reads, opt-ins and referrals change nothing the
-		// librarians see yet.
+		// Opt-ins and referrals change nothing the librarians see.
 		return nil
 	}
 }

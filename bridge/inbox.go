@@ -19,9 +19,27 @@ import (
 // Facebook retries failed deliveries for up to a day; a week is ample.
 const seenTTL = 7 * 24 * time.Hour
 
+// maxIDKey is the longest identity used as a key as it is; longer ones
+// (which Facebook never sends, but a forged or broken body might) are
+// hashed, since BoltDB refuses keys of 32 KiB and more.
+const maxIDKey = 256
+
+// boundedKey returns k, or a hash of it when it is too long to be a key.
+func boundedKey(k string) string {
+	if len(k) <= maxIDKey {
+		return k
+	}
+	h := sha256.Sum256([]byte(k))
+	return fmt.Sprintf("#%x", h)
+}
+
 // dedupKey is the identity of an event for deduplication, or "" for events
 // that are idempotent anyway (deliveries, reads).
 func dedupKey(e *messenger.Event) string {
+	return boundedKey(rawDedupKey(e))
+}
+
+func rawDedupKey(e *messenger.Event) string {
 	switch e.Kind {
 	case messenger.KindMessage, messenger.KindEcho:
 		if e.MID != "" {

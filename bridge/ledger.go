@@ -74,12 +74,12 @@ func addRecord(tx *bolt.Tx, r *Record) ([]byte, error) {
 func addRefs(tx *bolt.Tx, k []byte, r *Record) error {
 	refs := tx.Bucket(bucketLedgerRef)
 	if r.XMPPID != "" {
-		if err := refs.Put([]byte("x:"+r.XMPPID), k); err != nil {
+		if err := refs.Put([]byte(boundedKey("x:"+r.XMPPID)), k); err != nil {
 			return fmt.Errorf("ledger ref: %w", err)
 		}
 	}
 	if r.MID != "" {
-		if err := refs.Put([]byte("m:"+r.MID), k); err != nil {
+		if err := refs.Put([]byte(boundedKey("m:"+r.MID)), k); err != nil {
 			return fmt.Errorf("ledger ref: %w", err)
 		}
 	}
@@ -114,7 +114,7 @@ func updateRecord(tx *bolt.Tx, k []byte, fn func(*Record)) error {
 // recordByRef finds the ledger key of a record by "x:"+stanza id or
 // "m:"+mid.
 func recordByRef(tx *bolt.Tx, ref string) []byte {
-	k := tx.Bucket(bucketLedgerRef).Get([]byte(ref))
+	k := tx.Bucket(bucketLedgerRef).Get([]byte(boundedKey(ref)))
 	if k == nil {
 		return nil
 	}

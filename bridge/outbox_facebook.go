@@ -49,6 +49,12 @@ type fbEntry struct {
 	// timeout the bridge knows a call may have gone through.
 	Attempts    int       `json:"attempts,omitempty"`
 	LastAttempt time.Time `json:"last_attempt,omitempty"`
+	// ReceiptID is the librarian's stanza id to acknowledge once Facebook
+	// reports delivery (Receipt, XEP-0184) or reading (Markable,
+	// XEP-0333); empty when the librarian asked for neither.
+	ReceiptID string `json:"receipt_id,omitempty"`
+	Receipt   bool   `json:"receipt,omitempty"`
+	Markable  bool   `json:"markable,omitempty"`
 }
 
 func facebookKey(b *bolt.Bucket, psid string) ([]byte, error) {
@@ -172,6 +178,7 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 				r.State = StateAccepted
 				r.MID = string(res.MessageID)
 			}, nil)
+			b.awaitReceipt(psid, &e, res.MessageID)
 			continue
 		}
 		var ge *messenger.GraphError

@@ -47,7 +47,10 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 		if m.ChatState != "" {
 			b.typing(cfg, psid, sender, m.ChatState)
 		}
-		return nil // chat states and receipts alone
+		if m.DisplayedFor != "" {
+			b.markSeen(cfg, psid, sender)
+		}
+		return nil // chat states, markers and receipts alone
 	}
 
 	var refusal *xmpp.StanzaError
@@ -171,6 +174,9 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg.Text = part
 		msg.Metadata = metadataPrefix + encodeKey(key)
 		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now}
+		if i == len(messenger.SplitText(body))-1 && (m.ReceiptRequest || m.Markable) {
+			e.ReceiptID, e.Receipt, e.Markable = m.ID, m.ReceiptRequest, m.Markable
+		}
 		if err := enqueueFacebook(tx, conv.PSID, e); err != nil {
 			return "", err
 		}

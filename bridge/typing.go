@@ -49,6 +49,23 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 	if on {
 		action = messenger.SenderActionTypingOn
 	}
+	b.senderAction(page, psid, action)
+}
+
+// markSeen tells the patron that the librarian read their messages, when
+// the librarian's client sends an XEP-0333 displayed marker.
+func (b *Bridge) markSeen(cfg *config.Config, psid, sender string) {
+	conv, err := b.store.Conversation(psid)
+	if err != nil || conv == nil || !mayAnswer(cfg, sender, conv.Page) || b.now().Sub(conv.LastPatron) > responseWindow {
+		return
+	}
+	if page, ok := cfg.Page(conv.Page); ok && !b.tokenInvalid(page) {
+		b.senderAction(page, psid, messenger.SenderActionMarkSeen)
+	}
+}
+
+// senderAction sends a sender action, best effort, in the background.
+func (b *Bridge) senderAction(page config.Page, psid, action string) {
 	b.workers.Add(1)
 	go func() {
 		defer b.workers.Done()
@@ -58,7 +75,7 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 			Recipient: messenger.PSID(psid), SenderAction: action})
 		b.metrics.sendCalls.WithLabelValues(outcome(err)).Inc()
 		if err != nil {
-			b.log.Debug("typing indicator not sent", zap.Error(err))
+			b.log.Debug("sender action not sent", zap.String("action", action), zap.Error(err))
 		}
 	}()
 }

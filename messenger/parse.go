@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 	"unicode/utf8"
 )
@@ -28,16 +29,17 @@ type Batch struct {
 	// messaging[] items, then its standby[] items.
 	Events []Event
 	// Ignored counts what the body carried but the parser does not know:
-	// messaging items of unknown kinds, entries' changes[] items, and all
-	// entries of objects other than "page".
+	// messaging items of unknown kinds or without any Page ID, entries'
+	// changes[] items, and all entries of objects other than "page".
 	Ignored int
 }
 
-// Parse normalises a webhook POST body into events. Unknown event kinds are
-// skipped and counted in Batch.Ignored, never rejected; a body for another
-// object than "page" yields no events. A body that is not JSON, not UTF-8,
-// nested deeper than MaxJSONDepth or of the wrong shape yields an error
-// wrapping ErrMalformed. Text is kept exactly as given.
+// Parse normalises a webhook POST body into events. Events of unknown kinds
+// or without any Page ID are skipped and counted in Batch.Ignored, never
+// rejected; a body for another object than "page" yields no events. A body
+// that is not JSON, not UTF-8, nested deeper than MaxJSONDepth or of the
+// wrong shape yields an error wrapping ErrMalformed; so does a timestamp
+// before 1970 or after 2262. Text is kept exactly as given.
 func Parse(body []byte) (*Batch, error) {
 	if !utf8.Valid(body) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrMalformed)
@@ -100,7 +102,11 @@ func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage
 		ts = entryTime // deliveries may carry "timestamp":0
 	}
 	sender, recipient := peerID(m.Sender), peerID(m.Recipient)
-	e := Event{Page: page, Patron: PSID(sender), Time: msTime(ts), Standby: standby}
+	t, err := msTime(ts)
+	if err != nil {
+		return err
+	}
+	e := Event{Page: page, Patron: PSID(sender), Time: t, Standby: standby}
 	switch {
 	case m.Message != nil:
 		setMessage(&e, m.Message, recipient)
@@ -124,14 +130,18 @@ func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage
 		e.Payload = m.Postback.Payload
 	case m.Delivery != nil:
 		e.Kind = KindDelivery
-		e.Watermark = msTime(m.Delivery.Watermark)
+		if e.Watermark, err = msTime(m.Delivery.Watermark); err != nil {
+			return err
+		}
 		e.Seq = int64(m.Delivery.Seq)
 		for _, mid := range m.Delivery.MIDs {
 			e.MIDs = append(e.MIDs, MID(mid))
 		}
 	case m.Read != nil:
 		e.Kind = KindRead
-		e.Watermark = msTime(m.Read.Watermark)
+		if e.Watermark, err = msTime(m.Read.Watermark); err != nil {
+			return err
+		}
 		e.Seq = int64(m.Read.Seq)
 	case m.Optin != nil:
 		e.Kind = KindOptin
@@ -156,6 +166,10 @@ func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage
 		if e.Kind == KindEcho {
 			e.Page = PageID(sender)
 		}
+	}
+	if e.Page == "" { // no Page at all: nobody could route it
+		b.Ignored++
+		return nil
 	}
 	b.Events = append(b.Events, e)
 	return nil
@@ -229,13 +243,22 @@ func peerID(p *wirePeer) string {
 	return string(p.ID)
 }
 
+// maxTimestamp is the latest webhook timestamp Parse accepts, in
+// milliseconds: the last that time.Time.UnixNano can represent (in 2262).
+const maxTimestamp = flexInt(math.MaxInt64 / int64(time.Millisecond))
+
 // msTime converts Facebook's milliseconds since the epoch; 0 is the zero
-// time.
-func msTime(ms flexInt) time.Time {
+// time. Negative timestamps and those after maxTimestamp are errors: no
+// webhook carries them, the bridge's JSON inbox holds only years 0 to 9999,
+// and its time-keyed ledger and sessions only 1970 to 2262.
+func msTime(ms flexInt) (time.Time, error) {
 	if ms == 0 {
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	return time.UnixMilli(int64(ms)).UTC()
+	if ms < 0 || ms > maxTimestamp {
+		return time.Time{}, fmt.Errorf("timestamp %d is out of range", int64(ms))
+	}
+	return time.UnixMilli(int64(ms)).UTC(), nil
 }
 
 // checkDepth rejects JSON whose arrays and objects nest deeper than limit,
