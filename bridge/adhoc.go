@@ -1,0 +1,249 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/stats"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// Ad-hoc commands (XEP-0050) at the component's domain give operators the
+// in-chat commands as forms, plus an overview of open conversations and of
+// today's numbers, in clients with a commands menu (Gajim, Psi, …).
+const (
+	nodeOpen     = "askbridge/open"
+	nodeToday    = "askbridge/today"
+	nodeClassify = "askbridge/classify"
+	nodeTransfer = "askbridge/transfer"
+)
+
+var _ xmpp.CommandHandler = (*Bridge)(nil)
+
+// Commands lists the ad-hoc commands for operators; others get none.
+func (b *Bridge) Commands(from string) []xmpp.Command {
+	if !mayAnswer(b.config(), bareJID(from), "") {
+		return nil
+	}
+	return []xmpp.Command{
+		{Node: nodeOpen, Name: "Open Facebook conversations"},
+		{Node: nodeToday, Name: "Today's Facebook statistics"},
+		{Node: nodeClassify, Name: "Classify or close a conversation"},
+		{Node: nodeTransfer, Name: "Transfer a conversation"},
+	}
+}
+
+// RunCommand runs an ad-hoc command.
+func (b *Bridge) RunCommand(ctx context.Context, from string, req xmpp.CommandRequest) xmpp.CommandResponse {
+	if !mayAnswer(b.config(), bareJID(from), "") {
+		return xmpp.CommandResponse{Error: &xmpp.StanzaError{Type: "auth", Condition: "forbidden"}}
+	}
+	var resp xmpp.CommandResponse
+	var err error
+	switch req.Node {
+	case nodeOpen:
+		resp, err = b.openConversations()
+	case nodeToday:
+		resp, err = b.todayStats()
+	case nodeClassify, nodeTransfer:
+		resp, err = b.formCommand(from, req)
+	default:
+		return xmpp.CommandResponse{Error: &xmpp.StanzaError{Type: "cancel", Condition: "item-not-found"}}
+	}
+	if err != nil {
+		b.log.Error("ad-hoc command", zap.String("node", req.Node), zap.Error(err))
+		return xmpp.CommandResponse{Error: &xmpp.StanzaError{Type: "wait", Condition: "internal-server-error", Text: "The bridge could not read its store."}}
+	}
+	return resp
+}
+
+// openItem is one open conversation as operators see it.
+type openItem struct {
+	psid, label string
+	started     time.Time
+}
+
+// openSessions lists the open conversations, oldest first.
+func (b *Bridge) openSessions() ([]openItem, error) {
+	cfg := b.config()
+	loc := location(cfg)
+	var items []openItem
+	err := b.store.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
+			conv, err := getConversation(tx, string(k))
+			if err != nil || conv == nil {
+				return err
+			}
+			s, _, err := getSession(tx, conv.Session)
+			if err != nil || s == nil {
+				return err
+			}
+			who := "waiting"
+			if conv.Owner != "" {
+				who = "with " + conv.Owner
+			}
+			page := conv.Page
+			if p, ok := cfg.Page(conv.Page); ok && p.Name != "" {
+				page = p.Name
+			}
+			items = append(items, openItem{psid: conv.PSID, started: s.Started,
+				label: fmt.Sprintf("%s (%s), since %s, %s — %s", Nick(conv.Guest), page,
+					s.Started.In(loc).Format("15:04"), who, patronJID(conv.PSID, cfg.XMPP.Domain))})
+			return nil
+		})
+	})
+	sort.Slice(items, func(i, j int) bool { return items[i].started.Before(items[j].started) })
+	return items, err
+}
+
+func (b *Bridge) openConversations() (xmpp.CommandResponse, error) {
+	items, err := b.openSessions()
+	if err != nil {
+		return xmpp.CommandResponse{}, err
+	}
+	if len(items) == 0 {
+		return xmpp.CommandResponse{Status: "completed", Note: "No Facebook conversation is open."}, nil
+	}
+	lines := make([]string, len(items))
+	for i, it := range items {
+		lines[i] = it.label
+	}
+	return xmpp.CommandResponse{Status: "completed", Note: fmt.Sprintf("%d open:\n%s", len(items), strings.Join(lines, "\n"))}, nil
+}
+
+func (b *Bridge) todayStats() (xmpp.CommandResponse, error) {
+	cfg := b.config()
+	loc := location(cfg)
+	now := b.now().In(loc)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	sessions, err := b.store.Sessions(day, day.AddDate(0, 0, 1))
+	if err != nil {
+		return xmpp.CommandResponse{}, err
+	}
+	var open, answered, missed, after, questions int
+	var waits []time.Duration
+	for _, s := range sessions {
+		switch {
+		case s.Open():
+			open++
+		case s.Status == stats.StatusAnswered:
+			answered++
+			questions += max(s.Questions, 1)
+			waits = append(waits, s.Wait())
+		case s.Status == stats.StatusAfterHours:
+			after++
+		case s.Status == stats.StatusMissed:
+			missed++
+		}
+	}
+	note := fmt.Sprintf("Today (%s): %d sessions — %d answered, %d missed, %d after hours, %d open. Reference transactions: %d.",
+		day.Format("Mon 2 Jan"), len(sessions), answered, missed, after, open, questions)
+	if len(waits) > 0 {
+		sort.Slice(waits, func(i, j int) bool { return waits[i] < waits[j] })
+		note += fmt.Sprintf(" Median wait: %s.", waits[len(waits)/2].Round(time.Second))
+	}
+	return xmpp.CommandResponse{Status: "completed", Note: note}, nil
+}
+
+// formCommand shows the classify or transfer form, then applies it by
+// running the equivalent in-chat commands.
+func (b *Bridge) formCommand(from string, req xmpp.CommandRequest) (xmpp.CommandResponse, error) {
+	if req.Action == "cancel" {
+		return xmpp.CommandResponse{Status: "canceled"}, nil
+	}
+	if req.Values == nil {
+		items, err := b.openSessions()
+		if err != nil {
+			return xmpp.CommandResponse{}, err
+		}
+		if len(items) == 0 {
+			return xmpp.CommandResponse{Status: "completed", Note: "No Facebook conversation is open."}, nil
+		}
+		conv := xmpp.FormField{Var: "conversation", Label: "Conversation", Type: "list-single", Required: true}
+		for _, it := range items {
+			conv.Options = append(conv.Options, xmpp.FormOption{Label: it.label, Value: it.psid})
+		}
+		conv.Value = []string{items[0].psid}
+		form := &xmpp.Form{Fields: []xmpp.FormField{conv}}
+		if req.Node == nodeTransfer {
+			form.Title = "Transfer a Facebook conversation"
+			form.Fields = append(form.Fields, xmpp.FormField{Var: "to", Label: "To (queue or librarian JID)", Type: "jid-single", Required: true})
+		} else {
+			form.Title = "Classify a Facebook conversation"
+			read := xmpp.FormField{Var: "read", Label: "READ level", Type: "list-single"}
+			read.Options = append(read.Options, xmpp.FormOption{Label: "(not recorded)", Value: ""})
+			for n := 1; n <= 6; n++ {
+				read.Options = append(read.Options, xmpp.FormOption{Label: fmt.Sprint(n), Value: fmt.Sprint(n)})
+			}
+			form.Fields = append(form.Fields, read,
+				xmpp.FormField{Var: "tags", Label: "Tags (words separated by spaces)", Type: "text-single"},
+				xmpp.FormField{Var: "questions", Label: "Questions answered", Type: "text-single"},
+				xmpp.FormField{Var: "close", Label: "Close the session", Type: "boolean", Value: []string{"0"}})
+		}
+		return xmpp.CommandResponse{Status: "executing", Form: form}, nil
+	}
+	first := func(k string) string {
+		if v := req.Values[k]; len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+		return ""
+	}
+	var cmds []string
+	if req.Node == nodeTransfer {
+		cmds = append(cmds, "!transfer "+first("to"))
+	} else {
+		if r := first("read"); r != "" {
+			cmds = append(cmds, "!read "+r)
+		}
+		if t := first("tags"); t != "" {
+			cmds = append(cmds, "!tag "+t)
+		}
+		if q := first("questions"); q != "" {
+			cmds = append(cmds, "!questions "+q)
+		}
+		if c := first("close"); c == "1" || c == "true" {
+			cmds = append(cmds, "!close")
+		}
+	}
+	if len(cmds) == 0 {
+		return xmpp.CommandResponse{Status: "completed", Note: "Nothing to record."}, nil
+	}
+	answers, err := b.runCommands(from, first("conversation"), cmds)
+	if err != nil {
+		return xmpp.CommandResponse{}, err
+	}
+	return xmpp.CommandResponse{Status: "completed", Note: strings.Join(answers, "\n")}, nil
+}
+
+// runCommands runs in-chat commands on a conversation, as sender.
+func (b *Bridge) runCommands(sender, psid string, cmds []string) ([]string, error) {
+	cfg := b.config()
+	var answers []string
+	err := b.store.update(func(tx *bolt.Tx) error {
+		answers = answers[:0]
+		conv, err := getConversation(tx, psid)
+		if err != nil {
+			return err
+		}
+		if conv == nil {
+			answers = append(answers, "That conversation is no longer known.")
+			return nil
+		}
+		for _, c := range cmds {
+			a, err := b.command(tx, cfg, conv, bareJID(sender), c)
+			if err != nil {
+				return err
+			}
+			answers = append(answers, strings.SplitN(a, "\n", 2)[0])
+		}
+		return putConversation(tx, conv)
+	})
+	signal(b.xmppReady)
+	return answers, err
+}
