@@ -106,6 +106,10 @@ func (b *Bridge) config() *config.Config { return b.cfg.Load() }
 // then waits for Send API calls in flight to finish.
 func (b *Bridge) Run(ctx context.Context, link Link) error {
 	b.link.Store(&link)
+	if link.Connected() {
+		// The link came up before Run: do what LinkChanged could not.
+		b.subscribeOperators(link)
+	}
 	var wg sync.WaitGroup
 	loops := []func(context.Context){
 		b.dispatchLoop,

@@ -163,7 +163,10 @@ func (b *Bridge) subscribeOperators(link Link) {
 		if strings.HasPrefix(op, "*@") {
 			continue
 		}
-		for _, typ := range []string{"subscribe", "probe"} {
+		// Probe first: a probe to an operator who has not approved yet is
+		// answered "unsubscribed", which would cancel a subscription
+		// request sent before it.
+		for _, typ := range []string{"probe", "subscribe"} {
 			p := xmpp.Presence{From: cfg.XMPP.Domain, To: op, Type: typ}
 			if typ == "subscribe" {
 				p.Nick = "askbridge"

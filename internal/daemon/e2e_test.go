@@ -49,7 +49,7 @@ type world struct {
 	stopped chan error
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, mutate ...func(*config.Config)) *world {
 	t.Helper()
 	w := &world{t: t}
 	w.srv = prosody.StartTest(t, prosody.Options{
@@ -58,6 +58,7 @@ func newWorld(t *testing.T) *world {
 		Users: []prosody.User{
 			{Name: "librarian", Password: "pw-librarian"},
 			{Name: "mallory", Password: "pw-mallory"},
+			{Name: "ya", Password: "pw-ya"},
 		},
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -89,6 +90,9 @@ func newWorld(t *testing.T) *world {
 		},
 		Sessions: config.Sessions{Timezone: "UTC", IdleTimeout: 30 * time.Minute},
 		Privacy:  config.Privacy{TranscriptRetention: 720 * time.Hour},
+	}
+	for _, m := range mutate {
+		m(w.cfg)
 	}
 	if err := w.cfg.Validate(); err != nil {
 		t.Fatal(err)

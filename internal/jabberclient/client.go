@@ -58,7 +58,7 @@ type Client struct {
 
 // Dial connects to the c2s listener at addr, authenticates user (a bare
 // JID) with password without TLS (loopback only), binds a resource chosen by
-// the server and sends initial presence. It returns once the server has
+// the server, fetches the roster and sends initial presence. It returns once the server has
 // processed that presence, so messages to the bare JID reach this client
 // from then on. ctx bounds the login only.
 func Dial(ctx context.Context, addr string, user jid.JID, password string, log *zap.Logger) (*Client, error) {
@@ -109,6 +109,13 @@ func Dial(ctx context.Context, addr string, user jid.JID, password string, log *
 	}
 	go c.serve()
 
+	// Like every real client, fetch the roster before going online: the
+	// server then counts this resource as interested in subscription
+	// requests (including those that waited while the user was offline).
+	if err := c.query(ctx, "roster", `<query xmlns="jabber:iq:roster"/>`, ""); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("jabberclient: fetching the roster: %w", err)
+	}
 	if err := c.SendRaw("<presence/>"); err != nil {
 		c.Close()
 		return nil, err

@@ -46,7 +46,13 @@ func (c *Client) SendRaw(stanzaXML string) error {
 // the server handles a session's stanzas in order, it also tells that all
 // stanzas sent before have been processed.
 func (c *Client) Ping(ctx context.Context) error {
-	id := newID("ping")
+	return c.query(ctx, "ping", fmt.Sprintf(`<ping xmlns="%s"/>`, nsPing), c.jid.Domain().String())
+}
+
+// query sends an IQ get with the payload and waits for its answer, which
+// is not queued for NextIQ.
+func (c *Client) query(ctx context.Context, what, payload, to string) error {
+	id := newID(what)
 	ch := make(chan Received, 1)
 	c.pmu.Lock()
 	c.pending[id] = ch
@@ -56,7 +62,11 @@ func (c *Client) Ping(ctx context.Context) error {
 		delete(c.pending, id)
 		c.pmu.Unlock()
 	}()
-	err := c.SendRaw(fmt.Sprintf(`<iq type="get" id="%s" to="%s"><ping xmlns="%s"/></iq>`, id, c.jid.Domain(), nsPing))
+	toAttr := ""
+	if to != "" {
+		toAttr = fmt.Sprintf(` to="%s"`, to)
+	}
+	err := c.SendRaw(fmt.Sprintf(`<iq type="get" id="%s"%s>%s</iq>`, id, toAttr, payload))
 	if err != nil {
 		return err
 	}
@@ -66,11 +76,11 @@ func (c *Client) Ping(ctx context.Context) error {
 			return ErrClosed
 		}
 		if r.Type == "error" {
-			return fmt.Errorf("jabberclient: ping: %s", r.ErrorCondition)
+			return fmt.Errorf("jabberclient: %s: %s", what, r.ErrorCondition)
 		}
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("jabberclient: ping: %w", ctx.Err())
+		return fmt.Errorf("jabberclient: %s: %w", what, ctx.Err())
 	}
 }
 

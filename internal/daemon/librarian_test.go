@@ -1,0 +1,208 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/jabberclient"
+	"github.com/askbridge/askbridge/messenger/standin"
+)
+
+func nextPresence(t *testing.T, c *jabberclient.Client, match func(jabberclient.Received) bool) jabberclient.Received {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		p, err := c.NextPresence(ctx)
+		if err != nil {
+			t.Fatalf("%s: waiting for a presence: %v", c.JID(), err)
+		}
+		if match(p) {
+			return p
+		}
+	}
+}
+
+// approve accepts the component's subscription request, as an operator's
+// client asks its user to.
+func approve(t *testing.T, c *jabberclient.Client) {
+	t.Helper()
+	nextPresence(t, c, func(p jabberclient.Received) bool { return p.From == e2eDomain && p.Type == "subscribe" })
+	if err := c.SendRaw(`<presence to='` + e2eDomain + `' type='subscribed'/>`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBroadcastWithTwoOperators: in broadcast routing a conversation is
+// offered to the available operators; an operator who comes back from
+// away is offered it too; the first reply wins and the other is told.
+func TestBroadcastWithTwoOperators(t *testing.T) {
+	w := newWorld(t, func(c *config.Config) {
+		c.XMPP.Routing = "broadcast"
+		c.XMPP.Operators = []string{"librarian@localhost", "ya@localhost"}
+	})
+	lib := w.login("librarian", "pw-librarian")
+	ya := w.login("ya", "pw-ya")
+	approve(t, lib)
+	approve(t, ya)
+	if err := ya.SendRaw(`<presence><show>away</show></presence>`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // let the away status reach the bridge
+
+	psid := standin.NewPSID()
+	patron := string(psid) + "@" + e2eDomain
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "Is there a teen book club?"); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextChat(t, lib); m.Body != "Is there a teen book club?" {
+		t.Fatalf("librarian got %q", m.Body)
+	}
+	p := nextPresence(t, lib, func(p jabberclient.Received) bool { return strings.HasPrefix(p.From, patron) })
+	if p.Type != "" || !strings.Contains(p.Raw, "Facebook patron ") {
+		t.Errorf("patron presence = %s", p.Raw)
+	}
+	// Ya comes back: the unclaimed conversation is offered to her as well.
+	if err := ya.SendRaw(`<presence/>`); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextChat(t, ya); !strings.Contains(m.Body, "is waiting for a librarian") || !strings.HasPrefix(m.From, patron) {
+		t.Fatalf("ya got %q from %s", m.Body, m.From)
+	}
+	if _, err := ya.SendChat(patron, "Yes! Thursdays at 4."); err != nil {
+		t.Fatal(err)
+	}
+	if sent := waitSent(t, w.fb, 1); sent[0].Text != "Yes! Thursdays at 4." {
+		t.Fatalf("Send API got %q", sent[0].Text)
+	}
+	if m := nextChat(t, lib); !strings.HasPrefix(m.Body, "[answered by ya@localhost]") {
+		t.Fatalf("librarian was told %q", m.Body)
+	}
+	if _, err := lib.SendChat(patron, "me too"); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextChat(t, lib); !strings.HasPrefix(m.Body, "Not sent: ya@localhost is answering") {
+		t.Fatalf("librarian got %q", m.Body)
+	}
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "thanks"); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextChat(t, ya); m.Body != "thanks" {
+		t.Fatalf("ya got %q", m.Body)
+	}
+	if n := len(w.fb.Sent()); n != 1 {
+		t.Errorf("Send API calls = %d", n)
+	}
+}
+
+// TestLibrarianChatFeatures covers what a librarian's client sees and
+// sends in queue routing: the patron's presence and nickname, subscription
+// approval, attachments both ways, typing, receipts and read markers,
+// corrections, the gateway's identity and the ad-hoc commands.
+func TestLibrarianChatFeatures(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	psid := standin.NewPSID()
+	patron := string(psid) + "@" + e2eDomain
+	ctx := context.Background()
+	post := func(body string) {
+		t.Helper()
+		if status, err := w.fb.PostSigned(ctx, []byte(body)); err != nil || status != 200 {
+			t.Fatalf("webhook: %d %v", status, err)
+		}
+	}
+	now := time.Now().UnixMilli()
+	post(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"mid.photo","attachments":[{"type":"image","payload":{"url":"https://scontent.example/cover.jpg"}}]}}]}]}`,
+		e2ePage, now, psid, e2ePage, now))
+	m := nextChat(t, lib)
+	if !strings.Contains(m.Body, "https://scontent.example/cover.jpg") || !strings.Contains(m.Raw, `<x xmlns="jabber:x:oob"><url>https://scontent.example/cover.jpg</url>`) {
+		t.Errorf("image: %s", m.Raw)
+	}
+	nextPresence(t, lib, func(p jabberclient.Received) bool {
+		return strings.HasPrefix(p.From, patron) && p.Type == "" && strings.Contains(p.Raw, "Facebook patron ")
+	})
+
+	// Subscribing to the patron is approved.
+	if err := lib.SendRaw(`<presence to='` + patron + `' type='subscribe'/>`); err != nil {
+		t.Fatal(err)
+	}
+	nextPresence(t, lib, func(p jabberclient.Received) bool { return strings.HasPrefix(p.From, patron) && p.Type == "subscribed" })
+
+	// Typing, then a reply asking for a receipt and a read marker.
+	if err := lib.SendRaw(`<message to='` + patron + `' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.SendRaw(`<message id='r1' to='` + patron + `' type='chat'><body>Here it is.</body><request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>`); err != nil {
+		t.Fatal(err)
+	}
+	sent := waitSent(t, w.fb, 2)
+	if sent[0].SenderAction != "typing_on" || sent[1].Text != "Here it is." {
+		t.Fatalf("Send API got %+v", sent)
+	}
+	// A file shared by link goes as an attachment.
+	if err := lib.SendRaw(`<message id='f1' to='` + patron + `' type='chat'><body>https://upload.localhost/x/hours.pdf</body><x xmlns='jabber:x:oob'><url>https://upload.localhost/x/hours.pdf</url></x></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if sent := waitSent(t, w.fb, 3); sent[2].Attachment == nil || sent[2].Attachment.Type != "file" {
+		t.Errorf("file share: %+v", sent[2])
+	}
+	// The patron reads: the librarian gets a receipt and a displayed marker.
+	time.Sleep(50 * time.Millisecond)
+	if err := w.fb.PatronRead(ctx, e2ePage, psid); err != nil {
+		t.Fatal(err)
+	}
+	var receipt, displayed bool
+	for !(receipt && displayed) {
+		m := next(t, lib)
+		receipt = receipt || strings.Contains(m.Raw, `<received xmlns="urn:xmpp:receipts" id="r1">`)
+		displayed = displayed || strings.Contains(m.Raw, `<displayed xmlns="urn:xmpp:chat-markers:0" id="r1">`)
+	}
+	// The librarian's own displayed marker becomes mark_seen.
+	if err := lib.SendRaw(`<message to='` + patron + `' type='chat'><displayed xmlns='urn:xmpp:chat-markers:0' id='whatever'/></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if sent := waitSent(t, w.fb, 4); sent[3].SenderAction != "mark_seen" {
+		t.Errorf("marker: %+v", sent[3])
+	}
+
+	// The patron edits a message: an XEP-0308 correction of the original.
+	post(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"mid.q","text":"Do you hve Dune?"}}]}]}`,
+		e2ePage, now+10, psid, e2ePage, now+10))
+	orig := nextChat(t, lib)
+	post(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message_edit":{"mid":"mid.q","text":"Do you have Dune?","num_edit":1}}]}]}`,
+		e2ePage, now+20, psid, e2ePage, now+20))
+	fix := nextChat(t, lib)
+	if fix.Body != "Do you have Dune?" || !strings.Contains(fix.Raw, `<replace xmlns="urn:xmpp:message-correct:0" id="`+orig.ID+`">`) {
+		t.Errorf("correction: %s (original id %s)", fix.Raw, orig.ID)
+	}
+
+	// The gateway's identity, and the ad-hoc commands.
+	if err := lib.SendRaw(`<iq type='get' id='d1' to='` + e2eDomain + `'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	iqctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	info, err := lib.NextIQ(iqctx)
+	if err != nil || !strings.Contains(info.Raw, `category="gateway"`) || !strings.Contains(info.Raw, `type="facebook"`) ||
+		!strings.Contains(info.Raw, `http://jabber.org/protocol/commands`) {
+		t.Errorf("disco#info: %s %v", info.Raw, err)
+	}
+	if err := lib.SendRaw(`<iq type='set' id='c1' to='` + e2eDomain + `'><command xmlns='http://jabber.org/protocol/commands' node='askbridge/open' action='execute'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	open, err := lib.NextIQ(iqctx)
+	if err != nil || !strings.Contains(open.Raw, `status="completed"`) || !strings.Contains(open.Raw, "1 open") {
+		t.Errorf("open conversations: %s %v", open.Raw, err)
+	}
+	// When the session ends, the patron goes offline.
+	if _, err := lib.SendChat(patron, "!close"); err != nil {
+		t.Fatal(err)
+	}
+	nextPresence(t, lib, func(p jabberclient.Received) bool {
+		return strings.HasPrefix(p.From, patron) && p.Type == "unavailable"
+	})
+}
