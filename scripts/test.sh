@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
 # Runs askbridge's whole test suite: formatting, vet, and every test with the
-# race detector, including the integration tests against a real Prosody on
-# loopback. Installs Prosody first when it is missing and we are root.
+# race detector, including the integration tests against a real Prosody and
+# ejabberd on loopback and the systemd unit check. As root on Debian it first
+# installs what those tests need (prosody, ejabberd, systemd); otherwise the
+# tests whose tools are missing are skipped, except Prosody's, which the
+# suite cannot do without.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v prosody >/dev/null 2>&1; then
+need=()
+command -v prosody >/dev/null 2>&1 || need+=(prosody)
+[ -x /usr/sbin/ejabberdctl ] || command -v ejabberdctl >/dev/null 2>&1 || need+=(ejabberd)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		echo "test.sh: installing Prosody (integration tests need it)"
+		echo "test.sh: installing ${need[*]} for the integration tests"
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -qq
-		apt-get install -y -qq prosody >/dev/null
-	else
+		apt-get install -y -qq "${need[@]}" >/dev/null
+	elif ! command -v prosody >/dev/null 2>&1; then
 		echo "test.sh: Prosody is missing; install it: sudo apt-get install -y prosody" >&2
 		exit 1
+	else
+		echo "test.sh: ${need[*]} missing; their tests are skipped (sudo apt-get install -y ${need[*]})" >&2
 	fi
 fi
 export ASKBRIDGE_REQUIRE_PROSODY=1
+if [ "$(id -u)" = 0 ]; then
+	export ASKBRIDGE_REQUIRE_EJABBERD=1 ASKBRIDGE_REQUIRE_SYSTEMD_ANALYZE=1
+fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
@@ -24,4 +36,4 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
-go test -race -count=1 -timeout 20m ./...
+go test -race -count=1 -timeout 30m ./...
