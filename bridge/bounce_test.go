@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"testing"
+	"time"
 
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -53,4 +54,38 @@ func TestUnsendableStanzaDoesNotBlockOutbox(t *testing.T) {
 		}
 		return false
 	})
+}
+
+func TestTemporaryBounceRetried(t *testing.T) {
+	bounceFirst = 20 * time.Millisecond
+	defer func() { bounceFirst = 30 * time.Second }()
+	h := newHarness(t)
+	h.run()
+	h.accept(patronText("mid.fed", "via federation", h.clock.Now()))
+	m := h.link.next(t)
+	bounce := xmpp.Bounce{ID: m.ID, From: "chat.libraryh3lp.example", To: m.From,
+		Error: xmpp.StanzaError{Type: "cancel", Condition: "remote-server-not-found"}}
+	for i := 0; i < bounceRetries; i++ {
+		h.b.HandleBounce(t.Context(), bounce)
+		if again := h.link.next(t); again.ID != m.ID || again.Body != "via federation" {
+			t.Fatalf("retry %d: %+v", i+1, again)
+		}
+	}
+	// Enough: the last bounce stays recorded.
+	h.b.HandleBounce(t.Context(), bounce)
+	h.link.none(t, 300*time.Millisecond)
+	waitFor(t, func() bool {
+		for _, r := range h.records() {
+			if r.XMPPID == m.ID {
+				return r.State == StateBounced
+			}
+		}
+		return false
+	})
+	// A permanent error is not retried.
+	h.accept(patronText("mid.perm", "to nobody", h.clock.Now()))
+	m2 := h.link.next(t)
+	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m2.ID, From: testQueue, To: m2.From,
+		Error: xmpp.StanzaError{Type: "cancel", Condition: "item-not-found"}})
+	h.link.none(t, 300*time.Millisecond)
 }

@@ -51,6 +51,8 @@ type Bridge struct {
 	linkUp   atomic.Bool
 	link     atomic.Pointer[Link] // set by Run
 	presence *presenceTable
+	recent   *recentStanzas
+	stopping chan struct{} // closed when Run's context ends
 
 	// lastCompaction is when Purge or Forget last rewrote the store.
 	compactMu      sync.Mutex
@@ -81,6 +83,8 @@ func New(o Options) (*Bridge, error) {
 		badTokens:  map[string][32]byte{},
 		typingAt:   map[string]time.Time{},
 		presence:   newPresenceTable(),
+		recent:     newRecentStanzas(),
+		stopping:   make(chan struct{}),
 	}
 	if b.log == nil {
 		b.log = zap.NewNop()
@@ -125,6 +129,10 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 			loop(ctx)
 		}()
 	}
+	go func() {
+		<-ctx.Done()
+		close(b.stopping)
+	}()
 	// Work left from before a restart.
 	signal(b.inboxReady)
 	signal(b.xmppReady)

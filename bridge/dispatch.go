@@ -156,9 +156,12 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		Nick: Nick(conv.Guest),
 		OOB:  oob,
 	}
-	if e.Kind == messenger.KindEdit {
-		if orig := b.originalStanza(tx, e.MID); orig != "" {
-			msg.Replace, msg.Body = orig, e.Text // an XEP-0308 correction
+	if orig := b.originalRecord(tx, e.MID); orig != nil {
+		switch {
+		case e.Kind == messenger.KindEdit && orig.XMPPID != "":
+			msg.Replace, msg.Body = orig.XMPPID, e.Text // an XEP-0308 correction
+		case e.Kind == messenger.KindReaction && e.ReactionAction != "unreact" && orig.Text != "":
+			msg.Body = "[reacted " + e.Reaction + " to: " + excerpt(orig.Text, 80) + "]"
 		}
 	}
 	rec := &Record{
@@ -216,18 +219,31 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	return putConversation(tx, conv)
 }
 
-// originalStanza returns the id of the stanza that carried the message
-// with the given mid to the librarians, or "".
-func (b *Bridge) originalStanza(tx *bolt.Tx, mid messenger.MID) string {
+// originalRecord returns the ledger record of the message with the given
+// mid (to find the stanza an edit corrects, or the text a reaction is
+// about), or nil.
+func (b *Bridge) originalRecord(tx *bolt.Tx, mid messenger.MID) *Record {
+	if mid == "" {
+		return nil
+	}
 	k := recordByRef(tx, "m:"+string(mid))
 	if k == nil {
-		return ""
+		return nil
 	}
 	var r Record
 	if err := json.Unmarshal(tx.Bucket(bucketLedger).Get(k), &r); err != nil {
-		return ""
+		return nil
 	}
-	return r.XMPPID
+	return &r
+}
+
+// excerpt shortens s to at most n characters.
+func excerpt(s string, n int) string {
+	r := []rune(strings.Join(strings.Fields(s), " "))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // pageInboxOperator stands for whoever answered from the Facebook Page

@@ -137,3 +137,19 @@ func TestTypingIndicators(t *testing.T) {
 		t.Errorf("Send API calls = %d, want 2", n)
 	}
 }
+
+func TestReactionQuotesTheMessage(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Privacy.Transcripts = true })
+	h.run()
+	h.start()
+	if e := h.reply("alice@library.test/x", "We open at nine tomorrow."); e != nil {
+		t.Fatal(e)
+	}
+	h.api.next(t) // accepted as m_1
+	waitFor(t, func() bool { n, _ := h.b.Pending(); return n == 0 })
+	h.accept(messenger.Event{Kind: messenger.KindReaction, Page: testPage, Patron: testPSID, Time: h.clock.Now(),
+		MID: "m_1", Reaction: "❤", ReactionAction: "react"})
+	if m := h.link.next(t); m.Body != "[reacted ❤ to: We open at nine tomorrow.]" {
+		t.Errorf("got %q", m.Body)
+	}
+}

@@ -120,6 +120,7 @@ func (b *Bridge) drainXMPP(link Link) (int, error) {
 				sendErr = err
 			default:
 				b.metrics.relayed.WithLabelValues("to_xmpp").Inc()
+				b.recent.add(it.entry, b.now())
 			}
 			if sendErr != nil {
 				break
@@ -189,6 +190,9 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	})
 	if err != nil {
 		b.log.Error("recording bounce", zap.Error(err))
+	}
+	if b.retryBounced(bounce) {
+		return
 	}
 	b.log.Warn("the Jabber server bounced a message",
 		zap.String("id", bounce.ID), zap.String("from", bounce.From),
