@@ -14,6 +14,7 @@ import (
 const (
 	autoGreeting   = "greeting"
 	autoAfterHours = "after_hours"
+	autoNoOperator = "no_operator"
 	autoUnanswered = "unanswered"
 )
 
@@ -26,7 +27,10 @@ const noOperatorReply = "No librarian is available right now. We will answer her
 // the greeting, when configured.
 func (b *Bridge) welcome(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time, nobody bool) error {
 	s := cfg.Sessions
+	// After these two, the patron already knows nobody will answer soon:
+	// no "unanswered" reply follows in this session.
 	if s.AfterHoursReply != "" && !b.officeHours(cfg).Open(at, location(cfg)) {
+		conv.Unanswered = conv.Session
 		return b.queueAuto(tx, cfg, conv, s.AfterHoursReply, autoAfterHours)
 	}
 	if nobody {
@@ -34,7 +38,8 @@ func (b *Bridge) welcome(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at
 		if text == "" {
 			text = noOperatorReply
 		}
-		return b.queueAuto(tx, cfg, conv, text, autoAfterHours)
+		conv.Unanswered = conv.Session
+		return b.queueAuto(tx, cfg, conv, text, autoNoOperator)
 	}
 	if s.Greeting != "" {
 		return b.queueAuto(tx, cfg, conv, s.Greeting, autoGreeting)

@@ -139,3 +139,38 @@ func (h *harness) sessions() []stats.Session {
 	}
 	return s
 }
+
+func TestNoUnansweredReplyAfterTheAfterHoursReply(t *testing.T) {
+	h := newHarness(t, autoConfig)
+	h.clock.t = toronto(t, "2026-11-24 23:30")
+	h.run()
+	h.accept(patronText("mid.late", "open?", h.clock.Now()))
+	h.link.next(t)
+	h.api.next(t) // the after-hours reply
+	h.clock.Advance(5 * time.Minute)
+	if _, err := h.b.closeIdle(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := h.api.callCount(); n != 1 {
+		t.Errorf("Send API calls = %d, want only the after-hours reply", n)
+	}
+}
+
+func TestEchoesOfOtherAppsAreNotHumanAnswers(t *testing.T) {
+	h := newHarness(t)
+	h.run()
+	h.start()
+	h.accept(messenger.Event{Kind: messenger.KindEcho, Page: testPage, Patron: testPSID, Time: h.clock.Now(),
+		MID: "m_auto", Text: "Thanks for your message! (instant reply)", AppID: "263902037430900"})
+	h.link.next(t)
+	if s := h.sessions(); !s[0].Accepted.IsZero() {
+		t.Fatalf("another app's echo accepted the session: %+v", s[0])
+	}
+	h.accept(messenger.Event{Kind: messenger.KindEcho, Page: testPage, Patron: testPSID, Time: h.clock.Now(),
+		MID: "m_person", Text: "Hi, this is Sam at the desk"})
+	h.link.next(t)
+	if s := h.sessions(); s[0].Accepted.IsZero() || s[0].Operator != pageInboxOperator {
+		t.Fatalf("a person's answer in the Page inbox not counted: %+v", s[0])
+	}
+}

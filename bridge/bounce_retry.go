@@ -4,16 +4,14 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-	"go.uber.org/zap"
-
 	"github.com/askbridge/askbridge/xmpp"
 )
 
 // A message the Jabber server bounces with a temporary error — a hosted
-// queue's server briefly unreachable over federation, say — is sent again
-// with growing pauses, instead of being dropped. The bridge keeps recently
-// sent messages in memory for that; the ledger records each bounce.
+// queue's server briefly unreachable over federation, say — is queued again
+// in the durable outbox with a NotBefore time that doubles with each try,
+// instead of being dropped. The bridge keeps recently sent messages in
+// memory to find what a bounce refers to; the ledger records each bounce.
 
 const (
 	recentKeep    = 15 * time.Minute // how long a sent message can be retried
@@ -34,7 +32,8 @@ func temporary(e xmpp.StanzaError) bool {
 	return e.Type == "wait"
 }
 
-// recentStanzas remembers what was sent, for retries after bounces.
+// recentStanzas remembers what was sent lately, for retries and
+// rerouting after bounces (bounces arrive within seconds).
 type recentStanzas struct {
 	mu    sync.Mutex
 	msgs  map[string]sentStanza
@@ -44,7 +43,6 @@ type recentStanzas struct {
 type sentStanza struct {
 	entry xmppEntry
 	at    time.Time
-	tries int
 }
 
 func newRecentStanzas() *recentStanzas { return &recentStanzas{msgs: map[string]sentStanza{}} }
@@ -55,13 +53,10 @@ func (r *recentStanzas) add(e xmppEntry, now time.Time) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if s, ok := r.msgs[e.Msg.ID]; ok {
-		s.entry, s.at = e, now // a retry: keep the count
-		r.msgs[e.Msg.ID] = s
-		return
+	if _, ok := r.msgs[e.Msg.ID]; !ok {
+		r.order = append(r.order, e.Msg.ID)
 	}
 	r.msgs[e.Msg.ID] = sentStanza{entry: e, at: now}
-	r.order = append(r.order, e.Msg.ID)
 	for len(r.order) > 0 {
 		id := r.order[0]
 		s, ok := r.msgs[id]
@@ -73,48 +68,10 @@ func (r *recentStanzas) add(e xmppEntry, now time.Time) {
 	}
 }
 
-// retry returns the entry to send again and the pause before it, or
-// ok=false when it is unknown or was retried enough.
-func (r *recentStanzas) retry(id string) (xmppEntry, time.Duration, bool) {
+// get returns the entry last sent with the id.
+func (r *recentStanzas) get(id string) (xmppEntry, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s, ok := r.msgs[id]
-	if !ok || s.tries >= bounceRetries {
-		return xmppEntry{}, 0, false
-	}
-	s.tries++
-	r.msgs[id] = s
-	return s.entry, bounceFirst << (s.tries - 1), true
-}
-
-// retryBounced schedules a bounced message to be queued again; it reports
-// whether it did.
-func (b *Bridge) retryBounced(bounce xmpp.Bounce) bool {
-	if !temporary(bounce.Error) {
-		return false
-	}
-	e, pause, ok := b.recent.retry(bounce.ID)
-	if !ok {
-		return false
-	}
-	b.log.Info("bounced message will be sent again", zap.String("id", bounce.ID), zap.Duration("in", pause),
-		zap.String("condition", bounce.Error.Condition))
-	b.workers.Add(1)
-	go func() {
-		defer b.workers.Done()
-		t := time.NewTimer(pause)
-		defer t.Stop()
-		select {
-		case <-b.stopping:
-			return // shutting down; the ledger has the bounce
-		case <-t.C:
-		}
-		err := b.store.update(func(tx *bolt.Tx) error { return enqueueXMPP(tx, e.Msg, e.Ledger) })
-		if err != nil {
-			b.log.Error("queueing a bounced message again", zap.Error(err))
-			return
-		}
-		signal(b.xmppReady)
-	}()
-	return true
+	return s.entry, ok
 }

@@ -31,7 +31,10 @@ func TestBounceRecordedAndConversationBackToQueue(t *testing.T) {
 		}
 		return false
 	})
-	// The next message goes to the queue again.
+	// The bounced message itself goes to the queue, and so does the next.
+	if again := h.link.next(t); again.To != testQueue || again.Body != "follow-up" {
+		t.Errorf("bounced message rerouted as %+v", again)
+	}
 	h.accept(patronText("mid.3", "hello?", h.clock.Now()))
 	if m := h.link.next(t); m.To != testQueue {
 		t.Errorf("after bounce went to %q", m.To)

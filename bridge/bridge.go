@@ -48,11 +48,14 @@ type Bridge struct {
 	fbActive map[string]bool // PSIDs with a running Send API worker
 	workers  sync.WaitGroup
 
-	linkUp   atomic.Bool
 	link     atomic.Pointer[Link] // set by Run
 	presence *presenceTable
 	recent   *recentStanzas
-	stopping chan struct{} // closed when Run's context ends
+
+	// bgMu guards bgClosed, which Run sets once its loops are done, so no
+	// background call starts after Run waits for them.
+	bgMu     sync.Mutex
+	bgClosed bool
 
 	// lastCompaction is when Purge or Forget last rewrote the store.
 	compactMu      sync.Mutex
@@ -84,7 +87,6 @@ func New(o Options) (*Bridge, error) {
 		typingAt:   map[string]time.Time{},
 		presence:   newPresenceTable(),
 		recent:     newRecentStanzas(),
-		stopping:   make(chan struct{}),
 	}
 	if b.log == nil {
 		b.log = zap.NewNop()
@@ -129,20 +131,35 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 			loop(ctx)
 		}()
 	}
-	go func() {
-		<-ctx.Done()
-		close(b.stopping)
-	}()
 	// Work left from before a restart.
 	signal(b.inboxReady)
 	signal(b.xmppReady)
 	signal(b.fbReady)
 	wg.Wait()
+	b.bgMu.Lock()
+	b.bgClosed = true
+	b.bgMu.Unlock()
 	b.workers.Wait()
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("bridge: %w", err)
 	}
 	return nil
+}
+
+// background runs f in a goroutine that Run waits for at shutdown, unless
+// Run is already past that point; it reports whether f was started.
+func (b *Bridge) background(f func()) bool {
+	b.bgMu.Lock()
+	defer b.bgMu.Unlock()
+	if b.bgClosed {
+		return false
+	}
+	b.workers.Add(1)
+	go func() {
+		defer b.workers.Done()
+		f()
+	}()
+	return true
 }
 
 // signal wakes a loop without blocking.

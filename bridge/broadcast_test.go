@@ -128,3 +128,53 @@ func TestSubscriptionsAndProbes(t *testing.T) {
 	h.b.HandlePresence(t.Context(), xmpp.Presence{From: "alice@library.test/x", To: patron, Type: "probe"})
 	drain("unavailable")
 }
+
+func TestHeldMessagesSurviveTheIdleTimeout(t *testing.T) {
+	h := newHarness(t, broadcastConfig)
+	h.run()
+	h.accept(patronText("mid.night", "anyone at night?", h.clock.Now()))
+	h.api.next(t) // "no librarian is available"
+	h.clock.Advance(2 * time.Hour)
+	if _, err := h.b.closeIdle(); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.sessions(); len(s) != 1 || !s[0].Open() {
+		t.Fatalf("session closed while its messages wait: %+v", s)
+	}
+	h.operatorPresence("carol@library.test/morning", "", "")
+	if m := h.link.next(t); m.To != "carol@library.test" || m.Body != "anyone at night?" {
+		t.Fatalf("carol got %+v", m)
+	}
+	// Once seen, the usual idle timeout applies again.
+	h.clock.Advance(31 * time.Minute)
+	if _, err := h.b.closeIdle(); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.sessions(); len(s) != 1 || s[0].Open() || s[0].Status != "missed" {
+		t.Fatalf("session = %+v", s)
+	}
+}
+
+func TestOnlyTheOwnerClassifiesInBroadcast(t *testing.T) {
+	h := newHarness(t, broadcastConfig)
+	h.run()
+	h.operatorPresence("alice@library.test/a", "", "")
+	h.operatorPresence("bob@library.test/b", "", "")
+	h.accept(patronText("mid.own", "q", h.clock.Now()))
+	h.link.next(t)
+	h.link.next(t)
+	if e := h.reply("alice@library.test/a", "mine"); e != nil {
+		t.Fatal(e)
+	}
+	h.api.next(t)
+	h.link.next(t) // bob is told
+	if e := h.reply("bob@library.test/b", "!close"); e != nil {
+		t.Fatal(e)
+	}
+	if m := h.link.next(t); !strings.HasPrefix(m.Body, "Not sent: alice@library.test is answering") {
+		t.Fatalf("bob got %q", m.Body)
+	}
+	if s := h.sessions(); !s[0].Open() {
+		t.Error("bob closed alice's session")
+	}
+}

@@ -98,7 +98,7 @@ func (b *Bridge) route(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) erro
 	case messenger.KindMessage, messenger.KindPostback, messenger.KindEdit, messenger.KindReaction:
 		return b.relayToLibrarians(tx, cfg, e, true)
 	case messenger.KindEcho:
-		if e.AppID == cfg.Messenger.AppID {
+		if e.AppID == cfg.Messenger.AppID || strings.HasPrefix(e.Metadata, metadataPrefix) {
 			b.metrics.ownEchoes.Inc()
 			return confirmEcho(tx, e)
 		}
@@ -141,8 +141,10 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		if err != nil {
 			return err
 		}
-	case e.Kind == messenger.KindEcho:
-		// Someone answered from the Page inbox: a human reply all the same.
+	case e.Kind == messenger.KindEcho && e.AppID == "":
+		// A person answered from the Page inbox: a human reply all the
+		// same. (Echoes of other apps, Facebook's own automatic replies
+		// among them, are shown but not counted.)
 		if err := humanReplied(tx, conv, pageInboxOperator, eventTime(e, now)); err != nil {
 			return err
 		}
@@ -175,7 +177,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		Operator:  conv.Owner,
 		State:     StateQueued,
 	}
-	if e.Kind == messenger.KindEdit {
+	if e.Kind == messenger.KindEdit || e.Kind == messenger.KindReaction {
 		rec.MID = "" // the mid names the original message's record
 	}
 	if !fromPatron {
@@ -252,15 +254,15 @@ const pageInboxOperator = "facebook-page-inbox"
 
 // expireIdle ends the conversation's session if it has been idle for the
 // timeout (the idle loop may not have got to it yet).
+//
+// A conversation holding messages nobody could be offered yet (broadcast
+// routing, no operator available) stays open until an operator comes
+// online and sees them.
 func (b *Bridge) expireIdle(tx *bolt.Tx, cfg *config.Config, conv *Conversation, now time.Time) error {
-	if conv.Session == "" && conv.Owner == "" {
+	if conv.Session == "" || len(conv.Held) > 0 || now.Sub(conv.LastActivity) < cfg.Sessions.IdleTimeout {
 		return nil
 	}
-	if now.Sub(conv.LastActivity) < cfg.Sessions.IdleTimeout {
-		return nil
-	}
-	conv.Owner = "" // the librarian's claim ends with the session
-	_, err := b.closeSession(tx, cfg, conv, conv.LastActivity)
+	_, err := b.closeSession(tx, cfg, conv, conv.LastActivity) // the claim ends with the session
 	return err
 }
 

@@ -29,6 +29,13 @@ func newFakeLink() *fakeLink {
 	return &fakeLink{up: true, ch: make(chan xmpp.Message, 1000), pres: make(chan xmpp.Presence, 1000)}
 }
 
+func (l *fakeLink) Sync() error {
+	if !l.Connected() {
+		return xmpp.ErrNotConnected
+	}
+	return nil
+}
+
 func (l *fakeLink) SendPresence(p xmpp.Presence) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -29,7 +29,6 @@ const (
 	StateBounced  = "bounced"  // the Jabber server answered with an error
 	StateAccepted = "accepted" // accepted by the Send API
 	StateFailed   = "failed"   // refused for good; the librarian was told
-	StateDropped  = "dropped"  // not relayed (e.g. an event nobody can see)
 )
 
 // Record is one bridged message in the ledger. It names the patron only by

@@ -20,9 +20,21 @@ const (
 	reasonNoPage = "this conversation's Facebook Page is no longer configured."
 )
 
+// Failures the bridge decides itself, without calling the Send API.
+var (
+	errPageGone     = errors.New("the conversation's Page is no longer configured")
+	errTokenRefused = errors.New("Facebook refused the Page's access token before")
+)
+
 // undeliveredReason explains a Send API failure to a librarian.
 func undeliveredReason(err error) string {
 	var ge *messenger.GraphError
+	switch {
+	case errors.Is(err, errPageGone):
+		return reasonNoPage
+	case errors.Is(err, errTokenRefused):
+		return reasonToken
+	}
 	if errors.Is(err, messenger.ErrInvalidMessage) {
 		return "the bridge could not turn this message into a Facebook message (" + err.Error() + ")."
 	}
@@ -30,18 +42,16 @@ func undeliveredReason(err error) string {
 		return reasonRetry
 	}
 	switch {
-	case ge.Code == 10 && ge.Subcode == 2018278:
+	case ge.OutsideWindow():
 		return reasonWindow
-	case ge.Code == 551, ge.Code == 200 && ge.Subcode == 1545041:
+	case ge.RecipientUnavailable(), ge.Code == 200 && ge.Subcode == 1545041:
 		return reasonGone
 	case ge.Code == 10 && (ge.Subcode == 2018108 || ge.Subcode == 2018300):
 		return reasonOther
-	case ge.Code == 190:
+	case ge.TokenInvalid():
 		return reasonToken
 	case ge.Code == 10, ge.Code == 200:
 		return reasonPerm
-	case ge.Code == 100 && ge.HTTPStatus == 0:
-		return reasonNoPage
 	case ge.Code == 100:
 		return reasonParam
 	case ge.Retryable():

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
+	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -116,14 +117,26 @@ func (b *Bridge) nextFacebook(psid string) (key []byte, e fbEntry, ok bool, err 
 	b.fbMu.Lock()
 	defer b.fbMu.Unlock()
 	prefix := append([]byte(psid), 0)
-	err = b.store.view(func(tx *bolt.Tx) error {
-		k, v := tx.Bucket(bucketToFacebook).Cursor().Seek(prefix)
-		if k == nil || !bytes.HasPrefix(k, prefix) {
+	err = b.store.update(func(tx *bolt.Tx) error {
+		out := tx.Bucket(bucketToFacebook)
+		for {
+			k, v := out.Cursor().Seek(prefix)
+			if k == nil || !bytes.HasPrefix(k, prefix) {
+				return nil
+			}
+			if err := json.Unmarshal(v, &e); err != nil {
+				// Unreadable: it can never be sent, and must not block the
+				// patron's other replies.
+				b.log.Error("unreadable Send API outbox entry removed", zap.Error(err))
+				if err := out.Delete(k); err != nil {
+					return err
+				}
+				continue
+			}
+			key = append([]byte(nil), k...)
+			ok = true
 			return nil
 		}
-		key = append([]byte(nil), k...)
-		ok = true
-		return json.Unmarshal(v, &e)
 	})
 	if !ok || err != nil {
 		delete(b.fbActive, psid)
@@ -156,11 +169,13 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 				break
 			}
 		}
-		if page, ok := b.config().Page(e.Page); ok && b.tokenInvalid(page) {
-			b.fail(key, &e, &messenger.GraphError{Code: 190, Message: "the Page's access token was refused before"})
+		page, ok := b.config().Page(e.Page)
+		if ok && b.tokenInvalid(page) {
+			b.fail(key, &e, errTokenRefused)
 			attempt, refused = 0, false
 			continue
 		}
+		token := page.AccessToken
 		if err := b.markAttempt(key, &e); err != nil {
 			b.log.Error("recording a Send API attempt", zap.Error(err))
 			if !wait(ctx, nil, time.Second) {
@@ -170,22 +185,25 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		}
 		attempt++
 		crashpoint.Hit(crashpoint.BeforeSendAPI)
-		res, err := b.sendOne(ctx, &e)
+		res, err := b.sendOne(ctx, page, ok, &e)
 		if err == nil {
 			crashpoint.Hit(crashpoint.AfterSendAPI)
 			attempt, refused = 0, false
 			b.finishFacebook(key, &e, func(r *Record) {
 				r.State = StateAccepted
 				r.MID = string(res.MessageID)
-			}, nil)
-			b.awaitReceipt(psid, &e, res.MessageID)
+			}, nil, func(tx *bolt.Tx) error { return b.awaitReceipt(tx, psid, &e, res.MessageID) })
 			continue
 		}
 		var ge *messenger.GraphError
-		refused = errors.As(err, &ge)
-		permanent := refused && !ge.Retryable() || errors.Is(err, messenger.ErrInvalidMessage)
-		if !permanent && b.now().Sub(e.Queued) < retryFor {
-			delay := retryDelay(attempt, err)
+		isGraph := errors.As(err, &ge)
+		// Only an answer in Graph's error format says the call did not go
+		// through; a bare 5xx from a gateway may come after delivery.
+		refused = isGraph && ge.Code != 0
+		permanent := isGraph && !ge.Retryable() || errors.Is(err, messenger.ErrInvalidMessage) ||
+			errors.Is(err, errPageGone) || errors.Is(err, errTokenRefused)
+		delay := retryDelay(attempt, err)
+		if !permanent && b.now().Add(delay).Sub(e.Queued) < retryFor {
 			b.metrics.sendRetries.Inc()
 			b.log.Warn("Send API call failed; will retry", zap.Error(err), zap.Duration("in", delay), zap.Int("attempt", attempt))
 			if !wait(ctx, nil, delay) {
@@ -195,7 +213,7 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		}
 		attempt, refused = 0, false
 		if ge != nil && ge.TokenInvalid() {
-			b.MarkTokenInvalid(e.Page)
+			b.MarkTokenInvalid(e.Page, token)
 		}
 		b.fail(key, &e, err)
 	}
@@ -276,10 +294,9 @@ func (b *Bridge) releaseFacebook(psid string) {
 
 // sendOne makes one Send API call. A call in flight is not cut short by
 // shutdown, so its outcome is known and recorded.
-func (b *Bridge) sendOne(ctx context.Context, e *fbEntry) (messenger.SendResult, error) {
-	page, ok := b.config().Page(e.Page)
-	if !ok {
-		return messenger.SendResult{}, &messenger.GraphError{Code: 100, Message: "the Page is no longer configured"}
+func (b *Bridge) sendOne(ctx context.Context, page config.Page, configured bool, e *fbEntry) (messenger.SendResult, error) {
+	if !configured {
+		return messenger.SendResult{}, errPageGone
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
@@ -294,13 +311,18 @@ func (b *Bridge) sendOne(ctx context.Context, e *fbEntry) (messenger.SendResult,
 
 // finishFacebook removes an entry, updates its ledger record and, if given,
 // queues a notice to the librarian, in one transaction.
-func (b *Bridge) finishFacebook(key []byte, e *fbEntry, update func(*Record), notice *xmpp.Message) {
+func (b *Bridge) finishFacebook(key []byte, e *fbEntry, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) {
 	err := b.store.update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketToFacebook).Delete(key); err != nil {
 			return fmt.Errorf("removing Send API outbox entry: %w", err)
 		}
 		if err := updateRecord(tx, e.Ledger, update); err != nil {
 			return err
+		}
+		for _, f := range also {
+			if err := f(tx); err != nil {
+				return err
+			}
 		}
 		if notice != nil {
 			return enqueueXMPP(tx, *notice, nil)

@@ -15,6 +15,9 @@ type Link interface {
 	Send(m xmpp.Message) error
 	// SendPresence writes a presence stanza on the live stream, like Send.
 	SendPresence(p xmpp.Presence) error
+	// Sync returns once the Jabber server has routed everything written
+	// before the call, or an error: what was written may then be lost.
+	Sync() error
 	// Connected reports whether the stream is up.
 	Connected() bool
 }

@@ -99,8 +99,8 @@ func (b *Bridge) HandlePresence(ctx context.Context, p xmpp.Presence) {
 			send(xmpp.Presence{From: from, To: p.From, Type: "unsubscribed"})
 		}
 	case "", "unavailable", "error":
-		if psid != "" || !allowed {
-			return // directed presence to a patron, or not an operator
+		if psid != "" || !allowed || cfg.XMPP.Routing != "broadcast" {
+			return // directed presence to a patron, not an operator, or not needed
 		}
 		bare, online := b.presence.update(p.From, p.Type, p.Show)
 		if online && cfg.XMPP.Routing == "broadcast" {
@@ -198,6 +198,7 @@ func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
 				continue
 			}
 			conv.Offered = append(conv.Offered, op)
+			conv.LastActivity = b.now() // the idle timer starts now that someone saw it
 			patron := patronJID(conv.PSID, cfg.XMPP.Domain)
 			if err := enqueuePresence(tx, xmpp.Presence{From: patron, To: op, Nick: Nick(conv.Guest), Status: "Facebook Messenger"}); err != nil {
 				return err
@@ -212,6 +213,8 @@ func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
 					return err
 				}
 			}
+			// Delivered to someone: operators who come later get the note.
+			conv.Held = nil
 			if err := putConversation(tx, conv); err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
@@ -32,26 +31,22 @@ type Awaited struct {
 	Delivered bool          `json:"delivered,omitempty"`
 }
 
-// awaitReceipt records an accepted reply the librarian wants receipts for.
-func (b *Bridge) awaitReceipt(psid string, e *fbEntry, mid messenger.MID) {
+// awaitReceipt records, in the transaction that records the reply as
+// accepted, that the librarian wants receipts for it.
+func (b *Bridge) awaitReceipt(tx *bolt.Tx, psid string, e *fbEntry, mid messenger.MID) error {
 	if e.ReceiptID == "" {
-		return
+		return nil
 	}
-	err := b.store.update(func(tx *bolt.Tx) error {
-		conv, err := getConversation(tx, psid)
-		if err != nil || conv == nil {
-			return err
-		}
-		conv.Awaiting = append(conv.Awaiting, Awaited{MID: mid, XMPPID: e.ReceiptID, To: e.Notify, At: b.now(),
-			Receipt: e.Receipt, Markable: e.Markable})
-		if len(conv.Awaiting) > awaitedMax {
-			conv.Awaiting = conv.Awaiting[len(conv.Awaiting)-awaitedMax:]
-		}
-		return putConversation(tx, conv)
-	})
-	if err != nil {
-		b.log.Error("recording a receipt request", zap.Error(err))
+	conv, err := getConversation(tx, psid)
+	if err != nil || conv == nil {
+		return err
 	}
+	conv.Awaiting = append(conv.Awaiting, Awaited{MID: mid, XMPPID: e.ReceiptID, To: e.Notify, At: b.now(),
+		Receipt: e.Receipt, Markable: e.Markable})
+	if len(conv.Awaiting) > awaitedMax {
+		conv.Awaiting = conv.Awaiting[len(conv.Awaiting)-awaitedMax:]
+	}
+	return putConversation(tx, conv)
 }
 
 // watermark handles a delivery or read event: receipts for what was

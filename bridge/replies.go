@@ -74,6 +74,10 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 			return nil
 		}
 		if strings.HasPrefix(body, "!") {
+			if owned := b.ownedByOther(cfg, conv, sender); owned != "" && !strings.HasPrefix(strings.ToLower(body), "!help") {
+				notice = owned
+				return nil
+			}
 			notice, err = b.command(tx, cfg, conv, sender, body)
 			if err != nil {
 				return err
@@ -157,7 +161,8 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg.Metadata = metadataPrefix + encodeKey(key)
 		return "", enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now})
 	}
-	for i, part := range messenger.SplitText(body) {
+	parts := messenger.SplitText(body)
+	for i, part := range parts {
 		rec := &Record{Time: now, Direction: Outbound, Kind: "reply", Page: conv.Page, Guest: conv.Guest,
 			Operator: sender, State: StateQueued}
 		if i == 0 {
@@ -174,7 +179,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg.Text = part
 		msg.Metadata = metadataPrefix + encodeKey(key)
 		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now}
-		if i == len(messenger.SplitText(body))-1 && (m.ReceiptRequest || m.Markable) {
+		if i == len(parts)-1 && (m.ReceiptRequest || m.Markable) {
 			e.ReceiptID, e.Receipt, e.Markable = m.ID, m.ReceiptRequest, m.Markable
 		}
 		if err := enqueueFacebook(tx, conv.PSID, e); err != nil {

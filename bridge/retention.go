@@ -50,7 +50,7 @@ func (b *Bridge) Purge(force bool) (PurgeResult, error) {
 				return fmt.Errorf("conversation record: %w", err)
 			}
 			last := c.LastPatron
-			if c.LastActivity.After(last) && c.LastPatron.IsZero() {
+			if last.IsZero() {
 				last = c.LastActivity
 			}
 			if c.Session == "" && now.Sub(last) > psidRetention && !hasPending(tx, string(k)) {
@@ -136,6 +136,9 @@ func (b *Bridge) Forget(psid string) (int, error) {
 	guests := map[string]bool{}
 	for _, p := range cfg.Messenger.Pages {
 		guests[b.pseudo.Guest(p.ID, psid)] = true
+	}
+	if conv, err := b.store.Conversation(psid); err == nil && conv != nil {
+		guests[conv.Guest] = true // also for a Page no longer configured
 	}
 	jid := []byte(patronJID(psid, cfg.XMPP.Domain))
 	removed := 0

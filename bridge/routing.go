@@ -56,10 +56,7 @@ func (b *Bridge) targets(cfg *config.Config, conv *Conversation) []string {
 func (b *Bridge) claim(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender string) (refusal string, err error) {
 	queue := cfg.QueueFor(conv.Page)
 	if conv.Owner != "" {
-		if cfg.XMPP.Routing == "broadcast" && !strings.EqualFold(conv.Owner, sender) {
-			return "Not sent: " + conv.Owner + " is answering this patron. Ask them to !transfer the conversation to you.", nil
-		}
-		return "", nil
+		return b.ownedByOther(cfg, conv, sender), nil
 	}
 	if strings.EqualFold(sender, queue) {
 		return "", nil
@@ -78,6 +75,15 @@ func (b *Bridge) claim(tx *bolt.Tx, cfg *config.Config, conv *Conversation, send
 	}
 	conv.Offered, conv.Held = nil, nil
 	return "", nil
+}
+
+// ownedByOther returns a refusal when, in broadcast routing, another
+// operator owns the conversation; "" otherwise.
+func (b *Bridge) ownedByOther(cfg *config.Config, conv *Conversation, sender string) string {
+	if cfg.XMPP.Routing != "broadcast" || conv.Owner == "" || strings.EqualFold(conv.Owner, sender) {
+		return ""
+	}
+	return "Not sent: " + conv.Owner + " is answering this patron. Ask them to !transfer the conversation to you."
 }
 
 // presenceTable tracks which operators are available, from the presence

@@ -237,7 +237,7 @@ func (b *Bridge) sessionTick() (int, error) {
 }
 
 func (b *Bridge) checkSession(tx *bolt.Tx, cfg *config.Config, conv *Conversation, now time.Time) (bool, error) {
-	if now.Sub(conv.LastActivity) >= cfg.Sessions.IdleTimeout {
+	if now.Sub(conv.LastActivity) >= cfg.Sessions.IdleTimeout && len(conv.Held) == 0 {
 		_, err := b.closeSession(tx, cfg, conv, conv.LastActivity)
 		return true, err
 	}

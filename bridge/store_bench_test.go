@@ -39,6 +39,8 @@ func (l *benchLink) Connected() bool { return true }
 
 func (l *benchLink) SendPresence(xmpp.Presence) error { return nil }
 
+func (l *benchLink) Sync() error { return nil }
+
 // benchBridge opens a store in a fresh directory and builds a bridge on
 // it, not running.
 func benchBridge(b *testing.B) *Bridge {
@@ -239,7 +241,7 @@ func BenchmarkDrainXMPP(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		n, err := br.drainXMPP(link)
+		n, _, err := br.drainXMPP(link)
 		if err != nil || n != xmppBatch {
 			b.Fatalf("drained %d: %v", n, err)
 		}

@@ -17,15 +17,16 @@ import (
 
 func tokenHash(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
-// MarkTokenInvalid records that Facebook refused the Page's current token
-// (error 190), from a Send API call or a token check.
-func (b *Bridge) MarkTokenInvalid(pageID string) {
+// MarkTokenInvalid records that Facebook refused the Page's token (error
+// 190), from a Send API call or a token check. A token configured since
+// (on reload) is not affected.
+func (b *Bridge) MarkTokenInvalid(pageID, token string) {
 	page, ok := b.config().Page(pageID)
 	if !ok {
 		return
 	}
 	b.tokensMu.Lock()
-	b.badTokens[pageID] = tokenHash(page.AccessToken)
+	b.badTokens[pageID] = tokenHash(token)
 	b.tokensMu.Unlock()
 	b.log.Error("Facebook refused the Page's access token (error 190); replies to this Page fail until a new token is configured",
 		zap.String("page", pageID), zap.String("name", page.Name))

@@ -31,6 +31,11 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 	on := state == "composing"
 	now := b.now()
 	b.typingMu.Lock()
+	for p, at := range b.typingAt {
+		if now.Sub(at) > time.Minute {
+			delete(b.typingAt, p) // the indicator is long gone
+		}
+	}
 	last, shown := b.typingAt[psid]
 	switch {
 	case on && shown && now.Sub(last) < typingEvery:
@@ -66,9 +71,7 @@ func (b *Bridge) markSeen(cfg *config.Config, psid, sender string) {
 
 // senderAction sends a sender action, best effort, in the background.
 func (b *Bridge) senderAction(page config.Page, psid, action string) {
-	b.workers.Add(1)
-	go func() {
-		defer b.workers.Done()
+	b.background(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_, err := b.api.Send(ctx, page.AccessToken, messenger.PageID(page.ID), messenger.OutgoingMessage{
@@ -77,5 +80,5 @@ func (b *Bridge) senderAction(page config.Page, psid, action string) {
 		if err != nil {
 			b.log.Debug("sender action not sent", zap.String("action", action), zap.Error(err))
 		}
-	}()
+	})
 }

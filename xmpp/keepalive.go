@@ -98,3 +98,39 @@ func newID(prefix string) string {
 	_, _ = rand.Read(b) // never fails (crypto/rand panics instead)
 	return prefix + hex.EncodeToString(b)
 }
+
+// Sync waits until the Jabber server has processed every stanza written on
+// the live stream before the call. It sends a ping from the component's
+// domain to itself; the server routes stanzas of one stream in order, so
+// when the ping has come back through it, everything written before has
+// been routed (delivered, stored offline or bounced). A stanza written but
+// not yet routed when the server dies is lost with it; Sync is how a
+// sender knows it may forget what it wrote.
+//
+// It returns nil once the ping came back, ErrNotConnected when the link is
+// down or goes down, and an error after PingTimeout without an answer.
+func (c *Component) Sync() error {
+	l := c.link.Load()
+	if l == nil || l.isDead() {
+		return ErrNotConnected
+	}
+	id := newID("sync-")
+	answered := l.expect(id)
+	self := c.domain.String()
+	if err := l.write(pingIQ(id, self, self)); err != nil {
+		l.forget(id)
+		return fmt.Errorf("%w: %v", ErrNotConnected, err)
+	}
+	t := time.NewTimer(c.cfg.PingTimeout)
+	defer t.Stop()
+	select {
+	case <-answered:
+		return nil
+	case <-l.dead:
+		l.forget(id)
+		return ErrNotConnected
+	case <-t.C:
+		l.forget(id)
+		return fmt.Errorf("xmpp: sync: no answer from the server within %v", c.cfg.PingTimeout)
+	}
+}

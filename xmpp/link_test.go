@@ -143,3 +143,41 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("%d conflicts after a clean shutdown", n)
 	}
 }
+
+// TestSync: Sync returns once the server has routed what was written
+// before it, and fails when the server is frozen or the link is down.
+func TestSync(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.PingInterval = time.Hour // only Sync pings
+	cfg.PingTimeout = 500 * time.Millisecond
+	comp, rec := e.run(t, cfg)
+	rec.wantLink(t, true, waitLong)
+	lib := e.librarian(t)
+	for i := 0; i < 20; i++ {
+		if err := comp.Send(xmpp.Message{ID: fmt.Sprint("s", i), From: patron, To: "librarian@localhost", Body: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := comp.Sync(); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	for i := 0; i < 20; i++ {
+		next(t, lib) // all routed
+	}
+	if err := e.srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	err := comp.Sync()
+	_ = e.srv.Resume()
+	if err == nil {
+		t.Fatal("Sync succeeded against a frozen server")
+	}
+	if err := e.srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	rec.wantLink(t, false, 3*time.Second)
+	if err := comp.Sync(); !errors.Is(err, xmpp.ErrNotConnected) {
+		t.Errorf("Sync while down = %v", err)
+	}
+}

@@ -43,7 +43,7 @@ func (d *Daemon) upkeep(ctx context.Context) {
 		switch {
 		case errors.As(err, &ge) && ge.TokenInvalid():
 			cancel()
-			d.bridge.MarkTokenInvalid(p.ID)
+			d.bridge.MarkTokenInvalid(p.ID, p.AccessToken)
 			continue
 		case err != nil:
 			cancel()
