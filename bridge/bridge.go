@@ -57,9 +57,8 @@ type Bridge struct {
 	bgMu     sync.Mutex
 	bgClosed bool
 
-	// lastCompaction is when Purge or Forget last rewrote the store.
-	compactMu      sync.Mutex
-	lastCompaction time.Time
+	// compactMu keeps Purge and Forget from compacting at the same time.
+	compactMu sync.Mutex
 
 	typingMu sync.Mutex
 	typingAt map[string]time.Time // PSID → last typing_on sent

@@ -14,9 +14,6 @@ import (
 // maintenanceLoop prunes old deduplication entries and purges what the
 // privacy rules no longer allow to keep, once an hour.
 func (b *Bridge) maintenanceLoop(ctx context.Context) {
-	b.compactMu.Lock()
-	b.lastCompaction = b.now()
-	b.compactMu.Unlock()
 	for {
 		if n, err := b.pruneSeen(); err != nil {
 			b.log.Error("pruning deduplication entries", zap.Error(err))

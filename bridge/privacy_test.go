@@ -2,9 +2,13 @@ package bridge
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/config"
 )
@@ -116,5 +120,83 @@ func TestForget(t *testing.T) {
 	sessions, err := h.store.Sessions(time.Time{}, h.clock.Now().Add(time.Hour))
 	if err != nil || len(sessions) != 1 || sessions[0].Guest != "forgotten" || sessions[0].Status != "answered" {
 		t.Errorf("sessions after forget: %+v %v", sessions, err)
+	}
+}
+
+// TestRoutinePurgesCompactDaily: without force, purges compact at most
+// once a day, and what a purge removed is compacted away by the next due
+// compaction, even after a restart. (The bridge's own maintenance loop
+// also purges at start, so the test checks the file and the store's
+// bookkeeping rather than which purge did the work.)
+func TestRoutinePurgesCompactDaily(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Privacy.Transcripts = true
+		c.Privacy.TranscriptRetention = time.Hour
+	})
+	h.run()
+	h.accept(patronText("mid.c1", "first secret", h.clock.Now()))
+	h.link.next(t)
+	h.clock.Advance(2 * time.Hour)
+	if _, err := h.b.Purge(false); err != nil {
+		t.Fatal(err)
+	}
+	if fileHas(t, h.store.Path(), "first secret") {
+		t.Fatal("the first compaction did not happen")
+	}
+	h.accept(patronText("mid.c2", "second secret", h.clock.Now()))
+	h.link.next(t)
+	h.clock.Advance(2 * time.Hour)
+	if res, err := h.b.Purge(false); err != nil || res.Compacted || res.Transcripts != 1 {
+		t.Fatalf("second purge within a day: %+v %v", res, err)
+	}
+	if !h.needsCompaction() {
+		t.Fatal("the purge did not note that a compaction is needed")
+	}
+	h.restart()
+	h.clock.Advance(24 * time.Hour)
+	if _, err := h.b.Purge(false); err != nil {
+		t.Fatal(err)
+	}
+	if h.needsCompaction() || fileHas(t, h.store.Path(), "second secret") {
+		t.Error("no compaction a day later, after a restart")
+	}
+}
+
+func (h *harness) needsCompaction() bool {
+	var needed bool
+	_ = h.store.view(func(tx *bolt.Tx) error {
+		needed = tx.Bucket(bucketMeta).Get(metaNeedsCompaction) != nil
+		return nil
+	})
+	return needed
+}
+
+func TestCompactionWaitsForBackups(t *testing.T) {
+	h := newHarness(t)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.store.Backup(pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	buf := make([]byte, 1)
+	if _, err := pr.Read(buf); err != nil { // the backup is under way, and stalls
+		t.Fatal(err)
+	}
+	if err := h.store.Compact(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Compact during a backup = %v, want ErrBusy", err)
+	}
+	if err := h.store.Writable(); err != nil { // other transactions go on
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, pr); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.Compact(); err != nil {
+		t.Fatalf("Compact after the backup: %v", err)
 	}
 }

@@ -2,7 +2,9 @@ package bridge
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +20,18 @@ const psidRetention = 7 * 24 * time.Hour
 
 // compactEvery bounds how often routine purges rewrite the store file.
 const compactEvery = 24 * time.Hour
+
+// Keys in the meta bucket that make purging and compaction survive
+// restarts.
+var (
+	metaNeedsCompaction = []byte("needs_compaction") // something was deleted since the last compaction
+	metaLastCompaction  = []byte("last_compaction")  // UnixNano of the last compaction
+	metaTranscriptsTo   = []byte("transcripts_to")   // transcripts before this time are purged
+)
+
+// refsKeep is how long ledger references (stanza ids, mids) are kept: they
+// serve bounces, receipts, edits and reactions, which come soon after.
+const refsKeep = 7 * 24 * time.Hour
 
 // PurgeResult tells what a purge removed.
 type PurgeResult struct {
@@ -68,23 +82,78 @@ func (b *Bridge) Purge(force bool) (PurgeResult, error) {
 		}
 		res.Conversations = len(old)
 		n, err := purgeTranscripts(tx, now.Add(-cfg.Privacy.TranscriptRetention), nil)
+		if err != nil {
+			return err
+		}
 		res.Transcripts = n
-		return err
+		if _, err := pruneRefs(tx, now.Add(-refsKeep)); err != nil {
+			return err
+		}
+		if res.Conversations+res.Transcripts > 0 {
+			return tx.Bucket(bucketMeta).Put(metaNeedsCompaction, []byte{1})
+		}
+		return nil
 	})
 	if err != nil {
 		return res, fmt.Errorf("bridge: purging: %w", err)
 	}
-	removed := res.Conversations+res.Transcripts > 0
+	res.Compacted, err = b.compactIfDue(force, now)
+	return res, err
+}
+
+// compactIfDue compacts the store when something was deleted since the
+// last compaction and a day has passed (or force is set).
+func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 	b.compactMu.Lock()
 	defer b.compactMu.Unlock()
-	if removed && (force || now.Sub(b.lastCompaction) >= compactEvery) {
-		if err := b.store.Compact(); err != nil {
-			return res, err
+	var needed bool
+	var last time.Time
+	err := b.store.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		needed = meta.Get(metaNeedsCompaction) != nil
+		if v := meta.Get(metaLastCompaction); len(v) == 8 {
+			last = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
 		}
-		b.lastCompaction = now
-		res.Compacted = true
+		return nil
+	})
+	if err != nil || !needed || (!force && now.Sub(last) < compactEvery) {
+		return false, err
 	}
-	return res, nil
+	if err := b.store.Compact(); errors.Is(err, ErrBusy) {
+		return false, nil // next time
+	} else if err != nil {
+		return false, err
+	}
+	err = b.store.update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Delete(metaNeedsCompaction); err != nil {
+			return err
+		}
+		return meta.Put(metaLastCompaction, u64(uint64(now.UnixNano())))
+	})
+	return true, err
+}
+
+// pruneRefs drops ledger references to records older than before.
+func pruneRefs(tx *bolt.Tx, before time.Time) (int, error) {
+	refs := tx.Bucket(bucketLedgerRef)
+	end := string(timeBound(before))
+	var old [][]byte
+	err := refs.ForEach(func(k, v []byte) error {
+		if len(v) >= 8 && string(v[:8]) < end {
+			old = append(old, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range old {
+		if err := refs.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
 }
 
 // hasPending reports whether replies to the patron still wait to be sent.
@@ -98,6 +167,7 @@ func hasPending(tx *bolt.Tx, psid string) bool {
 // with guests set, only of those guests' records (at any age).
 func purgeTranscripts(tx *bolt.Tx, before time.Time, guests map[string]bool) (int, error) {
 	b := tx.Bucket(bucketLedger)
+	meta := tx.Bucket(bucketMeta)
 	c := b.Cursor()
 	end := string(timeBound(before))
 	type upd struct {
@@ -105,7 +175,11 @@ func purgeTranscripts(tx *bolt.Tx, before time.Time, guests map[string]bool) (in
 		r Record
 	}
 	var todo []upd
-	for k, v := c.First(); k != nil; k, v = c.Next() {
+	k, v := c.First()
+	if from := meta.Get(metaTranscriptsTo); guests == nil && from != nil {
+		k, v = c.Seek(from) // older ones were purged before
+	}
+	for ; k != nil; k, v = c.Next() {
 		if guests == nil && string(k[:8]) >= end {
 			break
 		}
@@ -121,6 +195,11 @@ func purgeTranscripts(tx *bolt.Tx, before time.Time, guests map[string]bool) (in
 	}
 	for _, u := range todo {
 		if err := putJSON(b, u.k, &u.r); err != nil {
+			return 0, err
+		}
+	}
+	if guests == nil {
+		if err := meta.Put(metaTranscriptsTo, timeBound(before)); err != nil {
 			return 0, err
 		}
 	}
@@ -192,17 +271,21 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			return err
 		}
 		removed += n
+		if err := tx.Bucket(bucketMeta).Put(metaNeedsCompaction, []byte{1}); err != nil {
+			return err
+		}
 		return unlinkSessions(tx, guests)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bridge: forgetting a patron: %w", err)
 	}
-	b.compactMu.Lock()
-	defer b.compactMu.Unlock()
-	if err := b.store.Compact(); err != nil {
+	compacted, err := b.compactIfDue(true, b.now())
+	if err != nil {
 		return removed, err
 	}
-	b.lastCompaction = b.now()
+	if !compacted {
+		return removed, fmt.Errorf("bridge: forgetting a patron: the store is busy with a backup; the removed data stays in freed pages until the next compaction (run forget again later)")
+	}
 	b.log.Info("patron forgotten on request", zap.Int("records", removed))
 	return removed, nil
 }

@@ -203,7 +203,6 @@ func BenchmarkPurge(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	br.lastCompaction = time.Now() // as after start: no compaction here
 	for b.Loop() {
 		if _, err := br.pruneSeen(); err != nil {
 			b.Fatal(err)

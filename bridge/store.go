@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,6 +49,9 @@ var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFaceboo
 // schemaVersion is stored in the meta bucket; a later version migrates.
 const schemaVersion = 1
 
+// ErrBusy means a compaction was put off because a backup is running.
+var ErrBusy = errors.New("bridge: store busy with a backup; compaction put off")
+
 // ErrStoreLocked means another process (usually the running daemon) holds
 // the store file.
 var ErrStoreLocked = errors.New("store is in use by another askbridge process")
@@ -58,6 +62,8 @@ type Store struct {
 	gate sync.RWMutex
 	db   *bolt.DB
 	path string
+	// backups counts copies in progress; Compact waits for none.
+	backups atomic.Int32
 }
 
 // StorePath is where the store lives inside the state directory.
@@ -96,7 +102,10 @@ func OpenStore(stateDir string, lockWait time.Duration) (*Store, error) {
 }
 
 func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait})
+	// A large initial mapping (address space, not memory) spares the
+	// remaps for which a write would wait on long read transactions such
+	// as a backup being streamed.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, InitialMmapSize: 1 << 30})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("bridge: opening %s: %w", path, ErrStoreLocked)
 	}
@@ -133,9 +142,15 @@ func (s *Store) batch(fn func(*bolt.Tx) error) error {
 // replaces the old file with it. Deleted records (a forgotten patron's
 // PSID, purged transcripts) leave no bytes behind in freed pages, and the
 // file shrinks. Transactions wait while it runs.
+//
+// It returns ErrBusy, doing nothing, while a backup is being written: a
+// slow backup must not hold every transaction up behind the compaction.
 func (s *Store) Compact() error {
 	s.gate.Lock()
 	defer s.gate.Unlock()
+	if s.backups.Load() > 0 {
+		return ErrBusy
+	}
 	tmp := s.path + ".compact"
 	_ = os.Remove(tmp)
 	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
@@ -233,9 +248,17 @@ func timeKey(b *bolt.Bucket, t time.Time) ([]byte, error) {
 
 // Backup writes a consistent copy of the whole store to w (a BoltDB file
 // as of one moment), while other transactions go on.
+//
+// It holds no lock that other transactions wait on, however slowly w
+// takes the bytes; compactions are put off meanwhile.
 func (s *Store) Backup(w io.Writer) (int64, error) {
+	s.gate.RLock()
+	s.backups.Add(1)
+	db := s.db
+	s.gate.RUnlock()
+	defer s.backups.Add(-1)
 	var n int64
-	err := s.view(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
