@@ -173,7 +173,11 @@ func (b *Bridge) drainXMPP(link Link) (int, time.Time, error) {
 		return 0, due, fmt.Errorf("bridge: committing XMPP sends: %w", err)
 	}
 	crashpoint.Hit(crashpoint.AfterXMPPCommit)
-	b.metrics.relayed.WithLabelValues("to_xmpp").Add(float64(len(written)))
+	for _, it := range written {
+		if it.entry.Presence == nil {
+			b.metrics.relayed.WithLabelValues("to_xmpp").Inc()
+		}
+	}
 	return len(written) + len(removed), due, sendErr
 }
 
