@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/messenger/standin"
@@ -37,13 +39,23 @@ func TestMetrics(t *testing.T) {
 	}
 	nextChat(t, lib)
 
-	resp, err := http.Get("http://" + w.addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// Stanzas leave the outbox once the server confirmed them, a moment
+	// after the client has them.
+	var body string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + w.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		if strings.Contains(body, "\naskbridge_outbox_depth 0\n") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	body := string(b)
 	value := func(series string) float64 {
 		t.Helper()
 		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` ([0-9.e+-]+)$`)
