@@ -5,15 +5,26 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 )
 
+// maintenanceFirst is how long after start the first maintenance pass
+// waits (plus jitter), so that start-up and the first webhooks never wait
+// behind a purge of a large store.
+var maintenanceFirst = time.Minute
+
 // maintenanceLoop prunes old deduplication entries and purges what the
-// privacy rules no longer allow to keep, once an hour.
+// privacy rules no longer allow to keep, a minute after start and then
+// once an hour.
 func (b *Bridge) maintenanceLoop(ctx context.Context) {
+	first := maintenanceFirst + rand.N(maintenanceFirst/2+1)
+	if !wait(ctx, nil, first) {
+		return
+	}
 	for {
 		if n, err := b.pruneSeen(); err != nil {
 			b.log.Error("pruning deduplication entries", zap.Error(err))

@@ -183,6 +183,9 @@ func purgeTranscripts(tx *bolt.Tx, before time.Time, guests map[string]bool) (in
 		if guests == nil && string(k[:8]) >= end {
 			break
 		}
+		if !bytes.Contains(v, []byte(`"text":`)) {
+			continue // no transcript: no need to decode (transcripts are off by default)
+		}
 		var r Record
 		if err := json.Unmarshal(v, &r); err != nil {
 			return 0, fmt.Errorf("ledger record: %w", err)
