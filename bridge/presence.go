@@ -128,11 +128,8 @@ func (b *Bridge) currentPresence(cfg *config.Config, from, psid, to string) xmpp
 func (b *Bridge) reannounce() error {
 	cfg := b.config()
 	err := b.store.update(func(tx *bolt.Tx) error {
-		var psids []string
-		if err := tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
-			psids = append(psids, string(k))
-			return nil
-		}); err != nil {
+		psids, err := openPSIDs(tx)
+		if err != nil {
 			return err
 		}
 		for _, psid := range psids {
@@ -182,11 +179,8 @@ func (b *Bridge) subscribeOperators(link Link) {
 // operator who just came online: the held messages (or a short note).
 func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
 	err := b.store.update(func(tx *bolt.Tx) error {
-		var psids []string
-		if err := tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
-			psids = append(psids, string(k))
-			return nil
-		}); err != nil {
+		psids, err := openPSIDs(tx)
+		if err != nil {
 			return err
 		}
 		for _, psid := range psids {

@@ -195,11 +195,8 @@ func (b *Bridge) sessionTick() (int, error) {
 	n := 0
 	err := b.store.update(func(tx *bolt.Tx) error {
 		n = 0
-		var psids []string
-		if err := tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
-			psids = append(psids, string(k))
-			return nil
-		}); err != nil {
+		psids, err := openPSIDs(tx)
+		if err != nil {
 			return err
 		}
 		for _, psid := range psids {
@@ -251,6 +248,16 @@ func (b *Bridge) checkSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 	}
 	conv.Unanswered = conv.Session
 	return true, b.queueAuto(tx, cfg, conv, text, autoUnanswered)
+}
+
+// openPSIDs lists the patrons with an open session.
+func openPSIDs(tx *bolt.Tx) ([]string, error) {
+	var psids []string
+	err := tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
+		psids = append(psids, string(k))
+		return nil
+	})
+	return psids, err
 }
 
 // Sessions returns the sessions that started in [from, to), oldest first.
