@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,18 +36,12 @@ returning patron get a new pseudonym.`,
 			}
 			defer os.Remove(tmp.Name())
 			defer tmp.Close()
-			err = admin.BackupVia(cmd.Context(), admin.SocketPath(cfg.StateDir), tmp)
-			if errors.Is(err, admin.ErrNoDaemon) {
-				var st *bridge.Store
-				st, err = bridge.OpenStore(cfg.StateDir, 2*time.Second)
-				if err != nil {
-					return err
-				}
-				_, err = st.Backup(tmp)
-				if cerr := st.Close(); err == nil {
-					err = cerr
-				}
-			}
+			err = viaDaemon(cfg, func(socket string) error {
+				return admin.BackupVia(cmd.Context(), socket, tmp)
+			}, func(st *bridge.Store) error {
+				_, err := st.Backup(tmp)
+				return err
+			})
 			if err != nil {
 				return err
 			}

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -32,33 +30,25 @@ daemon runs (through its admin socket) and when it does not.`,
 			if err != nil {
 				return err
 			}
-			err = admin.ForgetVia(cmd.Context(), admin.SocketPath(cfg.StateDir), psid, cmd.OutOrStdout())
-			if !errors.Is(err, admin.ErrNoDaemon) {
-				return err
-			}
-			if _, err := os.Stat(bridge.StorePath(cfg.StateDir)); err != nil {
-				return fmt.Errorf("no store at %s: %w", bridge.StorePath(cfg.StateDir), err)
-			}
-			st, err := bridge.OpenStore(cfg.StateDir, 2*time.Second)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ps, err := bridge.LoadPseudonymizer(cfg.StateDir)
-			if err != nil {
-				return err
-			}
-			b, err := bridge.New(bridge.Options{Config: cfg, Store: st, Pseudonyms: ps,
-				SendAPI: messenger.NewClient(cfg.Messenger.GraphURL, cfg.Messenger.APIVersion, nil)})
-			if err != nil {
-				return err
-			}
-			n, err := b.Forget(psid)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d records removed or unlinked\n", n)
-			return nil
+			return viaDaemon(cfg, func(socket string) error {
+				return admin.ForgetVia(cmd.Context(), socket, psid, cmd.OutOrStdout())
+			}, func(st *bridge.Store) error {
+				ps, err := bridge.LoadPseudonymizer(cfg.StateDir)
+				if err != nil {
+					return err
+				}
+				b, err := bridge.New(bridge.Options{Config: cfg, Store: st, Pseudonyms: ps,
+					SendAPI: messenger.NewClient(cfg.Messenger.GraphURL, cfg.Messenger.APIVersion, nil)})
+				if err != nil {
+					return err
+				}
+				n, err := b.Forget(psid)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d records removed or unlinked\n", n)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "/etc/askbridge/config.yaml", "path of the YAML configuration file")

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,19 +45,11 @@ No patron identity is ever written.`,
 			if err != nil {
 				return err
 			}
-			err = admin.Fetch(cmd.Context(), admin.SocketPath(cfg.StateDir), "/stats/export", p, cmd.OutOrStdout())
-			if !errors.Is(err, admin.ErrNoDaemon) {
-				return err
-			}
-			if _, err := os.Stat(bridge.StorePath(cfg.StateDir)); err != nil {
-				return fmt.Errorf("no store at %s: %w", bridge.StorePath(cfg.StateDir), err)
-			}
-			st, err := bridge.OpenStore(cfg.StateDir, 2*time.Second)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			return admin.Export(cmd.OutOrStdout(), st, q)
+			return viaDaemon(cfg, func(socket string) error {
+				return admin.Fetch(cmd.Context(), socket, "/stats/export", p, cmd.OutOrStdout())
+			}, func(st *bridge.Store) error {
+				return admin.Export(cmd.OutOrStdout(), st, q)
+			})
 		},
 	}
 	f := cmd.Flags()
