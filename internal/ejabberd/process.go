@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/askbridge/askbridge/internal/localserver"
 )
 
 const (
@@ -23,18 +25,6 @@ const (
 	// pollEvery is how often launch looks for the listeners.
 	pollEvery = 50 * time.Millisecond
 )
-
-// errPortTaken means ejabberd could not bind a port.
-var errPortTaken = errors.New("port taken")
-
-// portTakenError tells which port ejabberd could not bind.
-type portTakenError struct{ port int }
-
-func (e *portTakenError) Error() string {
-	return fmt.Sprintf("port %d on 127.0.0.1 is taken by another process", e.port)
-}
-
-func (e *portTakenError) Is(target error) bool { return target == errPortTaken }
 
 var (
 	// failedPort matches a listener's bind failure (ejabberd_listener).
@@ -104,7 +94,7 @@ func launch(ctx context.Context, ctl, dir string, p ports, withComponents bool) 
 
 	if err := pr.waitReady(ctx, logPath, offset, outPath, outOffset, p, withComponents); err != nil {
 		_ = pr.stop()
-		if errors.Is(err, errPortTaken) {
+		if errors.Is(err, localserver.ErrPortTaken) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w%s", err, logTail(dir))
@@ -123,37 +113,37 @@ func (pr *process) waitReady(ctx context.Context, logPath string, offset int64, 
 		return fmt.Sprintf("Start accepting TCP connections at 127.0.0.1:%d ", port)
 	}
 	want := []string{listening(p.c2s)}
-	addrs := []string{addr(p.c2s)}
+	addrs := []string{localserver.Addr(p.c2s)}
 	if withComponents {
 		want = append(want, listening(p.component))
-		addrs = append(addrs, addr(p.component))
+		addrs = append(addrs, localserver.Addr(p.component))
 	}
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-pr.done:
-			if text, _ := readFrom(outPath, outOffset); strings.Contains(text, failedDist) {
-				return &portTakenError{port: p.dist}
+			if text, _ := localserver.ReadFrom(outPath, outOffset); strings.Contains(text, failedDist) {
+				return &localserver.PortTakenError{Port: p.dist}
 			}
-			if text, _ := readFrom(logPath, offset); failedPort.MatchString(text) {
+			if text, _ := localserver.ReadFrom(logPath, offset); failedPort.MatchString(text) {
 				port, _ := strconv.Atoi(failedPort.FindStringSubmatch(text)[1])
-				return &portTakenError{port: port}
+				return &localserver.PortTakenError{Port: port}
 			}
 			return fmt.Errorf("ejabberd exited during start (%v)", pr.err)
 		case <-ctx.Done():
 			return fmt.Errorf("ejabberd did not come up: %w", ctx.Err())
 		case <-tick.C:
 		}
-		text, err := readFrom(logPath, offset)
+		text, err := localserver.ReadFrom(logPath, offset)
 		if err != nil {
 			continue // not written yet
 		}
 		if m := failedPort.FindStringSubmatch(text); m != nil {
 			port, _ := strconv.Atoi(m[1])
-			return &portTakenError{port: port}
+			return &localserver.PortTakenError{Port: port}
 		}
-		if containsAll(text, want) && allAccept(addrs) {
+		if localserver.ContainsAll(text, want) && localserver.AllAccept(addrs...) {
 			return nil
 		}
 	}
@@ -202,22 +192,4 @@ func (pr *process) vmPID() int {
 		return 0
 	}
 	return pid
-}
-
-func containsAll(s string, subs []string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
-}
-
-func allAccept(addrs []string) bool {
-	for _, a := range addrs {
-		if !accepts(a) {
-			return false
-		}
-	}
-	return true
 }

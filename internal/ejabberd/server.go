@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/askbridge/askbridge/internal/localserver"
 	"go.uber.org/zap"
 )
 
@@ -123,13 +124,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 				return nil, fmt.Errorf("ejabberd: write %s: %w", name, err)
 			}
 		}
-		s.C2SAddr, s.ComponentAddr = addr(s.ports.c2s), addr(s.ports.component)
+		s.C2SAddr, s.ComponentAddr = localserver.Addr(s.ports.c2s), localserver.Addr(s.ports.component)
 		s.proc, err = launch(ctx, s.ctl, s.Dir, s.ports, s.components)
 		if err == nil {
 			break
 		}
-		var taken *portTakenError
-		if errors.As(err, &taken) && taken.port != fixed.c2s && taken.port != fixed.component && attempt < startAttempts {
+		var taken *localserver.PortTakenError
+		if errors.As(err, &taken) && taken.Port != fixed.c2s && taken.Port != fixed.component && attempt < startAttempts {
 			s.log.Debug("ejabberd: port taken, trying others", zap.Error(err))
 			_ = os.RemoveAll(filepath.Join(s.Dir, spoolDir)) // a half-made database
 			continue

@@ -17,6 +17,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/internal/jabberclient"
+	"github.com/askbridge/askbridge/internal/localserver"
 )
 
 // handshake opens an XEP-0114 stream for domain at addr and returns the
@@ -97,7 +98,7 @@ func TestStartLoginComponentStop(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if accepts(s.C2SAddr) || accepts(s.ComponentAddr) {
+	if localserver.AllAccept(s.C2SAddr) || localserver.AllAccept(s.ComponentAddr) {
 		t.Error("ports still accept after Stop")
 	}
 	if err := syscall.Kill(vm, 0); !errors.Is(err, syscall.ESRCH) {
@@ -143,8 +144,8 @@ func TestPortTaken(t *testing.T) {
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
 	_, err = Start(context.Background(), Options{Dir: t.TempDir(), C2SPort: port})
-	var taken *portTakenError
-	if !errors.As(err, &taken) || taken.port != port {
+	var taken *localserver.PortTakenError
+	if !errors.As(err, &taken) || taken.Port != port {
 		t.Errorf("Start on a taken fixed port = %v", err)
 	}
 }

@@ -2,20 +2,13 @@ package ejabberd
 
 import (
 	"context"
-	"os"
 	"time"
+
+	"github.com/askbridge/askbridge/internal/localserver"
 )
 
-// TB is the part of testing.TB that the test helpers use; *testing.T and
-// *testing.B satisfy it.
-type TB interface {
-	Helper()
-	Skipf(format string, args ...any)
-	Fatalf(format string, args ...any)
-	Logf(format string, args ...any)
-	Cleanup(func())
-	TempDir() string
-}
+// TB is the part of testing.TB that the test helpers use.
+type TB = localserver.TB
 
 // Require skips the test when ejabberd is not installed or cannot run as
 // this user, or fails it when the environment variable
@@ -26,13 +19,7 @@ func Require(tb TB) {
 	if _, e := Binary(); e != nil {
 		err = e
 	}
-	if err != nil {
-		if os.Getenv(RequireEnv) == "1" {
-			tb.Fatalf("%v (%s=1)", err, RequireEnv)
-			return
-		}
-		tb.Skipf("%v (set %s=1 to fail instead)", err, RequireEnv)
-	}
+	localserver.Require(tb, err, RequireEnv)
 }
 
 // StartTest is Start for tests: it calls Require, runs the server in a

@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/askbridge/askbridge/internal/localserver"
 )
 
 const (
@@ -28,18 +27,6 @@ const (
 	// pollEvery is how often launch looks for the listeners.
 	pollEvery = 20 * time.Millisecond
 )
-
-// errPortTaken means Prosody could not bind a port.
-var errPortTaken = errors.New("port taken")
-
-// portTakenError tells which port Prosody could not bind.
-type portTakenError struct{ port int }
-
-func (e *portTakenError) Error() string {
-	return fmt.Sprintf("port %d on 127.0.0.1 is taken by another process", e.port)
-}
-
-func (e *portTakenError) Is(target error) bool { return target == errPortTaken }
 
 // failedPort matches Prosody's bind failure (core/portmanager.lua).
 var failedPort = regexp.MustCompile(`Failed to open server port (\d+)`)
@@ -82,7 +69,7 @@ func launch(ctx context.Context, bin, config, dir string, p ports, withComponent
 
 	if err := pr.waitReady(ctx, logPath, offset, p, withComponents); err != nil {
 		_ = pr.stop()
-		if errors.Is(err, errPortTaken) {
+		if errors.Is(err, localserver.ErrPortTaken) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w%s", err, logTail(dir))
@@ -98,10 +85,10 @@ func (pr *process) waitReady(ctx context.Context, logPath string, offset int64, 
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	want := []string{fmt.Sprintf("Activated service 'c2s' on [127.0.0.1]:%d", p.c2s)}
-	addrs := []string{addr(p.c2s)}
+	addrs := []string{localserver.Addr(p.c2s)}
 	if withComponents {
 		want = append(want, fmt.Sprintf("Activated service 'component' on [127.0.0.1]:%d", p.component))
-		addrs = append(addrs, addr(p.component))
+		addrs = append(addrs, localserver.Addr(p.component))
 	}
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
@@ -113,15 +100,15 @@ func (pr *process) waitReady(ctx context.Context, logPath string, offset int64, 
 			return fmt.Errorf("prosody did not come up: %w", ctx.Err())
 		case <-tick.C:
 		}
-		text, err := readFrom(logPath, offset)
+		text, err := localserver.ReadFrom(logPath, offset)
 		if err != nil {
 			continue // not written yet
 		}
 		if m := failedPort.FindStringSubmatch(text); m != nil {
 			port, _ := strconv.Atoi(m[1])
-			return &portTakenError{port: port}
+			return &localserver.PortTakenError{Port: port}
 		}
-		if containsAll(text, want) && allAccept(addrs) {
+		if localserver.ContainsAll(text, want) && localserver.AllAccept(addrs...) {
 			return nil
 		}
 	}
@@ -147,45 +134,4 @@ func (pr *process) stop() error {
 	_ = pr.cmd.Process.Kill()
 	<-pr.done
 	return fmt.Errorf("prosody ignored SIGTERM for %v and was killed", stopGrace)
-}
-
-func readFrom(path string, offset int64) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return "", err
-	}
-	b, err := io.ReadAll(f)
-	return string(b), err
-}
-
-func containsAll(s string, subs []string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
-}
-
-func allAccept(addrs []string) bool {
-	for _, a := range addrs {
-		if !accepts(a) {
-			return false
-		}
-	}
-	return true
-}
-
-// accepts reports whether something accepts TCP connections at addr.
-func accepts(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/askbridge/askbridge/internal/localserver"
 	"go.uber.org/zap"
 )
 
@@ -111,13 +112,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			s.cleanup()
 			return nil, fmt.Errorf("prosody: write config: %w", err)
 		}
-		s.C2SAddr, s.ComponentAddr = addr(s.ports.c2s), addr(s.ports.component)
+		s.C2SAddr, s.ComponentAddr = localserver.Addr(s.ports.c2s), localserver.Addr(s.ports.component)
 		s.proc, err = launch(ctx, s.bin, s.config, s.Dir, s.ports, s.components)
 		if err == nil {
 			break
 		}
-		var taken *portTakenError
-		if errors.As(err, &taken) && taken.port != fixed.c2s && taken.port != fixed.component && attempt < startAttempts {
+		var taken *localserver.PortTakenError
+		if errors.As(err, &taken) && taken.Port != fixed.c2s && taken.Port != fixed.component && attempt < startAttempts {
 			s.log.Debug("prosody: port taken, trying others", zap.Error(err))
 			continue
 		}

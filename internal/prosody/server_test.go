@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/askbridge/askbridge/internal/localserver"
 )
 
 // streamHeader opens a c2s stream; Prosody answers with its own header.
@@ -67,7 +69,7 @@ func TestStartRegisterStop(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if accepts(s.C2SAddr) || accepts(s.ComponentAddr) {
+	if localserver.AllAccept(s.C2SAddr) || localserver.AllAccept(s.ComponentAddr) {
 		t.Error("ports still accept after Stop")
 	}
 	if _, err := os.Stat(s.Dir); !errors.Is(err, os.ErrNotExist) {
@@ -151,8 +153,8 @@ func TestPortTaken(t *testing.T) {
 		pr.stop()
 		t.Fatal("launch succeeded on a taken port")
 	}
-	var taken *portTakenError
-	if !errors.As(err, &taken) || taken.port != p.c2s {
+	var taken *localserver.PortTakenError
+	if !errors.As(err, &taken) || taken.Port != p.c2s {
 		t.Errorf("launch error = %v, want port %d taken", err, p.c2s)
 	}
 
@@ -170,7 +172,7 @@ func TestFixedPorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := StartTest(t, Options{C2SPort: want.c2s, ComponentPort: want.component, Components: []Component{{"fb.test", "s"}}})
-	if s.C2SAddr != addr(want.c2s) || s.ComponentAddr != addr(want.component) {
+	if s.C2SAddr != localserver.Addr(want.c2s) || s.ComponentAddr != localserver.Addr(want.component) {
 		t.Errorf("addresses %s, %s; want ports %d, %d", s.C2SAddr, s.ComponentAddr, want.c2s, want.component)
 	}
 }

@@ -2,33 +2,20 @@ package prosody
 
 import (
 	"context"
-	"os"
 	"time"
+
+	"github.com/askbridge/askbridge/internal/localserver"
 )
 
-// TB is the part of testing.TB that the test helpers use; *testing.T and
-// *testing.B satisfy it. (Taking an interface keeps the testing package out
-// of binaries that start a Prosody, such as the demo command.)
-type TB interface {
-	Helper()
-	Skipf(format string, args ...any)
-	Fatalf(format string, args ...any)
-	Logf(format string, args ...any)
-	Cleanup(func())
-	TempDir() string
-}
+// TB is the part of testing.TB that the test helpers use.
+type TB = localserver.TB
 
 // Require skips the test when Prosody is not installed, or fails it when
 // the environment variable ASKBRIDGE_REQUIRE_PROSODY is "1".
 func Require(tb TB) {
 	tb.Helper()
-	if _, err := Binary(); err != nil {
-		if os.Getenv(RequireEnv) == "1" {
-			tb.Fatalf("%v (%s=1)", err, RequireEnv)
-			return
-		}
-		tb.Skipf("%v (set %s=1 to fail instead)", err, RequireEnv)
-	}
+	_, err := Binary()
+	localserver.Require(tb, err, RequireEnv)
 }
 
 // StartTest is Start for tests: it calls Require, runs the server in a
