@@ -44,6 +44,7 @@ type world struct {
 	fbURL   string
 	cfg     *config.Config
 	addr    string
+	c2s     string // where users log in
 	d       *Daemon
 	stop    func()
 	stopped chan error
@@ -61,6 +62,18 @@ func newWorld(t *testing.T, mutate ...func(*config.Config)) *world {
 			{Name: "ya", Password: "pw-ya"},
 		},
 	})
+	w.start(w.srv.ComponentAddr, w.srv.C2SAddr, mutate...)
+	return w
+}
+
+// start runs the Facebook stand-in and a daemon attached to the Jabber
+// server at componentAddr, whose users log in at c2sAddr, and waits until
+// the daemon is ready. Every log line of the daemon also goes to a buffer
+// that must never hold a secret or a PSID.
+func (w *world) start(componentAddr, c2sAddr string, mutate ...func(*config.Config)) {
+	t := w.t
+	t.Helper()
+	w.c2s = c2sAddr
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +98,7 @@ func newWorld(t *testing.T, mutate ...func(*config.Config)) *world {
 			Pages: []config.Page{{ID: e2ePage, Name: "Central Library", AccessToken: e2eToken}},
 		},
 		XMPP: config.XMPP{
-			Server: w.srv.ComponentAddr, Domain: e2eDomain, Secret: "component-secret",
+			Server: componentAddr, Domain: e2eDomain, Secret: "component-secret",
 			Queue: "librarian@localhost", Operators: []string{"librarian@localhost"}, Routing: "queue",
 		},
 		Sessions: config.Sessions{Timezone: "UTC", IdleTimeout: 30 * time.Minute},
@@ -97,7 +110,6 @@ func newWorld(t *testing.T, mutate ...func(*config.Config)) *world {
 	if err := w.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	// Every log line also goes to a buffer that must never hold a secret.
 	logs := &lockedBuffer{}
 	t.Cleanup(func() {
 		for _, secret := range []string{e2eSecret, e2eToken, "component-secret", "verify-me"} {
@@ -148,7 +160,6 @@ func newWorld(t *testing.T, mutate ...func(*config.Config)) *world {
 		}
 	})
 	w.waitReady()
-	return w
 }
 
 func (w *world) waitReady() {
@@ -176,7 +187,7 @@ func (w *world) login(user, password string) *jabberclient.Client {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := jabberclient.Dial(ctx, w.srv.C2SAddr, jid.MustParse(user+"@localhost"), password, zaptest.NewLogger(w.t).Named(user))
+	c, err := jabberclient.Dial(ctx, w.c2s, jid.MustParse(user+"@localhost"), password, zaptest.NewLogger(w.t).Named(user))
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -2,22 +2,12 @@ package daemon
 
 import (
 	"context"
-	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-	"go.uber.org/zap/zaptest"
-	"mellium.im/xmpp/jid"
-
-	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/internal/ejabberd"
-	"github.com/askbridge/askbridge/internal/jabberclient"
 	"github.com/askbridge/askbridge/messenger/standin"
-	"github.com/askbridge/askbridge/xmpp"
 )
 
 // ejabberdWorld is newWorld's world on Debian's ejabberd instead of
@@ -38,90 +28,8 @@ func newEjabberdWorld(t *testing.T) *ejabberdWorld {
 			{Name: "mallory", Password: "pw-mallory"},
 		},
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.addr = ln.Addr().String()
-	w.fb = standin.New(standin.Config{
-		AppID: e2eAppID, AppSecret: e2eSecret, WebhookURL: "http://" + w.addr + "/webhook",
-		Pages: []standin.Page{{ID: e2ePage, Name: "Central Library", AccessToken: e2eToken}}, Echoes: true,
-		Log: zaptest.NewLogger(t).Named("facebook"),
-	})
-	fbSrv := httptest.NewServer(w.fb.Handler())
-	t.Cleanup(fbSrv.Close)
-	w.fbURL = fbSrv.URL
-
-	w.cfg = &config.Config{
-		StateDir: t.TempDir(),
-		Log:      config.Log{Level: "debug", Format: "console"},
-		HTTP:     config.HTTP{Listen: w.addr},
-		Messenger: config.Messenger{
-			AppID: e2eAppID, AppSecret: e2eSecret, VerifyToken: "verify-me",
-			GraphURL: fbSrv.URL, APIVersion: "v21.0",
-			Pages: []config.Page{{ID: e2ePage, Name: "Central Library", AccessToken: e2eToken}},
-		},
-		XMPP: config.XMPP{
-			Server: w.ej.ComponentAddr, Domain: e2eDomain, Secret: "component-secret",
-			Queue: "librarian@localhost", Operators: []string{"librarian@localhost"}, Routing: "queue",
-		},
-		Sessions: config.Sessions{Timezone: "UTC", IdleTimeout: 30 * time.Minute},
-		Privacy:  config.Privacy{TranscriptRetention: 720 * time.Hour},
-	}
-	if err := w.cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	logs := &lockedBuffer{}
-	t.Cleanup(func() {
-		for _, secret := range []string{e2eSecret, e2eToken, "component-secret", "verify-me"} {
-			if strings.Contains(logs.String(), secret) {
-				t.Errorf("a secret appears in the log: %q", secret)
-			}
-		}
-	})
-	bufCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel)
-	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), bufCore))
-	d, err := New(w.cfg, log, Options{Listener: ln,
-		XMPP: xmpp.Config{PingInterval: time.Second, PingTimeout: 2 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	w.stopped = make(chan error, 1)
-	go func() { w.stopped <- d.Run(ctx) }()
-	w.stop = func() {
-		cancel()
-		select {
-		case err := <-w.stopped:
-			if err != nil {
-				t.Errorf("daemon Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("daemon did not stop within 15s")
-		}
-	}
-	t.Cleanup(func() {
-		if w.stop != nil {
-			w.stop()
-		}
-	})
-	// Ready means the component is connected and its keepalive pings,
-	// which ejabberd routes back to the component, are answered.
-	w.waitReady()
+	w.start(w.ej.ComponentAddr, w.ej.C2SAddr)
 	return w
-}
-
-// login logs a user in over ejabberd's c2s listener.
-func (w *ejabberdWorld) login(user, password string) *jabberclient.Client {
-	w.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := jabberclient.Dial(ctx, w.ej.C2SAddr, jid.MustParse(user+"@localhost"), password, zaptest.NewLogger(w.t).Named(user))
-	if err != nil {
-		w.t.Fatalf("%v%s", err, w.ej.LogTail())
-	}
-	w.t.Cleanup(func() { c.Close() })
-	return c
 }
 
 // TestEjabberdConversationCrossesBothWays is TestConversationCrossesBothWays
