@@ -102,6 +102,7 @@ func newRig(t *testing.T) *rig {
 	fbSrv := &http.Server{Handler: r.fb.Handler()}
 	go fbSrv.Serve(fbLn)
 	t.Cleanup(func() { fbSrv.Close() })
+	t.Cleanup(r.fb.Close)
 
 	dir := t.TempDir()
 	r.config = filepath.Join(dir, "config.yaml")

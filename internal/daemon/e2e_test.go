@@ -86,6 +86,7 @@ func (w *world) start(componentAddr, c2sAddr string, mutate ...func(*config.Conf
 	})
 	fbSrv := httptest.NewServer(w.fb.Handler())
 	t.Cleanup(fbSrv.Close)
+	t.Cleanup(w.fb.Close)
 	w.fbURL = fbSrv.URL
 
 	w.cfg = &config.Config{

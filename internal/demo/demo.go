@@ -124,6 +124,7 @@ func Run(ctx context.Context, o Options) error {
 	fbServer := &http.Server{Handler: fb.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go fbServer.Serve(patronLn)
 	defer fbServer.Close()
+	defer fb.Close()
 	graphURL := "http://" + patronLn.Addr().String()
 
 	cfgPath := filepath.Join(dir, "config.yaml")

@@ -30,11 +30,14 @@ func (s *Server) queueEcho(m SentMessage) {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Err() != nil {
+		return
+	}
 	s.echoQueue = append(s.echoQueue, body)
-	start := !s.echoBusy
-	s.echoBusy = true
-	s.mu.Unlock()
-	if start {
+	if !s.echoBusy {
+		s.echoBusy = true
+		s.echoes.Add(1)
 		go s.postEchoes()
 	}
 }
@@ -55,27 +58,43 @@ func (s *Server) postEchoes() {
 		if len(s.echoQueue) == 0 {
 			s.echoBusy = false
 			s.mu.Unlock()
+			s.echoes.Done()
 			return
 		}
 		body := s.echoQueue[0]
 		s.mu.Unlock()
-		s.postWithRetry(body)
+		if !s.postWithRetry(body) {
+			s.mu.Lock()
+			s.echoQueue, s.echoBusy = nil, false
+			s.mu.Unlock()
+			s.echoes.Done()
+			return
+		}
 		s.mu.Lock()
 		s.echoQueue = s.echoQueue[1:]
 		s.mu.Unlock()
 	}
 }
 
-func (s *Server) postWithRetry(body []byte) {
+// postWithRetry posts one echo until it is taken or given up; it returns
+// false when the stand-in was closed.
+func (s *Server) postWithRetry(body []byte) bool {
 	deadline := time.Now().Add(echoRetryFor)
 	pause := echoRetryMin
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), echoTimeout)
+		stop := context.AfterFunc(s.closing, cancel)
 		status, err := s.PostSigned(ctx, body)
+		stop()
 		cancel()
+		select {
+		case <-s.closing.Done():
+			return false
+		default:
+		}
 		switch {
 		case err == nil && status == http.StatusOK:
-			return
+			return true
 		case err != nil:
 			s.log.Debug("posting echo failed; will retry", zap.Error(err))
 		default:
@@ -83,9 +102,20 @@ func (s *Server) postWithRetry(body []byte) {
 		}
 		if time.Now().After(deadline) {
 			s.log.Warn("echo dropped after retrying", zap.Duration("for", echoRetryFor))
-			return
+			return true
 		}
-		time.Sleep(pause)
+		select {
+		case <-s.closing.Done():
+			return false
+		case <-time.After(pause):
+		}
 		pause = min(2*pause, echoRetryMax)
 	}
+}
+
+// Close stops posting echoes and waits until no echo is being posted. Use
+// it before the bridge goes away for good (end of a test or the demo).
+func (s *Server) Close() {
+	s.close()
+	s.echoes.Wait()
 }

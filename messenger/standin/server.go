@@ -1,6 +1,7 @@
 package standin
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"sync"
@@ -79,6 +80,9 @@ type Server struct {
 	changed    chan struct{} // closed and replaced whenever sent or convs change
 	echoQueue  [][]byte
 	echoBusy   bool
+	echoes     sync.WaitGroup  // the echo poster, while it runs
+	closing    context.Context // done once Close was called
+	close      context.CancelFunc
 }
 
 // New returns a stand-in for cfg.
@@ -100,6 +104,7 @@ func New(cfg Config) *Server {
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	s.closing, s.close = context.WithCancel(context.Background())
 	for _, p := range cfg.Pages {
 		s.pages[p.ID] = p
 		s.subscribed[p.ID] = slices.Clone(messenger.WebhookFields)
