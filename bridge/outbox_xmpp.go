@@ -125,6 +125,9 @@ func (b *Bridge) drainXMPP(link Link) (int, time.Time, error) {
 			}
 			continue // a retry that is not due yet
 		}
+		// Remembered before it is written: the server can bounce it before
+		// Send even returns.
+		b.recent.add(it.entry, now)
 		if it.entry.Presence != nil {
 			sendErr = link.SendPresence(*it.entry.Presence)
 		} else {
@@ -141,8 +144,6 @@ func (b *Bridge) drainXMPP(link Link) (int, time.Time, error) {
 		if sendErr != nil {
 			break
 		}
-		// Remembered at once: a bounce for it can arrive before Sync returns.
-		b.recent.add(it.entry, now)
 		written = append(written, it)
 	}
 	if len(written) > 0 {
