@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/internal/boltgroup"
 )
 
 // Bucket names. Keys are documented beside each; values are JSON.
@@ -59,9 +61,10 @@ var ErrStoreLocked = errors.New("store is in use by another askbridge process")
 // Store is the BoltDB file that holds all of the bridge's state. Every
 // transaction passes a gate that Compact closes while it rewrites the file.
 type Store struct {
-	gate sync.RWMutex
-	db   *bolt.DB
-	path string
+	gate  sync.RWMutex
+	group boltgroup.Group
+	db    *bolt.DB
+	path  string
 	// backups counts copies in progress; Compact waits for none.
 	backups atomic.Int32
 }
@@ -112,9 +115,6 @@ func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bridge: opening %s: %w", path, err)
 	}
-	// Webhooks from concurrent POSTs are grouped into few commits.
-	db.MaxBatchSize = 64
-	db.MaxBatchDelay = 2 * time.Millisecond
 	return db, nil
 }
 
@@ -130,12 +130,12 @@ func (s *Store) view(fn func(*bolt.Tx) error) error {
 	return s.db.View(fn)
 }
 
-// batch is update for concurrent callers: their transactions are grouped
-// into one commit. fn may run more than once.
+// batch is update for concurrent callers on the message path: their
+// transactions share commits (see boltgroup). fn may run more than once.
 func (s *Store) batch(fn func(*bolt.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
-	return s.db.Batch(fn)
+	return s.group.Do(s.db, fn)
 }
 
 // Compact rewrites the store into a fresh file holding only live data and

@@ -14,13 +14,15 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/bridge"
+	"github.com/askbridge/askbridge/internal/boltgroup"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/stats"
 	"github.com/askbridge/askbridge/xmpp"
 )
 
 // The baseline store uses the bridge's bucket names and BoltDB settings
-// (MaxBatchSize 64, MaxBatchDelay 2 ms, fsync on every commit).
+// (commits shared by concurrent writers with boltgroup, fsync on every
+// commit).
 var boltBuckets = []string{"seen", "inbox", "conversations", "sessions", "open_sessions", "ledger", "ledger_ref", "out_xmpp"}
 
 // boltOutboxEntry has the shape of the bridge's XMPP outbox entry.
@@ -32,7 +34,7 @@ type boltOutboxEntry struct {
 // boltLoad writes, for every event, the records the bridge creates for a
 // patron message — deduplication mark, inbox event, conversation, session,
 // open-session index, ledger record with its two references, XMPP outbox
-// entry — with one transaction per POST, grouped by db.Batch and fsynced as
+// entry — with one transaction per POST, grouped as the bridge groups them (boltgroup) and fsynced as
 // the bridge's are. It is a lower bound of the bridge's storage work (the
 // bridge spreads it over three commits and also deletes the inbox and
 // outbox entries), so its rate is an upper bound of what BoltDB allows the
@@ -45,8 +47,7 @@ func boltLoad(ctx context.Context, dir, tag string, l load, pats *patrons, tl *t
 	}
 	defer os.Remove(path)
 	defer db.Close()
-	db.MaxBatchSize = 64
-	db.MaxBatchDelay = 2 * time.Millisecond
+	var group boltgroup.Group
 	if err := db.Update(func(tx *bolt.Tx) error {
 		for _, b := range boltBuckets {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
@@ -86,7 +87,7 @@ func boltLoad(ctx context.Context, dir, tag string, l load, pats *patrons, tl *t
 				}
 				st.posts.Add(1)
 				st.events.Add(to - from)
-				err := db.Batch(func(tx *bolt.Tx) error { return writeBoltRecords(tx, recs, &seq, at) })
+				err := group.Do(db, func(tx *bolt.Tx) error { return writeBoltRecords(tx, recs, &seq, at) })
 				now := time.Now()
 				if err != nil {
 					st.fail("commit")
