@@ -1,0 +1,63 @@
+package xmpp_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// SendBatch delivers its stanzas in order through a real Prosody and skips
+// the invalid ones, saying which.
+func TestSendBatch(t *testing.T) {
+	e := newEnv(t)
+	lib := e.librarian(t)
+	comp, rec := e.run(t, e.config())
+	rec.wantLink(t, true, waitLong)
+
+	var batch []xmpp.Stanza
+	for i := range 20 {
+		batch = append(batch, xmpp.Message{ID: fmt.Sprintf("b-%d", i), From: patron, To: "librarian@localhost", Body: fmt.Sprintf("message %d", i)})
+		if i == 7 {
+			batch = append(batch, xmpp.Message{ID: "bad", From: patron, To: "not a jid@@", Body: "never"})
+		}
+	}
+	invalid, err := comp.SendBatch(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range invalid {
+		if (i == 8) != (err != nil) {
+			t.Errorf("stanza %d: invalid = %v", i, err)
+		}
+	}
+	if len(invalid) != len(batch) || !errors.Is(invalid[8], xmpp.ErrInvalidMessage) {
+		t.Fatalf("invalid = %v", invalid)
+	}
+	for i := range 20 {
+		r := next(t, lib)
+		if want := fmt.Sprintf("message %d", i); r.Body != want || r.ID != fmt.Sprintf("b-%d", i) {
+			t.Fatalf("received %q (%s), want %q", r.Body, r.ID, want)
+		}
+	}
+	// Presence goes in a batch too.
+	if _, err := comp.SendBatch([]xmpp.Stanza{xmpp.Presence{From: patron, To: "librarian@localhost", Type: "subscribe"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := comp.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSendBatchNotConnected(t *testing.T) {
+	e := newEnv(t)
+	comp, err := xmpp.New(e.config(), newRecorder(), e.log) // never run
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = comp.SendBatch([]xmpp.Stanza{xmpp.Message{ID: "x", From: patron, To: "librarian@localhost", Body: "hi"}})
+	if !errors.Is(err, xmpp.ErrNotConnected) {
+		t.Fatalf("err = %v, want ErrNotConnected", err)
+	}
+}
