@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -70,6 +71,29 @@ func (l *fakeLink) Send(m xmpp.Message) error {
 	l.sent = append(l.sent, m)
 	l.ch <- m
 	return nil
+}
+
+// SendBatch sends each stanza with Send or SendPresence.
+func (l *fakeLink) SendBatch(stanzas []xmpp.Stanza) ([]error, error) {
+	var invalid []error
+	for i, s := range stanzas {
+		var err error
+		switch s := s.(type) {
+		case xmpp.Message:
+			err = l.Send(s)
+		case xmpp.Presence:
+			err = l.SendPresence(s)
+		}
+		if errors.Is(err, xmpp.ErrInvalidMessage) {
+			if invalid == nil {
+				invalid = make([]error, len(stanzas))
+			}
+			invalid[i] = err
+		} else if err != nil {
+			return invalid, err
+		}
+	}
+	return invalid, nil
 }
 
 func (l *fakeLink) Connected() bool {

@@ -61,10 +61,17 @@ func rawDedupKey(e *messenger.Event) string {
 	return ""
 }
 
-// Accept stores the events of one webhook POST in the durable inbox, in one
-// transaction, skipping events already seen. It returns only after the
-// commit, so the webhook answers 200 only for stored events. Events of one
-// patron are stored in timestamp order.
+// Accept stores the events of one webhook POST, in one transaction,
+// skipping events already seen. It returns only after the commit, so the
+// webhook answers 200 only for stored events. Events of one patron are
+// taken in timestamp order.
+//
+// When the durable inbox is empty — always, unless a backlog is left from
+// before a restart — the events are routed in that same transaction: their
+// ledger records and outbox entries commit with the deduplication marks,
+// and the message's path costs one commit less. Otherwise they join the
+// inbox behind the backlog, so that no patron's message overtakes an
+// earlier one, and the dispatcher routes them.
 func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bridge: accepting events: %w", err)
@@ -86,11 +93,13 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 		return sorted[i].Time.Before(sorted[j].Time)
 	})
 	now := b.now()
-	var stored, dups int
+	cfg := b.config()
+	var stored, dups, routed int
 	err := b.store.batch(func(tx *bolt.Tx) error {
-		stored, dups = 0, 0
+		stored, dups, routed = 0, 0, 0
 		seen := tx.Bucket(bucketSeen)
 		inbox := tx.Bucket(bucketInbox)
+		backlog, _ := inbox.Cursor().First()
 		for i := range sorted {
 			e := &sorted[i]
 			if k := dedupKey(e); k != "" {
@@ -101,6 +110,14 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 				if err := seen.Put([]byte(k), u64(uint64(now.UnixNano()))); err != nil {
 					return fmt.Errorf("marking seen: %w", err)
 				}
+			}
+			stored++
+			if backlog == nil {
+				if err := b.route(tx, cfg, e); err != nil {
+					return err
+				}
+				routed++
+				continue
 			}
 			key, err := seqKey(inbox)
 			if err != nil {
@@ -113,7 +130,6 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 			if err := inbox.Put(key, data); err != nil {
 				return fmt.Errorf("writing inbox: %w", err)
 			}
-			stored++
 		}
 		return nil
 	})
@@ -126,7 +142,12 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	if dups > 0 {
 		b.log.Debug("duplicate events skipped", zap.Int("duplicates", dups))
 	}
-	if stored > 0 {
+	if routed > 0 {
+		crashpoint.Hit(crashpoint.AfterDispatch)
+		signal(b.xmppReady)
+		signal(b.fbReady) // automatic replies
+	}
+	if stored > routed {
 		signal(b.inboxReady)
 	}
 	return nil

@@ -9,10 +9,12 @@ import (
 
 // Link is the bridge's view of the XMPP component connection.
 type Link interface {
-	// Send writes a message stanza on the live stream. It returns an error
-	// when the stream is down or the write failed; the message was then not
-	// sent and the bridge keeps it for later.
-	Send(m xmpp.Message) error
+	// SendBatch writes message and presence stanzas on the live stream in
+	// order, with one flush. It returns an error when the stream is down or
+	// a write failed: the bridge keeps the stanzas and writes them again
+	// later. A stanza that can never be sent has its error (wrapping
+	// xmpp.ErrInvalidMessage) at its index in invalid.
+	SendBatch(stanzas []xmpp.Stanza) (invalid []error, err error)
 	// SendPresence writes a presence stanza on the live stream, like Send.
 	SendPresence(p xmpp.Presence) error
 	// Sync returns once the Jabber server has routed everything written

@@ -1,0 +1,335 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/internal/crashpoint"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// The XMPP outbox is drained by two loops. The writer writes due entries,
+// oldest first, in batches (one flush each) without waiting for anything
+// but the link. The confirmer asks the Jabber server, with Link.Sync,
+// whether it has routed what was written, and only then removes those
+// entries and marks their ledger records sent, in one commit for all the
+// batches written meanwhile. So a patron message waits neither for the
+// previous message's confirmation nor for its commit, and the outbox still
+// forgets nothing the server may have lost: delivery is at least once,
+// with the same stanza ids.
+//
+// When a confirmation fails (the link went down, or the server did not
+// answer), everything written but unconfirmed is written again from the
+// oldest entry, once the confirmer has given up on all of it, so that
+// stanzas never overtake each other.
+
+const (
+	// xmppBatch bounds how many stanzas one write pass sends.
+	xmppBatch = 256
+	// maxInflight bounds the stanzas written and not yet confirmed.
+	maxInflight = 4096
+)
+
+// xmppItem is an outbox entry read for writing.
+type xmppItem struct {
+	key   []byte
+	entry xmppEntry
+	// bad means the entry can never be sent: it is removed, its ledger
+	// record marked failed.
+	bad bool
+}
+
+// drainState is what the XMPP outbox's writer and confirmer share.
+type drainState struct {
+	mu sync.Mutex
+	// inflight holds the outbox keys written (or found unsendable) whose
+	// removal is not committed yet; the writer skips them.
+	inflight map[string]struct{}
+	// pending holds what was written, for the confirmer, in order.
+	pending [][]xmppItem
+	// rewind is set when something written was not confirmed: the writer
+	// starts again from the oldest entry once nothing is in flight.
+	rewind bool
+	// wake wakes the confirmer; progress tells the writer it confirmed
+	// or gave up on something.
+	wake, progress chan struct{}
+}
+
+func newDrainState() *drainState {
+	return &drainState{inflight: map[string]struct{}{},
+		wake: make(chan struct{}, 1), progress: make(chan struct{}, 1)}
+}
+
+// xmppLoop drains the XMPP outbox whenever the link is up.
+func (b *Bridge) xmppLoop(ctx context.Context, link Link) {
+	d := newDrainState()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.confirmLoop(ctx, link, d)
+	}()
+	defer func() { <-done }()
+	for {
+		if !link.Connected() {
+			if !wait(ctx, b.xmppReady, time.Second) {
+				return
+			}
+			continue
+		}
+		if settled, ok := d.settle(ctx); !ok {
+			return
+		} else if !settled {
+			continue
+		}
+		n, due, err := b.writeXMPP(link, d)
+		switch {
+		case errors.Is(err, errInflightFull):
+			if !wait(ctx, d.progress, time.Second) {
+				return
+			}
+			continue
+		case err != nil:
+			b.log.Debug("XMPP outbox waits", zap.Error(err))
+			if !wait(ctx, b.xmppReady, time.Second) {
+				return
+			}
+			continue
+		}
+		idle := 30 * time.Second
+		if !due.IsZero() {
+			idle = min(idle, max(time.Until(due), time.Millisecond))
+		}
+		if n == 0 && !wait(ctx, b.xmppReady, idle) {
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// settle reports whether the writer may write. After a failed
+// confirmation it waits (false, until called again) for the confirmer to
+// give up on everything in flight, then clears the rewind. ok is false
+// when ctx is done.
+func (d *drainState) settle(ctx context.Context) (settled, ok bool) {
+	d.mu.Lock()
+	if !d.rewind {
+		d.mu.Unlock()
+		return true, true
+	}
+	if len(d.pending) == 0 && len(d.inflight) == 0 {
+		d.rewind = false
+		d.mu.Unlock()
+		return true, true
+	}
+	d.mu.Unlock()
+	return false, wait(ctx, d.progress, time.Second)
+}
+
+var errInflightFull = errors.New("bridge: too many stanzas await confirmation")
+
+// writeXMPP writes up to xmppBatch due entries that are not in flight and
+// hands them to the confirmer. It returns how many it handled and when the
+// earliest retry it skipped falls due (zero if none).
+func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
+	type raw struct{ k, v []byte }
+	var raws []raw
+	// The scan runs under d.mu: an entry the confirmer removes is either
+	// gone from this read transaction's view or still in inflight.
+	d.mu.Lock()
+	room := maxInflight - len(d.inflight)
+	err := b.store.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketToXMPP).Cursor()
+		for k, v := c.First(); k != nil && len(raws) < min(xmppBatch, room); k, v = c.Next() {
+			if _, ok := d.inflight[string(k)]; ok {
+				continue
+			}
+			raws = append(raws, raw{append([]byte(nil), k...), append([]byte(nil), v...)})
+		}
+		return nil
+	})
+	d.mu.Unlock()
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("bridge: reading XMPP outbox: %w", err)
+	}
+	if len(raws) == 0 && room <= 0 {
+		return 0, time.Time{}, errInflightFull
+	}
+	now := time.Now()
+	var due time.Time
+	var items []xmppItem
+	var stanzas []xmpp.Stanza
+	var sending []int // index in items of each stanza
+	for _, r := range raws {
+		it := xmppItem{key: r.k}
+		if err := json.Unmarshal(r.v, &it.entry); err != nil || it.entry.Msg.ID == "" {
+			b.log.Error("unreadable XMPP outbox entry removed", zap.Error(err))
+			it.bad = true
+			items = append(items, it)
+			continue
+		}
+		if now.Before(it.entry.NotBefore) {
+			if due.IsZero() || it.entry.NotBefore.Before(due) {
+				due = it.entry.NotBefore
+			}
+			continue // a retry that is not due yet
+		}
+		// Remembered before it is written: the server can bounce it before
+		// the write even returns.
+		b.recent.add(it.entry, now)
+		if it.entry.Presence != nil {
+			stanzas = append(stanzas, *it.entry.Presence)
+		} else {
+			stanzas = append(stanzas, it.entry.Msg)
+		}
+		sending = append(sending, len(items))
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return 0, due, nil
+	}
+	if len(stanzas) > 0 {
+		invalid, err := link.SendBatch(stanzas)
+		if err != nil {
+			return 0, due, fmt.Errorf("bridge: writing %d stanzas: %w", len(stanzas), err)
+		}
+		for i, err := range invalid {
+			if err != nil {
+				// It can never be sent; waiting would block the outbox.
+				it := &items[sending[i]]
+				b.log.Error("stanza cannot be sent; removed from the outbox", zap.String("id", it.entry.Msg.ID), zap.Error(err))
+				it.bad = true
+			}
+		}
+	}
+	d.mu.Lock()
+	for _, it := range items {
+		d.inflight[string(it.key)] = struct{}{}
+	}
+	d.pending = append(d.pending, items)
+	d.mu.Unlock()
+	signal(d.wake)
+	return len(items), due, nil
+}
+
+// confirmLoop confirms what the writer wrote until ctx is done, and then
+// once more.
+func (b *Bridge) confirmLoop(ctx context.Context, link Link, d *drainState) {
+	for {
+		select {
+		case <-d.wake:
+			b.confirmXMPP(link, d)
+		case <-ctx.Done():
+			b.confirmXMPP(link, d)
+			return
+		}
+	}
+}
+
+var errRewound = errors.New("written after a stanza that was not confirmed")
+
+// confirmXMPP takes everything written so far, waits until the Jabber
+// server has routed it (Link.Sync), and then removes it from the outbox
+// in one commit. What is not confirmed stays in the outbox and is written
+// again, from the oldest entry.
+func (b *Bridge) confirmXMPP(link Link, d *drainState) {
+	d.mu.Lock()
+	windows, rewind := d.pending, d.rewind
+	d.pending = nil
+	d.mu.Unlock()
+	if len(windows) == 0 {
+		return
+	}
+	var items []xmppItem
+	written := 0
+	for _, w := range windows {
+		items = append(items, w...)
+		for _, it := range w {
+			if !it.bad {
+				written++
+			}
+		}
+	}
+	var err error
+	switch {
+	case rewind:
+		err = errRewound
+	case written > 0:
+		if err = link.Sync(); err != nil {
+			err = fmt.Errorf("bridge: the Jabber server did not confirm %d stanzas: %w", written, err)
+		}
+	}
+	if err == nil {
+		err = b.store.batch(func(tx *bolt.Tx) error { return removeSent(tx, items) })
+	}
+	d.mu.Lock()
+	for _, it := range items {
+		delete(d.inflight, string(it.key))
+	}
+	if err != nil {
+		d.rewind = true
+	}
+	d.mu.Unlock()
+	signal(d.progress)
+	if err != nil {
+		if !errors.Is(err, errRewound) {
+			b.log.Debug("stanzas will be written again", zap.Int("n", written), zap.Error(err))
+		}
+		signal(b.xmppReady)
+		return
+	}
+	crashpoint.Hit(crashpoint.AfterXMPPCommit)
+	for _, it := range items {
+		if !it.bad && it.entry.Presence == nil {
+			b.metrics.relayed.WithLabelValues("to_xmpp").Inc()
+		}
+	}
+}
+
+// removeSent removes confirmed (or unsendable) entries from the outbox and
+// records their delivery state in the ledger.
+func removeSent(tx *bolt.Tx, items []xmppItem) error {
+	out := tx.Bucket(bucketToXMPP)
+	for _, it := range items {
+		if err := out.Delete(it.key); err != nil {
+			return fmt.Errorf("removing XMPP outbox entry: %w", err)
+		}
+		err := updateRecord(tx, it.entry.Ledger, func(r *Record) {
+			switch {
+			case it.bad:
+				r.State = StateFailed
+			case r.State == StateQueued:
+				// Not when a bounce that beat the confirmation was
+				// recorded meanwhile.
+				r.State = StateSent
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drainXMPP writes one batch and confirms it, for benchmarks and tests
+// that drive the outbox step by step.
+func (b *Bridge) drainXMPP(link Link) (int, time.Time, error) {
+	d := newDrainState()
+	n, due, err := b.writeXMPP(link, d)
+	if err != nil {
+		return 0, due, err
+	}
+	b.confirmXMPP(link, d)
+	if d.rewind {
+		return 0, due, errors.New("bridge: the batch was not confirmed")
+	}
+	return n, due, nil
+}
