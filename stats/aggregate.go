@@ -47,14 +47,19 @@ func (l *secondsList) addWait(s *Session) {
 }
 
 func (l secondsList) mean() cell {
-	if len(l) == 0 {
-		return null
-	}
 	var sum int64
 	for _, v := range l {
 		sum += v
 	}
-	n := int64(len(l))
+	return meanOf(sum, int64(len(l)))
+}
+
+// meanOf is the mean of n whole-second values adding up to sum, rounded to
+// the nearest second (halves up); null if n is 0.
+func meanOf(sum, n int64) cell {
+	if n == 0 {
+		return null
+	}
 	return num((sum + n/2) / n)
 }
 

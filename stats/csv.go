@@ -4,7 +4,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // libraryH3lpColumns is LibraryH3lp's chats.csv header, which the sessions
@@ -29,93 +31,221 @@ const protocol = "facebook"
 // tagSeparator joins a session's tags in one CSV cell.
 const tagSeparator = ","
 
-// writeSessionsCSV writes one row per session. The computed fields of a
-// row are built in one buffer and turned into one string, so a row costs
-// one allocation.
-func writeSessionsCSV(w io.Writer, q *Query, sel []*Session) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(sessionColumns); err != nil {
-		return fmt.Errorf("stats: writing sessions csv: %w", err)
-	}
-	tf := newTimeFormatter(q.location())
-	rec := make([]string, len(sessionColumns))
-	rec[2] = protocol
-	// ip and referrer (rec[9], rec[10]) stay empty: Messenger has neither.
-	computed := []int{5, 6, 7, 11, 12, 13, 15, 16, 17, 18, 19}
-	var row rowBuilder
-	for _, s := range sel {
-		rec[0] = s.ID
-		rec[1] = s.Guest
-		rec[3] = s.Queue
-		rec[4] = q.PageNames[s.Page]
-		rec[8] = s.Operator
-		rec[14] = string(s.Status)
-		rec[20] = s.Page
+// flushAt is the size of the output buffer that the sessions export
+// writes out in one call.
+const flushAt = 64 << 10
 
-		row.reset()
-		row.b = tf.append(row.b, s.Started)
-		row.end()
-		if ws, ok := s.waitSeconds(); ok {
-			row.b = strconv.AppendInt(row.b, ws, 10)
+// sessionRows writes the sessions export, CSV or JSON, one row per
+// session, into a buffer written out whenever it holds flushAt bytes.
+type sessionRows struct {
+	w    io.Writer
+	q    *Query
+	json bool
+	tf   *timeFormatter
+	b    []byte
+	n    int   // rows written
+	err  error // the first write error, wrapped
+
+	// The last Page looked up in q.PageNames: sessions of one Page
+	// usually come in runs.
+	page, profile string
+	// The columns whose values repeat from row to row, written as they
+	// were last time when they did not change.
+	queue, profileCol, operator, status, pageCol encodedField
+}
+
+// encodedField remembers how the last value of a column was written.
+type encodedField struct {
+	s   string
+	enc []byte
+}
+
+// append appends s written by enc, reusing the last result when s is the
+// same as last time (usually the same string, which compares at once).
+func (f *encodedField) append(b []byte, s string, enc func([]byte, string) []byte) []byte {
+	if s != f.s || f.enc == nil {
+		f.s, f.enc = s, enc(f.enc[:0], s)
+	}
+	return append(b, f.enc...)
+}
+
+func newSessionRows(w io.Writer, q *Query, json bool) *sessionRows {
+	r := &sessionRows{w: w, q: q, json: json, tf: newTimeFormatter(q.location()), b: make([]byte, 0, flushAt+4<<10)}
+	if json {
+		r.b = append(r.b, '[')
+	} else {
+		r.b = appendCSVRecord(r.b, sessionColumns)
+	}
+	return r
+}
+
+// format is the name of the export's format in errors.
+func (r *sessionRows) format() string {
+	if r.json {
+		return FormatJSON
+	}
+	return FormatCSV
+}
+
+func (r *sessionRows) add(s *Session) error {
+	if r.err != nil {
+		return r.err
+	}
+	if s.Page != r.page || r.n == 0 {
+		r.page, r.profile = s.Page, r.q.PageNames[s.Page]
+	}
+	if r.json {
+		r.b = r.appendJSONRow(r.b, s)
+	} else {
+		r.b = r.appendCSVRow(r.b, s)
+	}
+	r.n++
+	if len(r.b) >= flushAt {
+		r.flush()
+	}
+	return r.err
+}
+
+func (r *sessionRows) flush() {
+	if r.err != nil || len(r.b) == 0 {
+		return
+	}
+	if _, err := r.w.Write(r.b); err != nil {
+		r.err = fmt.Errorf("stats: writing sessions %s: %w", r.format(), err)
+	}
+	r.b = r.b[:0]
+}
+
+func (r *sessionRows) close() error {
+	if r.json {
+		if r.n > 0 {
+			r.b = append(r.b, '\n')
 		}
-		row.end()
-		row.b = strconv.AppendInt(row.b, s.durationSeconds(), 10)
-		row.end()
+		r.b = append(r.b, "]\n"...)
+	}
+	r.flush()
+	return r.err
+}
+
+// appendCSVRow appends one row of the sessions export, as encoding/csv
+// writes it.
+func (r *sessionRows) appendCSVRow(b []byte, s *Session) []byte {
+	tf := r.tf
+	b = appendCSVField(b, s.ID)
+	b = append(b, ',')
+	b = appendCSVField(b, s.Guest)
+	b = append(b, ","+protocol+","...)
+	b = r.queue.append(b, s.Queue, appendCSVField)
+	b = append(b, ',')
+	b = r.profileCol.append(b, r.profile, appendCSVField)
+	b = append(b, ',')
+	b = tf.append(b, s.Started)
+	b = append(b, ',')
+	if ws, ok := s.waitSeconds(); ok {
+		b = appendInt(b, ws)
+	}
+	b = append(b, ',')
+	b = appendInt(b, s.durationSeconds())
+	b = append(b, ',')
+	b = r.operator.append(b, s.Operator, appendCSVField)
+	// ip and referrer stay empty: Messenger has neither.
+	b = append(b, ",,,"...)
+	switch len(s.Tags) {
+	case 0:
+	case 1:
+		b = appendCSVField(b, s.Tags[0])
+	default:
+		// Joined with a comma, the cell always needs quotes.
+		b = append(b, '"')
 		for i, tag := range s.Tags {
 			if i > 0 {
-				row.b = append(row.b, tagSeparator...)
+				b = append(b, tagSeparator...)
 			}
-			row.b = append(row.b, tag...)
+			b = appendCSVQuoted(b, tag)
 		}
-		row.end()
-		row.b = tf.append(row.b, s.Accepted)
-		row.end()
-		row.b = tf.append(row.b, s.Ended)
-		row.end()
-		row.b = strconv.AppendInt(row.b, int64(s.MessagesIn), 10)
-		row.end()
-		row.b = strconv.AppendInt(row.b, int64(s.MessagesOut), 10)
-		row.end()
-		row.b = strconv.AppendInt(row.b, int64(s.Questions), 10)
-		row.end()
-		if s.readBucket() != 0 {
-			row.b = strconv.AppendInt(row.b, int64(s.ReadLevel), 10)
-		}
-		row.end()
-		row.b = strconv.AppendInt(row.b, int64(s.Transfers), 10)
-		row.end()
-		row.fill(rec, computed)
-
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("stats: writing sessions csv: %w", err)
-		}
+		b = append(b, '"')
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("stats: writing sessions csv: %w", err)
+	b = append(b, ',')
+	b = tf.append(b, s.Accepted)
+	b = append(b, ',')
+	b = tf.append(b, s.Ended)
+	b = append(b, ',')
+	b = r.status.append(b, string(s.Status), appendCSVField)
+	b = append(b, ',')
+	b = appendInt(b, int64(s.MessagesIn))
+	b = append(b, ',')
+	b = appendInt(b, int64(s.MessagesOut))
+	b = append(b, ',')
+	b = appendInt(b, int64(s.Questions))
+	b = append(b, ',')
+	if s.readBucket() != 0 {
+		b = appendInt(b, int64(s.ReadLevel))
 	}
-	return nil
+	b = append(b, ',')
+	b = appendInt(b, int64(s.Transfers))
+	b = append(b, ',')
+	b = r.pageCol.append(b, s.Page, appendCSVField)
+	return append(b, '\n')
 }
 
-// rowBuilder collects a row's computed fields back to back in one buffer.
-type rowBuilder struct {
-	b    []byte
-	ends []int
+// appendCSVRecord appends a record as encoding/csv's Writer writes it
+// with its defaults (comma, "\n" line ends).
+func appendCSVRecord(b []byte, rec []string) []byte {
+	for i, f := range rec {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVField(b, f)
+	}
+	return append(b, '\n')
 }
 
-func (r *rowBuilder) reset() { r.b, r.ends = r.b[:0], r.ends[:0] }
-
-// end closes the field being built.
-func (r *rowBuilder) end() { r.ends = append(r.ends, len(r.b)) }
-
-// fill makes one string of the buffer and stores field i in rec[at[i]].
-func (r *rowBuilder) fill(rec []string, at []int) {
-	s := string(r.b)
-	prev := 0
-	for i, end := range r.ends {
-		rec[at[i]] = s[prev:end]
-		prev = end
+// appendCSVField appends one field as encoding/csv's Writer does with its
+// defaults: quoted when it holds a comma, a quote, CR or LF, begins with a
+// space (by unicode.IsSpace), or is `\.`; quotes doubled inside.
+func appendCSVField(b []byte, f string) []byte {
+	if !csvNeedsQuotes(f) {
+		return append(b, f...)
 	}
+	b = append(b, '"')
+	b = appendCSVQuoted(b, f)
+	return append(b, '"')
+}
+
+// appendCSVQuoted appends the inside of a quoted field: f with its quotes
+// doubled.
+func appendCSVQuoted(b []byte, f string) []byte {
+	for {
+		i := strings.IndexByte(f, '"')
+		if i < 0 {
+			return append(b, f...)
+		}
+		b = append(b, f[:i+1]...)
+		b = append(b, '"')
+		f = f[i+1:]
+	}
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma.
+func csvNeedsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` {
+		return true
+	}
+	for i := 0; i < len(f); i++ {
+		switch f[i] {
+		case '\n', '\r', '"', ',':
+			return true
+		}
+	}
+	if c := f[0]; c < utf8.RuneSelf {
+		// unicode.IsSpace of an ASCII byte.
+		return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
 }
 
 // writeTableCSV writes a report table with its header.

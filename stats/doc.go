@@ -1,6 +1,9 @@
 // Package stats turns the ledger's conversation sessions into the exports
 // and reports a library's reference coordinator pastes into its statistics:
-// `askbridge stats export` and the /stats/ page call ParseQuery and Write.
+// `askbridge stats export` and the /stats/ page call ParseQuery, then
+// NewExporter and Exporter.Add for each session as the store yields it (Write
+// does the same from a slice), so that an export of a million sessions never
+// holds them all.
 //
 // # Sessions and transactions
 //

@@ -2,8 +2,10 @@ package stats
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -106,6 +108,53 @@ func TestSecondsList(t *testing.T) {
 		}
 		if got := l.max(); got != tt.max {
 			t.Errorf("%v max %v, want %v", tt.in, got, tt.max)
+		}
+	}
+}
+
+var csvFields = []string{
+	"", "plain", "a,b", `say "hi"`, "line\nbreak", "cr\rhere", " leading space", "\tleading tab",
+	"\u00a0nbsp first", "\u2003em space first", `\.`, `\.x`, "trailing space ", "é", "\xff bad",
+}
+
+// encodingCSV is one record as encoding/csv writes it.
+func encodingCSV(rec []string) string {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	if err := w.Write(rec); err != nil {
+		panic(err)
+	}
+	w.Flush()
+	return b.String()
+}
+
+func TestAppendCSVField(t *testing.T) {
+	for _, f := range csvFields {
+		if got, want := string(appendCSVRecord(nil, []string{f})), encodingCSV([]string{f}); got != want {
+			t.Errorf("field %q written %q, want %q", f, got, want)
+		}
+	}
+	if got, want := string(appendCSVRecord(nil, csvFields)), encodingCSV(csvFields); got != want {
+		t.Errorf("record written %q, want %q", got, want)
+	}
+}
+
+func FuzzAppendCSVField(f *testing.F) {
+	for _, s := range csvFields {
+		f.Add(s, "x")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		rec := []string{a, b}
+		if got, want := string(appendCSVRecord(nil, rec)), encodingCSV(rec); got != want {
+			t.Errorf("%q written %q, want %q", rec, got, want)
+		}
+	})
+}
+
+func TestAppendInt(t *testing.T) {
+	for _, n := range []int64{-100, -10, -1, 0, 1, 9, 10, 42, 99, 100, 101, 1 << 40, -1 << 63} {
+		if got, want := string(appendInt([]byte("x"), n)), "x"+strconv.FormatInt(n, 10); got != want {
+			t.Errorf("appendInt(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

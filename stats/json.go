@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,81 +8,67 @@ import (
 	"unicode/utf8"
 )
 
-// writeSessionsJSON writes an array of session objects, one per line, with
-// the CSV columns as keys in the same order. Text columns are strings
-// (possibly empty); numbers are numbers; a time or number that does not
-// exist (wait and accepted without a human reply, read_level not recorded)
-// is null; tags are an array of strings.
-func writeSessionsJSON(w io.Writer, q *Query, sel []*Session) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	tf := newTimeFormatter(q.location())
-	var b []byte
-	bw.WriteString("[")
-	for i, s := range sel {
-		b = b[:0]
-		if i > 0 {
+// appendJSONRow appends one object of the sessions export in JSON: an
+// array of session objects, one per line, with the CSV columns as keys in
+// the same order. Text columns are strings (possibly empty); numbers are
+// numbers; a time or number that does not exist (wait and accepted without
+// a human reply, read_level not recorded) is null; tags are an array of
+// strings.
+func (r *sessionRows) appendJSONRow(b []byte, s *Session) []byte {
+	tf := r.tf
+	if r.n > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, "\n{\"id\":"...)
+	b = appendJSONString(b, s.ID)
+	b = append(b, ",\"guest\":"...)
+	b = appendJSONString(b, s.Guest)
+	b = append(b, ",\"protocol\":\""+protocol+"\",\"queue\":"...)
+	b = r.queue.append(b, s.Queue, appendJSONString)
+	b = append(b, ",\"profile\":"...)
+	b = r.profileCol.append(b, r.profile, appendJSONString)
+	b = append(b, ",\"started\":"...)
+	b = appendJSONTime(b, tf, s.Started)
+	b = append(b, ",\"wait\":"...)
+	if ws, ok := s.waitSeconds(); ok {
+		b = appendInt(b, ws)
+	} else {
+		b = append(b, "null"...)
+	}
+	b = append(b, ",\"duration\":"...)
+	b = appendInt(b, s.durationSeconds())
+	b = append(b, ",\"operator\":"...)
+	b = r.operator.append(b, s.Operator, appendJSONString)
+	b = append(b, ",\"ip\":\"\",\"referrer\":\"\",\"tags\":["...)
+	for j, tag := range s.Tags {
+		if j > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, "\n{\"id\":"...)
-		b = appendJSONString(b, s.ID)
-		b = append(b, ",\"guest\":"...)
-		b = appendJSONString(b, s.Guest)
-		b = append(b, ",\"protocol\":\""+protocol+"\",\"queue\":"...)
-		b = appendJSONString(b, s.Queue)
-		b = append(b, ",\"profile\":"...)
-		b = appendJSONString(b, q.PageNames[s.Page])
-		b = append(b, ",\"started\":"...)
-		b = appendJSONTime(b, tf, s.Started)
-		b = append(b, ",\"wait\":"...)
-		if ws, ok := s.waitSeconds(); ok {
-			b = strconv.AppendInt(b, ws, 10)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = append(b, ",\"duration\":"...)
-		b = strconv.AppendInt(b, s.durationSeconds(), 10)
-		b = append(b, ",\"operator\":"...)
-		b = appendJSONString(b, s.Operator)
-		b = append(b, ",\"ip\":\"\",\"referrer\":\"\",\"tags\":["...)
-		for j, tag := range s.Tags {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, tag)
-		}
-		b = append(b, "],\"accepted\":"...)
-		b = appendJSONTime(b, tf, s.Accepted)
-		b = append(b, ",\"ended\":"...)
-		b = appendJSONTime(b, tf, s.Ended)
-		b = append(b, ",\"status\":"...)
-		b = appendJSONString(b, string(s.Status))
-		b = append(b, ",\"messages_in\":"...)
-		b = strconv.AppendInt(b, int64(s.MessagesIn), 10)
-		b = append(b, ",\"messages_out\":"...)
-		b = strconv.AppendInt(b, int64(s.MessagesOut), 10)
-		b = append(b, ",\"questions\":"...)
-		b = strconv.AppendInt(b, int64(s.Questions), 10)
-		b = append(b, ",\"read_level\":"...)
-		if s.readBucket() != 0 {
-			b = strconv.AppendInt(b, int64(s.ReadLevel), 10)
-		} else {
-			b = append(b, "null"...)
-		}
-		b = append(b, ",\"transfers\":"...)
-		b = strconv.AppendInt(b, int64(s.Transfers), 10)
-		b = append(b, ",\"page\":"...)
-		b = appendJSONString(b, s.Page)
-		b = append(b, '}')
-		bw.Write(b) // a write error sticks and is returned by Flush
+		b = appendJSONString(b, tag)
 	}
-	if len(sel) > 0 {
-		bw.WriteString("\n")
+	b = append(b, "],\"accepted\":"...)
+	b = appendJSONTime(b, tf, s.Accepted)
+	b = append(b, ",\"ended\":"...)
+	b = appendJSONTime(b, tf, s.Ended)
+	b = append(b, ",\"status\":"...)
+	b = r.status.append(b, string(s.Status), appendJSONString)
+	b = append(b, ",\"messages_in\":"...)
+	b = appendInt(b, int64(s.MessagesIn))
+	b = append(b, ",\"messages_out\":"...)
+	b = appendInt(b, int64(s.MessagesOut))
+	b = append(b, ",\"questions\":"...)
+	b = appendInt(b, int64(s.Questions))
+	b = append(b, ",\"read_level\":"...)
+	if s.readBucket() != 0 {
+		b = appendInt(b, int64(s.ReadLevel))
+	} else {
+		b = append(b, "null"...)
 	}
-	bw.WriteString("]\n")
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("stats: writing sessions json: %w", err)
-	}
-	return nil
+	b = append(b, ",\"transfers\":"...)
+	b = appendInt(b, int64(s.Transfers))
+	b = append(b, ",\"page\":"...)
+	b = r.pageCol.append(b, s.Page, appendJSONString)
+	return append(b, '}')
 }
 
 // appendJSONTime appends t as a JSON string, or null for the zero time.

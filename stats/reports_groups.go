@@ -12,27 +12,34 @@ import (
 // operatorsReport is LibraryH3lp's chats-per-operator report: per operator
 // (first human answerer) of answered sessions, the number of sessions and
 // the mean, median, min and max wait in whole seconds.
-func operatorsReport(q *Query, sel []*Session) *table {
-	type agg struct {
-		n     int64
-		waits secondsList
+type operatorsReport struct {
+	ops map[string]*operatorTally
+}
+
+type operatorTally struct {
+	n     int64
+	waits secondsList
+}
+
+func newOperatorsReport(*Query) report { return &operatorsReport{ops: map[string]*operatorTally{}} }
+
+func (r *operatorsReport) add(s *Session) {
+	if !s.answered() {
+		return
 	}
-	ops := map[string]*agg{}
-	for _, s := range sel {
-		if !s.answered() {
-			continue
-		}
-		a := ops[s.Operator]
-		if a == nil {
-			a = &agg{}
-			ops[s.Operator] = a
-		}
-		a.n++
-		a.waits.addWait(s)
+	a := r.ops[s.Operator]
+	if a == nil {
+		a = &operatorTally{}
+		r.ops[s.Operator] = a
 	}
+	a.n++
+	a.waits.addWait(s)
+}
+
+func (r *operatorsReport) table() *table {
 	t := &table{columns: []string{"operator", "n", "mean", "median", "min", "max"}}
-	for _, op := range slices.Sorted(maps.Keys(ops)) {
-		a := ops[op]
+	for _, op := range slices.Sorted(maps.Keys(r.ops)) {
+		a := r.ops[op]
 		t.add(text(op), num(a.n), a.waits.mean(), a.waits.median(), a.waits.min(), a.waits.max())
 	}
 	return t
@@ -40,26 +47,33 @@ func operatorsReport(q *Query, sel []*Session) *table {
 
 // queuesReport counts per queue, with the mean and median wait of its
 // answered sessions.
-func queuesReport(q *Query, sel []*Session) *table {
-	type agg struct {
-		tally
-		waits secondsList
+type queuesReport struct {
+	queues map[string]*queueTally
+}
+
+type queueTally struct {
+	tally
+	waits secondsList
+}
+
+func newQueuesReport(*Query) report { return &queuesReport{queues: map[string]*queueTally{}} }
+
+func (r *queuesReport) add(s *Session) {
+	a := r.queues[s.Queue]
+	if a == nil {
+		a = &queueTally{}
+		r.queues[s.Queue] = a
 	}
-	queues := map[string]*agg{}
-	for _, s := range sel {
-		a := queues[s.Queue]
-		if a == nil {
-			a = &agg{}
-			queues[s.Queue] = a
-		}
-		a.add(s)
-		if s.answered() {
-			a.waits.addWait(s)
-		}
+	a.add(s)
+	if s.answered() {
+		a.waits.addWait(s)
 	}
+}
+
+func (r *queuesReport) table() *table {
 	t := &table{columns: append(append([]string{"queue"}, tallyColumns...), "mean_wait", "median_wait")}
-	for _, name := range slices.Sorted(maps.Keys(queues)) {
-		a := queues[name]
+	for _, name := range slices.Sorted(maps.Keys(r.queues)) {
+		a := r.queues[name]
 		t.add(append(a.row(text(name)), a.waits.mean(), a.waits.median())...)
 	}
 	return t
@@ -72,31 +86,37 @@ const untagged = "(untagged)"
 // each (a tag repeated on one session counts once), so the rows add up to
 // more than the sessions. Sessions without tags are the last row,
 // "(untagged)", always present.
-func tagsReport(q *Query, sel []*Session) *table {
-	tags := map[string]*tally{}
-	var none tally
-	for _, s := range sel {
-		if len(s.Tags) == 0 {
-			none.add(s)
+type tagsReport struct {
+	tags map[string]*tally
+	none tally
+}
+
+func newTagsReport(*Query) report { return &tagsReport{tags: map[string]*tally{}} }
+
+func (r *tagsReport) add(s *Session) {
+	if len(s.Tags) == 0 {
+		r.none.add(s)
+		return
+	}
+	for i, tag := range s.Tags {
+		if slices.Contains(s.Tags[:i], tag) {
 			continue
 		}
-		for i, tag := range s.Tags {
-			if slices.Contains(s.Tags[:i], tag) {
-				continue
-			}
-			tl := tags[tag]
-			if tl == nil {
-				tl = &tally{}
-				tags[tag] = tl
-			}
-			tl.add(s)
+		tl := r.tags[tag]
+		if tl == nil {
+			tl = &tally{}
+			r.tags[tag] = tl
 		}
+		tl.add(s)
 	}
+}
+
+func (r *tagsReport) table() *table {
 	t := &table{columns: append([]string{"tag"}, tallyColumns...)}
-	for _, tag := range slices.Sorted(maps.Keys(tags)) {
-		t.add(tags[tag].row(text(tag))...)
+	for _, tag := range slices.Sorted(maps.Keys(r.tags)) {
+		t.add(r.tags[tag].row(text(tag))...)
 	}
-	t.add(none.row(text(untagged))...)
+	t.add(r.none.row(text(untagged))...)
 	return t
 }
 
@@ -109,19 +129,23 @@ const (
 
 // readTallies counts per READ bucket: index 0 is not recorded, 1–6 the
 // levels.
-func readTallies(sel []*Session) [7]tally {
-	var levels [7]tally
-	for _, s := range sel {
-		levels[s.readBucket()].add(s)
-	}
-	return levels
-}
+type readTallies [7]tally
+
+func (l *readTallies) add(s *Session) { l[s.readBucket()].add(s) }
 
 // readReport counts per READ scale level: rows 1–6, not_recorded, then the
 // totals directional (levels 1–2) and reference (levels 3–6). The level
 // column is text in JSON, since the last three rows are not numbers.
-func readReport(q *Query, sel []*Session) *table {
-	levels := readTallies(sel)
+type readReport struct {
+	levels readTallies
+}
+
+func newReadReport(*Query) report { return &readReport{} }
+
+func (r *readReport) add(s *Session) { r.levels.add(s) }
+
+func (r *readReport) table() *table {
+	levels := &r.levels
 	t := &table{columns: append([]string{"level"}, tallyColumns...)}
 	var directional, reference tally
 	for l := 1; l <= 6; l++ {
@@ -141,21 +165,48 @@ func readReport(q *Query, sel []*Session) *table {
 // knownStatuses are the status report's fixed rows, in order.
 var knownStatuses = []Status{StatusAnswered, StatusMissed, StatusAfterHours, StatusAutoOnly}
 
+// statusCounts counts sessions per status.
+type statusCounts struct {
+	known [4]int64 // in the order of knownStatuses
+	other map[Status]int64
+}
+
+func (c *statusCounts) add(st Status) {
+	switch st {
+	case StatusAnswered:
+		c.known[0]++
+	case StatusMissed:
+		c.known[1]++
+	case StatusAfterHours:
+		c.known[2]++
+	case StatusAutoOnly:
+		c.known[3]++
+	default:
+		if c.other == nil {
+			c.other = map[Status]int64{}
+		}
+		c.other[st]++
+	}
+}
+
 // statusReport counts sessions per status: the four known statuses always
 // (zero rows included), then any other status found, sorted. Only statuses
 // the filters let through can be non-zero.
-func statusReport(q *Query, sel []*Session) *table {
-	counts := map[Status]int64{}
-	for _, s := range sel {
-		counts[s.Status]++
-	}
+type statusReport struct {
+	counts statusCounts
+}
+
+func newStatusReport(*Query) report { return &statusReport{} }
+
+func (r *statusReport) add(s *Session) { r.counts.add(s.Status) }
+
+func (r *statusReport) table() *table {
 	t := &table{columns: []string{"status", "sessions"}}
-	for _, st := range knownStatuses {
-		t.add(text(string(st)), num(counts[st]))
-		delete(counts, st)
+	for i, st := range knownStatuses {
+		t.add(text(string(st)), num(r.counts.known[i]))
 	}
-	for _, st := range slices.Sorted(maps.Keys(counts)) {
-		t.add(text(string(st)), num(counts[st]))
+	for _, st := range slices.Sorted(maps.Keys(r.counts.other)) {
+		t.add(text(string(st)), num(r.counts.other[st]))
 	}
 	return t
 }

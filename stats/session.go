@@ -23,7 +23,8 @@ const (
 )
 
 // Session is one conversation session as the ledger records it. The bridge
-// stores it as JSON, so the JSON tags are stable.
+// stores it in a binary record of its own; stores written before that hold
+// JSON records, which it still reads, so the JSON tags are stable.
 //
 // A Session holds no patron identity: Guest is the keyed pseudonym, never
 // a PSID, and there is no field for a name. Exports are built from these

@@ -15,20 +15,29 @@ package stats
 //	mean_duration           duration of all exported sessions, whole seconds
 //
 // Means and medians of nothing are empty in CSV and null in JSON.
-func summaryReport(q *Query, sel []*Session) *table {
-	var all tally
-	var waits secondsList
-	durations := make(secondsList, 0, len(sel))
-	statuses := map[Status]int64{}
-	for _, s := range sel {
-		all.add(s)
-		statuses[s.Status]++
-		if s.answered() {
-			waits.addWait(s)
-		}
-		durations = append(durations, s.durationSeconds())
+type summaryReport struct {
+	q         *Query
+	all       tally
+	statuses  statusCounts
+	levels    readTallies
+	waits     secondsList
+	durations int64 // sum of the durations in whole seconds
+}
+
+func newSummaryReport(q *Query) report { return &summaryReport{q: q} }
+
+func (r *summaryReport) add(s *Session) {
+	r.all.add(s)
+	r.statuses.add(s.Status)
+	r.levels.add(s)
+	if s.answered() {
+		r.waits.addWait(s)
 	}
-	levels := readTallies(sel)
+	r.durations += s.durationSeconds()
+}
+
+func (r *summaryReport) table() *table {
+	q, levels := r.q, &r.levels
 	var directional, reference int64
 	for l := 1; l <= 6; l++ {
 		if l <= 2 {
@@ -42,16 +51,16 @@ func summaryReport(q *Query, sel []*Session) *table {
 	metric("from", text(q.From))
 	metric("to", text(q.To))
 	metric("timezone", text(q.timezone()))
-	metric("sessions", num(all.sessions))
-	for _, st := range knownStatuses {
-		metric(string(st), num(statuses[st]))
+	metric("sessions", num(r.all.sessions))
+	for i, st := range knownStatuses {
+		metric(string(st), num(r.statuses.known[i]))
 	}
-	metric("reference_transactions", num(all.questions))
+	metric("reference_transactions", num(r.all.questions))
 	metric("directional", num(directional))
 	metric("reference", num(reference))
 	metric("read_not_recorded", num(levels[0].questions))
-	metric("mean_wait", waits.mean())
-	metric("median_wait", waits.median())
-	metric("mean_duration", durations.mean())
+	metric("mean_wait", r.waits.mean())
+	metric("median_wait", r.waits.median())
+	metric("mean_duration", meanOf(r.durations, r.all.sessions))
 	return t
 }
