@@ -297,33 +297,37 @@ func (b *Bridge) Forget(psid string) (int, error) {
 // ledger records, so the statistics rows stay but cannot be tied to them.
 func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 	const forgotten = "forgotten"
-	sb := tx.Bucket(bucketSessions)
-	type upd struct {
+	type sessionUpd struct {
 		k []byte
-		v any
+		s stats.Session
 	}
-	var todo []upd
-	err := sb.ForEach(func(k, v []byte) error {
-		var s stats.Session
-		if err := json.Unmarshal(v, &s); err != nil {
-			return fmt.Errorf("session record: %w", err)
+	var sessions []sessionUpd
+	dec := newSessionDecoder()
+	var s stats.Session
+	err := tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+		if err := decodeSession(v, &s, dec); err != nil {
+			return fmt.Errorf("session %x: %w", k, err)
 		}
 		if guests[s.Guest] {
 			s.Guest = forgotten
-			todo = append(todo, upd{append([]byte(nil), k...), s})
+			sessions = append(sessions, sessionUpd{bytes.Clone(k), s})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, u := range todo {
-		if err := putJSON(sb, u.k, u.v); err != nil {
+	for i := range sessions {
+		if err := putSession(tx, sessions[i].k, &sessions[i].s); err != nil {
 			return err
 		}
 	}
+	type upd struct {
+		k []byte
+		v any
+	}
+	var todo []upd
 	lb := tx.Bucket(bucketLedger)
-	todo = todo[:0]
 	err = lb.ForEach(func(k, v []byte) error {
 		var r Record
 		if err := json.Unmarshal(v, &r); err != nil {
@@ -345,3 +349,4 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 	}
 	return nil
 }
+

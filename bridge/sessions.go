@@ -1,9 +1,9 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -21,6 +21,8 @@ import (
 // check never scans closed history. Both survive restarts, and so does the
 // idle timer: it is computed from the stored last activity.
 
+// getSession reads the session with the given ID (the hex of its key);
+// it returns nil if there is none.
 func getSession(tx *bolt.Tx, id string) (*stats.Session, []byte, error) {
 	key, err := hex.DecodeString(id)
 	if err != nil || id == "" {
@@ -31,14 +33,18 @@ func getSession(tx *bolt.Tx, id string) (*stats.Session, []byte, error) {
 		return nil, nil, nil
 	}
 	var s stats.Session
-	if err := json.Unmarshal(v, &s); err != nil {
-		return nil, nil, fmt.Errorf("session record: %w", err)
+	if err := decodeSession(v, &s, nil); err != nil {
+		return nil, nil, fmt.Errorf("session %x: %w", key, err)
 	}
 	return &s, key, nil
 }
 
+// putSession writes the session under key in the current record version.
 func putSession(tx *bolt.Tx, key []byte, s *stats.Session) error {
-	return putJSON(tx.Bucket(bucketSessions), key, s)
+	if err := tx.Bucket(bucketSessions).Put(key, encodeSession(s)); err != nil {
+		return fmt.Errorf("writing session %x: %w", key, err)
+	}
+	return nil
 }
 
 // patronSpoke counts a patron message (typed, or a button pressed) in the
@@ -261,22 +267,87 @@ func openPSIDs(tx *bolt.Tx) ([]string, error) {
 }
 
 // Sessions returns the sessions that started in [from, to), oldest first.
+// It holds them all in memory: exports of long periods use ForEachSession.
 func (s *Store) Sessions(from, to time.Time) ([]stats.Session, error) {
 	var out []stats.Session
-	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSessions).Cursor()
-		end := string(timeBound(to))
-		for k, v := c.Seek(timeBound(from)); k != nil && string(k[:8]) < end; k, v = c.Next() {
-			var r stats.Session
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("session record: %w", err)
+	err := s.ForEachSession(from, to, func(r *stats.Session) error {
+		out = append(out, *r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sessionChunk is how many sessions ForEachSession decodes in one read
+// transaction before it hands them to its function.
+const sessionChunk = 1024
+
+// ForEachSession calls fn with every session that started in [from, to),
+// in the order of the sessions bucket: by start, then ID (the hex of the
+// key), the order stats.Exporter needs. *r is reused for a later session,
+// so fn must copy what it keeps; copying *r is enough (its strings and
+// Tags are never reused).
+//
+// Sessions are read sessionChunk at a time, each chunk in its own read
+// transaction that is over before fn sees the chunk: however slowly fn
+// writes (an HTTP client, a pipe), no transaction stays open to hold up
+// compaction or the growth of the file. The scan is therefore not one
+// snapshot: a session that changes while it runs is seen as it was when
+// its chunk was read, and sessions that start meanwhile may be included.
+//
+// An error from fn stops the scan and is returned as it is; a record that
+// cannot be read stops it with an error naming the record.
+func (s *Store) ForEachSession(from, to time.Time, fn func(r *stats.Session) error) error {
+	buf := make([]stats.Session, sessionChunk)
+	sc := sessionScan{dec: newSessionDecoder(), seek: timeBound(from), end: timeBound(to)}
+	for {
+		n, err := sc.next(s, buf)
+		if err != nil {
+			return err
+		}
+		for i := range buf[:n] {
+			if err := fn(&buf[i]); err != nil {
+				return err
 			}
-			out = append(out, r)
+		}
+		if n < len(buf) {
+			return nil
+		}
+	}
+}
+
+// sessionScan reads the sessions bucket chunk by chunk.
+type sessionScan struct {
+	dec  *sessionDecoder
+	seek []byte // where the next chunk starts, or just after it with last
+	last []byte // the key of the last session read, nil before the first
+	end  []byte // the first key not to read
+}
+
+// next decodes the next sessions into buf, as many as fit, and returns
+// how many; fewer than len(buf) means the scan is over.
+func (sc *sessionScan) next(st *Store, buf []stats.Session) (int, error) {
+	n := 0
+	err := st.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSessions).Cursor()
+		k, v := c.Seek(sc.seek)
+		if sc.last != nil && bytes.Equal(k, sc.last) {
+			k, v = c.Next()
+		}
+		for ; k != nil && bytes.Compare(k, sc.end) < 0 && n < len(buf); k, v = c.Next() {
+			if err := decodeSession(v, &buf[n], sc.dec); err != nil {
+				return fmt.Errorf("session %x: %w", k, err)
+			}
+			sc.last = append(sc.last[:0], k...)
+			n++
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("bridge: reading sessions: %w", err)
+		return n, fmt.Errorf("bridge: reading sessions: %w", err)
 	}
-	return out, nil
+	sc.seek = append(sc.seek[:0], sc.last...)
+	return n, nil
 }

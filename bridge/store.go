@@ -16,7 +16,8 @@ import (
 	"github.com/askbridge/askbridge/internal/boltgroup"
 )
 
-// Bucket names. Keys are documented beside each; values are JSON.
+// Bucket names. Keys are documented beside each; values are JSON, except
+// sessions (see session_codec.go) and the 8-byte times of seen.
 var (
 	// bucketSeen: Facebook event identity (mid, or kind+mid for edits and
 	// reactions) → 8-byte first-seen time (UnixNano). Pruned after seenTTL.
@@ -49,7 +50,13 @@ var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFaceboo
 	bucketLedger, bucketLedgerRef, bucketConversations, bucketSessions, bucketOpen, bucketMeta}
 
 // schemaVersion is stored in the meta bucket; a later version migrates.
-const schemaVersion = 1
+// An askbridge refuses a store of a newer schema than its own, so that
+// going back to an older release cannot misread newer records.
+//
+//   - 1: every value JSON.
+//   - 2: sessions written in a binary encoding; JSON sessions written by
+//     schema 1 are still read as they are, and rewritten when they change.
+const schemaVersion = 2
 
 // ErrBusy means a compaction was put off because a backup is running.
 var ErrBusy = errors.New("bridge: store busy with a backup; compaction put off")

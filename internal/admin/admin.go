@@ -90,14 +90,29 @@ func (p ExportParams) Query(cfg *config.Config) (stats.Query, error) {
 	return q, nil
 }
 
-// Export writes the report for q from the store.
+// Export writes the report for q from the store. Sessions are streamed
+// from the store to w in chunks, never all held in memory, so an export
+// that fails part way (a store or write error) may have written part of
+// its output. An invalid query writes nothing and gives an error for which
+// IsInvalid is true.
 func Export(w io.Writer, st *bridge.Store, q stats.Query) error {
-	from, to := q.Range()
-	sessions, err := st.Sessions(from, to)
+	e, err := stats.NewExporter(w, q)
 	if err != nil {
 		return err
 	}
-	if err := stats.Write(w, q, sessions); err != nil {
+	from, to := q.Range()
+	var addErr error
+	err = st.ForEachSession(from, to, func(s *stats.Session) error {
+		addErr = e.Add(s)
+		return addErr
+	})
+	if addErr != nil {
+		return fmt.Errorf("admin: writing export: %w", addErr)
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.Close(); err != nil {
 		return fmt.Errorf("admin: writing export: %w", err)
 	}
 	return nil

@@ -103,10 +103,30 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request, cfg *config.Con
 			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		}
 	}
-	if err := Export(w, h.Store, q); err != nil {
+	cw := &countingWriter{w: w}
+	if err := Export(cw, h.Store, q); err != nil {
 		h.Log.Error("statistics export", zap.Error(err))
-		http.Error(w, "export failed; see the daemon's log", http.StatusInternalServerError)
+		if cw.n == 0 {
+			http.Error(w, "export failed; see the daemon's log", http.StatusInternalServerError)
+			return
+		}
+		// The export streams: the status line and part of the rows are
+		// gone. A cut-off body makes the client fail instead of taking a
+		// short export for a whole one.
+		panic(http.ErrAbortHandler)
 	}
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func reportName(q stats.Query) string {

@@ -1,0 +1,64 @@
+package bridge
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func setSchema(t *testing.T, dir string, v uint64) {
+	t.Helper()
+	db, err := bolt.Open(StorePath(dir), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(v))
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func schemaOf(t *testing.T, st *Store) uint64 {
+	t.Helper()
+	var v uint64
+	if err := st.view(func(tx *bolt.Tx) error {
+		v = binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get([]byte("schema")))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A store of an older schema is opened and marked with the current one; a
+// store of a newer schema (written by a later release) is refused, so that
+// a downgrade cannot misread its records.
+func TestStoreSchema(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenStore(dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	setSchema(t, dir, 1)
+	st, err = OpenStore(dir, time.Second)
+	if err != nil {
+		t.Fatalf("schema 1 store: %v", err)
+	}
+	if v := schemaOf(t, st); v != schemaVersion {
+		t.Errorf("schema %d after opening, want %d", v, schemaVersion)
+	}
+	st.Close()
+
+	setSchema(t, dir, schemaVersion+1)
+	_, err = OpenStore(dir, time.Second)
+	if err == nil || !strings.Contains(err.Error(), "newer than this askbridge") {
+		t.Fatalf("newer schema: %v", err)
+	}
+}
