@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -47,58 +48,84 @@ type PurgeResult struct {
 // Purge removes what the privacy rules no longer allow the bridge to keep:
 // PSIDs of conversations without an open session whose patron last wrote
 // more than 7 days ago (and that have no reply waiting), and message text
-// older than privacy.transcript_retention. It then compacts the store if
-// anything was removed and force is set or the last compaction is a day
-// old.
+// older than privacy.transcript_retention; it also prunes ledger
+// references older than 7 days. It then compacts the store if anything
+// was removed and force is set or the last compaction is a day old.
+//
+// It works in many small transactions (see maintWriteKeys), so that
+// webhook commits are never held up for long; each leaves the store
+// consistent, and a purge cut short by an error or a crash is completed by
+// the next one.
 func (b *Bridge) Purge(force bool) (PurgeResult, error) {
-	cfg := b.config()
-	now := b.now()
+	return b.newPass(context.Background()).purge(force)
+}
+
+func (p *maintPass) purge(force bool) (PurgeResult, error) {
+	cfg := p.b.config()
+	now := p.b.now()
 	var res PurgeResult
-	err := b.store.update(func(tx *bolt.Tx) error {
-		res = PurgeResult{}
-		convs := tx.Bucket(bucketConversations)
-		var old [][]byte
-		err := convs.ForEach(func(k, v []byte) error {
-			var c Conversation
-			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("conversation record: %w", err)
-			}
-			last := c.LastPatron
-			if last.IsZero() {
-				last = c.LastActivity
-			}
-			if c.Session == "" && now.Sub(last) > psidRetention && !hasPending(tx, string(k)) {
-				old = append(old, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range old {
-			if err := convs.Delete(k); err != nil {
-				return err
-			}
-		}
-		res.Conversations = len(old)
-		n, err := purgeTranscripts(tx, now.Add(-cfg.Privacy.TranscriptRetention), nil)
-		if err != nil {
-			return err
-		}
-		res.Transcripts = n
-		if _, err := pruneRefs(tx, now.Add(-refsKeep)); err != nil {
-			return err
-		}
-		if res.Conversations+res.Transcripts > 0 {
-			return tx.Bucket(bucketMeta).Put(metaNeedsCompaction, []byte{1})
-		}
-		return nil
-	})
-	if err != nil {
-		return res, fmt.Errorf("bridge: purging: %w", err)
+	var err error
+	if res.Conversations, err = p.purgeConversations(now); err != nil {
+		return res, fmt.Errorf("bridge: purging conversations: %w", err)
 	}
-	res.Compacted, err = b.compactIfDue(force, now)
+	if res.Transcripts, err = p.purgeTranscripts(now.Add(-cfg.Privacy.TranscriptRetention)); err != nil {
+		return res, fmt.Errorf("bridge: purging transcripts: %w", err)
+	}
+	if p.rep.Refs, err = p.pruneRefs(now.Add(-refsKeep)); err != nil {
+		return res, fmt.Errorf("bridge: pruning ledger references: %w", err)
+	}
+	res.Compacted, err = p.b.compactIfDue(force, now)
 	return res, err
+}
+
+// noteRemoval marks, in the transaction that removed something, that the
+// store needs a compaction.
+func noteRemoval(tx *bolt.Tx, changed int, _ []byte) error {
+	if changed == 0 {
+		return nil
+	}
+	return tx.Bucket(bucketMeta).Put(metaNeedsCompaction, []byte{1})
+}
+
+// purgeConversations removes the conversations (with their PSIDs) that
+// staleConversation selects.
+func (p *maintPass) purgeConversations(now time.Time) (int, error) {
+	return p.run(&sweep{
+		bucket: bucketConversations,
+		pick: func(tx *bolt.Tx, k, v []byte) (bool, error) {
+			return staleConversation(tx, k, v, now)
+		},
+		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
+			convs := tx.Bucket(bucketConversations)
+			v := convs.Get(k)
+			if v == nil {
+				return false, nil
+			}
+			if stale, err := staleConversation(tx, k, v, now); err != nil || !stale {
+				return false, err
+			}
+			if err := convs.Delete(k); err != nil {
+				return false, err
+			}
+			return true, nil
+		},
+		commit: noteRemoval,
+	})
+}
+
+// staleConversation reports whether the conversation of PSID k, stored as
+// v, is to be removed: no open session, the patron's last message older
+// than psidRetention, and no reply waiting.
+func staleConversation(tx *bolt.Tx, k, v []byte, now time.Time) (bool, error) {
+	var c Conversation
+	if err := json.Unmarshal(v, &c); err != nil {
+		return false, fmt.Errorf("conversation record: %w", err)
+	}
+	last := c.LastPatron
+	if last.IsZero() {
+		last = c.LastActivity
+	}
+	return c.Session == "" && now.Sub(last) > psidRetention && !hasPending(tx, string(k)), nil
 }
 
 // compactIfDue compacts the store when something was deleted since the
@@ -116,14 +143,20 @@ func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 		}
 		return nil
 	})
-	if err != nil || !needed || (!force && now.Sub(last) < compactEvery) {
-		return false, err
+	if err != nil {
+		return false, fmt.Errorf("bridge: checking for compaction: %w", err)
 	}
+	if !needed || (!force && now.Sub(last) < compactEvery) {
+		return false, nil
+	}
+	t0 := time.Now()
 	if err := b.store.Compact(); errors.Is(err, ErrBusy) {
 		return false, nil // next time
 	} else if err != nil {
 		return false, err
 	}
+	// Every transaction waited for the compaction.
+	b.log.Info("store compacted", zap.Duration("took", time.Since(t0)))
 	err = b.store.update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Delete(metaNeedsCompaction); err != nil {
@@ -131,29 +164,23 @@ func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 		}
 		return meta.Put(metaLastCompaction, u64(uint64(now.UnixNano())))
 	})
-	return true, err
+	if err != nil {
+		return true, fmt.Errorf("bridge: noting the compaction: %w", err)
+	}
+	return true, nil
 }
 
-// pruneRefs drops ledger references to records older than before.
-func pruneRefs(tx *bolt.Tx, before time.Time) (int, error) {
-	refs := tx.Bucket(bucketLedgerRef)
-	end := string(timeBound(before))
-	var old [][]byte
-	err := refs.ForEach(func(k, v []byte) error {
-		if len(v) >= 8 && string(v[:8]) < end {
-			old = append(old, append([]byte(nil), k...))
-		}
-		return nil
+// pruneRefs drops ledger references to records older than before. The
+// references are keyed by stanza id or mid, not by time, so it reads them
+// all, in read transactions.
+func (p *maintPass) pruneRefs(before time.Time) (int, error) {
+	end := timeBound(before)
+	old := func(v []byte) bool { return len(v) >= 8 && bytes.Compare(v[:8], end) < 0 }
+	return p.run(&sweep{
+		bucket: bucketLedgerRef,
+		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return old(v), nil },
+		apply:  deleteIf(bucketLedgerRef, old),
 	})
-	if err != nil {
-		return 0, err
-	}
-	for _, k := range old {
-		if err := refs.Delete(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(old), nil
 }
 
 // hasPending reports whether replies to the patron still wait to be sent.
@@ -163,46 +190,88 @@ func hasPending(tx *bolt.Tx, psid string) bool {
 	return k != nil && bytes.HasPrefix(k, prefix)
 }
 
-// purgeTranscripts clears the text of ledger records older than before;
-// with guests set, only of those guests' records (at any age).
-func purgeTranscripts(tx *bolt.Tx, before time.Time, guests map[string]bool) (int, error) {
-	b := tx.Bucket(bucketLedger)
-	meta := tx.Bucket(bucketMeta)
-	c := b.Cursor()
-	end := string(timeBound(before))
+// hasText reports whether a ledger record still holds a transcript.
+func hasText(v []byte) (Record, bool, error) {
+	var r Record
+	if !bytes.Contains(v, []byte(`"text":`)) {
+		return r, false, nil // no transcript: no need to decode (transcripts are off by default)
+	}
+	if err := json.Unmarshal(v, &r); err != nil {
+		return r, false, fmt.Errorf("ledger record: %w", err)
+	}
+	return r, r.Text != "", nil
+}
+
+// purgeTranscripts clears the text of ledger records older than before.
+// It reads from the watermark in the meta bucket on (older records were
+// purged before) and moves the watermark on with each write transaction,
+// so that an interrupted purge resumes where it stopped.
+func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
+	var from []byte
+	err := p.b.store.view(func(tx *bolt.Tx) error {
+		from = bytes.Clone(tx.Bucket(bucketMeta).Get(metaTranscriptsTo))
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	end := timeBound(before)
+	return p.run(&sweep{
+		bucket: bucketLedger,
+		from:   from,
+		end:    end,
+		pick: func(_ *bolt.Tx, _, v []byte) (bool, error) {
+			_, ok, err := hasText(v)
+			return ok, err
+		},
+		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
+			lb := tx.Bucket(bucketLedger)
+			r, ok, err := hasText(lb.Get(k))
+			if err != nil || !ok {
+				return false, err
+			}
+			r.Text = ""
+			if err := putJSON(lb, k, &r); err != nil {
+				return false, err
+			}
+			return true, nil
+		},
+		always: true,
+		commit: func(tx *bolt.Tx, changed int, resume []byte) error {
+			if err := noteRemoval(tx, changed, resume); err != nil {
+				return err
+			}
+			if resume == nil {
+				resume = end
+			}
+			return tx.Bucket(bucketMeta).Put(metaTranscriptsTo, resume)
+		},
+	})
+}
+
+// forgetTranscripts clears the text of the guests' ledger records, at any
+// age.
+func forgetTranscripts(tx *bolt.Tx, guests map[string]bool) (int, error) {
+	lb := tx.Bucket(bucketLedger)
 	type upd struct {
 		k []byte
 		r Record
 	}
 	var todo []upd
-	k, v := c.First()
-	if from := meta.Get(metaTranscriptsTo); guests == nil && from != nil {
-		k, v = c.Seek(from) // older ones were purged before
-	}
-	for ; k != nil; k, v = c.Next() {
-		if guests == nil && string(k[:8]) >= end {
-			break
-		}
-		if !bytes.Contains(v, []byte(`"text":`)) {
-			continue // no transcript: no need to decode (transcripts are off by default)
-		}
-		var r Record
-		if err := json.Unmarshal(v, &r); err != nil {
-			return 0, fmt.Errorf("ledger record: %w", err)
-		}
-		if r.Text == "" || (guests != nil && !guests[r.Guest]) {
-			continue
+	err := lb.ForEach(func(k, v []byte) error {
+		r, ok, err := hasText(v)
+		if err != nil || !ok || !guests[r.Guest] {
+			return err
 		}
 		r.Text = ""
-		todo = append(todo, upd{append([]byte(nil), k...), r})
+		todo = append(todo, upd{bytes.Clone(k), r})
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	for _, u := range todo {
-		if err := putJSON(b, u.k, &u.r); err != nil {
-			return 0, err
-		}
-	}
-	if guests == nil {
-		if err := meta.Put(metaTranscriptsTo, timeBound(before)); err != nil {
+		if err := putJSON(lb, u.k, &u.r); err != nil {
 			return 0, err
 		}
 	}
@@ -269,7 +338,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 				removed++
 			}
 		}
-		n, err := purgeTranscripts(tx, time.Time{}, guests)
+		n, err := forgetTranscripts(tx, guests)
 		if err != nil {
 			return err
 		}
@@ -349,4 +418,3 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 	}
 	return nil
 }
-
