@@ -115,7 +115,14 @@ func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
 	// A large initial mapping (address space, not memory) spares the
 	// remaps for which a write would wait on long read transactions such
 	// as a backup being streamed.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, InitialMmapSize: 1 << 30})
+	//
+	// The free-page list is not written at each commit but rebuilt when
+	// the file is opened: after a purge frees tens of thousands of pages,
+	// writing the list made every webhook's commit write hundreds of
+	// kilobytes. (An older askbridge opens such a file all the same: it
+	// rebuilds the list too.)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, InitialMmapSize: 1 << 30,
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("bridge: opening %s: %w", path, ErrStoreLocked)
 	}
