@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,8 @@ type fakeLink struct {
 	// poison is a body the link refuses as invalid.
 	poison string
 	pres   chan xmpp.Presence
+	// syncFails is how many Syncs fail (the server not answering).
+	syncFails atomic.Int32
 }
 
 func newFakeLink() *fakeLink {
@@ -33,6 +36,9 @@ func newFakeLink() *fakeLink {
 func (l *fakeLink) Sync() error {
 	if !l.Connected() {
 		return xmpp.ErrNotConnected
+	}
+	if l.syncFails.Add(-1) >= 0 {
+		return errors.New("fake: no answer to the sync ping")
 	}
 	return nil
 }

@@ -70,12 +70,16 @@ func newDrainState() *drainState {
 // xmppLoop drains the XMPP outbox whenever the link is up.
 func (b *Bridge) xmppLoop(ctx context.Context, link Link) {
 	d := newDrainState()
-	done := make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		b.confirmLoop(ctx, link, d)
+		b.confirmLoop(stop, link, d)
 	}()
-	defer func() { <-done }()
+	// The confirmer outlives the writer, to confirm its last batch.
+	defer func() {
+		close(stop)
+		<-done
+	}()
 	for {
 		if !link.Connected() {
 			if !wait(ctx, b.xmppReady, time.Second) {
@@ -220,14 +224,14 @@ func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
 	return len(items), due, nil
 }
 
-// confirmLoop confirms what the writer wrote until ctx is done, and then
-// once more.
-func (b *Bridge) confirmLoop(ctx context.Context, link Link, d *drainState) {
+// confirmLoop confirms what the writer wrote until stop is closed (the
+// writer has ended), and then once more.
+func (b *Bridge) confirmLoop(stop <-chan struct{}, link Link, d *drainState) {
 	for {
 		select {
 		case <-d.wake:
 			b.confirmXMPP(link, d)
-		case <-ctx.Done():
+		case <-stop:
 			b.confirmXMPP(link, d)
 			return
 		}

@@ -1,0 +1,104 @@
+package bridge
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Stanzas the Jabber server did not confirm are written again, all of
+// them, in order, with the same ids; once confirmed they leave the outbox.
+func TestUnconfirmedStanzasWrittenAgainInOrder(t *testing.T) {
+	h := newHarness(t)
+	h.link.setUp(false)
+	h.run()
+	now := h.clock.Now()
+	for i, text := range []string{"a", "b", "c"} {
+		h.accept(patronText("mid."+text, text, now.Add(time.Duration(i)*time.Millisecond)))
+	}
+	h.link.syncFails.Store(1)
+	h.link.setUp(true)
+	h.b.LinkChanged(true)
+	var bodies []string
+	ids := map[string]string{}
+	for range 6 {
+		m := h.link.next(t)
+		bodies = append(bodies, m.Body)
+		if id, ok := ids[m.Body]; ok && id != m.ID {
+			t.Errorf("%q written again as %s, first as %s", m.Body, m.ID, id)
+		}
+		ids[m.Body] = m.ID
+	}
+	if got := strings.Join(bodies, ""); got != "abcabc" {
+		t.Errorf("written %q, want abcabc", got)
+	}
+	h.link.none(t, 300*time.Millisecond)
+	waitFor(t, func() bool {
+		n := 0
+		for _, r := range h.records() {
+			if r.State == StateSent {
+				n++
+			}
+		}
+		return n == 3 && h.outboxLen(bucketToXMPP) == 0
+	})
+}
+
+// While a backlog waits in the inbox (left from before a restart), new
+// events join it instead of being routed at once, so that they cannot
+// overtake it.
+func TestBacklogKeepsOrder(t *testing.T) {
+	h := newHarness(t)
+	now := h.clock.Now()
+	old := patronText("mid.old", "old", now)
+	err := h.b.store.update(func(tx *bolt.Tx) error {
+		data, err := json.Marshal(old)
+		if err != nil {
+			return err
+		}
+		inbox := tx.Bucket(bucketInbox)
+		k, err := seqKey(inbox)
+		if err != nil {
+			return err
+		}
+		return inbox.Put(k, data)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.accept(patronText("mid.new", "new", now.Add(time.Millisecond)))
+	if n := h.outboxLen(bucketInbox); n != 2 {
+		t.Fatalf("inbox holds %d events, want 2 (the new one behind the backlog)", n)
+	}
+	if n := h.outboxLen(bucketToXMPP); n != 0 {
+		t.Fatalf("%d stanzas queued before the backlog was routed", n)
+	}
+	h.run()
+	if a, b := h.link.next(t), h.link.next(t); a.Body != "old" || b.Body != "new" {
+		t.Errorf("relayed %q then %q", a.Body, b.Body)
+	}
+	// With the backlog gone, events are routed in the webhook's own commit.
+	h.accept(patronText("mid.next", "next", now.Add(2*time.Millisecond)))
+	if n := h.outboxLen(bucketInbox); n != 0 {
+		t.Errorf("inbox holds %d events after the backlog was routed", n)
+	}
+	if m := h.link.next(t); m.Body != "next" {
+		t.Errorf("relayed %q", m.Body)
+	}
+}
+
+// outboxLen counts the entries of a bucket.
+func (h *harness) outboxLen(bucket []byte) int {
+	h.t.Helper()
+	n := 0
+	if err := h.b.store.view(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucket).Stats().KeyN
+		return nil
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
