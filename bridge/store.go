@@ -116,13 +116,12 @@ func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
 	// remaps for which a write would wait on long read transactions such
 	// as a backup being streamed.
 	//
-	// The free-page list is not written at each commit but rebuilt when
-	// the file is opened: after a purge frees tens of thousands of pages,
-	// writing the list made every webhook's commit write hundreds of
-	// kilobytes. (An older askbridge opens such a file all the same: it
-	// rebuilds the list too.)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, InitialMmapSize: 1 << 30,
-		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	// The free-page list is written at every commit (bbolt's default), so
+	// that opening even a large store is instant; rebuilding it at open
+	// instead (NoFreelistSync) took 0.4–0.5 s on a store of 1,000,000
+	// ledger records. A long list is avoided instead: a purge that frees
+	// many pages asks for a compaction (see compactAfterRefs).
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockWait, InitialMmapSize: 1 << 30})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("bridge: opening %s: %w", path, ErrStoreLocked)
 	}
