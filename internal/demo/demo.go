@@ -93,6 +93,7 @@ func Run(ctx context.Context, o Options) error {
 		C2SPort:    freeOr(o.C2SPort, 5222),
 		Components: []prosody.Component{{Domain: "fb.localhost", Secret: compSecret}},
 		Users:      []prosody.User{{Name: "librarian", Password: password}},
+		TLS:        true,
 		Log:        log.Named("prosody"),
 	})
 	if err != nil {
@@ -179,7 +180,9 @@ askbridge demo is running. Press Ctrl-C to stop.
   2. Be the librarian: log in with any Jabber client (Gajim, Pidgin, …)
         JID:       %s
         password:  %s
-        server:    %s  port %s  (plain connection: allow unencrypted/plaintext login)
+        server:    %s  port %s
+     The server offers STARTTLS with a certificate made for this demo:
+     accept it when the client asks (or allow a plain connection).
      The question arrives from a contact like <number>@%s,
      nicknamed "Facebook patron …". Reply there; the patron page shows it.
      Type !help in that chat for the librarian's commands.

@@ -26,7 +26,7 @@ const (
 )
 
 // renderConfig writes the Lua configuration of a private server.
-func renderConfig(dir, host string, comps []Component, p ports, debug bool) string {
+func renderConfig(dir, host string, comps []Component, p ports, debug, tls bool) string {
 	level := "info"
 	if debug {
 		level = "debug"
@@ -43,9 +43,9 @@ func renderConfig(dir, host string, comps []Component, p ports, debug bool) stri
 	w("run_as_root = true")
 	w("pidfile = %s", lua(filepath.Join(dir, pidFile)))
 	w("data_path = %s", lua(filepath.Join(dir, dataDir)))
-	// An empty certificate directory: there is no TLS here, and pointing
+	// The server's own certificate directory: empty without TLS (pointing
 	// Prosody at a directory that exists keeps it from logging errors about
-	// the system's.
+	// the system's), else holding the self-signed <host>.crt and .key.
 	w("certificates = %s", lua(filepath.Join(dir, certsDir)))
 	w("log = { { levels = { min = %s }, to = \"file\", filename = %s } }", lua(level), lua(filepath.Join(dir, logFile)))
 	w("")
@@ -59,13 +59,19 @@ func renderConfig(dir, host string, comps []Component, p ports, debug bool) stri
 	w("c2s_direct_tls_ports = { }")
 	w("legacy_ssl_ports = { }")
 	w("")
-	w("-- No 'tls' module (there are no certificates), no 's2s' (nothing to")
-	w("-- federate with) and, above all, no 'limits': it throttles c2s input to")
-	w("-- 10 kB/s, which distorts tests and benchmarks.")
-	w("modules_enabled = { \"roster\", \"saslauth\", \"disco\", \"ping\", \"version\", \"time\", \"uptime\" }")
+	w("-- No 's2s' (nothing to federate with) and, above all, no 'limits': it")
+	w("-- throttles c2s input to 10 kB/s, which distorts tests and benchmarks.")
+	modules := `"roster", "saslauth", "disco", "ping", "version", "time", "uptime"`
+	if tls {
+		w("-- 'tls': STARTTLS with the self-signed certificate in certificates.")
+		modules += `, "tls"`
+	} else {
+		w("-- No 'tls': there is no certificate.")
+	}
+	w("modules_enabled = { %s }", modules)
 	w("modules_disabled = { \"s2s\", \"s2s_auth_certs\" }")
 	w("")
-	w("-- Plaintext c2s on loopback; SCRAM and PLAIN both work without TLS.")
+	w("-- Encryption optional on loopback; SCRAM and PLAIN both work without TLS.")
 	w("c2s_require_encryption = false")
 	w("s2s_require_encryption = false")
 	w("allow_unencrypted_plain_auth = true")

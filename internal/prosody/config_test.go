@@ -25,7 +25,7 @@ func TestLuaQuoting(t *testing.T) {
 }
 
 func TestRenderConfig(t *testing.T) {
-	cfg := renderConfig("/tmp/x", "chat.test", []Component{{Domain: "fb.test", Secret: `s"e`}}, ports{c2s: 1111, component: 2222}, false)
+	cfg := renderConfig("/tmp/x", "chat.test", []Component{{Domain: "fb.test", Secret: `s"e`}}, ports{c2s: 1111, component: 2222}, false, false)
 	for _, want := range []string{
 		"run_as_root = true",
 		`pidfile = "/tmp/x/prosody.pid"`,
@@ -51,7 +51,7 @@ func TestRenderConfig(t *testing.T) {
 			t.Errorf("config must not load %s:\n%s", bad, cfg)
 		}
 	}
-	if !strings.Contains(renderConfig("/d", "h", nil, ports{}, true), `min = "debug"`) {
+	if !strings.Contains(renderConfig("/d", "h", nil, ports{}, true, false), `min = "debug"`) {
 		t.Error("Debug does not raise the log level")
 	}
 }
@@ -95,5 +95,12 @@ func TestOptionsValidate(t *testing.T) {
 		if err := tt.o.validate(); (err == nil) != tt.ok {
 			t.Errorf("%s: validate() = %v, want ok=%v", tt.name, err, tt.ok)
 		}
+	}
+}
+
+func TestRenderConfigTLS(t *testing.T) {
+	cfg := renderConfig("/d", "h", nil, ports{}, false, true)
+	if !strings.Contains(cfg, `"tls"`) || !strings.Contains(cfg, "c2s_require_encryption = false") {
+		t.Errorf("TLS config:\n%s", cfg)
 	}
 }

@@ -29,6 +29,10 @@ type Options struct {
 	Users []User
 	// Debug makes Prosody log at debug level (every stanza) instead of info.
 	Debug bool
+	// TLS offers STARTTLS on c2s, with a self-signed certificate for Host
+	// made at start (a demo that people's Jabber clients log in to: most
+	// refuse or discourage a login without TLS). Encryption stays optional.
+	TLS bool
 	// Log receives the harness's own messages; nil discards them.
 	Log *zap.Logger
 }
@@ -100,6 +104,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}
 
+	if o.TLS {
+		if err := writeSelfSigned(filepath.Join(s.Dir, certsDir), s.Host); err != nil {
+			s.cleanup()
+			return nil, err
+		}
+	}
 	fixed := ports{c2s: o.C2SPort, component: o.ComponentPort}
 	for attempt := 1; ; attempt++ {
 		s.ports, err = choosePorts(fixed)
@@ -107,7 +117,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			s.cleanup()
 			return nil, fmt.Errorf("prosody: %w", err)
 		}
-		cfg := renderConfig(s.Dir, s.Host, o.Components, s.ports, o.Debug)
+		cfg := renderConfig(s.Dir, s.Host, o.Components, s.ports, o.Debug, o.TLS)
 		if err := os.WriteFile(s.config, []byte(cfg), 0o640); err != nil {
 			s.cleanup()
 			return nil, fmt.Errorf("prosody: write config: %w", err)
