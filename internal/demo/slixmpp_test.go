@@ -1,0 +1,121 @@
+package demo
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/askbridge/askbridge/internal/localserver"
+	"github.com/askbridge/askbridge/internal/prosody"
+)
+
+// slixmppPython is the interpreter that has Debian's python3-slixmpp.
+const slixmppPython = "/usr/bin/python3"
+
+// RequireSlixmppEnv makes TestDemoWithThirdPartyClient fail instead of
+// skip when slixmpp is missing.
+const RequireSlixmppEnv = "ASKBRIDGE_REQUIRE_SLIXMPP"
+
+// TestDemoWithThirdPartyClient answers a patron in the demo from a Jabber
+// client that is not askbridge's own: slixmpp, logging in over STARTTLS
+// with the demo's certificate, as a librarian's desktop client would.
+func TestDemoWithThirdPartyClient(t *testing.T) {
+	prosody.Require(t)
+	var missing error
+	if err := exec.Command(slixmppPython, "-c", "import slixmpp").Run(); err != nil {
+		missing = fmt.Errorf("slixmpp is missing (apt-get install python3-slixmpp): %w", err)
+	}
+	localserver.Require(t, missing, RequireSlixmppEnv)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	infos := make(chan Info, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Dir: t.TempDir(), C2SPort: -1, PatronPort: -1, Log: zaptest.NewLogger(t),
+			Out: io.Discard, Started: func(i Info) { infos <- i }})
+	}()
+	var info Info
+	select {
+	case info = <-infos:
+	case err := <-done:
+		t.Fatalf("demo ended: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not start within 30s")
+	}
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	}()
+
+	host, port, err := net.SplitHostPort(info.C2SAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const answer = "Yes: 813.54 HER, second floor."
+	cctx, ccancel := context.WithTimeout(ctx, 60*time.Second)
+	defer ccancel()
+	cmd := exec.CommandContext(cctx, slixmppPython, "testdata/librarian.py", info.Librarian, info.Password, host, port, answer)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	lines := bufio.NewScanner(out)
+	next := func() string {
+		t.Helper()
+		if !lines.Scan() {
+			t.Fatalf("the client ended early: %v", errors.Join(lines.Err(), cmd.Wait()))
+		}
+		return lines.Text()
+	}
+	if l := next(); l != "READY" {
+		t.Fatalf("client: %s", l)
+	}
+
+	const psid = "7020304050607080"
+	post(t, info.PatronURL+"patron/send", map[string]string{"page": string(info.PageID), "psid": psid, "text": "Do you have Dune?"})
+	var got struct {
+		From, Body, Nick, Error string
+		TLS                     bool
+	}
+	if err := json.Unmarshal([]byte(next()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Error != "" || !got.TLS || got.Body != "Do you have Dune?" ||
+		!strings.HasPrefix(got.From, psid+"@"+info.PatronJIDAt) || !strings.HasPrefix(got.Nick, "Facebook patron ") {
+		t.Fatalf("the client got %+v", got)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(fmt.Sprintf("%spatron/messages?page=%s&psid=%s&after=0&wait=2", info.PatronURL, info.PageID, psid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), answer) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the answer never showed on the patron page: %s", body)
+		}
+	}
+}

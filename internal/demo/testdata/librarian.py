@@ -1,0 +1,54 @@
+"""A librarian in a third-party Jabber client (slixmpp), for the demo test.
+
+Logs in over STARTTLS (accepting the demo's self-signed certificate), says
+READY, waits for the first chat message, prints it as one line of JSON and
+answers it with the given text.
+
+usage: librarian.py JID PASSWORD HOST PORT ANSWER
+"""
+import asyncio
+import json
+import ssl
+import sys
+
+import slixmpp
+
+jid, password, host, port, answer = sys.argv[1:6]
+
+
+class Librarian(slixmpp.ClientXMPP):
+    def __init__(self):
+        super().__init__(jid, password)
+        self.tls = False
+        self.ssl_context.check_hostname = False
+        self.ssl_context.verify_mode = ssl.CERT_NONE
+        self.add_event_handler("ssl_cert", self.on_cert)
+        self.add_event_handler("session_start", self.on_start)
+        self.add_event_handler("message", self.on_message)
+        self.add_event_handler("failed_auth", lambda _: self.fail("login refused"))
+
+    def fail(self, why):
+        print(json.dumps({"error": why}), flush=True)
+        self.disconnect()
+
+    def on_cert(self, _pem):
+        self.tls = True
+
+    async def on_start(self, _event):
+        self.send_presence()
+        await self.get_roster()
+        print("READY", flush=True)
+
+    def on_message(self, msg):
+        if msg["type"] not in ("chat", "normal") or not msg["body"]:
+            return
+        print(json.dumps({"from": str(msg["from"]), "body": msg["body"],
+                          "nick": msg["nick"]["nick"], "tls": self.tls}), flush=True)
+        self.send_message(mto=msg["from"], mbody=answer, mtype="chat")
+        asyncio.get_event_loop().call_later(1, self.disconnect)
+
+
+client = Librarian()
+client.register_plugin("xep_0172")  # user nickname
+client.connect((host, int(port)))
+client.loop.run_until_complete(asyncio.wait_for(client.disconnected, 60))
