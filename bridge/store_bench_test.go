@@ -8,7 +8,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -49,20 +48,7 @@ func (l *benchLink) Sync() error { return nil }
 // it, not running.
 func benchBridge(b *testing.B) *Bridge {
 	b.Helper()
-	dir := b.TempDir()
-	st, err := OpenStore(dir, time.Second)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = st.Close() })
-	ps, err := LoadPseudonymizer(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	br, err := New(Options{Config: testConfig(dir), Store: st, Pseudonyms: ps, SendAPI: newFakeAPI(), Log: zap.NewNop()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, br := openBenchBridge(b, b.TempDir())
 	return br
 }
 

@@ -23,28 +23,8 @@ import (
 // with the printed account, and the answer shows on the patron page.
 func TestDemo(t *testing.T) {
 	prosody.Require(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	infos := make(chan Info, 1)
-	done := make(chan error, 1)
 	var banner bytes.Buffer
-	go func() {
-		done <- Run(ctx, Options{Dir: t.TempDir(), C2SPort: -1, PatronPort: -1, Log: zaptest.NewLogger(t),
-			Out: &banner, Started: func(i Info) { infos <- i }})
-	}()
-	var info Info
-	select {
-	case info = <-infos:
-	case err := <-done:
-		t.Fatalf("demo ended: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo did not start within 30s")
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("demo: %v", err)
-		}
-	}()
+	info, ctx := startDemo(t, &banner)
 	if !strings.Contains(banner.String(), info.Password) || !strings.Contains(banner.String(), info.PatronURL) {
 		t.Errorf("banner lacks the account or the page:\n%s", banner.String())
 	}
@@ -81,7 +61,43 @@ func TestDemo(t *testing.T) {
 	if _, err := lib.SendChat(psid+"@"+info.PatronJIDAt, "Yes, from 1 to 5 pm."); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	waitForAnswer(t, info, psid, "Yes, from 1 to 5 pm.")
+}
+
+// startDemo runs the demo until the test ends (checking that it ends
+// without error) and returns what it printed for its users, and a context
+// that ends with it.
+func startDemo(t *testing.T, banner io.Writer) (Info, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	infos := make(chan Info, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Dir: t.TempDir(), C2SPort: -1, PatronPort: -1, Log: zaptest.NewLogger(t),
+			Out: banner, Started: func(i Info) { infos <- i }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	})
+	select {
+	case info := <-infos:
+		return info, ctx
+	case err := <-done:
+		done <- err
+		t.Fatalf("demo ended: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not start within 30s")
+	}
+	return Info{}, ctx
+}
+
+// waitForAnswer waits until the patron page shows the answer to psid.
+func waitForAnswer(t *testing.T, info Info, psid, answer string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get(fmt.Sprintf("%spatron/messages?page=%s&psid=%s&after=0&wait=2", info.PatronURL, info.PageID, psid))
 		if err != nil {
@@ -89,8 +105,8 @@ func TestDemo(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if strings.Contains(string(body), "Yes, from 1 to 5 pm.") {
-			break
+		if strings.Contains(string(body), answer) {
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the answer never showed on the patron page: %s", body)

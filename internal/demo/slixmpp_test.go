@@ -8,14 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/zap/zaptest"
 
 	"github.com/askbridge/askbridge/internal/localserver"
 	"github.com/askbridge/askbridge/internal/prosody"
@@ -39,28 +36,7 @@ func TestDemoWithThirdPartyClient(t *testing.T) {
 	}
 	localserver.Require(t, missing, RequireSlixmppEnv)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	infos := make(chan Info, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Options{Dir: t.TempDir(), C2SPort: -1, PatronPort: -1, Log: zaptest.NewLogger(t),
-			Out: io.Discard, Started: func(i Info) { infos <- i }})
-	}()
-	var info Info
-	select {
-	case info = <-infos:
-	case err := <-done:
-		t.Fatalf("demo ended: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("demo did not start within 30s")
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("demo: %v", err)
-		}
-	}()
-
+	info, ctx := startDemo(t, io.Discard)
 	host, port, err := net.SplitHostPort(info.C2SAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -103,19 +79,5 @@ func TestDemoWithThirdPartyClient(t *testing.T) {
 		!strings.HasPrefix(got.From, psid+"@"+info.PatronJIDAt) || !strings.HasPrefix(got.Nick, "Facebook patron ") {
 		t.Fatalf("the client got %+v", got)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(fmt.Sprintf("%spatron/messages?page=%s&psid=%s&after=0&wait=2", info.PatronURL, info.PageID, psid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), answer) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the answer never showed on the patron page: %s", body)
-		}
-	}
+	waitForAnswer(t, info, psid, answer)
 }
