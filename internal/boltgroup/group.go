@@ -9,6 +9,8 @@
 package boltgroup
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -56,16 +58,40 @@ func (g *Group) Do(db *bolt.DB, fn func(*bolt.Tx) error) error {
 	calls := g.pending[:n:n]
 	g.pending = g.pending[n:]
 	g.mu.Unlock()
-	commitGroup(db, calls)
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		close(g.pending[0].lead)
-	} else {
-		g.busy = false
-	}
-	g.mu.Unlock()
+	func() {
+		// Whatever happens, the next group gets a leader.
+		defer func() {
+			g.mu.Lock()
+			if len(g.pending) > 0 {
+				close(g.pending[0].lead)
+			} else {
+				g.busy = false
+			}
+			g.mu.Unlock()
+		}()
+		commitGroup(db, calls)
+	}()
 	<-c.done
 	return c.err
+}
+
+// ErrPanic is wrapped by the error of a function that panicked: the panic
+// is the caller's error, not the whole group's, as with bbolt's Batch.
+var ErrPanic = errors.New("boltgroup: the transaction function panicked")
+
+// run calls fn, turning a panic into an error.
+func run(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrPanic, r)
+		}
+	}()
+	return fn(tx)
+}
+
+// solo runs fn alone in its own transaction.
+func solo(db *bolt.DB, fn func(*bolt.Tx) error) error {
+	return db.Update(func(tx *bolt.Tx) error { return run(fn, tx) })
 }
 
 // commitGroup runs calls in one transaction and tells each the outcome.
@@ -74,7 +100,7 @@ func commitGroup(db *bolt.DB, calls []*groupCall) {
 	failed := -1
 	err := db.Update(func(tx *bolt.Tx) error {
 		for i, c := range calls {
-			if err := c.fn(tx); err != nil {
+			if err := run(c.fn, tx); err != nil {
 				failed = i
 				return err
 			}
@@ -89,7 +115,7 @@ func commitGroup(db *bolt.DB, calls []*groupCall) {
 	case failed >= 0 && len(calls) > 1:
 		bad := calls[failed]
 		rest := append(append([]*groupCall(nil), calls[:failed]...), calls[failed+1:]...)
-		bad.err = db.Update(bad.fn)
+		bad.err = solo(db, bad.fn)
 		close(bad.done)
 		commitGroup(db, rest)
 	case len(calls) == 1:
@@ -98,7 +124,7 @@ func commitGroup(db *bolt.DB, calls []*groupCall) {
 	default:
 		// The commit itself failed: each alone, to give each its own error.
 		for _, c := range calls {
-			c.err = db.Update(c.fn)
+			c.err = solo(db, c.fn)
 			close(c.done)
 		}
 	}

@@ -117,3 +117,34 @@ func TestFailureIsolated(t *testing.T) {
 		t.Errorf("%d keys, want %d (partial writes of failed callers must be rolled back)", n, 64-8)
 	}
 }
+
+// A function that panics gets an error; the others commit, and later
+// callers are not stuck behind it.
+func TestPanicIsTheCallersError(t *testing.T) {
+	db := openDB(t)
+	var g Group
+	var wg sync.WaitGroup
+	errs := make([]error, 16)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = g.Do(db, func(tx *bolt.Tx) error {
+				if i == 5 {
+					panic("broken event")
+				}
+				return tx.Bucket([]byte("b")).Put(fmt.Appendf(nil, "k%02d", i), []byte("v"))
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 5) != errors.Is(err, ErrPanic) {
+			t.Errorf("caller %d: %v", i, err)
+		}
+	}
+	if err := g.Do(db, func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put([]byte("later"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db); n != 16 {
+		t.Errorf("%d keys, want 15 writes and the later one", n)
+	}
+}
