@@ -53,9 +53,13 @@ func (r *recentStanzas) add(e xmppEntry, now time.Time) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.msgs[e.Msg.ID]; !ok {
+	prev, ok := r.msgs[e.Msg.ID]
+	if !ok {
 		r.order = append(r.order, e.Msg.ID)
 	}
+	// The original written again (after a failed confirmation) must not
+	// reset the count of retries already made for the same id.
+	e.Tries = max(e.Tries, prev.entry.Tries)
 	r.msgs[e.Msg.ID] = sentStanza{entry: e, at: now}
 	for len(r.order) > 0 {
 		id := r.order[0]

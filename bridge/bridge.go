@@ -51,6 +51,7 @@ type Bridge struct {
 	link     atomic.Pointer[Link] // set by Run
 	presence *presenceTable
 	recent   *recentStanzas
+	drain    *drainState // the XMPP outbox's writer and confirmer
 
 	// bgMu guards bgClosed, which Run sets once its loops are done, so no
 	// background call starts after Run waits for them.
@@ -86,6 +87,7 @@ func New(o Options) (*Bridge, error) {
 		typingAt:   map[string]time.Time{},
 		presence:   newPresenceTable(),
 		recent:     newRecentStanzas(),
+		drain:      newDrainState(),
 	}
 	if b.log == nil {
 		b.log = zap.NewNop()

@@ -27,6 +27,8 @@ type fakeLink struct {
 	pres   chan xmpp.Presence
 	// syncFails is how many Syncs fail (the server not answering).
 	syncFails atomic.Int32
+	// onSync, if set, runs once inside the next Sync before it succeeds.
+	onSync atomic.Pointer[func()]
 }
 
 func newFakeLink() *fakeLink {
@@ -39,6 +41,9 @@ func (l *fakeLink) Sync() error {
 	}
 	if l.syncFails.Add(-1) >= 0 {
 		return errors.New("fake: no answer to the sync ping")
+	}
+	if f := l.onSync.Swap(nil); f != nil {
+		(*f)()
 	}
 	return nil
 }

@@ -91,6 +91,12 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 		}
 		conv.Owner = ""
 		if sent.Presence == nil && sent.Msg.Body != "" {
+			// Queued again, to the queue; the error stays on record.
+			if k := recordByRef(tx, "x:"+bounce.ID); k != nil {
+				if err := updateRecord(tx, k, func(r *Record) { r.State = StateQueued }); err != nil {
+					return err
+				}
+			}
 			for _, to := range b.targets(cfg, conv) {
 				e := sent
 				e.Msg.To = to
@@ -138,6 +144,8 @@ func (b *Bridge) LinkChanged(up bool) {
 	if up {
 		b.metrics.linkChanges.WithLabelValues("up").Inc()
 	} else {
+		// Nothing written on the lost link counts as routed any more.
+		b.drain.linkDown()
 		b.metrics.linkChanges.WithLabelValues("down").Inc()
 	}
 	if up {

@@ -60,6 +60,26 @@ type drainState struct {
 	// wake wakes the confirmer; progress tells the writer it confirmed
 	// or gave up on something.
 	wake, progress chan struct{}
+	// epoch counts the times the link went down. A confirmation counts
+	// only if no link went down between taking what it confirms and its
+	// Sync coming back: a Sync answered on a new link says nothing of
+	// stanzas written on the old one.
+	epoch uint64
+	// writing is held by the writer from its scan to the end of its write,
+	// and by linkDown, so that no batch scanned before a link went down is
+	// written on the next link, ahead of what the old one lost.
+	writing sync.Mutex
+}
+
+// linkDown makes everything written so far unconfirmable: it is written
+// again, from the oldest entry, on the next link.
+func (d *drainState) linkDown() {
+	d.writing.Lock()
+	d.mu.Lock()
+	d.epoch++
+	d.rewind = true
+	d.mu.Unlock()
+	d.writing.Unlock()
 }
 
 func newDrainState() *drainState {
@@ -69,7 +89,7 @@ func newDrainState() *drainState {
 
 // xmppLoop drains the XMPP outbox whenever the link is up.
 func (b *Bridge) xmppLoop(ctx context.Context, link Link) {
-	d := newDrainState()
+	d := b.drain
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -94,6 +114,8 @@ func (b *Bridge) xmppLoop(ctx context.Context, link Link) {
 		}
 		n, due, err := b.writeXMPP(link, d)
 		switch {
+		case errors.Is(err, errRewinding):
+			continue // settle waits for the confirmer to let go
 		case errors.Is(err, errInflightFull):
 			if !wait(ctx, d.progress, time.Second) {
 				return
@@ -138,25 +160,51 @@ func (d *drainState) settle(ctx context.Context) (settled, ok bool) {
 	return false, wait(ctx, d.progress, time.Second)
 }
 
-var errInflightFull = errors.New("bridge: too many stanzas await confirmation")
+var (
+	errInflightFull = errors.New("bridge: too many stanzas await confirmation")
+	errRewinding    = errors.New("bridge: stanzas in flight are to be written again first")
+)
+
+// maxScan bounds how many outbox entries one write pass looks at, retries
+// that are not due yet included.
+const maxScan = 4 * xmppBatch
 
 // writeXMPP writes up to xmppBatch due entries that are not in flight and
 // hands them to the confirmer. It returns how many it handled and when the
 // earliest retry it skipped falls due (zero if none).
 func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
-	type raw struct{ k, v []byte }
-	var raws []raw
+	d.writing.Lock()
+	defer d.writing.Unlock()
+	now := time.Now()
+	var due time.Time
+	var items []xmppItem
 	// The scan runs under d.mu: an entry the confirmer removes is either
 	// gone from this read transaction's view or still in inflight.
 	d.mu.Lock()
+	if d.rewind {
+		d.mu.Unlock()
+		return 0, time.Time{}, errRewinding
+	}
 	room := maxInflight - len(d.inflight)
 	err := b.store.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketToXMPP).Cursor()
-		for k, v := c.First(); k != nil && len(raws) < min(xmppBatch, room); k, v = c.Next() {
+		scanned := 0
+		for k, v := c.First(); k != nil && scanned < maxScan && len(items) < min(xmppBatch, room); k, v = c.Next() {
 			if _, ok := d.inflight[string(k)]; ok {
 				continue
 			}
-			raws = append(raws, raw{append([]byte(nil), k...), append([]byte(nil), v...)})
+			scanned++
+			it := xmppItem{key: append([]byte(nil), k...)}
+			if err := json.Unmarshal(v, &it.entry); err != nil || it.entry.Msg.ID == "" {
+				b.log.Error("unreadable XMPP outbox entry removed", zap.Error(err))
+				it.bad = true
+			} else if now.Before(it.entry.NotBefore) {
+				if due.IsZero() || it.entry.NotBefore.Before(due) {
+					due = it.entry.NotBefore
+				}
+				continue // a retry that is not due yet
+			}
+			items = append(items, it)
 		}
 		return nil
 	})
@@ -164,27 +212,14 @@ func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("bridge: reading XMPP outbox: %w", err)
 	}
-	if len(raws) == 0 && room <= 0 {
+	if len(items) == 0 && room <= 0 {
 		return 0, time.Time{}, errInflightFull
 	}
-	now := time.Now()
-	var due time.Time
-	var items []xmppItem
 	var stanzas []xmpp.Stanza
 	var sending []int // index in items of each stanza
-	for _, r := range raws {
-		it := xmppItem{key: r.k}
-		if err := json.Unmarshal(r.v, &it.entry); err != nil || it.entry.Msg.ID == "" {
-			b.log.Error("unreadable XMPP outbox entry removed", zap.Error(err))
-			it.bad = true
-			items = append(items, it)
+	for i, it := range items {
+		if it.bad {
 			continue
-		}
-		if now.Before(it.entry.NotBefore) {
-			if due.IsZero() || it.entry.NotBefore.Before(due) {
-				due = it.entry.NotBefore
-			}
-			continue // a retry that is not due yet
 		}
 		// Remembered before it is written: the server can bounce it before
 		// the write even returns.
@@ -194,8 +229,7 @@ func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
 		} else {
 			stanzas = append(stanzas, it.entry.Msg)
 		}
-		sending = append(sending, len(items))
-		items = append(items, it)
+		sending = append(sending, i)
 	}
 	if len(items) == 0 {
 		return 0, due, nil
@@ -246,7 +280,7 @@ var errRewound = errors.New("written after a stanza that was not confirmed")
 // again, from the oldest entry.
 func (b *Bridge) confirmXMPP(link Link, d *drainState) {
 	d.mu.Lock()
-	windows, rewind := d.pending, d.rewind
+	windows, rewind, epoch := d.pending, d.rewind, d.epoch
 	d.pending = nil
 	d.mu.Unlock()
 	if len(windows) == 0 {
@@ -269,10 +303,22 @@ func (b *Bridge) confirmXMPP(link Link, d *drainState) {
 	case written > 0:
 		if err = link.Sync(); err != nil {
 			err = fmt.Errorf("bridge: the Jabber server did not confirm %d stanzas: %w", written, err)
+			break
 		}
+		d.mu.Lock()
+		if d.epoch != epoch {
+			err = errRewound // the Sync may have crossed a new link
+		}
+		d.mu.Unlock()
 	}
+	storeErr := false
 	if err == nil {
 		err = b.store.batch(func(tx *bolt.Tx) error { return removeSent(tx, items) })
+		storeErr = err != nil
+	}
+	if storeErr {
+		b.log.Error("removing confirmed stanzas from the outbox; they will be written again", zap.Error(err))
+		time.Sleep(time.Second) // not a tight loop of rewrites while the store fails
 	}
 	d.mu.Lock()
 	for _, it := range items {
@@ -284,7 +330,7 @@ func (b *Bridge) confirmXMPP(link Link, d *drainState) {
 	d.mu.Unlock()
 	signal(d.progress)
 	if err != nil {
-		if !errors.Is(err, errRewound) {
+		if !errors.Is(err, errRewound) && !storeErr {
 			b.log.Debug("stanzas will be written again", zap.Int("n", written), zap.Error(err))
 		}
 		signal(b.xmppReady)

@@ -102,3 +102,21 @@ func (h *harness) outboxLen(bucket []byte) int {
 	}
 	return n
 }
+
+// A Sync answered after the link went down and came back says nothing of
+// what was written on the old link: it is written again on the new one.
+func TestSyncAcrossReconnectDoesNotConfirm(t *testing.T) {
+	h := newHarness(t)
+	reconnect := func() {
+		h.b.LinkChanged(false) // the old link died with the stanza unrouted
+		h.b.LinkChanged(true)  // and the Sync went out on the new one
+	}
+	h.link.onSync.Store(&reconnect)
+	h.run()
+	h.accept(patronText("mid.lost", "lost with the link", h.clock.Now()))
+	first, again := h.link.next(t), h.link.next(t)
+	if first.Body != "lost with the link" || again.ID != first.ID {
+		t.Fatalf("written %+v, then %+v", first, again)
+	}
+	waitFor(t, func() bool { return h.outboxLen(bucketToXMPP) == 0 })
+}
