@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
 )
 
@@ -176,5 +177,31 @@ func TestOnlyTheOwnerClassifiesInBroadcast(t *testing.T) {
 	}
 	if s := h.sessions(); !s[0].Open() {
 		t.Error("bob closed alice's session")
+	}
+}
+
+// A patron's edit corrects every operator's copy of the message it edits,
+// each by the id of that operator's copy.
+func TestBroadcastEditCorrectsEachCopy(t *testing.T) {
+	h := newHarness(t, broadcastConfig)
+	h.run()
+	h.operatorPresence("alice@library.test/gajim", "", "")
+	h.operatorPresence("bob@library.test/pidgin", "", "")
+	h.accept(patronText("mid.ed", "Do you have Dnue?", h.clock.Now()))
+	copyOf := map[string]string{}
+	for range 2 {
+		m := h.link.next(t)
+		copyOf[m.To] = m.ID
+	}
+	if len(copyOf) != 2 || copyOf["alice@library.test"] == copyOf["bob@library.test"] {
+		t.Fatalf("copies %v", copyOf)
+	}
+	h.accept(messenger.Event{Kind: messenger.KindEdit, Page: testPage, Patron: testPSID,
+		Time: h.clock.Now().Add(time.Second), MID: "mid.ed", Text: "Do you have Dune?"})
+	for range 2 {
+		m := h.link.next(t)
+		if m.Body != "Do you have Dune?" || m.Replace != copyOf[m.To] {
+			t.Errorf("%s got %+v; its copy was %s", m.To, m, copyOf[m.To])
+		}
 	}
 }

@@ -158,7 +158,8 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		Nick: Nick(conv.Guest),
 		OOB:  oob,
 	}
-	if orig := b.originalRecord(tx, e.MID); orig != nil {
+	orig := b.originalRecord(tx, e.MID)
+	if orig != nil {
 		switch {
 		case e.Kind == messenger.KindEdit && orig.XMPPID != "":
 			msg.Replace, msg.Body = orig.XMPPID, e.Text // an XEP-0308 correction
@@ -201,15 +202,30 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		// an operator comes online.
 		conv.hold(msg)
 	}
+	var copies map[string]string
 	for i, to := range targets {
 		m := msg
 		m.To = to
 		if i > 0 {
 			m.ID = fmt.Sprintf("%s.%d", msg.ID, i)
 		}
+		if m.Replace != "" && orig.Copies[to] != "" {
+			m.Replace = orig.Copies[to] // this operator's copy of the original
+		}
+		if len(targets) > 1 {
+			if copies == nil {
+				copies = map[string]string{}
+			}
+			copies[to] = m.ID
+		}
 		b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
 			zap.String("to", to), zap.String("id", m.ID))
 		if err := enqueueXMPP(tx, m, key); err != nil {
+			return err
+		}
+	}
+	if copies != nil {
+		if err := updateRecord(tx, key, func(r *Record) { r.Copies = copies }); err != nil {
 			return err
 		}
 	}

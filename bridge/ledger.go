@@ -52,6 +52,10 @@ type Record struct {
 	// Attempts counts Send API calls for outbound messages.
 	Attempts int    `json:"attempts,omitempty"`
 	Text     string `json:"text,omitempty"`
+	// Copies holds, when a patron message was offered to several
+	// operators at once (broadcast routing), the stanza id of each
+	// operator's copy, by bare JID, so that an edit corrects each copy.
+	Copies map[string]string `json:"copies,omitempty"`
 }
 
 // addRecord writes a new record and its references; it returns the key.
