@@ -3,11 +3,13 @@
 //
 // The path of a patron's message is durable at every step:
 //
-//	webhook → Accept (inbox, one BoltDB transaction per POST, dedup by mid)
-//	        → dispatcher (in order; routing; inbox entry → XMPP outbox entry
-//	          and ledger record in one transaction)
-//	        → XMPP drain (outbox entry removed only after it was written to
-//	          a live component stream)
+//	webhook → Accept (one BoltDB transaction per POST, commits shared by
+//	          concurrent POSTs; dedup by mid; routing: XMPP outbox entry and
+//	          ledger record — or, behind a backlog left from before a
+//	          restart, the durable inbox and the dispatcher)
+//	        → XMPP writer (due outbox entries, oldest first, in batches)
+//	        → XMPP confirmer (an entry is removed only after the Jabber
+//	          server confirmed routing it, with a Sync on the same link)
 //
 // A librarian's reply takes the mirror path: HandleMessage checks the
 // sender, then writes Send API outbox entries and ledger records in one
