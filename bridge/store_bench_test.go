@@ -68,11 +68,11 @@ func benchEvents(n, patrons int) []messenger.Event {
 	return evs
 }
 
-// BenchmarkAccept is the inbox write of one webhook POST (deduplication
-// and inbox entries, one fsynced commit that db.Batch shares between
-// concurrent POSTs). "serial" is one POST at a time, so every commit waits
-// out MaxBatchDelay alone; "parallel" has 16 POSTs in flight, as under
-// load.
+// BenchmarkAccept is the store write of one webhook POST (deduplication
+// marks and routing: ledger records, conversation, session and outbox
+// entries, in one fsynced commit shared between concurrent POSTs).
+// "serial" is one POST at a time, so every commit is its own; "parallel"
+// has 16 POSTs in flight, as under load.
 func BenchmarkAccept(b *testing.B) {
 	for _, n := range []int{1, 10} {
 		b.Run(fmt.Sprintf("serial/events=%d", n), func(b *testing.B) {
