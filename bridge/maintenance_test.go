@@ -430,3 +430,31 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 		}
 	}
 }
+
+// A record stored after the purge's watermark had passed its time (an
+// event redelivered late) still loses its text.
+func TestLateRecordTranscriptPurged(t *testing.T) {
+	h := newHarness(t, transcriptsOn)
+	now := h.clock.Now()
+	if _, err := h.b.Purge(false); err != nil {
+		t.Fatal(err)
+	}
+	if w := watermark(t, h); len(w) < 8 {
+		t.Fatalf("no watermark after a purge: %x", w)
+	}
+	err := h.store.update(func(tx *bolt.Tx) error {
+		_, err := addRecord(tx, &Record{Time: now.Add(-3 * time.Hour), Direction: Inbound, Kind: "message",
+			Page: testPage, Guest: "g", MID: "m.late", XMPPID: "x.late", State: StateSent, Text: "stored late"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.b.Purge(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Transcripts != 1 || countTexts(t, h) != 0 {
+		t.Errorf("purged %d transcripts; %d records still have text", res.Transcripts, countTexts(t, h))
+	}
+}

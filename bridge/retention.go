@@ -84,6 +84,11 @@ func (p *maintPass) purge(force bool) (PurgeResult, error) {
 	return res, err
 }
 
+// lateArrivals is how far before the transcript watermark each purge looks
+// again, for records stored late: as long as deduplication remembers an
+// event.
+const lateArrivals = seenTTL
+
 // compactAfterRefs is how many pruned references make a compaction due.
 // Their freed pages are reused only as the store grows again; until then
 // BoltDB writes the list of free pages at every commit (8 bytes a page:
@@ -228,6 +233,15 @@ func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 	})
 	if err != nil {
 		return 0, err
+	}
+	if len(from) >= 8 {
+		// Records are keyed by the event's own time, and an event can be
+		// stored well after it happened (Facebook redelivers for a day; a
+		// backlog waits out an outage): the walk goes back lateArrivals
+		// before the watermark, so that such a record is purged too. Records
+		// without text there cost a byte search each.
+		w := time.Unix(0, int64(binary.BigEndian.Uint64(from[:8])))
+		from = timeBound(w.Add(-lateArrivals))
 	}
 	end := timeBound(before)
 	return p.run(&sweep{
