@@ -66,10 +66,10 @@ func TestOptionsValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"empty", Options{Host: "localhost"}, true},
-		{"full", Options{Host: "localhost", Components: []Component{{"fb.test", "s"}}, Users: []User{{"a", "p"}}}, true},
-		{"component without secret", Options{Components: []Component{{"fb.test", ""}}}, false},
-		{"component on the host", Options{Host: "localhost", Components: []Component{{"localhost", "s"}}}, false},
-		{"user without password", Options{Users: []User{{"a", ""}}}, false},
+		{"full", Options{Host: "localhost", Components: []Component{{Domain: "fb.test", Secret: "s"}}, Users: []User{{Name: "a", Password: "p"}}}, true},
+		{"component without secret", Options{Components: []Component{{Domain: "fb.test", Secret: ""}}}, false},
+		{"component on the host", Options{Host: "localhost", Components: []Component{{Domain: "localhost", Secret: "s"}}}, false},
+		{"user without password", Options{Users: []User{{Name: "a", Password: ""}}}, false},
 		{"same fixed port twice", Options{C2SPort: 5222, ComponentPort: 5222}, false},
 		{"port out of range", Options{C2SPort: 70000}, false},
 	}

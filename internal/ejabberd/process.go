@@ -118,35 +118,21 @@ func (pr *process) waitReady(ctx context.Context, logPath string, offset int64, 
 		want = append(want, listening(p.component))
 		addrs = append(addrs, localserver.Addr(p.component))
 	}
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-pr.done:
+	return localserver.WaitReady(ctx, localserver.Readiness{
+		Name: "ejabberd", Log: logPath, Offset: offset, Want: want, Addrs: addrs,
+		FailedPort: failedPort, Exited: pr.done, Every: pollEvery,
+		ExitErr: func() error {
 			if text, _ := localserver.ReadFrom(outPath, outOffset); strings.Contains(text, failedDist) {
 				return &localserver.PortTakenError{Port: p.dist}
 			}
-			if text, _ := localserver.ReadFrom(logPath, offset); failedPort.MatchString(text) {
-				port, _ := strconv.Atoi(failedPort.FindStringSubmatch(text)[1])
+			text, _ := localserver.ReadFrom(logPath, offset)
+			if m := failedPort.FindStringSubmatch(text); m != nil {
+				port, _ := strconv.Atoi(m[1])
 				return &localserver.PortTakenError{Port: port}
 			}
 			return fmt.Errorf("ejabberd exited during start (%v)", pr.err)
-		case <-ctx.Done():
-			return fmt.Errorf("ejabberd did not come up: %w", ctx.Err())
-		case <-tick.C:
-		}
-		text, err := localserver.ReadFrom(logPath, offset)
-		if err != nil {
-			continue // not written yet
-		}
-		if m := failedPort.FindStringSubmatch(text); m != nil {
-			port, _ := strconv.Atoi(m[1])
-			return &localserver.PortTakenError{Port: port}
-		}
-		if localserver.ContainsAll(text, want) && localserver.AllAccept(addrs...) {
-			return nil
-		}
-	}
+		},
+	})
 }
 
 // stop ends ejabberd: SIGTERM to the VM (which then shuts down in order and

@@ -174,27 +174,11 @@ func (s *Server) writeStatic() error {
 
 func (o Options) validate() error {
 	for _, c := range o.Components {
-		if c.Domain == "" || c.Secret == "" {
-			return fmt.Errorf("ejabberd: component %q needs a domain and a secret", c.Domain)
-		}
-		if c.Domain == o.Host {
+		if c.Domain != "" && c.Domain == o.Host {
 			return fmt.Errorf("ejabberd: component %q is the virtual host itself", c.Domain)
 		}
 	}
-	for _, u := range o.Users {
-		if u.Name == "" || u.Password == "" {
-			return fmt.Errorf("ejabberd: user %q needs a name and a password", u.Name)
-		}
-	}
-	for _, p := range []int{o.C2SPort, o.ComponentPort} {
-		if p < 0 || p > 65535 {
-			return fmt.Errorf("ejabberd: port %d out of range", p)
-		}
-	}
-	if o.C2SPort != 0 && o.C2SPort == o.ComponentPort {
-		return fmt.Errorf("ejabberd: c2s and component port are both %d", o.C2SPort)
-	}
-	return nil
+	return localserver.CheckSetup("ejabberd", o.Components, o.Users, o.C2SPort, o.ComponentPort)
 }
 
 // cleanup removes a directory Start created.

@@ -31,16 +31,5 @@ func StartTest(tb TB, o Options) *Server {
 	if o.Dir == "" {
 		o.Dir = tb.TempDir()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s, err := Start(ctx, o)
-	if err != nil {
-		tb.Fatalf("start ejabberd: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			tb.Logf("stop ejabberd: %v", err)
-		}
-	})
-	return s
+	return localserver.StartTest(tb, "ejabberd", 60*time.Second, func(ctx context.Context) (*Server, error) { return Start(ctx, o) })
 }

@@ -50,3 +50,26 @@ func TestLogHelpers(t *testing.T) {
 		t.Error("PortTakenError does not match ErrPortTaken")
 	}
 }
+
+func TestCheckSetup(t *testing.T) {
+	tests := []struct {
+		name      string
+		comps     []Component
+		users     []User
+		c2s, comp int
+		ok        bool
+	}{
+		{"empty", nil, nil, 0, 0, true},
+		{"full", []Component{{Domain: "fb.test", Secret: "s"}}, []User{{Name: "a", Password: "p"}}, 5222, 5347, true},
+		{"component without secret", []Component{{Domain: "fb.test"}}, nil, 0, 0, false},
+		{"user without password", nil, []User{{Name: "a"}}, 0, 0, false},
+		{"port out of range", nil, nil, 70000, 0, false},
+		{"same ports", nil, nil, 5222, 5222, false},
+	}
+	for _, tt := range tests {
+		err := CheckSetup("srv", tt.comps, tt.users, tt.c2s, tt.comp)
+		if (err == nil) != tt.ok || (err != nil && !strings.HasPrefix(err.Error(), "srv: ")) {
+			t.Errorf("%s: %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+}

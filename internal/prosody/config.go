@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/askbridge/askbridge/internal/localserver"
 )
 
 // User is an account on the c2s virtual host.
-type User struct{ Name, Password string }
+type User = localserver.User
 
 // Component is an XEP-0114 external component the server accepts.
-type Component struct{ Domain, Secret string }
+type Component = localserver.Component
 
 // ports are the listeners of one server.
 type ports struct{ c2s, component int }

@@ -84,9 +84,9 @@ func TestOptionsValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"empty", Options{}, true},
-		{"full", Options{Components: []Component{{"fb.test", "s"}}, Users: []User{{"a", "p"}}}, true},
-		{"component without secret", Options{Components: []Component{{"fb.test", ""}}}, false},
-		{"user without password", Options{Users: []User{{"a", ""}}}, false},
+		{"full", Options{Components: []Component{{Domain: "fb.test", Secret: "s"}}, Users: []User{{Name: "a", Password: "p"}}}, true},
+		{"component without secret", Options{Components: []Component{{Domain: "fb.test", Secret: ""}}}, false},
+		{"user without password", Options{Users: []User{{Name: "a", Password: ""}}}, false},
 		{"fixed ports", Options{C2SPort: 5222, ComponentPort: 5347}, true},
 		{"same fixed port twice", Options{C2SPort: 5222, ComponentPort: 5222}, false},
 		{"port out of range", Options{C2SPort: 70000}, false},

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -90,28 +89,11 @@ func (pr *process) waitReady(ctx context.Context, logPath string, offset int64, 
 		want = append(want, fmt.Sprintf("Activated service 'component' on [127.0.0.1]:%d", p.component))
 		addrs = append(addrs, localserver.Addr(p.component))
 	}
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-pr.done:
-			return fmt.Errorf("prosody exited during start (%v)", pr.err)
-		case <-ctx.Done():
-			return fmt.Errorf("prosody did not come up: %w", ctx.Err())
-		case <-tick.C:
-		}
-		text, err := localserver.ReadFrom(logPath, offset)
-		if err != nil {
-			continue // not written yet
-		}
-		if m := failedPort.FindStringSubmatch(text); m != nil {
-			port, _ := strconv.Atoi(m[1])
-			return &localserver.PortTakenError{Port: port}
-		}
-		if localserver.ContainsAll(text, want) && localserver.AllAccept(addrs...) {
-			return nil
-		}
-	}
+	return localserver.WaitReady(ctx, localserver.Readiness{
+		Name: "prosody", Log: logPath, Offset: offset, Want: want, Addrs: addrs,
+		FailedPort: failedPort, Exited: pr.done, Every: pollEvery,
+		ExitErr: func() error { return fmt.Errorf("prosody exited during start (%v)", pr.err) },
+	})
 }
 
 // stop ends the process: SIGTERM (plus SIGCONT, in case it is paused), then

@@ -148,25 +148,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 }
 
 func (o Options) validate() error {
-	for _, c := range o.Components {
-		if c.Domain == "" || c.Secret == "" {
-			return fmt.Errorf("prosody: component %q needs a domain and a secret", c.Domain)
-		}
-	}
-	for _, u := range o.Users {
-		if u.Name == "" || u.Password == "" {
-			return fmt.Errorf("prosody: user %q needs a name and a password", u.Name)
-		}
-	}
-	for _, p := range []int{o.C2SPort, o.ComponentPort} {
-		if p < 0 || p > 65535 {
-			return fmt.Errorf("prosody: port %d out of range", p)
-		}
-	}
-	if o.C2SPort != 0 && o.C2SPort == o.ComponentPort {
-		return fmt.Errorf("prosody: c2s and component port are both %d", o.C2SPort)
-	}
-	return nil
+	return localserver.CheckSetup("prosody", o.Components, o.Users, o.C2SPort, o.ComponentPort)
 }
 
 // cleanup removes a directory Start created.

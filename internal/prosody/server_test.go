@@ -171,7 +171,7 @@ func TestFixedPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := StartTest(t, Options{C2SPort: want.c2s, ComponentPort: want.component, Components: []Component{{"fb.test", "s"}}})
+	s := StartTest(t, Options{C2SPort: want.c2s, ComponentPort: want.component, Components: []Component{{Domain: "fb.test", Secret: "s"}}})
 	if s.C2SAddr != localserver.Addr(want.c2s) || s.ComponentAddr != localserver.Addr(want.component) {
 		t.Errorf("addresses %s, %s; want ports %d, %d", s.C2SAddr, s.ComponentAddr, want.c2s, want.component)
 	}

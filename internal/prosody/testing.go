@@ -27,16 +27,5 @@ func StartTest(tb TB, o Options) *Server {
 	if o.Dir == "" {
 		o.Dir = tb.TempDir()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := Start(ctx, o)
-	if err != nil {
-		tb.Fatalf("start prosody: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			tb.Logf("stop prosody: %v", err)
-		}
-	})
-	return s
+	return localserver.StartTest(tb, "prosody", 30*time.Second, func(ctx context.Context) (*Server, error) { return Start(ctx, o) })
 }
