@@ -93,15 +93,7 @@ func boltLoad(ctx context.Context, dir, tag string, l load, pats *patrons, tl *t
 					st.fail("commit")
 					continue
 				}
-				st.acks.Add(1)
-				st.ackEvs.Add(to - from)
-				st.ackLat.add(now.Sub(at))
-				tl.acked(now)
-				st.mu.Lock()
-				for s := from; s < to; s++ {
-					st.acked[s] = true
-				}
-				st.mu.Unlock()
+				st.ack(tl, from, to, at, now)
 			}
 		})
 	}

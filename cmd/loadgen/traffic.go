@@ -153,21 +153,26 @@ func postLoad(ctx context.Context, url, tag string, l load, pats *patrons, tl *t
 				case status != http.StatusOK:
 					st.fail(strconv.Itoa(status))
 				default:
-					st.acks.Add(1)
-					st.ackEvs.Add(to - from)
-					st.ackLat.add(now.Sub(at))
-					tl.acked(now)
-					st.mu.Lock()
-					for s := from; s < to; s++ {
-						st.acked[s] = true
-					}
-					st.mu.Unlock()
+					st.ack(tl, from, to, at, now)
 				}
 			}
 		})
 	}
 	wg.Wait()
 	return st
+}
+
+// ack records that events [from, to), sent at at, were acknowledged at now.
+func (st *postStats) ack(tl *timeline, from, to int64, at, now time.Time) {
+	st.acks.Add(1)
+	st.ackEvs.Add(to - from)
+	st.ackLat.add(now.Sub(at))
+	tl.acked(now)
+	st.mu.Lock()
+	for s := from; s < to; s++ {
+		st.acked[s] = true
+	}
+	st.mu.Unlock()
 }
 
 func (st *postStats) fail(key string) {
