@@ -37,37 +37,8 @@ func newEjabberdWorld(t *testing.T) *ejabberdWorld {
 // our own echo not relayed; and ejabberd routes a librarian's disco query
 // to the component.
 func TestEjabberdConversationCrossesBothWays(t *testing.T) {
-	w := newEjabberdWorld(t)
-	lib := w.login("librarian", "pw-librarian")
-	psid := standin.NewPSID()
+	lib := conversationCrossesBothWays(t, newEjabberdWorld(t).world)
 	ctx := context.Background()
-
-	if _, err := w.fb.PatronSays(ctx, e2ePage, psid, "Do you have \"Dune\" in Spanish? äëï"); err != nil {
-		t.Fatal(err)
-	}
-	m := nextChat(t, lib)
-	patron := string(psid) + "@" + e2eDomain
-	if m.Body != "Do you have \"Dune\" in Spanish? äëï" || !strings.HasPrefix(m.From, patron) {
-		t.Fatalf("librarian got %+v", m)
-	}
-	if !strings.Contains(m.Raw, "Facebook patron ") {
-		t.Errorf("no nickname in %s", m.Raw)
-	}
-
-	if _, err := lib.SendChat(patron, "Yes, two copies at Central."); err != nil {
-		t.Fatal(err)
-	}
-	sent := waitSent(t, w.fb, 1)
-	if sent[0].Recipient != psid || sent[0].Text != "Yes, two copies at Central." || sent[0].MessagingType != "RESPONSE" {
-		t.Fatalf("Send API got %+v", sent[0])
-	}
-	if _, err := w.fb.PatronSays(ctx, e2ePage, psid, "thanks!"); err != nil {
-		t.Fatal(err)
-	}
-	if m := nextChat(t, lib); m.Body != "thanks!" {
-		t.Fatalf("after the echo the librarian got %q", m.Body)
-	}
-
 	if err := lib.SendRaw(`<iq type="get" id="disco-1" to="` + e2eDomain + `"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`); err != nil {
 		t.Fatal(err)
 	}
@@ -83,24 +54,7 @@ func TestEjabberdConversationCrossesBothWays(t *testing.T) {
 }
 
 func TestEjabberdDuplicateDeliveryRelayedOnce(t *testing.T) {
-	w := newEjabberdWorld(t)
-	lib := w.login("librarian", "pw-librarian")
-	body := []byte(`{"object":"page","entry":[{"id":"` + e2ePage + `","time":1700000000000,"messaging":[{"sender":{"id":"1066835436691078"},"recipient":{"id":"` + e2ePage + `"},"timestamp":1700000000000,"message":{"mid":"mid.dup-1","text":"only once"}}]}]}`)
-	for i := 0; i < 3; i++ {
-		status, err := w.fb.PostSigned(context.Background(), body)
-		if err != nil || status != 200 {
-			t.Fatalf("delivery %d: status %d, %v", i, status, err)
-		}
-	}
-	if _, err := w.fb.PatronSays(context.Background(), e2ePage, "1066835436691078", "marker"); err != nil {
-		t.Fatal(err)
-	}
-	if m := nextChat(t, lib); m.Body != "only once" {
-		t.Fatalf("first = %q", m.Body)
-	}
-	if m := nextChat(t, lib); m.Body != "marker" {
-		t.Fatalf("second = %q (a duplicate was relayed?)", m.Body)
-	}
+	duplicateDeliveryRelayedOnce(t, newEjabberdWorld(t).world)
 }
 
 // TestEjabberdReplyFromNonOperatorRefused: the component's forbidden error
