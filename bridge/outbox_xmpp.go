@@ -60,24 +60,25 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	var rec Record
 	err := b.store.update(func(tx *bolt.Tx) error {
 		retried, rerouted = false, false
-		if k := recordByRef(tx, "x:"+bounce.ID); k != nil {
-			if err := updateRecord(tx, k, func(r *Record) {
-				r.State = StateBounced
-				r.Error = bounce.Error.Condition
-				rec = *r
-			}); err != nil {
-				return err
-			}
+		key := recordByRef(tx, "x:"+bounce.ID)
+		if err := updateRecord(tx, key, func(r *Record) {
+			r.State = StateBounced
+			r.Error = bounce.Error.Condition
+			rec = *r
+		}); err != nil {
+			return err
+		}
+		// requeue marks the record queued again when the message is; the
+		// error stays on record.
+		requeue := func() error {
+			return updateRecord(tx, key, func(r *Record) { r.State = StateQueued })
 		}
 		if !known {
 			return nil
 		}
 		if temporary(bounce.Error) && sent.Tries < bounceRetries {
-			if k := recordByRef(tx, "x:"+bounce.ID); k != nil {
-				// Queued again; the error stays on record.
-				if err := updateRecord(tx, k, func(r *Record) { r.State = StateQueued }); err != nil {
-					return err
-				}
+			if err := requeue(); err != nil {
+				return err
 			}
 			e := sent
 			e.Tries++
@@ -91,11 +92,8 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 		}
 		conv.Owner = ""
 		if sent.Presence == nil && sent.Msg.Body != "" {
-			// Queued again, to the queue; the error stays on record.
-			if k := recordByRef(tx, "x:"+bounce.ID); k != nil {
-				if err := updateRecord(tx, k, func(r *Record) { r.State = StateQueued }); err != nil {
-					return err
-				}
+			if err := requeue(); err != nil {
+				return err
 			}
 			for _, to := range b.targets(cfg, conv) {
 				e := sent

@@ -44,7 +44,7 @@ func TestLargeReferencePruneCompacts(t *testing.T) {
 	if err != nil || !res.Compacted {
 		t.Fatalf("10 references pruned: compacted %v, %v", res.Compacted, err)
 	}
-	if n := h.outboxLen(bucketLedgerRef); n != 0 {
+	if n := bucketLen(t, h, bucketLedgerRef); n != 0 {
 		t.Errorf("%d old references left", n)
 	}
 }

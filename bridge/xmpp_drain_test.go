@@ -43,7 +43,7 @@ func TestUnconfirmedStanzasWrittenAgainInOrder(t *testing.T) {
 				n++
 			}
 		}
-		return n == 3 && h.outboxLen(bucketToXMPP) == 0
+		return n == 3 && bucketLen(t, h, bucketToXMPP) == 0
 	})
 }
 
@@ -70,10 +70,10 @@ func TestBacklogKeepsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.accept(patronText("mid.new", "new", now.Add(time.Millisecond)))
-	if n := h.outboxLen(bucketInbox); n != 2 {
+	if n := bucketLen(t, h, bucketInbox); n != 2 {
 		t.Fatalf("inbox holds %d events, want 2 (the new one behind the backlog)", n)
 	}
-	if n := h.outboxLen(bucketToXMPP); n != 0 {
+	if n := bucketLen(t, h, bucketToXMPP); n != 0 {
 		t.Fatalf("%d stanzas queued before the backlog was routed", n)
 	}
 	h.run()
@@ -82,7 +82,7 @@ func TestBacklogKeepsOrder(t *testing.T) {
 	}
 	// With the backlog gone, events are routed in the webhook's own commit.
 	h.accept(patronText("mid.next", "next", now.Add(2*time.Millisecond)))
-	if n := h.outboxLen(bucketInbox); n != 0 {
+	if n := bucketLen(t, h, bucketInbox); n != 0 {
 		t.Errorf("inbox holds %d events after the backlog was routed", n)
 	}
 	if m := h.link.next(t); m.Body != "next" {
@@ -90,33 +90,3 @@ func TestBacklogKeepsOrder(t *testing.T) {
 	}
 }
 
-// outboxLen counts the entries of a bucket.
-func (h *harness) outboxLen(bucket []byte) int {
-	h.t.Helper()
-	n := 0
-	if err := h.b.store.view(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucket).Stats().KeyN
-		return nil
-	}); err != nil {
-		h.t.Fatal(err)
-	}
-	return n
-}
-
-// A Sync answered after the link went down and came back says nothing of
-// what was written on the old link: it is written again on the new one.
-func TestSyncAcrossReconnectDoesNotConfirm(t *testing.T) {
-	h := newHarness(t)
-	reconnect := func() {
-		h.b.LinkChanged(false) // the old link died with the stanza unrouted
-		h.b.LinkChanged(true)  // and the Sync went out on the new one
-	}
-	h.link.onSync.Store(&reconnect)
-	h.run()
-	h.accept(patronText("mid.lost", "lost with the link", h.clock.Now()))
-	first, again := h.link.next(t), h.link.next(t)
-	if first.Body != "lost with the link" || again.ID != first.ID {
-		t.Fatalf("written %+v, then %+v", first, again)
-	}
-	waitFor(t, func() bool { return h.outboxLen(bucketToXMPP) == 0 })
-}
