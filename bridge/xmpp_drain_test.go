@@ -89,4 +89,3 @@ func TestBacklogKeepsOrder(t *testing.T) {
 		t.Errorf("relayed %q", m.Body)
 	}
 }
-
