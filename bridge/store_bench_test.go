@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -267,4 +268,19 @@ func BenchmarkRelay(b *testing.B) {
 		time.Sleep(time.Millisecond)
 	}
 	b.ReportMetric(float64(link.n.Load())/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// drainXMPP writes one batch and confirms it, for benchmarks that drive the
+// outbox step by step.
+func (b *Bridge) drainXMPP(link Link) (int, time.Time, error) {
+	d := newDrainState()
+	n, due, err := b.writeXMPP(link, d)
+	if err != nil {
+		return 0, due, err
+	}
+	b.confirmXMPP(link, d)
+	if d.rewind {
+		return 0, due, errors.New("bridge: the batch was not confirmed")
+	}
+	return n, due, nil
 }

@@ -368,18 +368,3 @@ func removeSent(tx *bolt.Tx, items []xmppItem) error {
 	}
 	return nil
 }
-
-// drainXMPP writes one batch and confirms it, for benchmarks and tests
-// that drive the outbox step by step.
-func (b *Bridge) drainXMPP(link Link) (int, time.Time, error) {
-	d := newDrainState()
-	n, due, err := b.writeXMPP(link, d)
-	if err != nil {
-		return 0, due, err
-	}
-	b.confirmXMPP(link, d)
-	if d.rewind {
-		return 0, due, errors.New("bridge: the batch was not confirmed")
-	}
-	return n, due, nil
-}
