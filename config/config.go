@@ -17,6 +17,7 @@ type Config struct {
 	Messenger Messenger `mapstructure:"messenger"`
 	XMPP      XMPP      `mapstructure:"xmpp"`
 	Sessions  Sessions  `mapstructure:"sessions"`
+	Stats     Stats     `mapstructure:"stats"`
 	Privacy   Privacy   `mapstructure:"privacy"`
 }
 
@@ -76,6 +77,16 @@ type Sessions struct {
 	AfterHoursReply string            `mapstructure:"after_hours_reply"`
 	UnansweredAfter time.Duration     `mapstructure:"unanswered_after"`
 	UnansweredReply string            `mapstructure:"unanswered_reply"`
+	// FollowupGrace is how soon after a session ended a patron message
+	// reopens it instead of starting a new one.
+	FollowupGrace time.Duration `mapstructure:"followup_grace"`
+}
+
+// Stats configures the statistics views.
+type Stats struct {
+	// FiscalYearStart is the month (1–12) the library's statistics year
+	// starts in, for the dashboard's "this fiscal year".
+	FiscalYearStart int `mapstructure:"fiscal_year_start"`
 }
 
 // Privacy configures what the bridge keeps about patrons.

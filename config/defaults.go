@@ -28,6 +28,8 @@ var defaults = map[string]any{
 	"sessions.after_hours_reply":   "",
 	"sessions.unanswered_after":    90 * time.Second,
 	"sessions.unanswered_reply":    "",
+	"sessions.followup_grace":      15 * time.Minute,
+	"stats.fiscal_year_start":      7,
 	"privacy.transcripts":          false,
 	"privacy.transcript_retention": 720 * time.Hour,
 }

@@ -74,6 +74,11 @@ func Read(path string, env LookupEnv) (*Config, error) {
 	if err := pageOverrides(&cfg, env); err != nil {
 		return nil, err
 	}
+	// "Local" becomes the machine's zone name; if it cannot be named,
+	// Validate reports it.
+	if zone, err := ResolveZone(cfg.Sessions.Timezone); err == nil {
+		cfg.Sessions.Timezone = zone
+	}
 	return &cfg, nil
 }
 

@@ -122,7 +122,10 @@ func (c *Config) Validate() error {
 	}
 
 	s := c.Sessions
-	if _, err := time.LoadLocation(s.Timezone); err != nil {
+	if s.Timezone == "Local" || s.Timezone == "" {
+		_, err := ResolveZone(s.Timezone)
+		bad("sessions.timezone", "%v", err)
+	} else if _, err := time.LoadLocation(s.Timezone); err != nil {
 		bad("sessions.timezone", "%q is not a known time zone (use a name like America/Toronto)", s.Timezone)
 	}
 	if _, err := ParseOfficeHours(s.OfficeHours); err != nil {
@@ -133,6 +136,14 @@ func (c *Config) Validate() error {
 	}
 	if s.UnansweredAfter < 0 {
 		bad("sessions.unanswered_after", "must not be negative")
+	}
+	if s.FollowupGrace < 0 {
+		bad("sessions.followup_grace", "must not be negative (0 turns follow-ups off; the default is 15m)")
+	} else if s.FollowupGrace > 24*time.Hour {
+		bad("sessions.followup_grace", "%s is longer than a day; a message that late starts a new session (the default is 15m)", s.FollowupGrace)
+	}
+	if c.Stats.FiscalYearStart < 1 || c.Stats.FiscalYearStart > 12 {
+		bad("stats.fiscal_year_start", "%d is not a month number from 1 (January) to 12", c.Stats.FiscalYearStart)
 	}
 	if c.Privacy.TranscriptRetention <= 0 {
 		bad("privacy.transcript_retention", "must be a positive duration such as 720h")

@@ -5,8 +5,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/askbridge/askbridge/stats"
 )
@@ -30,8 +32,8 @@ func TestSessionsJSONMatchesCSV(t *testing.T) {
 	if err := json.Unmarshal(export(t, fullQuery(t, "sessions", "json"), fixture(t)), &rows); err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 11 {
-		t.Fatalf("%d rows, want 11", len(rows))
+	if len(rows) != 12 {
+		t.Fatalf("%d rows, want 12", len(rows))
 	}
 	for _, col := range stats.SessionColumns() {
 		if _, ok := rows[0][col]; !ok {
@@ -112,6 +114,94 @@ func TestWriteError(t *testing.T) {
 			if err != nil && !strings.HasPrefix(err.Error(), "stats: writing "+report+" "+format) {
 				t.Errorf("%s %s: error %q lacks context", report, format, err)
 			}
+		}
+	}
+}
+
+// TestTalliesIgnoreFilters checks that the summary and status reports
+// count every finished session whatever the filters, that the status
+// counts add up to the sessions, and that the filters still choose the
+// rows of the sessions export.
+func TestTalliesIgnoreFilters(t *testing.T) {
+	sessions := fixture(t)
+	summary := func(q stats.Query) map[string]any {
+		t.Helper()
+		q.Report, q.Format = "summary", "json"
+		var sum map[string]any
+		if err := json.Unmarshal(export(t, q, sessions), &sum); err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	full := fullQuery(t, "summary", "json")
+	narrow := full
+	narrow.IncludeUnanswered, narrow.IncludeAuto, narrow.MinDuration = false, false, time.Hour
+	a, b := summary(full), summary(narrow)
+	for k, v := range a {
+		if b[k] != v {
+			t.Errorf("summary %s: %v with every filter off, %v with filters on", k, v, b[k])
+		}
+	}
+	var total float64
+	for _, st := range []string{"answered", "missed", "after_hours", "undelivered", "auto_only"} {
+		n, ok := a[st].(float64)
+		if !ok {
+			t.Fatalf("summary has no %s count: %v", st, a)
+		}
+		total += n
+	}
+	if a["sessions"] != total || total != 12 {
+		t.Errorf("statuses add up to %v, sessions %v; want 12 both", total, a["sessions"])
+	}
+	if a["undelivered"] != 1.0 {
+		t.Errorf("undelivered = %v, want 1", a["undelivered"])
+	}
+	// The undelivered session's 2-hour wait is in no wait figure; the
+	// directional questions are not reference transactions.
+	if a["p90_wait"] != 300.0 || a["median_wait"] != 30.0 {
+		t.Errorf("waits p90 %v median %v, want 300 and 30", a["p90_wait"], a["median_wait"])
+	}
+	if a["questions"] != 10.0 || a["directional"] != 2.0 || a["reference_transactions"] != 8.0 {
+		t.Errorf("questions %v directional %v reference_transactions %v, want 10, 2, 8",
+			a["questions"], a["directional"], a["reference_transactions"])
+	}
+	status := func(q stats.Query) string {
+		q.Report, q.Format = "status", "csv"
+		return string(export(t, q, sessions))
+	}
+	if s1, s2 := status(full), status(narrow); s1 != s2 {
+		t.Errorf("status report changes with the filters:\n%s\nvs\n%s", s1, s2)
+	}
+	narrow.Report, narrow.Format = "sessions", "csv"
+	if got := exportedIDs(t, narrow, sessions); len(got) != 0 {
+		t.Errorf("sessions export with min duration 1h and default filters lists %v, want none", got)
+	}
+}
+
+// TestPercentile checks the nearest-rank 90th percentile of the wait.
+func TestPercentile(t *testing.T) {
+	for _, tt := range []struct {
+		waits []int
+		want  float64
+	}{
+		{[]int{5}, 5},
+		{[]int{1, 2}, 2},
+		{[]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 9},
+		{[]int{10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 11}, 10},
+	} {
+		var sessions []stats.Session
+		for i, w := range tt.waits {
+			x := stats.Session{ID: fmt.Sprint(i), Started: at(t, "2026-03-02 10:00:00"), Status: stats.StatusAnswered, Questions: 1}
+			x.Accepted = x.Started.Add(time.Duration(w) * time.Second)
+			x.Ended = x.Accepted
+			sessions = append(sessions, x)
+		}
+		var sum map[string]any
+		if err := json.Unmarshal(export(t, fullQuery(t, "summary", "json"), sessions), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if sum["p90_wait"] != tt.want {
+			t.Errorf("p90 of %v = %v, want %v", tt.waits, sum["p90_wait"], tt.want)
 		}
 	}
 }

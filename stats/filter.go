@@ -28,11 +28,14 @@ func (q *Query) included(s *Session) bool {
 // selectSessions returns the sessions the query exports, in order of
 // start (then ID): started within [start, end), finished, and passing the
 // status and duration filters. It points into sessions; nothing is copied.
-func selectSessions(q *Query, sessions []Session, start, end time.Time) []*Session {
+//
+// With all, the status and duration filters are not applied (the summary
+// and status reports count every finished session).
+func selectSessions(q *Query, sessions []Session, start, end time.Time, all bool) []*Session {
 	sel := make([]*Session, 0, len(sessions))
 	for i := range sessions {
 		s := &sessions[i]
-		if s.Started.Before(start) || !s.Started.Before(end) || s.Open() || !q.included(s) {
+		if s.Started.Before(start) || !s.Started.Before(end) || s.Open() || !all && !q.included(s) {
 			continue
 		}
 		sel = append(sel, s)

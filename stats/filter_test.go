@@ -39,15 +39,15 @@ func TestFilters(t *testing.T) {
 		{name: "default: answered only", from: "2026-02-01", to: "2026-03-31",
 			want: []string{"s01", "s02", "s05", "s06", "s08", "s09", "s11"}},
 		{name: "with unanswered", from: "2026-02-01", to: "2026-03-31", unanswered: true,
-			want: []string{"s01", "s02", "s03", "s04", "s05", "s06", "s08", "s09", "s10", "s11"}},
+			want: []string{"s01", "s02", "s03", "s04", "s05", "s06", "s08", "s09", "s10", "s15", "s11"}},
 		{name: "with auto", from: "2026-02-01", to: "2026-03-31", auto: true,
 			want: []string{"s01", "s02", "s05", "s06", "s07", "s08", "s09", "s11"}},
 		{name: "everything", from: "2026-02-01", to: "2026-03-31", unanswered: true, auto: true,
-			want: []string{"s01", "s02", "s03", "s04", "s05", "s06", "s07", "s08", "s09", "s10", "s11"}},
+			want: []string{"s01", "s02", "s03", "s04", "s05", "s06", "s07", "s08", "s09", "s10", "s15", "s11"}},
 		{name: "min duration keeps equal", from: "2026-02-01", to: "2026-03-31", unanswered: true, auto: true, minDuration: 60 * time.Second,
-			want: []string{"s01", "s02", "s03", "s04", "s05", "s06", "s07", "s08", "s10", "s11"}},
+			want: []string{"s01", "s02", "s03", "s04", "s05", "s06", "s07", "s08", "s10", "s15", "s11"}},
 		{name: "min duration drops shorter", from: "2026-02-01", to: "2026-03-31", unanswered: true, auto: true, minDuration: 61 * time.Second,
-			want: []string{"s01", "s02", "s03", "s04", "s05", "s06", "s08", "s10", "s11"}},
+			want: []string{"s01", "s02", "s03", "s04", "s05", "s06", "s08", "s10", "s15", "s11"}},
 		{name: "range edges are local days", from: "2026-01-31", to: "2026-01-31",
 			want: []string{"s13"}},
 		{name: "last second of the range", from: "2026-03-31", to: "2026-03-31",
@@ -101,7 +101,7 @@ func TestUnknownStatus(t *testing.T) {
 	if err := stats.Write(&b, q, s); err != nil {
 		t.Fatal(err)
 	}
-	want := "status,sessions\nanswered,0\nmissed,0\nafter_hours,0\nauto_only,0\nspam,1\n"
+	want := "status,sessions\nanswered,0\nmissed,0\nafter_hours,0\nundelivered,0\nauto_only,0\nspam,1\n"
 	if b.String() != want {
 		t.Errorf("status report:\n%s\nwant:\n%s", b.String(), want)
 	}

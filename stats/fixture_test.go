@@ -108,6 +108,11 @@ func fixture(t testing.TB) []stats.Session {
 	x = ended(s("s10", "2026-03-19 16:20:00"), stats.StatusMissed, 30*minute)
 	x.Page, x.Queue = pageTeens, queueTeens
 	add(x)
+	// Friday 20 March: bob replied, but Facebook refused every reply: not
+	// answered, and its wait counts in no wait figure.
+	x = answered(s("s15", "2026-03-20 11:00:00"), bob, 2*time.Hour, 3*time.Hour)
+	x.Status, x.Questions = stats.StatusUndelivered, 0
+	add(x)
 	// Tuesday 31 March 23:59:59: the range's last second; READ 6, a tag
 	// that needs CSV quoting.
 	x = answered(s("s11", "2026-03-31 23:59:59"), bob, 8*sec, 10*minute)

@@ -169,8 +169,9 @@ func parseDate(name, s string) (time.Time, error) {
 }
 
 // Range is the half-open interval [start of From, start of the day after
-// To) in Location; the bridge scans the ledger over it. Around a DST change
-// a day is 23 or 25 hours long. Range is meaningful only for a query that
+// To) in Location; the bridge scans the ledger over it. A day starts at the
+// first instant of its date (see DayStart), and around a DST change it is
+// 23 or 25 hours long. Range is meaningful only for a query that
 // passes Validate; otherwise it returns zero times.
 func (q Query) Range() (start, end time.Time) {
 	from, err1 := time.Parse(dateLayout, q.From)
@@ -179,9 +180,26 @@ func (q Query) Range() (start, end time.Time) {
 		return time.Time{}, time.Time{}
 	}
 	loc := q.location()
-	start = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc)
-	end = time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, loc)
-	return start, end
+	return DayStart(from.Year(), from.Month(), from.Day(), loc), DayStart(to.Year(), to.Month(), to.Day()+1, loc)
+}
+
+// DayStart is the first instant of the calendar day year-month-day in loc
+// (day may be out of range and is normalized as by time.Date). That is
+// midnight, except in zones whose clocks jump forward at midnight
+// (America/Santiago, America/Havana, …), where midnight does not exist on
+// the day of the change and the day starts at 01:00. time.Date alone may
+// answer 23:00 of the day before there.
+func DayStart(year int, month time.Month, day int, loc *time.Location) time.Time {
+	t := time.Date(year, month, day, 0, 0, 0, 0, loc)
+	want := time.Date(year, month, day, 0, 0, 0, 0, time.UTC)
+	if y, m, d := t.Date(); time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Before(want) {
+		// Midnight fell in the gap and Go took the earlier offset: the day
+		// starts where that offset ends.
+		if _, end := t.ZoneBounds(); !end.IsZero() {
+			return end
+		}
+	}
+	return t
 }
 
 func (q Query) location() *time.Location {

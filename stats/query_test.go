@@ -120,6 +120,29 @@ func TestRange(t *testing.T) {
 			t.Errorf("%s..%s: %v hours, want %v", tt.from, tt.to, got, tt.hours)
 		}
 	}
+	// Zones whose clocks jump forward at midnight: the day of the change
+	// starts at 01:00, never at 23:00 of the day before.
+	zoned := []struct {
+		zone, from, to, start, end string
+	}{
+		{"America/Santiago", "2026-09-06", "2026-09-06", "2026-09-06T01:00:00-03:00", "2026-09-07T00:00:00-03:00"},
+		{"America/Santiago", "2026-09-05", "2026-09-05", "2026-09-05T00:00:00-04:00", "2026-09-06T01:00:00-03:00"},
+		{"America/Havana", "2026-03-08", "2026-03-08", "2026-03-08T01:00:00-04:00", "2026-03-09T00:00:00-04:00"},
+		{"America/Havana", "2026-03-01", "2026-03-31", "2026-03-01T00:00:00-05:00", "2026-04-01T00:00:00-04:00"},
+	}
+	for _, tt := range zoned {
+		zl, err := time.LoadLocation(tt.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start, end := stats.Query{From: tt.from, To: tt.to, Location: zl}.Range()
+		if got := start.Format(time.RFC3339); got != tt.start {
+			t.Errorf("%s %s..%s: start %s, want %s", tt.zone, tt.from, tt.to, got, tt.start)
+		}
+		if got := end.Format(time.RFC3339); got != tt.end {
+			t.Errorf("%s %s..%s: end %s, want %s", tt.zone, tt.from, tt.to, got, tt.end)
+		}
+	}
 	if start, end := (stats.Query{From: "x", To: "2026-01-01"}).Range(); !start.IsZero() || !end.IsZero() {
 		t.Errorf("Range of a bad query = %v, %v; want zero times", start, end)
 	}

@@ -163,11 +163,11 @@ func (r *readReport) table() *table {
 }
 
 // knownStatuses are the status report's fixed rows, in order.
-var knownStatuses = []Status{StatusAnswered, StatusMissed, StatusAfterHours, StatusAutoOnly}
+var knownStatuses = []Status{StatusAnswered, StatusMissed, StatusAfterHours, StatusUndelivered, StatusAutoOnly}
 
 // statusCounts counts sessions per status.
 type statusCounts struct {
-	known [4]int64 // in the order of knownStatuses
+	known [5]int64 // in the order of knownStatuses
 	other map[Status]int64
 }
 
@@ -179,8 +179,10 @@ func (c *statusCounts) add(st Status) {
 		c.known[1]++
 	case StatusAfterHours:
 		c.known[2]++
-	case StatusAutoOnly:
+	case StatusUndelivered:
 		c.known[3]++
+	case StatusAutoOnly:
+		c.known[4]++
 	default:
 		if c.other == nil {
 			c.other = map[Status]int64{}
@@ -189,9 +191,10 @@ func (c *statusCounts) add(st Status) {
 	}
 }
 
-// statusReport counts sessions per status: the four known statuses always
-// (zero rows included), then any other status found, sorted. Only statuses
-// the filters let through can be non-zero.
+// statusReport counts sessions per status: the five known statuses always
+// (zero rows included), then any other status found, sorted. Like the
+// summary it counts every finished session whatever the filters, so its
+// rows add up to the summary's sessions.
 type statusReport struct {
 	counts statusCounts
 }
@@ -199,6 +202,9 @@ type statusReport struct {
 func newStatusReport(*Query) report { return &statusReport{} }
 
 func (r *statusReport) add(s *Session) { r.counts.add(s.Status) }
+
+// complete reports that the status report counts every finished session.
+func (r *statusReport) complete() bool { return true }
 
 func (r *statusReport) table() *table {
 	t := &table{columns: []string{"status", "sessions"}}

@@ -16,6 +16,11 @@ const (
 	// StatusAfterHours means the session started outside office hours and
 	// no human replied.
 	StatusAfterHours Status = "after_hours"
+	// StatusUndelivered means a human operator replied, but Facebook
+	// refused every reply for good (outside the messaging window, patron
+	// unreachable, token revoked): the patron got no answer. It counts
+	// neither as answered nor in the wait figures.
+	StatusUndelivered Status = "undelivered"
 	// StatusAutoOnly means the session held automated traffic only (for
 	// example a "Get Started" postback answered by the greeting) and no human
 	// took part: LibraryH3lp's "system message" chats.

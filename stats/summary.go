@@ -1,66 +1,72 @@
 package stats
 
-// summaryReport gives the period's totals as metric/value pairs:
+// summaryReport gives the period's totals (see Totals) as metric/value
+// pairs:
 //
 //	from, to, timezone      the query
-//	sessions                sessions exported (after the filters)
+//	sessions                every finished session of the period
 //	answered, missed,
-//	after_hours, auto_only  sessions per status (non-zero only if included)
-//	reference_transactions  questions of answered sessions (the design's
-//	                        count of reference transactions)
+//	after_hours,
+//	undelivered, auto_only  sessions per status; with other statuses
+//	                        (if any), they add up to sessions
+//	questions               questions of answered sessions
 //	directional             of those, questions at READ 1–2
 //	reference               of those, questions at READ 3–6
-//	read_not_recorded       of those, questions without a READ level
-//	mean_wait, median_wait  wait of answered sessions, whole seconds
-//	mean_duration           duration of all exported sessions, whole seconds
+//	not_classified          of those, questions without a READ level
+//	reference_transactions  questions less the directional ones: the
+//	                        number for an annual survey
+//	mean_wait, median_wait,
+//	p90_wait                wait of answered sessions, whole seconds
+//	mean_duration           duration of all sessions, whole seconds
 //
-// Means and medians of nothing are empty in CSV and null in JSON.
+// The summary counts every finished session whatever the query's
+// filters: the filters choose the rows the sessions export lists, not
+// what the tallies hide. Means, medians and percentiles of nothing are
+// empty in CSV and null in JSON.
 type summaryReport struct {
-	q         *Query
-	all       tally
-	statuses  statusCounts
-	levels    readTallies
-	waits     secondsList
-	durations int64 // sum of the durations in whole seconds
+	q      *Query
+	totals Totals
 }
 
 func newSummaryReport(q *Query) report { return &summaryReport{q: q} }
 
-func (r *summaryReport) add(s *Session) {
-	r.all.add(s)
-	r.statuses.add(s.Status)
-	r.levels.add(s)
-	if s.answered() {
-		r.waits.addWait(s)
-	}
-	r.durations += s.durationSeconds()
-}
+func (r *summaryReport) add(s *Session) { r.totals.Add(s) }
 
 func (r *summaryReport) table() *table {
-	q, levels := r.q, &r.levels
-	var directional, reference int64
-	for l := 1; l <= 6; l++ {
-		if l <= 2 {
-			directional += levels[l].questions
-		} else {
-			reference += levels[l].questions
-		}
-	}
+	q, sum := r.q, r.totals.Summary()
 	t := &table{columns: []string{"metric", "value"}, object: true}
 	metric := func(name string, v cell) { t.add(text(name), v) }
 	metric("from", text(q.From))
 	metric("to", text(q.To))
 	metric("timezone", text(q.timezone()))
-	metric("sessions", num(r.all.sessions))
-	for i, st := range knownStatuses {
-		metric(string(st), num(r.statuses.known[i]))
+	metric("sessions", num(sum.Sessions))
+	metric(string(StatusAnswered), num(sum.Answered))
+	metric(string(StatusMissed), num(sum.Missed))
+	metric(string(StatusAfterHours), num(sum.AfterHours))
+	metric(string(StatusUndelivered), num(sum.Undelivered))
+	metric(string(StatusAutoOnly), num(sum.AutoOnly))
+	if sum.Other > 0 {
+		metric("other", num(sum.Other))
 	}
-	metric("reference_transactions", num(r.all.questions))
-	metric("directional", num(directional))
-	metric("reference", num(reference))
-	metric("read_not_recorded", num(levels[0].questions))
-	metric("mean_wait", r.waits.mean())
-	metric("median_wait", r.waits.median())
-	metric("mean_duration", meanOf(r.durations, r.all.sessions))
+	metric("questions", num(sum.Questions))
+	metric("directional", num(sum.Directional))
+	metric("reference", num(sum.Reference))
+	metric("not_classified", num(sum.NotClassified))
+	metric("reference_transactions", num(sum.ReferenceTransactions))
+	metric("mean_wait", ptrCell(sum.MeanWait))
+	metric("median_wait", ptrCell(sum.MedianWait))
+	metric("p90_wait", ptrCell(sum.P90Wait))
+	metric("mean_duration", ptrCell(sum.MeanDuration))
 	return t
+}
+
+// complete reports that the summary counts every finished session.
+func (r *summaryReport) complete() bool { return true }
+
+// ptrCell is *p, or null for nil.
+func ptrCell(p *int64) cell {
+	if p == nil {
+		return null
+	}
+	return num(*p)
 }

@@ -44,7 +44,7 @@ func Write(w io.Writer, q Query, sessions []Session) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range selectSessions(&q, sessions, e.start, e.end) {
+	for _, s := range selectSessions(&q, sessions, e.start, e.end, e.all) {
 		if err := e.sink.add(s); err != nil {
 			return err
 		}
@@ -70,6 +70,7 @@ type Exporter struct {
 	start, end time.Time
 	sink       sink
 	ordered    bool // the sink needs sessions in order of start, then ID
+	all        bool // the report counts every finished session, unfiltered
 	prev       Session
 	hasPrev    bool
 	err        error // sticky: the first error Add or Close returned
@@ -98,13 +99,17 @@ func NewExporter(w io.Writer, q Query) (*Exporter, error) {
 		e.ordered = true
 		e.sink = newSessionRows(w, &e.q, format == FormatJSON)
 	} else {
-		e.sink = &tableSink{w: w, name: report, json: format == FormatJSON, r: reportBuilders[report](&e.q)}
+		r := reportBuilders[report](&e.q)
+		c, ok := r.(interface{ complete() bool })
+		e.all = ok && c.complete()
+		e.sink = &tableSink{w: w, name: report, json: format == FormatJSON, r: r}
 	}
 	return e, nil
 }
 
 // Add exports s if it started within the query's range, has ended and
-// passes the filters; other sessions are skipped. Add only reads s and does
+// passes the filters (the summary and status reports take every finished
+// session); other sessions are skipped. Add only reads s and does
 // not keep it or its Tags slice (it may keep its strings), so the caller
 // may reuse s for the next session.
 //
@@ -119,7 +124,7 @@ func (e *Exporter) Add(s *Session) error {
 	if e.closed {
 		return errors.New("stats: Add after Close")
 	}
-	if s.Started.Before(e.start) || !s.Started.Before(e.end) || s.Open() || !e.q.included(s) {
+	if s.Started.Before(e.start) || !s.Started.Before(e.end) || s.Open() || !e.all && !e.q.included(s) {
 		return nil
 	}
 	if e.ordered {
