@@ -2,6 +2,8 @@ package bridge_test
 
 import (
 	"bytes"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,4 +67,55 @@ func TestExportOldJSONStore(t *testing.T) {
 	check("half the records in version 1")
 	bridge.RecodeBenchSessions(t, dir, 1)
 	check("all records in version 1")
+}
+
+// TestImportSessions checks that imported sessions read back as given,
+// with new IDs, and that an open session is refused.
+func TestImportSessions(t *testing.T) {
+	st, err := bridge.OpenStore(t.TempDir(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+	in := []stats.Session{
+		{ID: "x", Guest: "g1", Page: "1", Queue: "q@x", Started: at, Ended: at.Add(time.Minute), Status: stats.StatusMissed, MessagesIn: 1},
+		{ID: "y", Guest: "g2", Page: "1", Queue: "q@x", Started: at.Add(time.Hour), Accepted: at.Add(time.Hour + 10*time.Second),
+			Ended: at.Add(2 * time.Hour), Status: stats.StatusAnswered, Operator: "a@x", Questions: 2, ReadLevel: 4, Tags: []string{"hours"}},
+	}
+	if err := st.ImportSessions(in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Sessions(at, at.Add(3*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("read back %d sessions, want 2", len(got))
+	}
+	for i := range got {
+		if got[i].ID == in[i].ID || got[i].ID == "" {
+			t.Errorf("session %d kept ID %q", i, got[i].ID)
+		}
+		want := in[i]
+		want.ID = got[i].ID
+		if !reflect.DeepEqual(normal(got[i]), normal(want)) {
+			t.Errorf("session %d read back as %+v, want %+v", i, got[i], want)
+		}
+	}
+	open := stats.Session{Started: at}
+	if err := st.ImportSessions([]stats.Session{open}); err == nil || !strings.Contains(err.Error(), "open") {
+		t.Errorf("importing an open session: %v", err)
+	}
+}
+
+// normal drops monotonic clock readings and locations so sessions compare
+// by instant.
+func normal(s stats.Session) stats.Session {
+	for _, t := range []*time.Time{&s.Started, &s.Accepted, &s.Ended} {
+		if !t.IsZero() {
+			*t = t.UTC()
+		}
+	}
+	return s
 }
