@@ -117,38 +117,42 @@ func (b *Bridge) openConversations() (xmpp.CommandResponse, error) {
 	return xmpp.CommandResponse{Status: "completed", Note: fmt.Sprintf("%d open:\n%s", len(items), strings.Join(lines, "\n"))}, nil
 }
 
+// todayStats answers "Today's Facebook statistics" with the summary
+// figures of today in sessions.timezone, from stats.Totals like every
+// other view, so it agrees with the export and /stats/ for the same day.
 func (b *Bridge) todayStats() (xmpp.CommandResponse, error) {
 	cfg := b.config()
 	loc := location(cfg)
 	now := b.now().In(loc)
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	sessions, err := b.store.Sessions(day, day.AddDate(0, 0, 1))
+	day := stats.DayStart(now.Year(), now.Month(), now.Day(), loc)
+	var totals stats.Totals
+	open := 0
+	err := b.store.ForEachSession(day, stats.DayStart(now.Year(), now.Month(), now.Day()+1, loc), func(s *stats.Session) error {
+		if s.Open() {
+			open++
+		}
+		totals.Add(s)
+		return nil
+	})
 	if err != nil {
 		return xmpp.CommandResponse{}, err
 	}
-	var open, answered, missed, after, questions int
-	var waits []time.Duration
-	for _, s := range sessions {
-		switch {
-		case s.Open():
-			open++
-		case s.Status == stats.StatusAnswered:
-			answered++
-			questions += max(s.Questions, 1)
-			waits = append(waits, s.Wait())
-		case s.Status == stats.StatusAfterHours:
-			after++
-		case s.Status == stats.StatusMissed:
-			missed++
-		}
+	return xmpp.CommandResponse{Status: "completed", Note: todayNote(day, totals.Summary(), open)}, nil
+}
+
+// todayNote words the day's figures for a librarian.
+func todayNote(day time.Time, sum stats.Summary, open int) string {
+	note := fmt.Sprintf("Today (%s), finished sessions: %d — %d answered, %d missed, %d after hours, %d undelivered, %d automatic only",
+		day.Format("Mon 2 Jan"), sum.Sessions, sum.Answered, sum.Missed, sum.AfterHours, sum.Undelivered, sum.AutoOnly)
+	if sum.Other > 0 {
+		note += fmt.Sprintf(", %d other", sum.Other)
 	}
-	note := fmt.Sprintf("Today (%s): %d sessions — %d answered, %d missed, %d after hours, %d open. Reference transactions: %d.",
-		day.Format("Mon 2 Jan"), len(sessions), answered, missed, after, open, questions)
-	if len(waits) > 0 {
-		sort.Slice(waits, func(i, j int) bool { return waits[i] < waits[j] })
-		note += fmt.Sprintf(" Median wait: %s.", waits[len(waits)/2].Round(time.Second))
+	note += fmt.Sprintf("; %d open. Reference transactions: %d (of %d questions, %d directional).",
+		open, sum.ReferenceTransactions, sum.Questions, sum.Directional)
+	if sum.MedianWait != nil {
+		note += fmt.Sprintf(" Median wait: %s.", time.Duration(*sum.MedianWait)*time.Second)
 	}
-	return xmpp.CommandResponse{Status: "completed", Note: note}, nil
+	return note
 }
 
 // formCommand shows the classify or transfer form, then applies it by

@@ -39,7 +39,7 @@ func TestAdHocCommands(t *testing.T) {
 	}
 	done := h.b.RunCommand(t.Context(), "alice@library.test/gajim", xmpp.CommandRequest{Node: nodeClassify, Action: "complete",
 		Values: map[string][]string{"conversation": {testPSID}, "read": {"4"}, "tags": {"hours catalog"}, "questions": {"2"}, "close": {"1"}}})
-	if done.Status != "completed" || !strings.Contains(done.Note, "READ level 4 recorded.") || !strings.Contains(done.Note, "Session closed") {
+	if done.Status != "completed" || !strings.Contains(done.Note, "READ level 4 recorded for the session that started") || !strings.Contains(done.Note, "Session closed") {
 		t.Fatalf("classify = %+v", done)
 	}
 	s := h.sessions()
@@ -47,7 +47,8 @@ func TestAdHocCommands(t *testing.T) {
 		t.Errorf("session = %+v", s)
 	}
 	today := h.b.RunCommand(t.Context(), "alice@library.test/gajim", xmpp.CommandRequest{Node: nodeToday})
-	if !strings.Contains(today.Note, "1 sessions — 1 answered") || !strings.Contains(today.Note, "Reference transactions: 2") {
+	if !strings.Contains(today.Note, "finished sessions: 1 — 1 answered, 0 missed, 0 after hours, 0 undelivered, 0 automatic only; 0 open") ||
+		!strings.Contains(today.Note, "Reference transactions: 2 (of 2 questions, 0 directional)") {
 		t.Errorf("today = %+v", today)
 	}
 }

@@ -42,18 +42,18 @@ func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, se
 		}
 		return fmt.Sprintf("Session closed: %s, %s long.", s.Status, s.Duration().Round(time.Second)), nil
 	case "read", "questions", "tag", "tags":
-		s, key, err := getSession(tx, conv.LastSession)
+		s, key, err := b.classifyTarget(tx, conv, sender)
 		if err != nil {
 			return "", err
 		}
 		if s == nil {
-			return "No session to classify yet.", nil
+			return "No session to classify: you have not answered this patron in the last 24 hours.", nil
 		}
 		reply, ok := classify(s, name, args)
 		if !ok {
 			return reply + "\n" + helpText, nil
 		}
-		return reply, putSession(tx, key, s)
+		return fmt.Sprintf("%s for the session that started %s.", reply, b.startLabel(cfg, s.Started)), putSession(tx, key, s)
 	case "transfer":
 		if len(args) != 1 {
 			return "Usage: !transfer JID, e.g. !transfer ya@chat.library.example.org\n" + helpText, nil
@@ -64,8 +64,46 @@ func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, se
 	}
 }
 
+// classifyWindow is how long after a session ended a librarian may still
+// classify it from the chat.
+const classifyWindow = 24 * time.Hour
+
+// classifyTarget picks the session !read, !tag and !questions apply to: the
+// most recent session of this patron the sender answered, open or ended
+// within classifyWindow — a librarian classifies after !close, and a
+// session the patron started later that nobody answered yet is not the
+// one meant. If the sender answered none, the open session, if any.
+func (b *Bridge) classifyTarget(tx *bolt.Tx, conv *Conversation, sender string) (*stats.Session, []byte, error) {
+	now := b.now()
+	for _, id := range conv.recent() {
+		s, key, err := getSession(tx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if s == nil || !strings.EqualFold(s.Operator, sender) {
+			continue
+		}
+		if s.Open() || now.Sub(s.Ended) <= classifyWindow {
+			return s, key, nil
+		}
+		break // older sessions ended earlier still
+	}
+	return getSession(tx, conv.Session)
+}
+
+// startLabel names a session by its start on the wall clock of
+// sessions.timezone: "10:42" today, "Mon 7 Dec 22:10" on another day.
+func (b *Bridge) startLabel(cfg *config.Config, started time.Time) string {
+	loc := location(cfg)
+	t, now := started.In(loc), b.now().In(loc)
+	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
+		return t.Format("15:04")
+	}
+	return t.Format("Mon 2 Jan 15:04")
+}
+
 // classify applies !read, !questions or !tag to a session. It returns the
-// acknowledgement, or a usage line and false.
+// acknowledgement (without a final stop), or a usage line and false.
 func classify(s *stats.Session, name string, args []string) (string, bool) {
 	switch name {
 	case "read":
@@ -74,14 +112,17 @@ func classify(s *stats.Session, name string, args []string) (string, bool) {
 			return "Usage: !read N, with N from 1 to 6.", false
 		}
 		s.ReadLevel = n
-		return fmt.Sprintf("READ level %d recorded.", n), true
+		return fmt.Sprintf("READ level %d recorded", n), true
 	case "questions":
 		n, err := oneNumber(args)
 		if err != nil || n < 1 || n > 99 {
 			return "Usage: !questions N, with N from 1 to 99.", false
 		}
 		s.Questions = n
-		return fmt.Sprintf("%d question(s) recorded.", n), true
+		if n == 1 {
+			return "1 question recorded", true
+		}
+		return fmt.Sprintf("%d questions recorded", n), true
 	default: // tag
 		if len(args) == 0 {
 			return "Usage: !tag WORD…", false
@@ -95,7 +136,7 @@ func classify(s *stats.Session, name string, args []string) (string, bool) {
 				s.Tags = append(s.Tags, tag)
 			}
 		}
-		return "Tags recorded: " + strings.Join(s.Tags, ", ") + ".", true
+		return "Tags " + strings.Join(s.Tags, ", ") + " recorded", true
 	}
 }
 

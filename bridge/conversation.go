@@ -3,6 +3,7 @@ package bridge
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,10 +26,13 @@ type Conversation struct {
 	// by answering first; empty while it waits in the queue.
 	Owner string `json:"owner,omitempty"`
 	// Session is the ID of the open session, empty between sessions;
-	// LastSession is the latest one, open or not, which in-chat commands
-	// classify.
-	Session     string `json:"session,omitempty"`
-	LastSession string `json:"last_session,omitempty"`
+	// LastSession is the latest one, open or not, which a follow-up or a
+	// late answer reopens; Recent lists the latest sessions, oldest first,
+	// LastSession last, for in-chat commands that classify a session
+	// after it ended.
+	Session     string   `json:"session,omitempty"`
+	LastSession string   `json:"last_session,omitempty"`
+	Recent      []string `json:"recent,omitempty"`
 	// Unanswered is the session the unanswered reply was sent in.
 	Unanswered string `json:"unanswered,omitempty"`
 	// Offered lists the operators a conversation nobody has claimed was
@@ -39,6 +43,28 @@ type Conversation struct {
 	// Awaiting lists replies whose delivery or reading a librarian's
 	// client asked to be told about.
 	Awaiting []Awaited `json:"awaiting,omitempty"`
+}
+
+// recentSessions bounds Conversation.Recent.
+const recentSessions = 8
+
+// remember makes id the conversation's latest session.
+func (c *Conversation) remember(id string) {
+	c.LastSession = id
+	c.Recent = append(c.Recent, id)
+	if len(c.Recent) > recentSessions {
+		c.Recent = c.Recent[len(c.Recent)-recentSessions:]
+	}
+}
+
+// recent lists the conversation's latest sessions, newest first.
+func (c *Conversation) recent() []string {
+	ids := slices.Clone(c.Recent)
+	if len(ids) == 0 && c.LastSession != "" {
+		ids = []string{c.LastSession} // written before Recent existed
+	}
+	slices.Reverse(ids)
+	return ids
 }
 
 func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {

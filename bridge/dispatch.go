@@ -141,11 +141,23 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		if err != nil {
 			return err
 		}
+	case e.Kind == messenger.KindReaction && e.ReactionAction != "unreact" && conv.Session == "":
+		// A 👍 after the chat ended joins it within the grace period, but
+		// a reaction alone never starts a session.
+		s, key, err := b.followup(tx, cfg, conv, eventTime(e, now))
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			if err := putSession(tx, key, s); err != nil {
+				return err
+			}
+		}
 	case e.Kind == messenger.KindEcho && e.AppID == "":
 		// A person answered from the Page inbox: a human reply all the
 		// same. (Echoes of other apps, Facebook's own automatic replies
 		// among them, are shown but not counted.)
-		if err := humanReplied(tx, conv, pageInboxOperator, eventTime(e, now)); err != nil {
+		if _, err := b.humanReplied(tx, cfg, conv, pageInboxOperator, eventTime(e, now), true); err != nil {
 			return err
 		}
 	}

@@ -18,11 +18,14 @@ type metrics struct {
 	sendCalls      *prometheus.CounterVec
 	sendRetries    prometheus.Counter
 	sessionsOpened prometheus.Counter
-	sessionsClosed *prometheus.CounterVec
-	sendErrors     *prometheus.CounterVec
-	linkChanges    *prometheus.CounterVec
-	sessionWait    prometheus.Histogram
-	sessionLength  prometheus.Histogram
+	// sessionsReopened counts ended sessions a follow-up or a late answer
+	// opened again.
+	sessionsReopened prometheus.Counter
+	sessionsClosed   *prometheus.CounterVec
+	sendErrors       *prometheus.CounterVec
+	linkChanges      *prometheus.CounterVec
+	sessionWait      prometheus.Histogram
+	sessionLength    prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
@@ -37,6 +40,8 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		sendCalls:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_calls_total", Help: "Send API calls, by outcome."}, []string{"outcome"}),
 		sendRetries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_send_api_retries_total", Help: "Send API calls retried after temporary errors."}),
 		sessionsOpened: prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_sessions_opened_total", Help: "Conversation sessions started."}),
+		sessionsReopened: prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_sessions_reopened_total",
+			Help: "Ended sessions a patron's follow-up or a librarian's late answer opened again."}),
 		sessionsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_sessions_closed_total", Help: "Conversation sessions ended, by status."}, []string{"status"}),
 		sendErrors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_errors_total", Help: "Send API errors, by Graph error code (and subcode)."}, []string{"code"}),
 		linkChanges:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_link_changes_total", Help: "Component link going up (connects and reconnects) or down."}, []string{"state"}),
@@ -49,7 +54,7 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces,
-		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsClosed, m.sendErrors, m.linkChanges,
+		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsReopened, m.sessionsClosed, m.sendErrors, m.linkChanges,
 		m.sessionWait, m.sessionLength, newQueueCollector(b.store, b.now)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("bridge: registering metrics: %w", err)

@@ -56,6 +56,10 @@ type fbEntry struct {
 	ReceiptID string `json:"receipt_id,omitempty"`
 	Receipt   bool   `json:"receipt,omitempty"`
 	Markable  bool   `json:"markable,omitempty"`
+	// Session is the ID of the session the reply counts in, whose reply
+	// outcomes it adds to when Facebook answers; empty in entries queued
+	// before sessions counted outcomes.
+	Session string `json:"session,omitempty"`
 }
 
 func facebookKey(b *bolt.Bucket, psid string) ([]byte, error) {
@@ -161,7 +165,7 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		}
 		if e.Attempts > 0 && !refused {
 			if mid, done := b.confirmByEcho(ctx, &e); done {
-				b.finishFacebook(key, &e, func(r *Record) { r.State, r.MID = StateAccepted, string(mid) }, nil)
+				b.finishFacebook(key, &e, true, func(r *Record) { r.State, r.MID = StateAccepted, string(mid) }, nil)
 				attempt, refused = 0, false
 				continue
 			}
@@ -189,7 +193,7 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		if err == nil {
 			crashpoint.Hit(crashpoint.AfterSendAPI)
 			attempt, refused = 0, false
-			b.finishFacebook(key, &e, func(r *Record) {
+			b.finishFacebook(key, &e, true, func(r *Record) {
 				r.State = StateAccepted
 				r.MID = string(res.MessageID)
 			}, nil, func(tx *bolt.Tx) error { return b.awaitReceipt(tx, psid, &e, res.MessageID) })
@@ -231,7 +235,7 @@ func (b *Bridge) fail(key []byte, e *fbEntry, err error) {
 		Type: "chat",
 		Body: "Not delivered: " + undeliveredReason(err),
 	}
-	b.finishFacebook(key, e, func(r *Record) {
+	b.finishFacebook(key, e, false, func(r *Record) {
 		r.State = StateFailed
 		r.Error = errorCode(err)
 	}, &notice)
@@ -309,14 +313,19 @@ func (b *Bridge) sendOne(ctx context.Context, page config.Page, configured bool,
 	return res, err
 }
 
-// finishFacebook removes an entry, updates its ledger record and, if given,
-// queues a notice to the librarian, in one transaction.
-func (b *Bridge) finishFacebook(key []byte, e *fbEntry, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) {
+// finishFacebook removes an entry, updates its ledger record, counts the
+// outcome (delivered or refused for good) in the reply's session and, if
+// given, queues a notice to the librarian, in one transaction.
+func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) {
+	cfg := b.config()
 	err := b.store.update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketToFacebook).Delete(key); err != nil {
 			return fmt.Errorf("removing Send API outbox entry: %w", err)
 		}
 		if err := updateRecord(tx, e.Ledger, update); err != nil {
+			return err
+		}
+		if err := b.replyOutcome(tx, cfg, e.Session, delivered); err != nil {
 			return err
 		}
 		for _, f := range also {

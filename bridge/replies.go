@@ -139,7 +139,8 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 	if refusal, err := b.claim(tx, cfg, conv, sender); err != nil || refusal != "" {
 		return refusal, err
 	}
-	if err := humanReplied(tx, conv, sender, now); err != nil {
+	session, err := b.humanReplied(tx, cfg, conv, sender, now, false)
+	if err != nil {
 		return "", err
 	}
 	conv.LastActivity = now
@@ -159,7 +160,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg := out
 		msg.Attachment = a
 		msg.Metadata = metadataPrefix + encodeKey(key)
-		return "", enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now})
+		return "", enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now, Session: session})
 	}
 	parts := messenger.SplitText(body)
 	for i, part := range parts {
@@ -178,7 +179,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg := out
 		msg.Text = part
 		msg.Metadata = metadataPrefix + encodeKey(key)
-		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now}
+		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now, Session: session}
 		if i == len(parts)-1 && (m.ReceiptRequest || m.Markable) {
 			e.ReceiptID, e.Receipt, e.Markable = m.ID, m.ReceiptRequest, m.Markable
 		}

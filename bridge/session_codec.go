@@ -15,20 +15,24 @@ import (
 // Session records. Every read and write of bucketSessions goes through
 // encodeSession and decodeSession.
 //
-// Records written by this version are binary, version 1:
+// Records written by this version are binary, version 2:
 //
-//	0x01                          version
+//	0x02                          version
 //	string ID, Guest, Page, Queue
 //	time   Started, Accepted, Ended
 //	string Operator, Status
 //	varint MessagesIn, MessagesOut, AutoReplies, Questions, ReadLevel, Transfers
 //	uvarint number of tags, then each tag as a string
+//	varint RepliesDelivered, RepliesRefused
+//
+// Version 1 records (0x01) are the same without the last two counts,
+// which read as zero.
 //
 // where a string is its length (uvarint) and its bytes, a varint is
 // zig-zag (encoding/binary's Varint), and a time is uvarint 0 for the zero
 // time, else uvarint nanoseconds+1 followed by varint Unix seconds. Times
 // keep their instant, not their zone (every reader converts them to a
-// configured zone). Nothing may follow the last tag.
+// configured zone). Nothing may follow the last field.
 //
 // Records written before version 1 are JSON objects (stats.Session's JSON
 // tags) and start with '{'. They are read as they are and rewritten as
@@ -36,8 +40,11 @@ import (
 // later version takes the next version byte; bytes 0x00–0x1f never start
 // JSON, so they cannot be confused with old records.
 
-// sessionV1 is the first byte of a version 1 record.
-const sessionV1 byte = 1
+// sessionV1 and sessionV2 are the first bytes of version 1 and 2 records.
+const (
+	sessionV1 byte = 1
+	sessionV2 byte = 2
+)
 
 // errSessionTruncated is the error of a binary record that ends early.
 var errSessionTruncated = errors.New("truncated")
@@ -45,12 +52,12 @@ var errSessionTruncated = errors.New("truncated")
 // encodeSession returns s's record in the current version.
 func encodeSession(s *stats.Session) []byte {
 	n := 1 + 3*11 + 6*3 + 1 + len(s.ID) + len(s.Guest) + len(s.Page) + len(s.Queue) +
-		len(s.Operator) + len(s.Status) + 6*binary.MaxVarintLen16
+		len(s.Operator) + len(s.Status) + 8*binary.MaxVarintLen16
 	for _, tag := range s.Tags {
 		n += 2 + len(tag)
 	}
 	b := make([]byte, 0, n)
-	b = append(b, sessionV1)
+	b = append(b, sessionV2)
 	b = appendString(b, s.ID)
 	b = appendString(b, s.Guest)
 	b = appendString(b, s.Page)
@@ -67,7 +74,8 @@ func encodeSession(s *stats.Session) []byte {
 	for _, tag := range s.Tags {
 		b = appendString(b, tag)
 	}
-	return b
+	b = binary.AppendVarint(b, int64(s.RepliesDelivered))
+	return binary.AppendVarint(b, int64(s.RepliesRefused))
 }
 
 func appendString(b []byte, s string) []byte {
@@ -99,9 +107,9 @@ func decodeSession(v []byte, s *stats.Session, d *sessionDecoder) error {
 	switch {
 	case len(v) == 0:
 		return errors.New("empty session record")
-	case v[0] == sessionV1:
-		if err := d.decodeV1(v[1:], s); err != nil {
-			return fmt.Errorf("session record version 1: %w", err)
+	case v[0] == sessionV1 || v[0] == sessionV2:
+		if err := d.decodeBinary(v[1:], s, v[0]); err != nil {
+			return fmt.Errorf("session record version %d: %w", v[0], err)
 		}
 		return nil
 	case v[0] < 0x20 && v[0] != '\t' && v[0] != '\n' && v[0] != '\r':
@@ -268,7 +276,9 @@ func (r *v1Reader) time(what string) time.Time {
 	return time.Unix(sec, int64(ns-1))
 }
 
-func (d *sessionDecoder) decodeV1(b []byte, s *stats.Session) error {
+// decodeBinary decodes the fields of a version 1 or 2 record after its
+// version byte.
+func (d *sessionDecoder) decodeBinary(b []byte, s *stats.Session, version byte) error {
 	r := v1Reader{b: b}
 	id := r.bytes("id")
 	guest := r.bytes("guest")
@@ -299,6 +309,10 @@ func (d *sessionDecoder) decodeV1(b []byte, s *stats.Session) error {
 		for i := range s.Tags {
 			s.Tags[i] = d.shared(sharedTag, r.bytes("tag"))
 		}
+	}
+	if version >= sessionV2 {
+		s.RepliesDelivered = r.int("replies_delivered")
+		s.RepliesRefused = r.int("replies_refused")
 	}
 	if r.err != nil {
 		return r.err

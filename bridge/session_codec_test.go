@@ -31,7 +31,8 @@ func sameSession(a, b *stats.Session) string {
 	case a.Operator != b.Operator || a.Status != b.Status:
 		return "operator or status"
 	case a.MessagesIn != b.MessagesIn || a.MessagesOut != b.MessagesOut || a.AutoReplies != b.AutoReplies ||
-		a.Questions != b.Questions || a.ReadLevel != b.ReadLevel || a.Transfers != b.Transfers:
+		a.Questions != b.Questions || a.ReadLevel != b.ReadLevel || a.Transfers != b.Transfers ||
+		a.RepliesDelivered != b.RepliesDelivered || a.RepliesRefused != b.RepliesRefused:
 		return "counts"
 	case !slices.Equal(a.Tags, b.Tags):
 		return "tags"
@@ -49,7 +50,7 @@ func codecSamples() []stats.Session {
 			Queue: "ask@chat.libraryh3lp.com", Started: t0, Accepted: t0.Add(42 * time.Second),
 			Ended: t0.Add(9 * time.Minute), Operator: "alice@library.test", Status: stats.StatusAnswered,
 			MessagesIn: 6, MessagesOut: 5, AutoReplies: 1, Questions: 2, ReadLevel: 3,
-			Tags: []string{"hours", "printing"}, Transfers: 1},
+			Tags: []string{"hours", "printing"}, Transfers: 1, RepliesDelivered: 4, RepliesRefused: 1},
 		{ID: "x", Guest: "forgotten", Started: time.Unix(0, 0), Ended: time.Unix(1, 1).UTC(), Status: "weird <status> & \"quotes\"",
 			Tags: []string{"é ü 中文 🎉", "interlibrary loan \"ILL\"", "tab\there", "\u2028", ""}},
 		{ID: "neg", Started: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Accepted: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
@@ -62,7 +63,7 @@ func codecSamples() []stats.Session {
 func TestSessionCodecRoundTrip(t *testing.T) {
 	for _, want := range codecSamples() {
 		rec := encodeSession(&want)
-		if rec[0] != sessionV1 {
+		if rec[0] != sessionV2 {
 			t.Fatalf("record starts with %#x", rec[0])
 		}
 		var got stats.Session
@@ -75,11 +76,29 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDecodeVersion1 checks that a version 1 record, written before the
+// reply outcome counts, still decodes, with both counts zero.
+func TestDecodeVersion1(t *testing.T) {
+	want := codecSamples()[2]
+	want.RepliesDelivered, want.RepliesRefused = 0, 0
+	rec := encodeSession(&want)
+	v1 := append([]byte{sessionV1}, rec[1:len(rec)-2]...) // two zero counts of one byte each
+	var got stats.Session
+	if err := decodeSession(v1, &got, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := sameSession(&got, &want); d != "" {
+		t.Errorf("%s differs:\n got %+v\nwant %+v", d, got, want)
+	}
+}
+
 // TestDecodeOldJSON checks that records written as JSON before version 1
 // (json.Marshal of a stats.Session) decode as encoding/json decodes them,
 // through the fast path when they need no unescaping.
 func TestDecodeOldJSON(t *testing.T) {
 	for i, s := range codecSamples() {
+		// JSON records predate the reply outcome counts.
+		s.RepliesDelivered, s.RepliesRefused = 0, 0
 		rec, err := json.Marshal(&s)
 		if err != nil {
 			continue // a year JSON cannot hold
@@ -104,6 +123,7 @@ func TestDecodeOldJSON(t *testing.T) {
 func TestDecodeSessionErrors(t *testing.T) {
 	good := encodeSession(&codecSamples()[2])
 	manyTags := encodeSession(&stats.Session{ID: "x"})
+	manyTags = manyTags[:len(manyTags)-2] // the reply counts
 	manyTags[len(manyTags)-1] = 0x7f
 	tests := []struct {
 		name string
@@ -112,9 +132,11 @@ func TestDecodeSessionErrors(t *testing.T) {
 	}{
 		{"empty", nil, "empty session record"},
 		{"version only", []byte{sessionV1}, "session record version 1: id at offset 1: truncated"},
-		{"unknown version", []byte{2, 0, 0}, "session record of unknown version 2"},
-		{"truncated", good[:len(good)-3], "session record version 1: tag at offset 1"},
-		{"trailing", append(slices.Clone(good), 0), "session record version 1: 1 bytes after the last field"},
+		{"unknown version", []byte{3, 0, 0}, "session record of unknown version 3"},
+		{"truncated", good[:len(good)-5], "session record version 2: tag at offset 1"},
+		{"truncated counts", good[:len(good)-1], "session record version 2: replies_refused at offset"},
+		{"trailing", append(slices.Clone(good), 0), "session record version 2: 1 bytes after the last field"},
+		{"version 1 trailing", append([]byte{sessionV1}, good[1:]...), "session record version 1: 2 bytes after the last field"},
 		{"string too long", []byte{sessionV1, 0x7f, 'a'}, "id at offset 1: length 127: truncated"},
 		{"varint overflow", append([]byte{sessionV1}, bytes.Repeat([]byte{0xff}, 11)...), "id at offset 1: varint overflows 64 bits"},
 		{"nanoseconds", []byte{sessionV1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0}, "started at offset 5: nanoseconds 4294967294 out of range"},
@@ -142,7 +164,7 @@ func FuzzSessionCodec(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, guest, queue, status string, sec, nsec, accepted, in, questions int64, tags string) {
 		s := stats.Session{ID: id, Guest: guest, Page: queue + "p", Queue: queue, Started: time.Unix(sec, nsec),
 			Operator: guest + "@x", Status: stats.Status(status), MessagesIn: int(in), Questions: int(questions), ReadLevel: int(in % 7),
-			Transfers: int(questions >> 3), AutoReplies: int(-in)}
+			Transfers: int(questions >> 3), AutoReplies: int(-in), RepliesDelivered: int(in >> 2), RepliesRefused: int(-questions)}
 		if accepted%3 != 0 {
 			s.Accepted = time.Unix(0, accepted)
 			s.Ended = s.Accepted.Add(time.Duration(questions))
@@ -439,7 +461,7 @@ func TestUnlinkOldSessions(t *testing.T) {
 	}
 	err = st.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
-		if v := b.Get(keys[0]); v[0] != sessionV1 || bytes.Contains(v, []byte("g1")) {
+		if v := b.Get(keys[0]); v[0] != sessionV2 || bytes.Contains(v, []byte("g1")) {
 			t.Errorf("forgotten session %q", v)
 		}
 		if v := b.Get(keys[1]); v[0] != '{' {

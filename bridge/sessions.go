@@ -48,14 +48,23 @@ func putSession(tx *bolt.Tx, key []byte, s *stats.Session) error {
 }
 
 // patronSpoke counts a patron message (typed, or a button pressed) in the
-// conversation's session, opening a session if none is open; it reports
-// whether it opened one.
+// conversation's session. With no session open, a message within
+// sessions.followup_grace of the end of the latest one (a "thanks" after
+// !close) reopens that session; otherwise a new session starts. It reports
+// whether a new session started (the caller then sends the greeting);
+// a reopened session only announces the patron again.
 func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time, typed bool) (bool, error) {
 	s, key, err := getSession(tx, conv.Session)
 	if err != nil {
 		return false, err
 	}
-	opened := s == nil
+	opened := false
+	if s == nil {
+		s, key, err = b.followup(tx, cfg, conv, at)
+		if err != nil {
+			return false, err
+		}
+	}
 	if s == nil {
 		key, err = timeKey(tx.Bucket(bucketSessions), at)
 		if err != nil {
@@ -63,16 +72,46 @@ func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation
 		}
 		s = &stats.Session{ID: hex.EncodeToString(key), Guest: conv.Guest, Page: conv.Page,
 			Queue: cfg.QueueFor(conv.Page), Started: at}
-		conv.Session, conv.LastSession = s.ID, s.ID
+		conv.Session = s.ID
+		conv.remember(s.ID)
 		if err := tx.Bucket(bucketOpen).Put([]byte(conv.PSID), nil); err != nil {
 			return false, fmt.Errorf("open session index: %w", err)
 		}
 		b.metrics.sessionsOpened.Inc()
+		opened = true
 	}
 	if typed {
 		s.MessagesIn++
 	}
 	return opened, putSession(tx, key, s)
+}
+
+// followup reopens the conversation's latest session if it ended no more
+// than sessions.followup_grace before at, and returns it; nil otherwise.
+func (b *Bridge) followup(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time) (*stats.Session, []byte, error) {
+	grace := cfg.Sessions.FollowupGrace
+	if grace <= 0 {
+		return nil, nil, nil
+	}
+	s, key, err := getSession(tx, conv.LastSession)
+	if err != nil || s == nil || s.Open() || at.Sub(s.Ended) > grace {
+		return nil, nil, err
+	}
+	return s, key, b.reopen(tx, cfg, conv, s)
+}
+
+// reopen makes an ended session the conversation's open session again: a
+// follow-up or a late answer joins the conversation it belongs to instead
+// of starting a new session. The session keeps its ID and start; its end
+// and status are set again when it ends. The caller writes s.
+func (b *Bridge) reopen(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s *stats.Session) error {
+	s.Ended, s.Status = time.Time{}, ""
+	conv.Session = s.ID
+	if err := tx.Bucket(bucketOpen).Put([]byte(conv.PSID), nil); err != nil {
+		return fmt.Errorf("open session index: %w", err)
+	}
+	b.metrics.sessionsReopened.Inc()
+	return b.announce(tx, cfg, conv)
 }
 
 // countAuto counts an automatic reply in the conversation's session.
@@ -86,31 +125,65 @@ func countAuto(tx *bolt.Tx, conv *Conversation) error {
 }
 
 // humanReplied counts a human reply; the first one accepts the session.
-func humanReplied(tx *bolt.Tx, conv *Conversation, operator string, at time.Time) error {
+// With no session open, the reply joins the conversation's latest session,
+// which it reopens: Facebook accepts replies only within the messaging
+// window of the patron's last message, and that message belongs to the
+// latest session, so a librarian answering in the morning a question
+// asked at night (a session that ended missed) answers that session.
+// delivered says the reply has reached the patron already (written in the
+// Page inbox); a reply through the Send API is counted when Facebook
+// answers (replyOutcome). It returns the session's ID, "" if there is
+// none.
+func (b *Bridge) humanReplied(tx *bolt.Tx, cfg *config.Config, conv *Conversation, operator string, at time.Time, delivered bool) (string, error) {
 	s, key, err := getSession(tx, conv.Session)
-	if err != nil || s == nil {
-		return err
+	if err != nil {
+		return "", err
+	}
+	if s == nil {
+		if s, key, err = getSession(tx, conv.LastSession); err != nil || s == nil {
+			return "", err
+		}
+		if err := b.reopen(tx, cfg, conv, s); err != nil {
+			return "", err
+		}
 	}
 	if s.Accepted.IsZero() {
 		s.Accepted = at
 		s.Operator = operator
 	}
 	s.MessagesOut++
+	if delivered {
+		s.RepliesDelivered++
+	}
+	return s.ID, putSession(tx, key, s)
+}
+
+// replyOutcome counts what Facebook made of a reply in its session: sent
+// (delivered) or refused for good. A session that has ended gets its
+// status again, since the last outcome may come after the end: a session
+// whose every reply was refused is undelivered, and one reply that went
+// through makes it answered.
+func (b *Bridge) replyOutcome(tx *bolt.Tx, cfg *config.Config, sessionID string, delivered bool) error {
+	s, key, err := getSession(tx, sessionID)
+	if err != nil || s == nil {
+		return err
+	}
+	if delivered {
+		s.RepliesDelivered++
+	} else {
+		s.RepliesRefused++
+	}
+	if !s.Open() {
+		b.settle(cfg, s)
+	}
 	return putSession(tx, key, s)
 }
 
-// closeSession ends the conversation's open session at ended and decides
-// its status.
-func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversation, ended time.Time) (*stats.Session, error) {
-	s, key, err := getSession(tx, conv.Session)
-	if err != nil || s == nil {
-		return nil, err
-	}
-	if ended.Before(s.Started) {
-		ended = s.Started
-	}
-	s.Ended = ended
+// settle decides an ended session's status from what happened in it.
+func (b *Bridge) settle(cfg *config.Config, s *stats.Session) {
 	switch {
+	case !s.Accepted.IsZero() && s.RepliesDelivered == 0 && s.RepliesRefused > 0:
+		s.Status = stats.StatusUndelivered
 	case !s.Accepted.IsZero():
 		s.Status = stats.StatusAnswered
 		if s.Questions == 0 {
@@ -124,6 +197,20 @@ func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 	default:
 		s.Status = stats.StatusMissed
 	}
+}
+
+// closeSession ends the conversation's open session at ended and decides
+// its status.
+func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversation, ended time.Time) (*stats.Session, error) {
+	s, key, err := getSession(tx, conv.Session)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	if ended.Before(s.Started) {
+		ended = s.Started
+	}
+	s.Ended = ended
+	b.settle(cfg, s)
 	if err := putSession(tx, key, s); err != nil {
 		return nil, err
 	}

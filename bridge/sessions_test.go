@@ -17,6 +17,10 @@ type step struct {
 	reply   string // a librarian's message (also commands)
 	idle    bool   // run the idle check
 	restart bool   // restart the bridge on the same store
+	// from is the reply's sender (full JID); alice's desk if empty.
+	from string
+	// refuse, if set, is how the Send API answers the reply.
+	refuse error
 	// wantNotice, if set, must start the answer to a command.
 	wantNotice string
 }
@@ -57,12 +61,12 @@ func TestSessionStateMachine(t *testing.T) {
 			Accepted: night.Add(time.Minute), Ended: night.Add(time.Minute)}}},
 		{"classified, also after it closed", monday10, []step{
 			{patron: "q"}, {after: time.Minute, reply: "a"},
-			{reply: "!read 3", wantNotice: "READ level 3 recorded."},
-			{reply: "!tag Hours catalog, hours", wantNotice: "Tags recorded: hours, catalog."},
+			{reply: "!read 3", wantNotice: "READ level 3 recorded for the session that started 10:00."},
+			{reply: "!tag Hours catalog, hours", wantNotice: "Tags hours, catalog recorded for the session that started 10:00."},
 			{reply: "!read 9", wantNotice: "Usage: !read N"},
 			{reply: "!questions two", wantNotice: "Usage: !questions N"},
 			{reply: "!close", wantNotice: "Session closed"},
-			{reply: "!questions 2", wantNotice: "2 question(s) recorded."},
+			{reply: "!questions 2", wantNotice: "2 questions recorded for the session that started 10:00."},
 		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 2, ReadLevel: 3,
 			Tags: []string{"hours", "catalog"}, Operator: "alice@library.test", Accepted: monday10.Add(time.Minute), Ended: monday10.Add(time.Minute)}}},
 		{"survives a restart in the middle", monday10, []step{
@@ -80,52 +84,73 @@ func TestSessionStateMachine(t *testing.T) {
 				cfg.Sessions.Timezone = "America/Toronto"
 				cfg.Sessions.OfficeHours = map[string]string{"mon-fri": "09:00-21:00"}
 			})
-			h.clock.t = c.start
-			h.run()
-			n := 0
-			for _, s := range c.steps {
-				h.clock.Advance(s.after)
-				switch {
-				case s.patron != "":
-					n++
-					h.accept(patronText("mid."+c.name+string(rune('a'+n)), s.patron, h.clock.Now()))
-					h.link.next(t)
-				case s.reply != "":
-					if e := h.reply("alice@library.test/desk", s.reply); e != nil {
-						t.Fatal(e)
-					}
-					if s.wantNotice != "" {
-						if m := h.link.next(t); !strings.HasPrefix(m.Body, s.wantNotice) {
-							t.Fatalf("%s: answer %q, want %q…", s.reply, m.Body, s.wantNotice)
-						}
-					}
-				case s.idle:
-					if _, err := h.b.closeIdle(); err != nil {
-						t.Fatal(err)
-					}
-				case s.restart:
-					h.restart()
+			runSessionSteps(t, h, c.name, c.start, c.steps)
+			checkSessions(t, h, c.start, c.want)
+		})
+	}
+}
+
+// runSessionSteps plays steps against a harness whose clock starts at
+// start.
+func runSessionSteps(t *testing.T, h *harness, name string, start time.Time, steps []step) {
+	t.Helper()
+	h.clock.t = start
+	h.run()
+	n := 0
+	for _, s := range steps {
+		h.clock.Advance(s.after)
+		switch {
+		case s.patron != "":
+			n++
+			h.accept(patronText("mid."+name+string(rune('a'+n)), s.patron, h.clock.Now()))
+			h.link.next(t)
+		case s.reply != "":
+			if s.refuse != nil {
+				h.api.failWith(s.refuse)
+			}
+			from := s.from
+			if from == "" {
+				from = "alice@library.test/desk"
+			}
+			if e := h.reply(from, s.reply); e != nil {
+				t.Fatal(e)
+			}
+			if s.wantNotice != "" {
+				if m := h.link.next(t); !strings.HasPrefix(m.Body, s.wantNotice) {
+					t.Fatalf("%s: answer %q, want %q…", s.reply, m.Body, s.wantNotice)
 				}
 			}
-			got, err := h.store.Sessions(c.start.Add(-time.Hour), c.start.Add(24*time.Hour))
-			if err != nil {
+		case s.idle:
+			if _, err := h.b.closeIdle(); err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != len(c.want) {
-				t.Fatalf("%d sessions, want %d: %+v", len(got), len(c.want), got)
-			}
-			for i, w := range c.want {
-				g := got[i]
-				if g.Status != w.Status || g.MessagesIn != w.MessagesIn || g.MessagesOut != w.MessagesOut ||
-					g.Questions != w.Questions || g.ReadLevel != w.ReadLevel || g.Operator != w.Operator ||
-					strings.Join(g.Tags, ",") != strings.Join(w.Tags, ",") ||
-					!g.Accepted.Equal(w.Accepted) || !g.Ended.Equal(w.Ended) {
-					t.Errorf("session %d =\n %+v\nwant\n %+v", i, g, w)
-				}
-				if g.Guest == "" || g.Page != testPage || g.Queue != testQueue || g.ID == "" {
-					t.Errorf("session %d identity fields: %+v", i, g)
-				}
-			}
-		})
+		case s.restart:
+			h.restart()
+		}
+	}
+}
+
+// checkSessions compares the sessions that started within a day of start
+// with want, on the fields want sets.
+func checkSessions(t *testing.T, h *harness, start time.Time, want []stats.Session) {
+	t.Helper()
+	got, err := h.store.Sessions(start.Add(-time.Hour), start.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d sessions, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Status != w.Status || g.MessagesIn != w.MessagesIn || g.MessagesOut != w.MessagesOut ||
+			g.Questions != w.Questions || g.ReadLevel != w.ReadLevel || g.Operator != w.Operator ||
+			strings.Join(g.Tags, ",") != strings.Join(w.Tags, ",") ||
+			!g.Accepted.Equal(w.Accepted) || !g.Ended.Equal(w.Ended) {
+			t.Errorf("session %d =\n %+v\nwant\n %+v", i, g, w)
+		}
+		if g.Guest == "" || g.Page != testPage || g.Queue != testQueue || g.ID == "" {
+			t.Errorf("session %d identity fields: %+v", i, g)
+		}
 	}
 }

@@ -56,7 +56,9 @@ var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFaceboo
 //   - 1: every value JSON.
 //   - 2: sessions written in a binary encoding; JSON sessions written by
 //     schema 1 are still read as they are, and rewritten when they change.
-const schemaVersion = 2
+//   - 3: session records version 2, with reply outcome counts (an older
+//     askbridge could not read them).
+const schemaVersion = 3
 
 // ErrBusy means a compaction was put off because a backup is running.
 var ErrBusy = errors.New("bridge: store busy with a backup; compaction put off")

@@ -72,6 +72,11 @@ type Session struct {
 	Tags []string `json:"tags,omitempty"`
 	// Transfers counts "!transfer" hand-overs.
 	Transfers int `json:"transfers,omitempty"`
+	// RepliesDelivered counts human replies Facebook accepted (or that
+	// were written in the Page inbox); RepliesRefused those it refused for
+	// good. A session whose every reply was refused is undelivered.
+	RepliesDelivered int `json:"replies_delivered,omitempty"`
+	RepliesRefused   int `json:"replies_refused,omitempty"`
 }
 
 // Wait is how long the patron waited for the first human reply:
