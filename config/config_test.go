@@ -124,6 +124,10 @@ func TestBadKeys(t *testing.T) {
 		{map[string]string{"ASKBRIDGE_MESSENGER_APP_ID": "abc"}, "messenger.app_id:"},
 		{map[string]string{"ASKBRIDGE_MESSENGER_GRAPH_URL": "graph.facebook.com"}, "messenger.graph_url:"},
 		{map[string]string{"ASKBRIDGE_MESSENGER_API_VERSION": "21"}, "messenger.api_version:"},
+		{map[string]string{"ASKBRIDGE_SESSIONS_FOLLOWUP_GRACE": "-1m"}, "sessions.followup_grace: must not be negative"},
+		{map[string]string{"ASKBRIDGE_SESSIONS_FOLLOWUP_GRACE": "48h"}, "sessions.followup_grace: 48h0m0s is longer than a day"},
+		{map[string]string{"ASKBRIDGE_STATS_FISCAL_YEAR_START": "13"}, "stats.fiscal_year_start: 13 is not a month"},
+		{map[string]string{"ASKBRIDGE_STATS_FISCAL_YEAR_START": "0"}, "stats.fiscal_year_start: 0 is not a month"},
 	}
 	for _, c := range cases {
 		_, err := LoadEnv("../config.example.yaml", env(c.env))
@@ -140,6 +144,24 @@ func TestBadKeys(t *testing.T) {
 		if !found {
 			t.Errorf("%v: error %q has no line starting %q", c.env, err, c.wantKey)
 		}
+	}
+}
+
+// TestCountingDefaults checks the defaults of the counting keys and that
+// the machine's zone is named, never "Local".
+func TestCountingDefaults(t *testing.T) {
+	cfg, err := LoadEnv("../config.example.yaml", env(map[string]string{"ASKBRIDGE_SESSIONS_TIMEZONE": "Local"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sessions.FollowupGrace != 15*time.Minute || cfg.Stats.FiscalYearStart != 7 {
+		t.Errorf("followup_grace %v, fiscal_year_start %d; want 15m and 7", cfg.Sessions.FollowupGrace, cfg.Stats.FiscalYearStart)
+	}
+	if cfg.Sessions.Timezone == "Local" || cfg.Sessions.Timezone == "" {
+		t.Errorf("sessions.timezone Local kept as %q", cfg.Sessions.Timezone)
+	}
+	if _, err := time.LoadLocation(cfg.Sessions.Timezone); err != nil {
+		t.Errorf("sessions.timezone resolved to %q: %v", cfg.Sessions.Timezone, err)
 	}
 }
 

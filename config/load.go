@@ -10,6 +10,8 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/askbridge/askbridge/stats"
 )
 
 // EnvPrefix starts every environment variable that overrides a key.
@@ -76,7 +78,7 @@ func Read(path string, env LookupEnv) (*Config, error) {
 	}
 	// "Local" becomes the machine's zone name; if it cannot be named,
 	// Validate reports it.
-	if zone, err := ResolveZone(cfg.Sessions.Timezone); err == nil {
+	if zone, err := stats.ResolveZone(cfg.Sessions.Timezone); err == nil {
 		cfg.Sessions.Timezone = zone
 	}
 	return &cfg, nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"mellium.im/xmpp/jid"
+
+	"github.com/askbridge/askbridge/stats"
 )
 
 // Problems lists what is wrong with a configuration, one problem per key.
@@ -123,7 +125,7 @@ func (c *Config) Validate() error {
 
 	s := c.Sessions
 	if s.Timezone == "Local" || s.Timezone == "" {
-		_, err := ResolveZone(s.Timezone)
+		_, err := stats.ResolveZone(s.Timezone)
 		bad("sessions.timezone", "%v", err)
 	} else if _, err := time.LoadLocation(s.Timezone); err != nil {
 		bad("sessions.timezone", "%q is not a known time zone (use a name like America/Toronto)", s.Timezone)

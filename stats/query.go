@@ -96,13 +96,21 @@ type Query struct {
 
 // ParseQuery builds a Query from command-line or URL parameters and checks
 // it. Names are case-insensitive; empty report and format mean "sessions"
-// and "csv"; an empty timezone means defaultTZ, and an empty defaultTZ means
-// UTC. Errors say what was wrong (and list the valid reports) and match
+// and "csv"; an empty timezone means defaultTZ, an empty defaultTZ means
+// UTC, and "Local" means the machine's zone under its IANA name (see
+// ResolveZone). Errors say what was wrong (and list the valid reports) and match
 // ErrInvalidQuery.
 func ParseQuery(from, to, report, format, timezone string, includeUnanswered, includeAuto bool, minDuration time.Duration, defaultTZ string) (Query, error) {
 	tz := strings.TrimSpace(timezone)
 	if tz == "" {
 		tz = strings.TrimSpace(defaultTZ)
+	}
+	if tz == "Local" {
+		name, err := ResolveZone(tz)
+		if err != nil {
+			return Query{}, invalid(err, "time zone Local")
+		}
+		tz = name
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {

@@ -103,6 +103,7 @@ func (w *world) start(componentAddr, c2sAddr string, mutate ...func(*config.Conf
 			Queue: "librarian@localhost", Operators: []string{"librarian@localhost"}, Routing: "queue",
 		},
 		Sessions: config.Sessions{Timezone: "UTC", IdleTimeout: 30 * time.Minute},
+		Stats:    config.Stats{FiscalYearStart: 7},
 		Privacy:  config.Privacy{TranscriptRetention: 720 * time.Hour},
 	}
 	for _, m := range mutate {

@@ -1,4 +1,4 @@
-package config
+package stats
 
 import (
 	"bytes"
@@ -14,11 +14,11 @@ import (
 // database.
 const zoneinfoDir = "/usr/share/zoneinfo"
 
-// ResolveZone turns a sessions.timezone value into an IANA zone name.
-// "Local" (the default) and "" become the machine's own zone, named as the
-// IANA database names it (America/Toronto), never "Local": every export
-// and page says which zone its times are in. Other names are returned as
-// given (Validate checks them).
+// ResolveZone turns a time zone setting (sessions.timezone, --timezone)
+// into an IANA zone name. "Local" and "" become the machine's own zone,
+// named as the IANA database names it (America/Toronto), never "Local":
+// every export and page says which zone its times are in. Other names are
+// returned as given.
 //
 // The machine's zone is found, in order, from $TZ, from where
 // /etc/localtime links into the zone database, from /etc/timezone
@@ -28,7 +28,7 @@ func ResolveZone(name string) (string, error) {
 	if name != "" && name != "Local" {
 		return name, nil
 	}
-	zone, err := localZoneName(os.Getenv, "/etc/localtime", "/etc/timezone", zoneinfoDir)
+	zone, err := localZoneName(os.LookupEnv, "/etc/localtime", "/etc/timezone", zoneinfoDir)
 	if err != nil {
 		return "", err
 	}
@@ -37,12 +37,13 @@ func ResolveZone(name string) (string, error) {
 
 // errUnnamedZone is returned when the machine's zone file matches no
 // zone in the database.
-var errUnnamedZone = errors.New("the machine's time zone (/etc/localtime) matches no IANA zone name; set sessions.timezone to one, such as America/Toronto")
+var errUnnamedZone = errors.New("the machine's time zone (/etc/localtime) matches no IANA zone name; name one, such as America/Toronto")
 
 // localZoneName finds the machine's IANA zone name; its arguments let
 // tests point it at files of their own.
-func localZoneName(getenv func(string) string, localtime, timezoneFile, zoneinfo string) (string, error) {
-	if tz, ok := strings.CutPrefix(getenv("TZ"), ":"); ok || tz != "" {
+func localZoneName(lookupEnv func(string) (string, bool), localtime, timezoneFile, zoneinfo string) (string, error) {
+	if tz, set := lookupEnv("TZ"); set {
+		tz = strings.TrimPrefix(tz, ":")
 		switch {
 		case tz == "":
 			// TZ set but empty means UTC, as in Go and the C library.
