@@ -8,6 +8,22 @@ type PageID string
 // PSID is a page-scoped user ID: how a Page sees one Messenger user.
 type PSID string
 
+// Channel is the Meta messaging product a conversation runs on.
+type Channel string
+
+// The channels the webhook carries. The same app, Page token, webhook and
+// Send API serve both.
+const (
+	// ChannelMessenger is Facebook Messenger (webhook object "page"). An
+	// event without a channel is a Messenger event (stored before
+	// channels existed).
+	ChannelMessenger Channel = "messenger"
+	// ChannelInstagram is Instagram Direct (webhook object "instagram"):
+	// Page is then the Instagram professional account's ID and Patron the
+	// Instagram-scoped ID (IGSID) of the patron.
+	ChannelInstagram Channel = "instagram"
+)
+
 // MID is a Messenger message ID. Facebook uses it for deduplication,
 // delivery receipts and echoes.
 type MID string
@@ -49,10 +65,15 @@ type Attachment struct {
 // only ever added.
 type Event struct {
 	Kind Kind `json:"kind"`
-	// Page is the Page the event belongs to (entry.id).
+	// Channel is ChannelInstagram for Instagram events; empty (or
+	// ChannelMessenger) for Messenger.
+	Channel Channel `json:"channel,omitempty"`
+	// Page is the Page the event belongs to (entry.id): the Facebook Page,
+	// or for Instagram the Instagram professional account.
 	Page PageID `json:"page"`
-	// Patron is the Messenger user of the conversation: the sender of a
-	// patron's message, the recipient of an echo.
+	// Patron is the user of the conversation: the sender of a patron's
+	// message, the recipient of an echo. A PSID on Messenger, an IGSID on
+	// Instagram.
 	Patron PSID `json:"patron"`
 	// Time is the event's timestamp (milliseconds in the webhook).
 	Time time.Time `json:"time"`
@@ -70,6 +91,14 @@ type Event struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 	// ReplyTo is the MID a message replies to, when it is a reply.
 	ReplyTo MID `json:"reply_to,omitempty"`
+	// StoryURL is the story an Instagram message replies to (reply_to.story).
+	StoryURL string `json:"story_url,omitempty"`
+	// Deleted is set on an Instagram message the patron unsent
+	// (is_deleted); MID names the message.
+	Deleted bool `json:"deleted,omitempty"`
+	// Unsupported is set on an Instagram message whose content Meta does
+	// not pass to apps (is_unsupported).
+	Unsupported bool `json:"unsupported,omitempty"`
 	// QuickReply is the payload of a quick-reply button, when the message
 	// came from one.
 	QuickReply string `json:"quick_reply,omitempty"`
@@ -84,7 +113,8 @@ type Event struct {
 	Payload string `json:"payload,omitempty"`
 
 	// Watermark: for delivery and read events, all messages sent before it
-	// were delivered or read.
+	// were delivered or read. Instagram read events (messaging_seen) carry
+	// MID instead: the message read, and all before it.
 	Watermark time.Time `json:"watermark,omitempty"`
 	// MIDs lists the delivered messages of a delivery event, when given.
 	MIDs []MID `json:"mids,omitempty"`

@@ -148,8 +148,13 @@ func checkBatch(t *testing.T, body []byte, b *Batch, err error) {
 	if b.Ignored < 0 {
 		t.Fatalf("Ignored = %d", b.Ignored)
 	}
-	if b.Object != ObjectPage && len(b.Events) > 0 {
+	if b.Object != ObjectPage && b.Object != ObjectInstagram && len(b.Events) > 0 {
 		t.Fatalf("object %q yielded %d events", b.Object, len(b.Events))
+	}
+	for i, e := range b.Events {
+		if want := map[string]Channel{ObjectPage: "", ObjectInstagram: ChannelInstagram}[b.Object]; e.Channel != want {
+			t.Fatalf("event %d of object %q has channel %q", i, b.Object, e.Channel)
+		}
 	}
 	for i, e := range b.Events {
 		if !knownKinds[e.Kind] {
@@ -168,7 +173,7 @@ func checkBatch(t *testing.T, body []byte, b *Batch, err error) {
 		if err := json.Unmarshal(data, &back); err != nil {
 			t.Fatalf("event %d does not unmarshal: %v\n%s", i, err, data)
 		}
-		if back.Kind != e.Kind || back.Page != e.Page || back.Patron != e.Patron || back.MID != e.MID ||
+		if back.Kind != e.Kind || back.Channel != e.Channel || back.Page != e.Page || back.Patron != e.Patron || back.MID != e.MID ||
 			!back.Time.Equal(e.Time) || !back.Watermark.Equal(e.Watermark) {
 			t.Errorf("event %d changed in a JSON round trip:\n got %+v\nwant %+v", i, back, e)
 		}

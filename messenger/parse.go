@@ -18,25 +18,32 @@ var ErrMalformed = errors.New("messenger: malformed webhook body")
 // Real bodies nest about a dozen levels.
 const MaxJSONDepth = 64
 
-// ObjectPage is the webhook object of Facebook Page events.
-const ObjectPage = "page"
+// The webhook objects Parse reads: Facebook Page events (Messenger) and
+// Instagram professional account events (Instagram Direct).
+const (
+	ObjectPage      = "page"
+	ObjectInstagram = "instagram"
+)
 
 // Batch is one parsed webhook body.
 type Batch struct {
-	// Object is the body's "object" field; "page" for Messenger.
+	// Object is the body's "object" field: "page" for Messenger,
+	// "instagram" for Instagram.
 	Object string
 	// Events are the recognised events in body order: each entry's
 	// messaging[] items, then its standby[] items.
 	Events []Event
 	// Ignored counts what the body carried but the parser does not know:
 	// messaging items of unknown kinds or without any Page ID, entries'
-	// changes[] items, and all entries of objects other than "page".
+	// changes[] items, and all entries of objects other than "page" and
+	// "instagram".
 	Ignored int
 }
 
 // Parse normalises a webhook POST body into events. Events of unknown kinds
 // or without any Page ID are skipped and counted in Batch.Ignored, never
-// rejected; a body for another object than "page" yields no events. A body
+// rejected; a body for another object than "page" or "instagram" yields no
+// events. Instagram events have Channel ChannelInstagram. A body
 // that is not JSON, not UTF-8, nested deeper than MaxJSONDepth or of the
 // wrong shape yields an error wrapping ErrMalformed; so does a timestamp
 // before 1970 or after 2262. Text is kept exactly as given.
@@ -58,12 +65,17 @@ func Parse(body []byte) (*Batch, error) {
 		return nil, fmt.Errorf("%w: no \"object\" field", ErrMalformed)
 	}
 	b := &Batch{Object: *wb.Object}
-	if b.Object != ObjectPage {
+	var channel Channel
+	switch b.Object {
+	case ObjectPage:
+	case ObjectInstagram:
+		channel = ChannelInstagram
+	default:
 		b.Ignored = len(wb.Entry)
 		return b, nil
 	}
 	for i, raw := range wb.Entry {
-		if err := b.addEntry(raw); err != nil {
+		if err := b.addEntry(raw, channel); err != nil {
 			return nil, fmt.Errorf("%w: entry %d: %w", ErrMalformed, i, err)
 		}
 	}
@@ -71,19 +83,19 @@ func Parse(body []byte) (*Batch, error) {
 }
 
 // addEntry adds the events of one entry.
-func (b *Batch) addEntry(raw json.RawMessage) error {
+func (b *Batch) addEntry(raw json.RawMessage, channel Channel) error {
 	var e wireEntry
 	if err := unmarshalObject(raw, &e); err != nil {
 		return err
 	}
 	b.Ignored += len(e.Changes)
 	for j, m := range e.Messaging {
-		if err := b.addMessaging(PageID(e.ID), e.Time, m, false); err != nil {
+		if err := b.addMessaging(PageID(e.ID), e.Time, m, false, channel); err != nil {
 			return fmt.Errorf("messaging %d: %w", j, err)
 		}
 	}
 	for j, m := range e.Standby {
-		if err := b.addMessaging(PageID(e.ID), e.Time, m, true); err != nil {
+		if err := b.addMessaging(PageID(e.ID), e.Time, m, true, channel); err != nil {
 			return fmt.Errorf("standby %d: %w", j, err)
 		}
 	}
@@ -92,7 +104,7 @@ func (b *Batch) addEntry(raw json.RawMessage) error {
 
 // addMessaging adds the event of one messaging[] or standby[] item, or counts
 // it as ignored when its kind is unknown.
-func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage, standby bool) error {
+func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage, standby bool, channel Channel) error {
 	var m wireMessaging
 	if err := unmarshalObject(raw, &m); err != nil {
 		return err
@@ -106,7 +118,7 @@ func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage
 	if err != nil {
 		return err
 	}
-	e := Event{Page: page, Patron: PSID(sender), Time: t, Standby: standby}
+	e := Event{Channel: channel, Page: page, Patron: PSID(sender), Time: t, Standby: standby}
 	switch {
 	case m.Message != nil:
 		setMessage(&e, m.Message, recipient)
@@ -143,6 +155,7 @@ func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage
 			return err
 		}
 		e.Seq = int64(m.Read.Seq)
+		e.MID = MID(m.Read.MID)
 	case m.Optin != nil:
 		e.Kind = KindOptin
 		e.Payload = m.Optin.Ref
@@ -188,15 +201,42 @@ func setMessage(e *Event, m *wireMessage, recipient string) {
 	e.MID = MID(m.MID)
 	e.Seq = int64(m.Seq)
 	e.Text = m.Text
+	e.Deleted, e.Unsupported = m.IsDeleted, m.IsUnsupported
 	for _, w := range m.Attachments {
-		e.Attachments = append(e.Attachments, attachment(w, string(m.StickerID)))
+		a := attachment(w, string(m.StickerID))
+		if a.StickerID != "" && sameSticker(e.Attachments, a) {
+			// Until 30 August 2026 Facebook sends a sticker both as
+			// "sticker" and as "image": the patron sent one.
+			continue
+		}
+		e.Attachments = append(e.Attachments, a)
 	}
 	if m.QuickReply != nil {
 		e.QuickReply = m.QuickReply.Payload
 	}
 	if m.ReplyTo != nil {
 		e.ReplyTo = MID(m.ReplyTo.MID)
+		if m.ReplyTo.Story != nil {
+			e.StoryURL = m.ReplyTo.Story.URL
+		}
 	}
+}
+
+// sameSticker reports whether a is another form of a sticker among as:
+// the same sticker id, given once as "sticker" and once as "image", or
+// twice with the same URL. The one kept becomes a "sticker".
+func sameSticker(as []Attachment, a Attachment) bool {
+	for i := range as {
+		b := &as[i]
+		if b.StickerID == a.StickerID && (b.URL == a.URL || b.Type == "sticker" || a.Type == "sticker") {
+			b.Type = "sticker"
+			if b.URL == "" {
+				b.URL = a.URL
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // attachment normalises one attachment. Its payload is read leniently: a

@@ -33,6 +33,9 @@ func TestParseFixtures(t *testing.T) {
 			Payload: "test"}},
 		{"optin.json", Event{Kind: KindOptin, Page: page, Patron: patron, Time: ms(1468152897212),
 			Payload: "test"}},
+		{"sticker_2026.json", Event{Kind: KindMessage, Page: page, Patron: "2894771000000001", Time: ms(1796620949000),
+			MID: "m_sticker_0001", Attachments: []Attachment{{Type: "sticker", StickerID: "369239263222822",
+				URL: "https://scontent.xx.fbcdn.net/v/t39.1997-6/39178562_1505197616293642_5411344281094848512_n.png"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -40,7 +43,7 @@ func TestParseFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if b.Object != "page" || b.Ignored != 0 {
+			if b.Object != ObjectPage || b.Ignored != 0 {
 				t.Errorf("Object %q, Ignored %d; want page, 0", b.Object, b.Ignored)
 			}
 			if len(b.Events) != 1 {
@@ -50,6 +53,69 @@ func TestParseFixtures(t *testing.T) {
 				t.Errorf("event\n got %+v\nwant %+v", b.Events[0], tt.want)
 			}
 		})
+	}
+}
+
+// TestParseInstagramFixtures checks the Instagram webhooks in the shapes of
+// Meta's examples: a DM, a story mention and messaging_seen.
+func TestParseInstagramFixtures(t *testing.T) {
+	const account, igsid = PageID("17841400000000000"), PSID("6045123456789012")
+	tests := []struct {
+		file string
+		want Event
+	}{
+		{"instagram_text.json", Event{Kind: KindMessage, Channel: ChannelInstagram, Page: account, Patron: igsid, Time: ms(1796620800042),
+			MID:  "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAwOjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI3NjAxMjM0NTY3ODkwMTIzNA",
+			Text: "hi! is the teen zine workshop still on saturday?"}},
+		{"instagram_story_mention.json", Event{Kind: KindMessage, Channel: ChannelInstagram, Page: account, Patron: igsid, Time: ms(1796620859000),
+			MID:         "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAwOjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI3NjAxMjM0NTY3ODkwMTIzNQ",
+			Attachments: []Attachment{{Type: "story_mention", URL: "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17950000000000000&signature=abc"}}}},
+		{"instagram_seen.json", Event{Kind: KindRead, Channel: ChannelInstagram, Page: account, Patron: igsid, Time: ms(1796620899000),
+			MID: "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAwOjM0MDI4MjM2Njg0MTcxMDMwMTI0NDI3NjAxMjM0NTY3ODkwMTIzNg"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := Parse(fixture(t, tt.file))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if b.Object != ObjectInstagram || b.Ignored != 0 || len(b.Events) != 1 {
+				t.Fatalf("Object %q, Ignored %d, events %+v", b.Object, b.Ignored, b.Events)
+			}
+			if !reflect.DeepEqual(b.Events[0], tt.want) {
+				t.Errorf("event\n got %+v\nwant %+v", b.Events[0], tt.want)
+			}
+		})
+	}
+	// Unsends, story replies, echoes and unsupported content, in the
+	// shapes of Meta's Instagram messaging examples.
+	body := `{"object":"instagram","entry":[{"id":"17841400000000000","time":1796620900000,"messaging":[
+{"sender":{"id":"6045123456789012"},"recipient":{"id":"17841400000000000"},"timestamp":1796620900001,"message":{"mid":"ig_m1","is_deleted":true}},
+{"sender":{"id":"6045123456789012"},"recipient":{"id":"17841400000000000"},"timestamp":1796620900002,"message":{"mid":"ig_m2","text":"love this!","reply_to":{"story":{"url":"https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1","id":"17950000000000001"}}}},
+{"sender":{"id":"17841400000000000"},"recipient":{"id":"6045123456789012"},"timestamp":1796620900003,"message":{"mid":"ig_m3","text":"See you Saturday","is_echo":true}},
+{"sender":{"id":"6045123456789012"},"recipient":{"id":"17841400000000000"},"timestamp":1796620900004,"message":{"mid":"ig_m4","is_unsupported":true}},
+{"sender":{"id":"6045123456789012"},"recipient":{"id":"17841400000000000"},"timestamp":1796620900005,"message":{"mid":"ig_m5","attachments":[{"type":"share","payload":{"url":"https://www.instagram.com/p/abc/"}},{"type":"ig_reel","payload":{"url":"https://www.instagram.com/reel/xyz/","title":"Book haul"}}]}}]}]}`
+	b, err := Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Events) != 5 {
+		t.Fatalf("%d events: %+v", len(b.Events), b.Events)
+	}
+	if e := b.Events[0]; !e.Deleted || e.MID != "ig_m1" || e.Kind != KindMessage {
+		t.Errorf("unsend: %+v", e)
+	}
+	if e := b.Events[1]; e.StoryURL != "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1" || e.Text != "love this!" {
+		t.Errorf("story reply: %+v", e)
+	}
+	if e := b.Events[2]; e.Kind != KindEcho || e.Patron != igsid || e.Page != account || e.Channel != ChannelInstagram {
+		t.Errorf("echo: %+v", e)
+	}
+	if e := b.Events[3]; !e.Unsupported {
+		t.Errorf("unsupported: %+v", e)
+	}
+	if e := b.Events[4]; len(e.Attachments) != 2 || e.Attachments[0].Type != "share" || e.Attachments[1].Title != "Book haul" {
+		t.Errorf("shares: %+v", e)
 	}
 }
 
@@ -235,6 +301,26 @@ func TestFlexIntForms(t *testing.T) {
 		err := f.UnmarshalJSON([]byte(tt.in))
 		if (err == nil) != tt.ok || (tt.ok && f != tt.want) {
 			t.Errorf("flexInt(%s) = %d, %v; want %d, ok=%v", tt.in, f, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestStickerTransition checks that a sticker sent in both 2026 forms at
+// once (type "sticker" and type "image", as Facebook does until 30 August
+// 2026) reaches the bridge as one attachment, in either order, while two
+// different images stay two.
+func TestStickerTransition(t *testing.T) {
+	const sticker = `{"type":"sticker","payload":{"sticker_id":369239263222822,"url":"https://cdn.example/s.png"}}`
+	const image = `{"type":"image","payload":{"sticker_id":369239263222822,"url":"https://cdn.example/s.png"}}`
+	for _, atts := range []string{sticker + "," + image, image + "," + sticker} {
+		body := `{"object":"page","entry":[{"id":"1","time":5,"messaging":[{"sender":{"id":"2"},"recipient":{"id":"1"},"timestamp":6,"message":{"mid":"m_s","attachments":[` + atts + `]}}]}]}`
+		b, err := Parse([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Attachment{{Type: "sticker", URL: "https://cdn.example/s.png", StickerID: "369239263222822"}}
+		if got := b.Events[0].Attachments; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: attachments %+v, want %+v", atts, got, want)
 		}
 	}
 }

@@ -57,8 +57,15 @@ type wireMessage struct {
 		Payload string `json:"payload"`
 	} `json:"quick_reply"`
 	ReplyTo *struct {
-		MID string `json:"mid"`
+		MID   string `json:"mid"`
+		Story *struct {
+			URL string `json:"url"`
+			ID  flexID `json:"id"`
+		} `json:"story"`
 	} `json:"reply_to"`
+	// IsDeleted and IsUnsupported occur on Instagram only.
+	IsDeleted     bool `json:"is_deleted"`
+	IsUnsupported bool `json:"is_unsupported"`
 }
 
 // wireAttachment is one attachment. Its payload differs by type, so it is
@@ -118,6 +125,8 @@ type wireDelivery struct {
 type wireRead struct {
 	Watermark flexInt `json:"watermark"`
 	Seq       flexInt `json:"seq"`
+	// MID is set instead of Watermark by Instagram (messaging_seen).
+	MID string `json:"mid"`
 }
 
 // wireOptin is an opt-in.
