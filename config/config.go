@@ -56,6 +56,10 @@ type Page struct {
 	AccessToken string `mapstructure:"access_token"`
 	// Queue overrides xmpp.queue for this Page's conversations.
 	Queue string `mapstructure:"queue"`
+	// InstagramID is the ID of the Instagram professional account linked
+	// to the Page, whose Direct conversations the bridge carries too
+	// (with the Page's token); empty for none.
+	InstagramID string `mapstructure:"instagram_id"`
 }
 
 // XMPP configures the component connection and routing.
@@ -103,6 +107,17 @@ func (c *Config) QueueFor(pageID string) string {
 		}
 	}
 	return c.XMPP.Queue
+}
+
+// PageForInstagram returns the configured Page whose linked Instagram
+// professional account has the given ID.
+func (c *Config) PageForInstagram(accountID string) (Page, bool) {
+	for _, p := range c.Messenger.Pages {
+		if p.InstagramID != "" && p.InstagramID == accountID {
+			return p, true
+		}
+	}
+	return Page{}, false
 }
 
 // Page returns the configured Page with the given ID.

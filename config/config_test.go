@@ -128,6 +128,11 @@ func TestBadKeys(t *testing.T) {
 		{map[string]string{"ASKBRIDGE_SESSIONS_FOLLOWUP_GRACE": "48h"}, "sessions.followup_grace: 48h0m0s is longer than a day"},
 		{map[string]string{"ASKBRIDGE_STATS_FISCAL_YEAR_START": "13"}, "stats.fiscal_year_start: 13 is not a month"},
 		{map[string]string{"ASKBRIDGE_STATS_FISCAL_YEAR_START": "0"}, "stats.fiscal_year_start: 0 is not a month"},
+		{map[string]string{"ASKBRIDGE_MESSENGER_PAGES_0_INSTAGRAM_ID": "@library"}, "messenger.pages[0].instagram_id: \"@library\" is not a numeric"},
+		{map[string]string{"ASKBRIDGE_MESSENGER_PAGES_0_INSTAGRAM_ID": "510249619162304"}, "messenger.pages[0].instagram_id: 510249619162304 is also a Page ID"},
+		{map[string]string{"ASKBRIDGE_MESSENGER_PAGES_0_INSTAGRAM_ID": "17841400000000000",
+			"ASKBRIDGE_MESSENGER_PAGES_1_ID": "620384751029384", "ASKBRIDGE_MESSENGER_PAGES_1_ACCESS_TOKEN": "t",
+			"ASKBRIDGE_MESSENGER_PAGES_1_INSTAGRAM_ID": "17841400000000000"}, "messenger.pages[1].instagram_id: Instagram account 17841400000000000 is linked to two Pages"},
 	}
 	for _, c := range cases {
 		_, err := LoadEnv("../config.example.yaml", env(c.env))
@@ -162,6 +167,24 @@ func TestCountingDefaults(t *testing.T) {
 	}
 	if _, err := time.LoadLocation(cfg.Sessions.Timezone); err != nil {
 		t.Errorf("sessions.timezone resolved to %q: %v", cfg.Sessions.Timezone, err)
+	}
+}
+
+// TestInstagramAccount checks that a Page's linked Instagram account is
+// read and found by its ID.
+func TestInstagramAccount(t *testing.T) {
+	cfg, err := LoadEnv("../config.example.yaml", env(map[string]string{"ASKBRIDGE_MESSENGER_PAGES_0_INSTAGRAM_ID": "17841400000000000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := cfg.PageForInstagram("17841400000000000"); !ok || p.ID != "510249619162304" {
+		t.Errorf("PageForInstagram = %+v, %v", p, ok)
+	}
+	if _, ok := cfg.PageForInstagram("510249619162304"); ok {
+		t.Error("a Page ID was taken for an Instagram account")
+	}
+	if _, ok := cfg.PageForInstagram(""); ok {
+		t.Error("the empty ID found a Page")
 	}
 }
 

@@ -14,7 +14,7 @@ var defaults = map[string]any{
 	"messenger.app_secret":         "",
 	"messenger.verify_token":       "",
 	"messenger.graph_url":          "https://graph.facebook.com",
-	"messenger.api_version":        "v21.0",
+	"messenger.api_version":        "v25.0",
 	"messenger.human_agent":        false,
 	"xmpp.server":                  "127.0.0.1:5347",
 	"xmpp.domain":                  "",

@@ -123,7 +123,7 @@ func lookup(env LookupEnv, name string, secret bool) (string, bool, error) {
 func pageOverrides(cfg *Config, env LookupEnv) error {
 	for i := 0; ; i++ {
 		prefix := fmt.Sprintf("%sMESSENGER_PAGES_%d_", EnvPrefix, i)
-		fields := map[string]bool{"ID": false, "NAME": false, "QUEUE": false, "ACCESS_TOKEN": true}
+		fields := map[string]bool{"ID": false, "NAME": false, "QUEUE": false, "INSTAGRAM_ID": false, "ACCESS_TOKEN": true}
 		found := false
 		vals := map[string]string{}
 		for f, secret := range fields {
@@ -154,6 +154,8 @@ func pageOverrides(cfg *Config, env LookupEnv) error {
 				p.Name = v
 			case "QUEUE":
 				p.Queue = v
+			case "INSTAGRAM_ID":
+				p.InstagramID = v
 			case "ACCESS_TOKEN":
 				p.AccessToken = v
 			}

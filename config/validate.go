@@ -67,7 +67,7 @@ func (c *Config) Validate() error {
 		bad("messenger.graph_url", "%q is not an http(s) URL", m.GraphURL)
 	}
 	if !apiVersion.MatchString(m.APIVersion) {
-		bad("messenger.api_version", "%q is not a Graph API version like v21.0", m.APIVersion)
+		bad("messenger.api_version", "%q is not a Graph API version like v25.0", m.APIVersion)
 	}
 	if len(m.Pages) == 0 {
 		bad("messenger.pages", "at least one Page is required")
@@ -91,6 +91,16 @@ func (c *Config) Validate() error {
 				bad(key+".queue", "%v", err)
 			}
 		}
+		switch {
+		case pg.InstagramID == "":
+		case !numericID.MatchString(pg.InstagramID):
+			bad(key+".instagram_id", "%q is not a numeric Instagram professional account ID (such as 17841400000000000)", pg.InstagramID)
+		case seen["ig:"+pg.InstagramID]:
+			bad(key+".instagram_id", "Instagram account %s is linked to two Pages", pg.InstagramID)
+		case seen[pg.InstagramID]:
+			bad(key+".instagram_id", "%s is also a Page ID; give the Instagram professional account's own ID", pg.InstagramID)
+		}
+		seen["ig:"+pg.InstagramID] = pg.InstagramID != ""
 	}
 
 	x := c.XMPP

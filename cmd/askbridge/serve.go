@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/internal/daemon"
+	"github.com/askbridge/askbridge/messenger"
 )
 
 func serveCommand() *cobra.Command {
@@ -83,6 +85,9 @@ func checkConfigCommand() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: OK (%d Page(s), component %s at %s, routing %s)\n",
 				path, len(cfg.Messenger.Pages), cfg.XMPP.Domain, cfg.XMPP.Server, cfg.XMPP.Routing)
+			if st := messenger.CheckAPIVersion(cfg.Messenger.APIVersion, time.Now()); st.Warning != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: messenger.api_version: %s\n", st.Warning)
+			}
 			return nil
 		},
 	}

@@ -117,6 +117,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 		AppSecret: cfg.Messenger.AppSecret, VerifyToken: cfg.Messenger.VerifyToken,
 	}, d.bridge, log.Named("webhook"))
 	d.registerLinkMetrics()
+	d.registerVersionMetrics()
 
 	d.listener = o.Listener
 	if d.listener == nil {
@@ -198,6 +199,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	cfg := d.currentConfig()
 	d.log.Info("askbridge running", zap.String("http", d.Addr()), zap.String("xmpp_server", cfg.XMPP.Server),
 		zap.String("domain", cfg.XMPP.Domain), zap.String("version", Version))
+	d.logWarnings()
 	d.notify(sdReady)
 	watchCtx, stopWatchdog := context.WithCancel(ctx)
 	defer stopWatchdog()

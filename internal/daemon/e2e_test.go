@@ -95,7 +95,7 @@ func (w *world) start(componentAddr, c2sAddr string, mutate ...func(*config.Conf
 		HTTP:     config.HTTP{Listen: w.addr},
 		Messenger: config.Messenger{
 			AppID: e2eAppID, AppSecret: e2eSecret, VerifyToken: "verify-me",
-			GraphURL: fbSrv.URL, APIVersion: "v21.0",
+			GraphURL: fbSrv.URL, APIVersion: "v25.0",
 			Pages: []config.Page{{ID: e2ePage, Name: "Central Library", AccessToken: e2eToken}},
 		},
 		XMPP: config.XMPP{

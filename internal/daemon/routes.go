@@ -30,6 +30,9 @@ func (d *Daemon) routes() http.Handler {
 type readiness struct {
 	Ready  bool              `json:"ready"`
 	Checks map[string]string `json:"checks"`
+	// Warnings need the administrator's attention soon but do not make
+	// the daemon unready (a Graph API version about to retire).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // keepaliveStale is how old the last keepalive round trip may be before a
@@ -64,6 +67,7 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		check("facebook", "")
 	}
+	res.Warnings = d.warnings()
 	w.Header().Set("Content-Type", "application/json")
 	if !res.Ready {
 		w.WriteHeader(http.StatusServiceUnavailable)

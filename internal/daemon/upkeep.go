@@ -33,6 +33,7 @@ func (d *Daemon) upkeepLoop(ctx context.Context) {
 // Facebook unsubscribes an app whose webhook failed for a while; the
 // bridge then re-subscribes the fields it needs and says so.
 func (d *Daemon) upkeep(ctx context.Context) {
+	d.logWarnings()
 	cfg := d.currentConfig()
 	for _, p := range cfg.Messenger.Pages {
 		page := messenger.PageID(p.ID)
