@@ -70,7 +70,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 		if err != nil {
 			return err
 		}
-		msg := messenger.OutgoingMessage{Recipient: messenger.PSID(conv.PSID), MessagingType: messenger.MessagingTypeResponse,
+		msg := messenger.OutgoingMessage{Recipient: recipientOf(conv.PSID), MessagingType: messenger.MessagingTypeResponse,
 			Text: part, Metadata: metadataPrefix + encodeKey(key)}
 		if err := enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: to, Patron: patron, Queued: now}); err != nil {
 			return err

@@ -11,42 +11,66 @@ import (
 )
 
 // describe renders an event as the text librarians read, and returns the
-// URL of its first media attachment for an XEP-0066 link.
-func describe(e *messenger.Event) (body, oob string) {
+// URL of its first media attachment for an XEP-0066 link. channel is the
+// conversation's.
+func describe(e *messenger.Event, channel messenger.Channel) (body, oob string) {
 	var lines []string
-	switch e.Kind {
-	case messenger.KindPostback:
+	switch {
+	case e.Kind == messenger.KindPostback:
 		label := e.Text
 		if label == "" {
 			label = e.Payload
 		}
 		lines = append(lines, "[pressed button] "+label)
-	case messenger.KindEdit:
+	case e.Kind == messenger.KindEdit:
 		lines = append(lines, "[edited a message] "+e.Text)
-	case messenger.KindReaction:
+	case e.Kind == messenger.KindReaction:
 		if e.ReactionAction == "unreact" {
 			lines = append(lines, "[removed a reaction]")
 		} else {
 			lines = append(lines, "[reacted "+e.Reaction+" to a message]")
 		}
-	case messenger.KindEcho:
+	case e.Kind == messenger.KindEcho && e.Standby:
+		lines = append(lines, "[answered in another app] "+e.Text)
+	case e.Kind == messenger.KindEcho && channel == messenger.ChannelInstagram:
+		lines = append(lines, "[answered from the Instagram inbox] "+e.Text)
+	case e.Kind == messenger.KindEcho:
 		lines = append(lines, "[answered from the Facebook Page inbox] "+e.Text)
+	case e.Deleted:
+		lines = append(lines, "[unsent a message]")
+	case e.Unsupported:
+		lines = append(lines, "[sent something "+channelTitle(channel)+" does not pass on to the library; ask the patron to describe it]")
+	case e.StoryURL != "":
+		lines = append(lines, "[replied to the library's story "+e.StoryURL+"] "+e.Text)
 	default:
 		if e.Text != "" {
 			lines = append(lines, e.Text)
 		}
 	}
-	for _, a := range e.Attachments {
-		line, media := describeAttachment(a)
-		lines = append(lines, line)
-		if media && oob == "" {
-			oob = a.URL
+	if e.Kind == messenger.KindEcho || !e.Deleted {
+		for _, a := range e.Attachments {
+			line, media := describeAttachment(a)
+			lines = append(lines, line)
+			if media && oob == "" {
+				oob = a.URL
+			}
 		}
 	}
 	if len(lines) == 0 {
-		lines = append(lines, "[sent something Messenger cannot show here]")
+		lines = append(lines, "[sent something "+channelTitle(channel)+" cannot show here]")
+	}
+	if e.Standby && e.Kind != messenger.KindEcho {
+		lines[0] = "(patron, while another app owns the conversation) " + lines[0]
 	}
 	return strings.Join(lines, "\n"), oob
+}
+
+// channelTitle is the product's name as patrons know it.
+func channelTitle(channel messenger.Channel) string {
+	if channel == messenger.ChannelInstagram {
+		return "Instagram"
+	}
+	return "Messenger"
 }
 
 func describeAttachment(a messenger.Attachment) (line string, media bool) {
@@ -60,6 +84,12 @@ func describeAttachment(a messenger.Attachment) (line string, media bool) {
 			return "[" + a.Type + "]", false
 		}
 		return "[" + a.Type + "] " + a.URL, true
+	case a.Type == "story_mention":
+		return "[mentioned the library in their story] " + a.URL, false
+	case a.Type == "share" || a.Type == "ig_post":
+		return strings.TrimSpace("[shared a post] " + strings.TrimSpace(a.Title+" "+a.URL)), false
+	case a.Type == "ig_reel" || a.Type == "reel":
+		return strings.TrimSpace("[shared a reel] " + strings.TrimSpace(a.Title+" "+a.URL)), false
 	case a.Type == "fallback":
 		s := "[shared link]"
 		if a.Title != "" {

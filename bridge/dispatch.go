@@ -86,21 +86,40 @@ func (b *Bridge) dispatchOnce() (int, error) {
 // It returns an error only when the store fails.
 func (b *Bridge) route(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) error {
 	b.metrics.events.WithLabelValues(string(e.Kind)).Inc()
-	if _, ok := cfg.Page(string(e.Page)); !ok {
-		b.log.Warn("event for a Page that is not configured dropped", zap.String("page", string(e.Page)), zap.String("kind", string(e.Kind)))
+	channel := e.Channel
+	if channel == "" {
+		channel = messenger.ChannelMessenger
+	}
+	page, ok := cfg.Page(string(e.Page))
+	if channel == messenger.ChannelInstagram {
+		page, ok = cfg.PageForInstagram(string(e.Page))
+	}
+	if !ok {
+		b.metrics.unknownAccount.WithLabelValues(string(channel)).Inc()
+		b.log.Warn("event for a Page or Instagram account that is not configured dropped", zap.String("channel", string(channel)),
+			zap.String("account", string(e.Page)), zap.String("kind", string(e.Kind)))
 		return nil
 	}
 	if !validPSID(string(e.Patron)) {
 		b.log.Warn("event with an unusable patron ID dropped", zap.String("kind", string(e.Kind)))
 		return nil
 	}
+	if channel == messenger.ChannelInstagram {
+		// From here on the event names the Page and the patron's key, as
+		// Messenger events do.
+		ig := *e
+		ig.Page, ig.Patron = messenger.PageID(page.ID), messenger.PSID(patronKey(channel, e.Patron))
+		e = &ig
+	}
 	switch e.Kind {
 	case messenger.KindMessage, messenger.KindPostback, messenger.KindEdit, messenger.KindReaction:
 		return b.relayToLibrarians(tx, cfg, e, true)
 	case messenger.KindEcho:
-		if e.AppID == cfg.Messenger.AppID || strings.HasPrefix(e.Metadata, metadataPrefix) {
-			b.metrics.ownEchoes.Inc()
-			return confirmEcho(tx, e)
+		if own, err := b.ownEcho(tx, cfg, e); err != nil || own {
+			if own {
+				b.metrics.ownEchoes.Inc()
+			}
+			return err
 		}
 		// Someone answered from the Page inbox or another app: show it.
 		return b.relayToLibrarians(tx, cfg, e, false)
@@ -123,6 +142,11 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	}
 	if conv == nil {
 		conv = &Conversation{Page: string(e.Page), PSID: psid, Guest: b.pseudo.Guest(string(e.Page), psid)}
+		if e.Standby {
+			// Another app had it first: the bridge sends no "unanswered"
+			// reply either.
+			conv.Unanswered = "standby"
+		}
 		b.log.Info("new conversation", zap.String("guest", conv.Guest), zap.String("page", conv.Page),
 			zap.String("queue", cfg.QueueFor(conv.Page)))
 	}
@@ -135,7 +159,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	conv.LastActivity = now
 	opened := false
 	switch {
-	case e.Kind == messenger.KindMessage || e.Kind == messenger.KindPostback:
+	case e.Kind == messenger.KindMessage && !e.Deleted || e.Kind == messenger.KindPostback:
 		var err error
 		opened, err = b.patronSpoke(tx, cfg, conv, eventTime(e, now), e.Kind == messenger.KindMessage)
 		if err != nil {
@@ -161,13 +185,13 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 			return err
 		}
 	}
-	body, oob := describe(e)
+	body, oob := describe(e, channelOf(psid))
 	msg := xmpp.Message{
 		ID:   stanzaID(e),
 		From: patronJID(psid, cfg.XMPP.Domain),
 		Type: "chat",
 		Body: body,
-		Nick: Nick(conv.Guest),
+		Nick: conv.nick(),
 		OOB:  oob,
 	}
 	orig := b.originalRecord(tx, e.MID)
@@ -177,6 +201,8 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 			msg.Replace, msg.Body = orig.XMPPID, e.Text // an XEP-0308 correction
 		case e.Kind == messenger.KindReaction && e.ReactionAction != "unreact" && orig.Text != "":
 			msg.Body = "[reacted " + e.Reaction + " to: " + excerpt(orig.Text, 80) + "]"
+		case e.Deleted && orig.Text != "":
+			msg.Body = "[unsent a message: " + excerpt(orig.Text, 80) + "]"
 		}
 	}
 	rec := &Record{
@@ -190,7 +216,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		Operator:  conv.Owner,
 		State:     StateQueued,
 	}
-	if e.Kind == messenger.KindEdit || e.Kind == messenger.KindReaction {
+	if e.Kind == messenger.KindEdit || e.Kind == messenger.KindReaction || e.Deleted {
 		rec.MID = "" // the mid names the original message's record
 	}
 	if !fromPatron {
@@ -241,7 +267,9 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 			return err
 		}
 	}
-	if opened {
+	if opened && !e.Standby {
+		// While another app owns the thread (standby), it answers: no
+		// automatic reply from the bridge.
 		if err := b.welcome(tx, cfg, conv, eventTime(e, now), len(targets) == 0); err != nil {
 			return err
 		}
@@ -327,6 +355,9 @@ func recordKind(e *messenger.Event) string {
 	case messenger.KindEcho:
 		return "page_inbox"
 	case messenger.KindMessage:
+		if e.Deleted {
+			return "unsend"
+		}
 		if e.Text == "" && len(e.Attachments) > 0 {
 			return "attachment"
 		}

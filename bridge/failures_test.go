@@ -123,9 +123,23 @@ func TestDescribeNeverSilent(t *testing.T) {
 		{messenger.Event{Kind: messenger.KindMessage}, "[sent something Messenger cannot show here]"},
 		{messenger.Event{Kind: messenger.KindReaction, Reaction: "❤"}, "[reacted ❤ to a message]"},
 		{messenger.Event{Kind: messenger.KindEdit, Text: "new"}, "[edited a message] new"},
+		{messenger.Event{Kind: messenger.KindMessage, Text: "hi", Standby: true}, "(patron, while another app owns the conversation) hi"},
+		{messenger.Event{Kind: messenger.KindMessage, Standby: true}, "(patron, while another app owns the conversation) [sent something Messenger cannot show here]"},
+		{messenger.Event{Kind: messenger.KindEcho, Text: "done", Standby: true}, "[answered in another app] done"},
+		{messenger.Event{Kind: messenger.KindMessage, Channel: messenger.ChannelInstagram, Deleted: true}, "[unsent a message]"},
+		{messenger.Event{Kind: messenger.KindMessage, Channel: messenger.ChannelInstagram, Unsupported: true}, "[sent something Instagram does not pass on"},
+		{messenger.Event{Kind: messenger.KindMessage, Channel: messenger.ChannelInstagram, Text: "love it", StoryURL: "https://cdn.example/s"}, "[replied to the library's story https://cdn.example/s] love it"},
+		{messenger.Event{Kind: messenger.KindMessage, Channel: messenger.ChannelInstagram, Attachments: []messenger.Attachment{{Type: "story_mention", URL: "https://cdn.example/m"}}}, "[mentioned the library in their story] https://cdn.example/m"},
+		{messenger.Event{Kind: messenger.KindMessage, Channel: messenger.ChannelInstagram, Attachments: []messenger.Attachment{{Type: "share", URL: "https://www.instagram.com/p/abc/"}}}, "[shared a post] https://www.instagram.com/p/abc/"},
+		{messenger.Event{Kind: messenger.KindMessage, Channel: messenger.ChannelInstagram, Attachments: []messenger.Attachment{{Type: "ig_reel", Title: "Book haul", URL: "https://www.instagram.com/reel/x/"}}}, "[shared a reel] Book haul https://www.instagram.com/reel/x/"},
+		{messenger.Event{Kind: messenger.KindEcho, Channel: messenger.ChannelInstagram, Text: "see you"}, "[answered from the Instagram inbox] see you"},
 	}
 	for _, c := range cases {
-		body, _ := describe(&c.e)
+		ch := c.e.Channel
+		if ch == "" {
+			ch = messenger.ChannelMessenger
+		}
+		body, _ := describe(&c.e, ch)
 		if !strings.HasPrefix(body, c.want) {
 			t.Errorf("describe(%+v) = %q, want prefix %q", c.e, body, c.want)
 		}

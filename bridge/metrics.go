@@ -23,6 +23,9 @@ type metrics struct {
 	sessionsReopened prometheus.Counter
 	sessionsClosed   *prometheus.CounterVec
 	sendErrors       *prometheus.CounterVec
+	// unknownAccount counts events for a Page or Instagram account that is
+	// not configured, by channel.
+	unknownAccount *prometheus.CounterVec
 	linkChanges      *prometheus.CounterVec
 	sessionWait      prometheus.Histogram
 	sessionLength    prometheus.Histogram
@@ -43,6 +46,8 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		sessionsReopened: prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_sessions_reopened_total",
 			Help: "Ended sessions a patron's follow-up or a librarian's late answer opened again."}),
 		sessionsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_sessions_closed_total", Help: "Conversation sessions ended, by status."}, []string{"status"}),
+		unknownAccount: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_events_unknown_account_total",
+			Help: "Webhook events for a Facebook Page or Instagram account that is not configured, dropped, by channel."}, []string{"channel"}),
 		sendErrors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_errors_total", Help: "Send API errors, by Graph error code (and subcode)."}, []string{"code"}),
 		linkChanges:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_link_changes_total", Help: "Component link going up (connects and reconnects) or down."}, []string{"state"}),
 		sessionWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "askbridge_session_wait_seconds", Help: "Wait of answered sessions: first patron message to first human reply.",
@@ -54,7 +59,7 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces,
-		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsReopened, m.sessionsClosed, m.sendErrors, m.linkChanges,
+		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsReopened, m.sessionsClosed, m.sendErrors, m.unknownAccount, m.linkChanges,
 		m.sessionWait, m.sessionLength, newQueueCollector(b.store, b.now)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("bridge: registering metrics: %w", err)

@@ -64,11 +64,3 @@ func (p *Pseudonymizer) Guest(page, psid string) string {
 	m.Write([]byte(psid))
 	return hex.EncodeToString(m.Sum(nil))[:16]
 }
-
-// Nick is the name librarians see for a guest, e.g. "Facebook patron 7f3a".
-func Nick(guest string) string {
-	if len(guest) > 4 {
-		guest = guest[:4]
-	}
-	return "Facebook patron " + guest
-}

@@ -119,7 +119,7 @@ func forbidden() *xmpp.StanzaError {
 // the reply anyway.
 func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation, m xmpp.Message, sender, body string) (string, error) {
 	now := b.now()
-	out := messenger.OutgoingMessage{Recipient: messenger.PSID(conv.PSID), MessagingType: "RESPONSE"}
+	out := messenger.OutgoingMessage{Recipient: recipientOf(conv.PSID), MessagingType: "RESPONSE"}
 	since := now.Sub(conv.LastPatron)
 	switch {
 	case since <= responseWindow:

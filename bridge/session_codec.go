@@ -24,9 +24,10 @@ import (
 //	varint MessagesIn, MessagesOut, AutoReplies, Questions, ReadLevel, Transfers
 //	uvarint number of tags, then each tag as a string
 //	varint RepliesDelivered, RepliesRefused
+//	string Protocol
 //
-// Version 1 records (0x01) are the same without the last two counts,
-// which read as zero.
+// Version 1 records (0x01) end after the tags: the counts read as zero and
+// the protocol as empty (a Messenger session).
 //
 // where a string is its length (uvarint) and its bytes, a varint is
 // zig-zag (encoding/binary's Varint), and a time is uvarint 0 for the zero
@@ -52,7 +53,7 @@ var errSessionTruncated = errors.New("truncated")
 // encodeSession returns s's record in the current version.
 func encodeSession(s *stats.Session) []byte {
 	n := 1 + 3*11 + 6*3 + 1 + len(s.ID) + len(s.Guest) + len(s.Page) + len(s.Queue) +
-		len(s.Operator) + len(s.Status) + 8*binary.MaxVarintLen16
+		len(s.Operator) + len(s.Status) + len(s.Protocol) + 9*binary.MaxVarintLen16
 	for _, tag := range s.Tags {
 		n += 2 + len(tag)
 	}
@@ -75,7 +76,8 @@ func encodeSession(s *stats.Session) []byte {
 		b = appendString(b, tag)
 	}
 	b = binary.AppendVarint(b, int64(s.RepliesDelivered))
-	return binary.AppendVarint(b, int64(s.RepliesRefused))
+	b = binary.AppendVarint(b, int64(s.RepliesRefused))
+	return appendString(b, s.Protocol)
 }
 
 func appendString(b []byte, s string) []byte {
@@ -156,6 +158,7 @@ const (
 	sharedOperator
 	sharedStatus
 	sharedTag
+	sharedProtocol
 	numShared
 )
 
@@ -313,6 +316,7 @@ func (d *sessionDecoder) decodeBinary(b []byte, s *stats.Session, version byte) 
 	if version >= sessionV2 {
 		s.RepliesDelivered = r.int("replies_delivered")
 		s.RepliesRefused = r.int("replies_refused")
+		s.Protocol = d.shared(sharedProtocol, r.bytes("protocol"))
 	}
 	if r.err != nil {
 		return r.err

@@ -32,7 +32,7 @@ func sameSession(a, b *stats.Session) string {
 		return "operator or status"
 	case a.MessagesIn != b.MessagesIn || a.MessagesOut != b.MessagesOut || a.AutoReplies != b.AutoReplies ||
 		a.Questions != b.Questions || a.ReadLevel != b.ReadLevel || a.Transfers != b.Transfers ||
-		a.RepliesDelivered != b.RepliesDelivered || a.RepliesRefused != b.RepliesRefused:
+		a.RepliesDelivered != b.RepliesDelivered || a.RepliesRefused != b.RepliesRefused || a.Protocol != b.Protocol:
 		return "counts"
 	case !slices.Equal(a.Tags, b.Tags):
 		return "tags"
@@ -50,7 +50,7 @@ func codecSamples() []stats.Session {
 			Queue: "ask@chat.libraryh3lp.com", Started: t0, Accepted: t0.Add(42 * time.Second),
 			Ended: t0.Add(9 * time.Minute), Operator: "alice@library.test", Status: stats.StatusAnswered,
 			MessagesIn: 6, MessagesOut: 5, AutoReplies: 1, Questions: 2, ReadLevel: 3,
-			Tags: []string{"hours", "printing"}, Transfers: 1, RepliesDelivered: 4, RepliesRefused: 1},
+			Tags: []string{"hours", "printing"}, Transfers: 1, RepliesDelivered: 4, RepliesRefused: 1, Protocol: "instagram"},
 		{ID: "x", Guest: "forgotten", Started: time.Unix(0, 0), Ended: time.Unix(1, 1).UTC(), Status: "weird <status> & \"quotes\"",
 			Tags: []string{"é ü 中文 🎉", "interlibrary loan \"ILL\"", "tab\there", "\u2028", ""}},
 		{ID: "neg", Started: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Accepted: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
@@ -80,9 +80,9 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 // reply outcome counts, still decodes, with both counts zero.
 func TestDecodeVersion1(t *testing.T) {
 	want := codecSamples()[2]
-	want.RepliesDelivered, want.RepliesRefused = 0, 0
+	want.RepliesDelivered, want.RepliesRefused, want.Protocol = 0, 0, ""
 	rec := encodeSession(&want)
-	v1 := append([]byte{sessionV1}, rec[1:len(rec)-2]...) // two zero counts of one byte each
+	v1 := append([]byte{sessionV1}, rec[1:len(rec)-3]...) // two zero counts and an empty protocol, a byte each
 	var got stats.Session
 	if err := decodeSession(v1, &got, nil); err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestDecodeVersion1(t *testing.T) {
 func TestDecodeOldJSON(t *testing.T) {
 	for i, s := range codecSamples() {
 		// JSON records predate the reply outcome counts.
-		s.RepliesDelivered, s.RepliesRefused = 0, 0
+		s.RepliesDelivered, s.RepliesRefused, s.Protocol = 0, 0, ""
 		rec, err := json.Marshal(&s)
 		if err != nil {
 			continue // a year JSON cannot hold
@@ -123,7 +123,7 @@ func TestDecodeOldJSON(t *testing.T) {
 func TestDecodeSessionErrors(t *testing.T) {
 	good := encodeSession(&codecSamples()[2])
 	manyTags := encodeSession(&stats.Session{ID: "x"})
-	manyTags = manyTags[:len(manyTags)-2] // the reply counts
+	manyTags = manyTags[:len(manyTags)-3] // the reply counts and the protocol
 	manyTags[len(manyTags)-1] = 0x7f
 	tests := []struct {
 		name string
@@ -133,10 +133,11 @@ func TestDecodeSessionErrors(t *testing.T) {
 		{"empty", nil, "empty session record"},
 		{"version only", []byte{sessionV1}, "session record version 1: id at offset 1: truncated"},
 		{"unknown version", []byte{3, 0, 0}, "session record of unknown version 3"},
-		{"truncated", good[:len(good)-5], "session record version 2: tag at offset 1"},
-		{"truncated counts", good[:len(good)-1], "session record version 2: replies_refused at offset"},
+		{"truncated", good[:len(good)-len("instagram")-5], "session record version 2: tag at offset 1"},
+		{"truncated counts", good[:len(good)-len("instagram")-2], "session record version 2: replies_refused at offset"},
+		{"truncated protocol", good[:len(good)-1], "session record version 2: protocol at offset"},
 		{"trailing", append(slices.Clone(good), 0), "session record version 2: 1 bytes after the last field"},
-		{"version 1 trailing", append([]byte{sessionV1}, good[1:]...), "session record version 1: 2 bytes after the last field"},
+		{"version 1 trailing", append([]byte{sessionV1}, good[1:]...), "session record version 1: 12 bytes after the last field"},
 		{"string too long", []byte{sessionV1, 0x7f, 'a'}, "id at offset 1: length 127: truncated"},
 		{"varint overflow", append([]byte{sessionV1}, bytes.Repeat([]byte{0xff}, 11)...), "id at offset 1: varint overflows 64 bits"},
 		{"nanoseconds", []byte{sessionV1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0}, "started at offset 5: nanoseconds 4294967294 out of range"},

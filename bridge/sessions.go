@@ -71,7 +71,7 @@ func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation
 			return false, fmt.Errorf("session key: %w", err)
 		}
 		s = &stats.Session{ID: hex.EncodeToString(key), Guest: conv.Guest, Page: conv.Page,
-			Queue: cfg.QueueFor(conv.Page), Started: at}
+			Protocol: protocolOf(conv.PSID), Queue: cfg.QueueFor(conv.Page), Started: at}
 		conv.Session = s.ID
 		conv.remember(s.ID)
 		if err := tx.Bucket(bucketOpen).Put([]byte(conv.PSID), nil); err != nil {

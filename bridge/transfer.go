@@ -50,7 +50,7 @@ func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s
 		return "", err
 	}
 	msg := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Type: "chat",
-		Body: summary, Nick: Nick(conv.Guest)}
+		Body: summary, Nick: conv.nick()}
 	if err := enqueueXMPP(tx, msg, nil); err != nil {
 		return "", err
 	}
@@ -62,7 +62,7 @@ func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 	loc := location(cfg)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "[transferred to you by %s] %s, session started %s (%s ago): %d message(s) from the patron, %d reply(ies).",
-		bareJID(from), Nick(conv.Guest), started.In(loc).Format("15:04"), b.now().Sub(started).Round(time.Minute), in, out)
+		bareJID(from), conv.nick(), started.In(loc).Format("15:04"), b.now().Sub(started).Round(time.Minute), in, out)
 	if read > 0 {
 		fmt.Fprintf(&sb, " READ %d.", read)
 	}

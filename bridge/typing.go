@@ -75,7 +75,7 @@ func (b *Bridge) senderAction(page config.Page, psid, action string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_, err := b.api.Send(ctx, page.AccessToken, messenger.PageID(page.ID), messenger.OutgoingMessage{
-			Recipient: messenger.PSID(psid), SenderAction: action})
+			Recipient: recipientOf(psid), SenderAction: action})
 		b.metrics.sendCalls.WithLabelValues(outcome(err)).Inc()
 		if err != nil {
 			b.log.Debug("sender action not sent", zap.String("action", action), zap.Error(err))

@@ -25,8 +25,6 @@ var sessionColumns = append(append([]string(nil), libraryH3lpColumns...),
 // exactly with LibraryH3lp's chats.csv columns.
 func SessionColumns() []string { return append([]string(nil), sessionColumns...) }
 
-// protocol is what the "protocol" column says for every session.
-const protocol = "facebook"
 
 // tagSeparator joins a session's tags in one CSV cell.
 const tagSeparator = ","
@@ -134,7 +132,9 @@ func (r *sessionRows) appendCSVRow(b []byte, s *Session) []byte {
 	b = appendCSVField(b, s.ID)
 	b = append(b, ',')
 	b = appendCSVField(b, s.Guest)
-	b = append(b, ","+protocol+","...)
+	b = append(b, ',')
+	b = appendCSVField(b, s.Channel())
+	b = append(b, ',')
 	b = r.queue.append(b, s.Queue, appendCSVField)
 	b = append(b, ',')
 	b = r.profileCol.append(b, r.profile, appendCSVField)

@@ -19,7 +19,7 @@ func TestSessionHasNoIdentity(t *testing.T) {
 	for i := range typ.NumField() {
 		fields = append(fields, typ.Field(i).Name)
 	}
-	want := []string{"ID", "Guest", "Page", "Queue", "Started", "Accepted", "Ended", "Operator", "Status",
+	want := []string{"ID", "Guest", "Page", "Protocol", "Queue", "Started", "Accepted", "Ended", "Operator", "Status",
 		"MessagesIn", "MessagesOut", "AutoReplies", "Questions", "ReadLevel", "Tags", "Transfers", "RepliesDelivered", "RepliesRefused"}
 	if !slices.Equal(fields, want) {
 		t.Errorf("Session fields %v, want %v: check the new ones carry no patron identity, then update this test", fields, want)

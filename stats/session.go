@@ -40,8 +40,12 @@ type Session struct {
 	ID string `json:"id"`
 	// Guest is the patron's pseudonym, never a PSID.
 	Guest string `json:"guest"`
-	// Page is the Facebook Page ID the patron wrote to.
+	// Page is the Facebook Page ID the patron wrote to (on Instagram, the
+	// Page whose linked Instagram account they wrote to).
 	Page string `json:"page"`
+	// Protocol is the channel: "facebook" (Messenger) or "instagram"; ""
+	// in sessions recorded before Instagram, which are Messenger ones.
+	Protocol string `json:"protocol,omitempty"`
 	// Queue is the JID the conversation was routed to.
 	Queue string `json:"queue"`
 	// Started is the time of the patron message that opened the session.
@@ -101,6 +105,20 @@ func (s Session) Duration() time.Duration {
 // or no status yet. Exports leave open sessions out.
 func (s Session) Open() bool {
 	return s.Ended.IsZero() || s.Status == ""
+}
+
+// Protocols that Session.Protocol holds.
+const (
+	ProtocolFacebook  = "facebook"
+	ProtocolInstagram = "instagram"
+)
+
+// Channel is the session's protocol, "facebook" when none is recorded.
+func (s *Session) Channel() string {
+	if s.Protocol == "" {
+		return ProtocolFacebook
+	}
+	return s.Protocol
 }
 
 // answered reports whether a human replied.

@@ -116,7 +116,7 @@ func boltRecords(tag string, seq int64, psid string, at time.Time) [8][]byte {
 	rec, _ := json.Marshal(bridge.Record{Time: at, Direction: bridge.Inbound, Kind: "message", Page: pageID, Guest: guest,
 		MID: mid, XMPPID: id, State: bridge.StateQueued})
 	out, _ := json.Marshal(boltOutboxEntry{Msg: xmpp.Message{ID: id, From: psid + "@fb.localhost", To: "librarian@localhost",
-		Type: "chat", Body: fmt.Sprintf("lg %s %d", tag, seq), Nick: bridge.Nick(guest)}, Ledger: make([]byte, 16)})
+		Type: "chat", Body: fmt.Sprintf("lg %s %d", tag, seq), Nick: bridge.Nick(messenger.ChannelMessenger, guest)}, Ledger: make([]byte, 16)})
 	return [8][]byte{[]byte("m:" + mid), ev, conv, sess, []byte(psid), rec, []byte(mid), out}
 }
 

@@ -1,0 +1,69 @@
+package bridge
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/messenger"
+)
+
+// ownEcho reports whether an echo is of a message the bridge sent itself,
+// and records what it confirms: that the Send API call went through, even
+// if its answer was lost.
+//
+// Messenger echoes carry the app's ID and the metadata the bridge gave the
+// Send API. Instagram echoes carry neither, so there an echo is the
+// bridge's own when its mid is that of a message the bridge sent (the Send
+// API's answer came first) or its content is that of a message still
+// being sent (the echo came first).
+func (b *Bridge) ownEcho(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) (bool, error) {
+	if e.AppID == cfg.Messenger.AppID || strings.HasPrefix(e.Metadata, metadataPrefix) {
+		return true, confirmEcho(tx, e)
+	}
+	if e.MID != "" && recordByRef(tx, "m:"+string(e.MID)) != nil {
+		return true, nil
+	}
+	if e.AppID != "" || channelOf(string(e.Patron)) != messenger.ChannelInstagram {
+		return false, nil
+	}
+	entry, err := sendingWith(tx, string(e.Patron), e)
+	if err != nil || entry == nil {
+		return false, err
+	}
+	return true, updateRecord(tx, entry.Ledger, func(r *Record) {
+		if r.MID == "" && e.MID != "" {
+			r.MID = string(e.MID)
+			if r.State == StateQueued {
+				r.State = StateAccepted
+			}
+		}
+	})
+}
+
+// sendingWith returns the patron's Send API outbox entry whose call has
+// started and whose text or attachment is the echo's, or nil.
+func sendingWith(tx *bolt.Tx, patron string, e *messenger.Event) (*fbEntry, error) {
+	prefix := append([]byte(patron), 0)
+	c := tx.Bucket(bucketToFacebook).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var entry fbEntry
+		if err := json.Unmarshal(v, &entry); err != nil {
+			continue // an unreadable entry is reported where it is sent
+		}
+		if entry.Attempts == 0 {
+			continue
+		}
+		m := entry.Msg
+		switch {
+		case m.Text != "" && m.Text == e.Text:
+			return &entry, nil
+		case m.Attachment != nil && len(e.Attachments) > 0 && m.Attachment.URL == e.Attachments[0].URL:
+			return &entry, nil
+		}
+	}
+	return nil, nil
+}
