@@ -26,9 +26,9 @@ type metrics struct {
 	// unknownAccount counts events for a Page or Instagram account that is
 	// not configured, by channel.
 	unknownAccount *prometheus.CounterVec
-	linkChanges      *prometheus.CounterVec
-	sessionWait      prometheus.Histogram
-	sessionLength    prometheus.Histogram
+	linkChanges    *prometheus.CounterVec
+	sessionWait    prometheus.Histogram
+	sessionLength  prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
@@ -48,8 +48,8 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		sessionsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_sessions_closed_total", Help: "Conversation sessions ended, by status."}, []string{"status"}),
 		unknownAccount: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_events_unknown_account_total",
 			Help: "Webhook events for a Facebook Page or Instagram account that is not configured, dropped, by channel."}, []string{"channel"}),
-		sendErrors:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_errors_total", Help: "Send API errors, by Graph error code (and subcode)."}, []string{"code"}),
-		linkChanges:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_link_changes_total", Help: "Component link going up (connects and reconnects) or down."}, []string{"state"}),
+		sendErrors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_errors_total", Help: "Send API errors, by Graph error code (and subcode)."}, []string{"code"}),
+		linkChanges: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_link_changes_total", Help: "Component link going up (connects and reconnects) or down."}, []string{"state"}),
 		sessionWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "askbridge_session_wait_seconds", Help: "Wait of answered sessions: first patron message to first human reply.",
 			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600}}),
 		sessionLength: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "askbridge_session_duration_seconds", Help: "Duration of ended sessions.",

@@ -25,7 +25,6 @@ var sessionColumns = append(append([]string(nil), libraryH3lpColumns...),
 // exactly with LibraryH3lp's chats.csv columns.
 func SessionColumns() []string { return append([]string(nil), sessionColumns...) }
 
-
 // tagSeparator joins a session's tags in one CSV cell.
 const tagSeparator = ","
 
