@@ -5,8 +5,11 @@
 // BoltDB lets one process hold the store, so `askbridge stats export` asks
 // the running daemon over a Unix socket in the state directory (mode 0600:
 // only the daemon's user and root reach it) and opens the store itself only
-// when no daemon answers. The same exports are served over HTTP under
-// /stats/ behind http.stats_token.
+// when no daemon answers. Over HTTP, /stats/ is the coordinator's
+// dashboard (a period's headline figures, charts and tables, drawn on the
+// server) with the same exports beside it, behind http.stats_token: a
+// browser signs in with a login form, a script sends the token in an
+// Authorization header (see login.go).
 package admin
 
 import (

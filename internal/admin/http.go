@@ -1,12 +1,10 @@
 package admin
 
 import (
-	"crypto/subtle"
 	"fmt"
-	"html/template"
-	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -16,9 +14,12 @@ import (
 	"github.com/askbridge/askbridge/stats"
 )
 
-// Handler serves GET /stats/ (a form for the reference coordinator) and
-// GET /stats/export (the export itself, with the same parameters as the
-// command line). cfg returns the configuration in force.
+// Handler serves the statistics under /stats/: the coordinator's
+// dashboard (GET /stats/), one chart's numbers as CSV (GET
+// /stats/chart.csv), the export with the same parameters as the command
+// line (GET /stats/export), and signing in and out (/stats/login,
+// /stats/logout; see login.go). Config returns the configuration in
+// force.
 type Handler struct {
 	Store  *bridge.Store
 	Config func() *config.Config
@@ -28,6 +29,19 @@ type Handler struct {
 	Trusted bool
 	// Forget carries out a deletion request (see bridge.Bridge.Forget).
 	Forget func(psid string) (int, error)
+	// Now is the clock for the dashboard's periods and the login cookie;
+	// nil means time.Now.
+	Now func() time.Time
+
+	keyOnce sync.Once
+	key     []byte // the login cookie's HMAC key, drawn on first use
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // ServeHTTP implements http.Handler.
@@ -45,42 +59,47 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	switch r.URL.Path {
+	case "/stats/login":
+		h.login(w, r)
+		return
+	case "/stats/logout":
+		h.logout(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	cfg := h.Config()
-	if !h.Trusted && !authorized(r, cfg.HTTP.StatsToken) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="askbridge statistics"`)
-		http.Error(w, "statistics need http.stats_token (Authorization: Bearer … or ?token=…), or a direct request from this machine when no token is set", http.StatusUnauthorized)
+	if r.URL.Path == "/stats/stats.css" {
+		// The login page needs it too; it holds nothing but style.
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(stylesheet)
 		return
+	}
+	cfg := h.Config()
+	if !h.Trusted {
+		if h.dropToken(w, r, cfg.HTTP.StatsToken) {
+			return
+		}
+		if !h.authorized(r, cfg.HTTP.StatsToken) {
+			h.unauthorized(w, r)
+			return
+		}
 	}
 	switch strings.TrimSuffix(r.URL.Path, "/") {
 	case "/stats":
-		h.form(w, r, cfg)
+		h.dashboard(w, r, cfg)
+	case "/stats/chart.csv":
+		h.chartCSV(w, r, cfg)
 	case "/stats/export":
 		h.export(w, r, cfg)
 	default:
 		http.NotFound(w, r)
 	}
-}
-
-// authorized accepts the stats token, or, when none is configured, a
-// request made directly from this machine (not relayed by a reverse
-// proxy, which adds forwarding headers).
-func authorized(r *http.Request, token string) bool {
-	if token == "" {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		ip := net.ParseIP(host)
-		forwarded := r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-IP") != ""
-		return err == nil && ip != nil && ip.IsLoopback() && !forwarded
-	}
-	given := r.URL.Query().Get("token")
-	if auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		given = auth
-	}
-	return subtle.ConstantTimeCompare([]byte(given), []byte(token)) == 1
 }
 
 func (h *Handler) export(w http.ResponseWriter, r *http.Request, cfg *config.Config) {
@@ -134,43 +153,6 @@ func reportName(q stats.Query) string {
 		return stats.ReportSessions
 	}
 	return q.Report
-}
-
-var formPage = template.Must(template.New("stats").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>askbridge statistics</title>
-<style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
-label{display:block;margin:.6rem 0}input,select{font:inherit}button{font:inherit;padding:.3rem 1rem}</style></head>
-<body><h1>Facebook chat statistics</h1>
-<p>Sessions bridged from Facebook Messenger, in the columns of LibraryH3lp's chats export, and tallies for
-reference statistics. No patron identity is ever included.</p>
-<form action="export" method="get">
-{{if .Token}}<input type="hidden" name="token" value="{{.Token}}">{{end}}
-<label>From <input type="date" name="from" value="{{.From}}" required></label>
-<label>To <input type="date" name="to" value="{{.To}}" required></label>
-<label>Report <select name="report">{{range .Reports}}<option>{{.}}</option>{{end}}</select></label>
-<label>Format <select name="format"><option>csv</option><option>json</option></select></label>
-<label><input type="checkbox" name="include_unanswered" value="1"> include missed and after-hours sessions</label>
-<label><input type="checkbox" name="include_auto" value="1"> include sessions with automatic replies only</label>
-<label>Minimum duration (seconds) <input type="number" name="min_duration" min="0" value="0"></label>
-<input type="hidden" name="download" value="1">
-<button>Export</button></form>
-<p>Times are shown in {{.Zone}}.</p></body></html>`))
-
-func (h *Handler) form(w http.ResponseWriter, r *http.Request, cfg *config.Config) {
-	loc, err := time.LoadLocation(cfg.Sessions.Timezone)
-	if err != nil {
-		loc = time.Local
-	}
-	now := time.Now().In(loc)
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = formPage.Execute(w, map[string]any{
-		"Token":   r.URL.Query().Get("token"),
-		"From":    first.Format("2006-01-02"),
-		"To":      now.Format("2006-01-02"),
-		"Reports": stats.Reports(),
-		"Zone":    loc.String(),
-	})
 }
 
 func (h *Handler) forget(w http.ResponseWriter, r *http.Request) {
