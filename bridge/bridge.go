@@ -66,6 +66,9 @@ type Bridge struct {
 
 	tokensMu  sync.Mutex
 	badTokens map[string][32]byte // Page ID → hash of the token Facebook refused
+	// restricted holds the Pages Facebook restricted from sending, with
+	// when the bridge noticed.
+	restricted map[string]time.Time
 }
 
 // New makes a Bridge.
@@ -84,6 +87,7 @@ func New(o Options) (*Bridge, error) {
 		fbReady:    make(chan struct{}, 1),
 		fbActive:   map[string]bool{},
 		badTokens:  map[string][32]byte{},
+		restricted: map[string]time.Time{},
 		typingAt:   map[string]time.Time{},
 		presence:   newPresenceTable(),
 		recent:     newRecentStanzas(),

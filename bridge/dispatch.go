@@ -142,11 +142,6 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	}
 	if conv == nil {
 		conv = &Conversation{Page: string(e.Page), PSID: psid, Guest: b.pseudo.Guest(string(e.Page), psid)}
-		if e.Standby {
-			// Another app had it first: the bridge sends no "unanswered"
-			// reply either.
-			conv.Unanswered = "standby"
-		}
 		b.log.Info("new conversation", zap.String("guest", conv.Guest), zap.String("page", conv.Page),
 			zap.String("queue", cfg.QueueFor(conv.Page)))
 	}
@@ -184,6 +179,11 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		if _, err := b.humanReplied(tx, cfg, conv, pageInboxOperator, eventTime(e, now), true); err != nil {
 			return err
 		}
+	}
+	if e.Standby && conv.Session != "" {
+		// Another app owns the thread and answers: no "unanswered" reply
+		// from the bridge in this session either.
+		conv.Unanswered = conv.Session
 	}
 	body, oob := describe(e, channelOf(psid))
 	msg := xmpp.Message{

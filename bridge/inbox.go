@@ -42,6 +42,10 @@ func dedupKey(e *messenger.Event) string {
 func rawDedupKey(e *messenger.Event) string {
 	switch e.Kind {
 	case messenger.KindMessage, messenger.KindEcho:
+		if e.Deleted && e.MID != "" {
+			// An unsend names the message it takes back.
+			return "d:" + string(e.MID)
+		}
 		if e.MID != "" {
 			return "m:" + string(e.MID)
 		}

@@ -18,6 +18,7 @@ const (
 	reasonParam  = "Facebook refused the message as malformed (error 100); try rephrasing it, or ask the askbridge administrator."
 	reasonRetry  = "Facebook did not accept the reply for 30 minutes; it may be having problems. Please try again later."
 	reasonNoPage = "this conversation's Facebook Page is no longer configured."
+	reasonLimit  = "Facebook has temporarily restricted the library's Page from sending messages (error 10/1893063), for example after messages were reported as spam. This reply was not sent; the restriction usually ends by itself — ask the askbridge administrator to check the Page's quality in the Facebook Page settings."
 )
 
 // Failures the bridge decides itself, without calling the Send API.
@@ -44,6 +45,8 @@ func undeliveredReason(err error) string {
 	switch {
 	case ge.OutsideWindow():
 		return reasonWindow
+	case ge.PageRestricted():
+		return reasonLimit
 	case ge.RecipientUnavailable(), ge.Code == 200 && ge.Subcode == 1545041:
 		return reasonGone
 	case ge.Code == 10 && (ge.Subcode == 2018108 || ge.Subcode == 2018300):

@@ -192,6 +192,7 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		res, err := b.sendOne(ctx, page, ok, &e)
 		if err == nil {
 			crashpoint.Hit(crashpoint.AfterSendAPI)
+			b.markSending(e.Page)
 			attempt, refused = 0, false
 			b.finishFacebook(key, &e, true, func(r *Record) {
 				r.State = StateAccepted
@@ -218,6 +219,9 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		attempt, refused = 0, false
 		if ge != nil && ge.TokenInvalid() {
 			b.MarkTokenInvalid(e.Page, token)
+		}
+		if ge != nil && ge.PageRestricted() {
+			b.markRestricted(e.Page)
 		}
 		b.fail(key, &e, err)
 	}

@@ -57,8 +57,20 @@ func (b *Bridge) watermark(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) 
 		return err
 	}
 	patron := patronJID(conv.PSID, cfg.XMPP.Domain)
+	watermark := e.Watermark
+	if watermark.IsZero() && e.MID != "" {
+		// Instagram (messaging_seen) names the message read: it and every
+		// reply before it were read, as by the time of the event if the
+		// message is not one awaited.
+		watermark = e.Time
+		for _, a := range conv.Awaiting {
+			if a.MID == e.MID {
+				watermark = a.At
+			}
+		}
+	}
 	covered := func(a Awaited) bool {
-		return slices.Contains(e.MIDs, a.MID) || !e.Watermark.IsZero() && !a.At.After(e.Watermark)
+		return slices.Contains(e.MIDs, a.MID) || !watermark.IsZero() && !a.At.After(watermark)
 	}
 	var keep []Awaited
 	var lastRead *Awaited

@@ -2,7 +2,9 @@ package bridge
 
 import (
 	"crypto/sha256"
+	"maps"
 	"sort"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -61,4 +63,41 @@ func (b *Bridge) InvalidTokens() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Facebook answers error 10/1893063 while it restricts a Page from
+// sending. The bridge tells the librarian and reports the Page in
+// RestrictedPages until a message of that Page goes through again.
+
+// markRestricted records that Facebook restricted the Page from sending.
+func (b *Bridge) markRestricted(pageID string) {
+	b.tokensMu.Lock()
+	_, known := b.restricted[pageID]
+	if !known {
+		b.restricted[pageID] = b.now()
+	}
+	b.tokensMu.Unlock()
+	if !known {
+		b.log.Error("Facebook restricted the Page from sending messages (error 10/1893063); replies fail until the restriction ends",
+			zap.String("page", pageID))
+	}
+}
+
+// markSending records that a message of the Page went through.
+func (b *Bridge) markSending(pageID string) {
+	b.tokensMu.Lock()
+	_, was := b.restricted[pageID]
+	delete(b.restricted, pageID)
+	b.tokensMu.Unlock()
+	if was {
+		b.log.Info("the Page sends messages again", zap.String("page", pageID))
+	}
+}
+
+// RestrictedPages lists the Pages Facebook restricted from sending, with
+// the time the bridge first saw it, by Page ID.
+func (b *Bridge) RestrictedPages() map[string]time.Time {
+	b.tokensMu.Lock()
+	defer b.tokensMu.Unlock()
+	return maps.Clone(b.restricted)
 }

@@ -66,6 +66,9 @@ func (e *GraphError) Error() string {
 // Meta marks is_transient, and HTTP 5xx or 429 answers without a Graph error
 // code.
 func (e *GraphError) Retryable() bool {
+	if e.PageRestricted() {
+		return false // for this message; the Page is told apart
+	}
 	switch e.Code {
 	case 1, 2, -1, 4, 17, 32, 613, 1200:
 		return true
@@ -74,6 +77,12 @@ func (e *GraphError) Retryable() bool {
 	}
 	return e.IsTransient
 }
+
+// PageRestricted reports whether Facebook has temporarily restricted the
+// Page from sending messages (code 10, subcode 1893063), for example
+// after reports of spam. The message is refused for good; later ones may
+// go through once the restriction ends.
+func (e *GraphError) PageRestricted() bool { return e.Code == 10 && e.Subcode == 1893063 }
 
 // TokenInvalid reports whether the Page access token is invalid, expired or
 // revoked (code 190).

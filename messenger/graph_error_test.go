@@ -33,6 +33,8 @@ func TestGraphErrorClasses(t *testing.T) {
 		{e: GraphError{HTTPStatus: 400, Code: 10, Subcode: 2018278}, window: true},
 		{e: GraphError{HTTPStatus: 400, Code: 10}},
 		{e: GraphError{HTTPStatus: 400, Code: 200, Subcode: 2018278}},
+		{e: GraphError{HTTPStatus: 400, Code: 10, Subcode: 1893063}},
+		{e: GraphError{HTTPStatus: 400, Code: 10, Subcode: 1893063, IsTransient: true}}, // refused for this message all the same
 	}
 	for _, tt := range tests {
 		e := tt.e
@@ -40,6 +42,12 @@ func TestGraphErrorClasses(t *testing.T) {
 			t.Errorf("%+v: Retryable %v TokenInvalid %v OutsideWindow %v RecipientUnavailable %v; want %v %v %v %v",
 				e, e.Retryable(), e.TokenInvalid(), e.OutsideWindow(), e.RecipientUnavailable(), tt.retry, tt.token, tt.window, tt.unavl)
 		}
+	}
+}
+
+func TestPageRestricted(t *testing.T) {
+	if !(&GraphError{Code: 10, Subcode: 1893063}).PageRestricted() || (&GraphError{Code: 10, Subcode: 2018278}).PageRestricted() {
+		t.Error("PageRestricted misclassifies")
 	}
 }
 

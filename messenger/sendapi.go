@@ -238,6 +238,10 @@ func (m OutgoingMessage) request() (*wireSendRequest, error) {
 		if m.Tag == "" {
 			return nil, fmt.Errorf("%w: messaging type %s needs a tag", ErrInvalidMessage, mt)
 		}
+		if m.Tag != TagHumanAgent {
+			// Meta refuses every other tag since April 2026.
+			return nil, fmt.Errorf("%w: message tag %q (only %s is accepted)", ErrInvalidMessage, m.Tag, TagHumanAgent)
+		}
 	default:
 		return nil, fmt.Errorf("%w: unknown messaging type %q", ErrInvalidMessage, mt)
 	}

@@ -148,6 +148,8 @@ func TestClientSendInvalid(t *testing.T) {
 		{"attachment URL", "t", "1", OutgoingMessage{Recipient: "1", Attachment: &Attachment{Type: "file", URL: "file:///etc/passwd"}}},
 		{"tag with RESPONSE", "t", "1", OutgoingMessage{Recipient: "1", MessagingType: MessagingTypeResponse, Tag: TagHumanAgent, Text: "x"}},
 		{"MESSAGE_TAG without tag", "t", "1", OutgoingMessage{Recipient: "1", MessagingType: MessagingTypeMessageTag, Text: "x"}},
+		{"a tag Meta refuses since 2026", "t", "1", OutgoingMessage{Recipient: "1", MessagingType: MessagingTypeMessageTag, Tag: "ACCOUNT_UPDATE", Text: "x"}},
+		{"a retired tag without messaging type", "t", "1", OutgoingMessage{Recipient: "1", Tag: "CONFIRMED_EVENT_UPDATE", Text: "x"}},
 		{"unknown messaging type", "t", "1", OutgoingMessage{Recipient: "1", MessagingType: "NON_PROMOTIONAL_SUBSCRIPTION", Text: "x"}},
 		{"sender action with text", "t", "1", OutgoingMessage{Recipient: "1", SenderAction: SenderActionMarkSeen, Text: "x"}},
 		{"unknown sender action", "t", "1", OutgoingMessage{Recipient: "1", SenderAction: "dance"}},

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,13 @@ func (d *Daemon) warnings() []string {
 	if st := d.apiVersion(); st.Warning != "" {
 		w = append(w, "messenger.api_version: "+st.Warning)
 	}
+	restricted := d.bridge.RestrictedPages()
+	for _, p := range d.currentConfig().Messenger.Pages {
+		if since, ok := restricted[p.ID]; ok {
+			w = append(w, fmt.Sprintf("Page %s (%s): Facebook has restricted it from sending messages since %s (error 10/1893063); replies fail until the restriction ends",
+				p.ID, p.Name, since.UTC().Format(time.RFC3339)))
+		}
+	}
 	return w
 }
 
@@ -32,7 +40,30 @@ func (d *Daemon) logWarnings() {
 	}
 }
 
-// registerVersionMetrics exposes the Graph API version's retirement.
+// restrictionCollector exposes, per configured Page, whether Facebook
+// restricted it from sending.
+type restrictionCollector struct {
+	d    *Daemon
+	desc *prometheus.Desc
+}
+
+// Describe implements prometheus.Collector.
+func (c *restrictionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *restrictionCollector) Collect(ch chan<- prometheus.Metric) {
+	restricted := c.d.bridge.RestrictedPages()
+	for _, p := range c.d.currentConfig().Messenger.Pages {
+		v := 0.0
+		if _, ok := restricted[p.ID]; ok {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, p.ID)
+	}
+}
+
+// registerVersionMetrics exposes the Graph API version's retirement and
+// the Pages Facebook restricted from sending.
 func (d *Daemon) registerVersionMetrics() {
 	d.registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "askbridge_graph_api_version_expiry_timestamp_seconds",
@@ -49,5 +80,7 @@ func (d *Daemon) registerVersionMetrics() {
 			}
 			return 0
 		}),
+		&restrictionCollector{d: d, desc: prometheus.NewDesc("askbridge_page_sending_restricted",
+			"1 while Facebook restricts the Page from sending messages (error 10/1893063).", []string{"page"}, nil)},
 	)
 }

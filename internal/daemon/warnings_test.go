@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/messenger/standin"
 )
 
 // TestAPIVersionWarning checks that a Graph API version retired or close
@@ -55,4 +57,68 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestPageRestricted checks that error 10/1893063 (the Page restricted
+// from sending) is a permanent failure of that reply, told to the
+// librarian in plain words, shown in /readyz and in a metric for that
+// Page, until a reply goes through again.
+func TestPageRestricted(t *testing.T) {
+	w := newWorld(t)
+	lib := w.login("librarian", "pw-librarian")
+	psid := standin.NewPSID()
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	nextChat(t, lib)
+	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 10, Subcode: 1893063, Type: "OAuthException",
+		Message: "(#10) This Page is temporarily restricted from sending messages."})
+	patron := string(psid) + "@" + e2eDomain
+	if _, err := lib.SendChat(patron, "Hi!"); err != nil {
+		t.Fatal(err)
+	}
+	if m := chatUntil(t, lib, "Not delivered:"); !strings.Contains(m.Body, "temporarily restricted the library's Page from sending") {
+		t.Errorf("notice %q", m.Body)
+	}
+	readyz := func() readiness {
+		resp, err := http.Get("http://" + w.addr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r readiness
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	metric := func() string {
+		resp, err := http.Get("http://" + w.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return grepLines(string(body), "askbridge_page_sending_restricted{")
+	}
+	if r := readyz(); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "Page "+e2ePage+" (Central Library): Facebook has restricted it") {
+		t.Errorf("readyz warnings %q", r.Warnings)
+	}
+	if m := metric(); m != `askbridge_page_sending_restricted{page="`+e2ePage+`"} 1` {
+		t.Errorf("metric %q", m)
+	}
+	if _, err := lib.SendChat(patron, "Trying again."); err != nil {
+		t.Fatal(err)
+	}
+	waitSent(t, w.fb, 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(readyz().Warnings) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the restriction is still reported after a reply went through: %q", readyz().Warnings)
+		}
+		time.Sleep(20 * time.Millisecond) // the outcome is recorded right after the call
+	}
+	if m := metric(); m != `askbridge_page_sending_restricted{page="`+e2ePage+`"} 0` {
+		t.Errorf("metric after the restriction %q", m)
+	}
 }
