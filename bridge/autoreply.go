@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,6 +48,20 @@ func (b *Bridge) welcome(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at
 	return nil
 }
 
+// autoLabel starts every automatic reply the patron reads, unless
+// sessions.disclose_automatic is turned off: Meta requires bots to say
+// they are automated where the law does (California, the EU), and patrons
+// should not mistake a greeting for a librarian.
+const autoLabel = "(Automatic reply) "
+
+// disclosed is the automatic reply's text as the patron reads it.
+func disclosed(cfg *config.Config, text string) string {
+	if !cfg.Sessions.DiscloseAutomatic || strings.HasPrefix(text, autoLabel) {
+		return text
+	}
+	return autoLabel + text
+}
+
 // queueAuto sends an automatic reply to the patron and shows it to the
 // librarians, marked as automatic. Automatic replies are counted apart from
 // human ones and never use the HUMAN_AGENT tag.
@@ -61,7 +76,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 		to = targets[0]
 	}
 	patron := patronJID(conv.PSID, cfg.XMPP.Domain)
-	for _, part := range messenger.SplitText(text) {
+	for _, part := range messenger.SplitText(disclosed(cfg, text)) {
 		rec := &Record{Time: now, Direction: Outbound, Kind: "auto_" + kind, Page: conv.Page, Guest: conv.Guest, State: StateQueued}
 		if cfg.Privacy.Transcripts {
 			rec.Text = part

@@ -174,3 +174,26 @@ func TestEchoesOfOtherAppsAreNotHumanAnswers(t *testing.T) {
 		t.Fatalf("a person's answer in the Page inbox not counted: %+v", s[0])
 	}
 }
+
+// TestAutomaticRepliesDisclosed checks that with sessions.disclose_automatic
+// the patron reads that a reply is automatic, once, while the librarians'
+// copy stays as written.
+func TestAutomaticRepliesDisclosed(t *testing.T) {
+	h := newHarness(t, autoConfig, func(c *config.Config) {
+		c.Sessions.DiscloseAutomatic = true
+		c.Sessions.AfterHoursReply = "(Automatic reply) We open at 9."
+	})
+	h.clock.t = toronto(t, "2026-11-23 10:00")
+	h.run()
+	h.accept(patronText("mid.d1", "hello", h.clock.Now()))
+	h.link.next(t)
+	if m := h.link.next(t); m.Body != "[automatic reply sent to the patron] Hi! A librarian will be with you shortly." {
+		t.Errorf("librarians saw %q", m.Body)
+	}
+	if m := h.api.next(t); m.Text != "(Automatic reply) Hi! A librarian will be with you shortly." {
+		t.Errorf("patron reads %q", m.Text)
+	}
+	if got := disclosed(h.cfg, h.cfg.Sessions.AfterHoursReply); got != "(Automatic reply) We open at 9." {
+		t.Errorf("an already labelled text became %q", got)
+	}
+}

@@ -81,6 +81,9 @@ type Sessions struct {
 	AfterHoursReply string            `mapstructure:"after_hours_reply"`
 	UnansweredAfter time.Duration     `mapstructure:"unanswered_after"`
 	UnansweredReply string            `mapstructure:"unanswered_reply"`
+	// DiscloseAutomatic starts each automatic reply the patron reads with
+	// "(Automatic reply)"; on by default.
+	DiscloseAutomatic bool `mapstructure:"disclose_automatic"`
 	// FollowupGrace is how soon after a session ended a patron message
 	// reopens it instead of starting a new one.
 	FollowupGrace time.Duration `mapstructure:"followup_grace"`

@@ -29,6 +29,7 @@ var defaults = map[string]any{
 	"sessions.unanswered_after":    90 * time.Second,
 	"sessions.unanswered_reply":    "",
 	"sessions.followup_grace":      15 * time.Minute,
+	"sessions.disclose_automatic":  true,
 	"stats.fiscal_year_start":      7,
 	"privacy.transcripts":          false,
 	"privacy.transcript_retention": 720 * time.Hour,
