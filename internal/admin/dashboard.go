@@ -112,6 +112,10 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, cfg *config.
 	page.Period, page.From, page.To, page.Zone = req.Period, req.From, req.To, req.Zone
 	page.Zones = append([]string{cfg.Sessions.Timezone}, commonZones...)
 	page.Presets = presetLinks(req)
+	if _, zoneErr := time.LoadLocation(req.Zone); zoneErr != nil {
+		// Links that carry a bad zone would fail too: they take the default.
+		page.Presets = presetLinks(dashboardRequest{Period: req.Period})
+	}
 	if err != nil {
 		// The caller's mistake: show what was typed, so it can be corrected.
 		q := r.URL.Query()

@@ -275,7 +275,13 @@ func tagsChart(res *stats.DashboardResult) *chart {
 		c.Note += fmt.Sprintf(" %s more tags are not shown.", formatCount(int64(res.OtherTags)))
 	}
 	c.Note += fmt.Sprintf(" Sessions without a tag: %s.", formatCount(res.Untagged.Sessions))
-	c.Row, c.Desc = groupRows(c, res.Tags, "tag")
+	var bars []barValue
+	for _, g := range res.Tags {
+		c.Rows = append(c.Rows, append([]value{textValue(g.Label)}, countValues(g.Counts)...))
+		bars = append(bars, barValue{Label: g.Label, Value: g.Sessions})
+	}
+	c.Row = newRowChart(bars)
+	c.Desc = "Bar chart of the sessions per tag, the most used first."
 	if len(res.Tags) == 0 {
 		c.Empty = "No session of this period has a tag."
 	}
@@ -316,17 +322,6 @@ func queuesChart(res *stats.DashboardResult) *chart {
 		c.Empty = "No sessions in this period."
 	}
 	return c
-}
-
-// groupRows fills the table with groups and returns their bar chart of
-// sessions and its description.
-func groupRows(c *chart, groups []stats.DashboardGroup, what string) (*rowChart, string) {
-	var bars []barValue
-	for _, g := range groups {
-		c.Rows = append(c.Rows, append([]value{textValue(g.Label)}, countValues(g.Counts)...))
-		bars = append(bars, barValue{Label: g.Label, Value: g.Sessions})
-	}
-	return newRowChart(bars), "Bar chart of the sessions per " + what + ", the most first."
 }
 
 func librariansChart(res *stats.DashboardResult) *chart {

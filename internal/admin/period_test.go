@@ -91,9 +91,13 @@ func TestDashboardBadInput(t *testing.T) {
 			if w.Code != 400 || !strings.Contains(body, `role="alert"`) || !strings.Contains(strings.ToLower(body), strings.ToLower(tc.message)) {
 				t.Errorf("%d\n%s", w.Code, body)
 			}
-			// The form is there to correct it.
+			// The form is there to correct it, and the links to the preset
+			// periods carry no bad zone.
 			if !strings.Contains(body, `<form method="get" action="/stats/" class="range">`) {
 				t.Error("no period form")
+			}
+			if strings.Contains(body, `href="/stats/?period=last-month&amp;timezone=Mars`) || !strings.Contains(body, `href="/stats/?period=last-month`) {
+				t.Error("the preset links are wrong")
 			}
 			w = get(h, "/stats/chart.csv?chart=heatmap&"+tc.query)
 			if w.Code != 400 || w.Body.Len() == 0 {
