@@ -59,6 +59,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if !h.Trusted && get && h.dropToken(w, r, h.Config().HTTP.StatsToken) {
+		return
+	}
 	switch r.URL.Path {
 	case "/stats/login":
 		h.login(w, r)
@@ -67,7 +71,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logout(w, r)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if !get {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
@@ -81,14 +85,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg := h.Config()
-	if !h.Trusted {
-		if h.dropToken(w, r, cfg.HTTP.StatsToken) {
-			return
-		}
-		if !h.authorized(r, cfg.HTTP.StatsToken) {
-			h.unauthorized(w, r)
-			return
-		}
+	if !h.Trusted && !h.authorized(r, cfg.HTTP.StatsToken) {
+		h.unauthorized(w, r)
+		return
 	}
 	switch strings.TrimSuffix(r.URL.Path, "/") {
 	case "/stats":

@@ -333,6 +333,7 @@ func TestTokenInURLRedirects(t *testing.T) {
 		{"other parameters kept", "/stats/export?from=2027-03-01&token=" + testToken + "&to=2027-03-31", "/stats/export?from=2027-03-01&to=2027-03-31", true},
 		{"wrong token", "/stats/?period=last-month&token=nope", "/stats/?period=last-month", false},
 		{"empty token", "/stats/?token=", "/stats/", false},
+		{"on the login page", "/stats/login?token=" + testToken, "/stats/login", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := remote(h, tc.target)
