@@ -113,12 +113,12 @@ func Run(ctx context.Context, o Options) error {
 		httpLn.Close()
 		return fmt.Errorf("demo: %w", err)
 	}
-	const pageID = "510249619162304"
+	const pageID, instagramID = "510249619162304", "17841400000000000"
 	fb := standin.New(standin.Config{
 		AppID:      "1708188056130407",
 		AppSecret:  appSecret,
 		WebhookURL: webhookURL,
-		Pages:      []standin.Page{{ID: pageID, Name: "Demo Public Library", AccessToken: pageToken}},
+		Pages:      []standin.Page{{ID: pageID, Name: "Demo Public Library", AccessToken: pageToken, InstagramID: instagramID}},
 		Echoes:     true,
 		Log:        log.Named("facebook"),
 	})
@@ -175,7 +175,8 @@ func printBanner(w io.Writer, i Info) {
 askbridge demo is running. Press Ctrl-C to stop.
 
   1. Be the patron: open %s
-     and type a question, as if in Facebook Messenger.
+     and type a question, as if in Facebook Messenger (or choose the
+     Instagram channel: the Page's linked Instagram account).
 
   2. Be the librarian: log in with any Jabber client (Gajim, Pidgin, …)
         JID:       %s
@@ -183,8 +184,9 @@ askbridge demo is running. Press Ctrl-C to stop.
         server:    %s  port %s
      The server offers STARTTLS with a certificate made for this demo:
      accept it when the client asks (or allow a plain connection).
-     The question arrives from a contact like <number>@%s,
-     nicknamed "Facebook patron …". Reply there; the patron page shows it.
+     The question arrives from a contact like <number>@%s
+     (ig-<number>@… for Instagram), nicknamed "Facebook patron …" or
+     "Instagram patron …". Reply there; the patron page shows it.
      Type !help in that chat for the librarian's commands.
 
   Webhook: %s   Health: %s

@@ -14,6 +14,9 @@ const echoTimeout = 10 * time.Second
 // queueEcho queues the message_echoes webhook of an accepted message. Echoes
 // are posted one at a time, in send order, by a worker that runs while the
 // queue is not empty.
+//
+// An Instagram patron's echo comes as Instagram sends it: object
+// "instagram", inside the messages field, without app_id or metadata.
 func (s *Server) queueEcho(m SentMessage) {
 	msg := &whMessage{IsEcho: true, AppID: appIDValue(s.cfg.AppID), Metadata: m.Metadata, MID: string(m.MID), Text: m.Text}
 	if m.Attachment != nil {
@@ -21,10 +24,23 @@ func (s *Server) queueEcho(m SentMessage) {
 		a.Payload.URL = m.Attachment.URL
 		msg.Attachments = []whAttachment{a}
 	}
-	body, err := webhookBody(m.Page, m.At, whMessaging{
-		Sender: whPeer{string(m.Page)}, Recipient: whPeer{string(m.Recipient)}, Timestamp: m.At.UnixMilli(),
-		Message: msg,
-	})
+	var body []byte
+	var err error
+	s.mu.Lock()
+	conv := s.conversationOfLocked(m.Page, m.Recipient)
+	s.mu.Unlock()
+	if conv != m.Recipient {
+		msg.AppID, msg.Metadata = nil, ""
+		account := string(s.pages[m.Page].InstagramID)
+		body, err = fbJSON(whBody{Object: "instagram", Entry: []whEntry{{ID: account, Time: m.At.UnixMilli(), Messaging: []whMessaging{{
+			Sender: whPeer{account}, Recipient: whPeer{string(m.Recipient)}, Timestamp: m.At.UnixMilli(), Message: msg,
+		}}}}})
+	} else {
+		body, err = webhookBody(m.Page, m.At, whMessaging{
+			Sender: whPeer{string(m.Page)}, Recipient: whPeer{string(m.Recipient)}, Timestamp: m.At.UnixMilli(),
+			Message: msg,
+		})
+	}
 	if err != nil {
 		s.log.Error("building echo", zap.Error(err))
 		return

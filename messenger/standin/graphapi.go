@@ -223,8 +223,18 @@ func (s *Server) record(m SentMessage) {
 	if s.cfg.MaxSent > 0 && len(s.sent) > s.cfg.MaxSent {
 		s.sent = append([]SentMessage(nil), s.sent[len(s.sent)-s.cfg.MaxSent:]...)
 	}
-	s.appendLocked(m.Page, m.Recipient, chatEntry{From: fromPage, Text: m.Text, Attachment: m.Attachment,
+	s.appendLocked(m.Page, s.conversationOfLocked(m.Page, m.Recipient), chatEntry{From: fromPage, Text: m.Text, Attachment: m.Attachment,
 		SenderAction: m.SenderAction, MID: m.MID, At: m.At})
+}
+
+// conversationOfLocked names the conversation a Send API recipient is in:
+// an Instagram patron's ("ig-" and the IGSID) once they have written over
+// Instagram, else a Messenger patron's. s.mu must be held.
+func (s *Server) conversationOfLocked(page messenger.PageID, recipient messenger.PSID) messenger.PSID {
+	if ig := messenger.PSID(instagramPrefix) + recipient; s.convs[convKey{page, ig}] != nil {
+		return ig
+	}
+	return recipient
 }
 
 // takeFailure pops the failure FailNext queued for page.

@@ -60,9 +60,28 @@ type (
 		} `json:"payload"`
 	}
 	whRead struct {
-		Watermark int64 `json:"watermark"`
+		Watermark int64  `json:"watermark,omitempty"`
+		MID       string `json:"mid,omitempty"` // Instagram's messaging_seen
 	}
 )
+
+// instagramPrefix names an Instagram patron in the stand-in's patron API
+// and conversations: "ig-" and the IGSID, as the bridge's JIDs do.
+const instagramPrefix = "ig-"
+
+// patronWebhook is a patron's webhook body: Messenger's (object "page",
+// entry.id the Page) or, for a patron named "ig-…", Instagram's (object
+// "instagram", entry.id the linked Instagram account, the IGSID as sender).
+func (s *Server) patronWebhook(page messenger.PageID, psid messenger.PSID, at time.Time, m whMessaging) ([]byte, error) {
+	igsid, instagram := strings.CutPrefix(string(psid), instagramPrefix)
+	if !instagram {
+		m.Sender, m.Recipient = whPeer{string(psid)}, whPeer{string(page)}
+		return webhookBody(page, at, m)
+	}
+	account := string(s.pages[page].InstagramID)
+	m.Sender, m.Recipient = whPeer{igsid}, whPeer{account}
+	return fbJSON(whBody{Object: "instagram", Entry: []whEntry{{ID: account, Time: at.UnixMilli(), Messaging: []whMessaging{m}}}})
+}
 
 // webhookBody wraps one messaging item of page in a webhook body.
 func webhookBody(page messenger.PageID, at time.Time, m whMessaging) ([]byte, error) {
@@ -73,7 +92,8 @@ func webhookBody(page messenger.PageID, at time.Time, m whMessaging) ([]byte, er
 
 // PatronSays makes patron psid write text to page: it builds the webhook
 // body exactly as Facebook shapes it (non-ASCII as \u escapes), signs it and
-// POSTs it to the bridge. It returns the message's MID, or an error unless
+// POSTs it to the bridge. A psid of "ig-" and an IGSID writes over
+// Instagram Direct to the Page's linked Instagram account. It returns the message's MID, or an error unless
 // the bridge answered 200 (ErrNotAccepted for another status).
 func (s *Server) PatronSays(ctx context.Context, page messenger.PageID, psid messenger.PSID, text string) (messenger.MID, error) {
 	if err := s.checkPatron(page, psid); err != nil {
@@ -83,10 +103,8 @@ func (s *Server) PatronSays(ctx context.Context, page messenger.PageID, psid mes
 		return "", errors.New("standin: empty patron message")
 	}
 	mid, now := newMID(), time.Now()
-	body, err := webhookBody(page, now, whMessaging{
-		Sender: whPeer{string(psid)}, Recipient: whPeer{string(page)}, Timestamp: now.UnixMilli(),
-		Message: &whMessage{MID: string(mid), Text: text},
-	})
+	body, err := s.patronWebhook(page, psid, now, whMessaging{Timestamp: now.UnixMilli(),
+		Message: &whMessage{MID: string(mid), Text: text}})
 	if err != nil {
 		return "", err
 	}
@@ -98,16 +116,23 @@ func (s *Server) PatronSays(ctx context.Context, page messenger.PageID, psid mes
 }
 
 // PatronRead makes patron psid read everything page sent so far: a
-// message_reads webhook with the current time as watermark.
+// message_reads webhook with the current time as watermark, or for an
+// Instagram patron a messaging_seen webhook naming the last message the
+// Page sent (none if it sent none).
 func (s *Server) PatronRead(ctx context.Context, page messenger.PageID, psid messenger.PSID) error {
 	if err := s.checkPatron(page, psid); err != nil {
 		return err
 	}
 	now := time.Now()
-	body, err := webhookBody(page, now, whMessaging{
-		Sender: whPeer{string(psid)}, Recipient: whPeer{string(page)}, Timestamp: now.UnixMilli(),
-		Read: &whRead{Watermark: now.UnixMilli()},
-	})
+	read := &whRead{Watermark: now.UnixMilli()}
+	if strings.HasPrefix(string(psid), instagramPrefix) {
+		mid := s.lastFromPage(page, psid)
+		if mid == "" {
+			return nil
+		}
+		read = &whRead{MID: string(mid)}
+	}
+	body, err := s.patronWebhook(page, psid, now, whMessaging{Timestamp: now.UnixMilli(), Read: read})
 	if err != nil {
 		return err
 	}
@@ -141,15 +166,37 @@ func (e *notAcceptedError) Error() string {
 // Unwrap makes errors.Is(err, ErrNotAccepted) true.
 func (e *notAcceptedError) Unwrap() error { return ErrNotAccepted }
 
-// checkPatron checks that page is hosted and psid looks like a PSID.
+// checkPatron checks that page is hosted and psid looks like a PSID, or
+// like "ig-" and an IGSID for a Page with an Instagram account.
 func (s *Server) checkPatron(page messenger.PageID, psid messenger.PSID) error {
-	if _, ok := s.pages[page]; !ok {
+	p, ok := s.pages[page]
+	if !ok {
 		return fmt.Errorf("standin: unknown page %q", page)
 	}
-	if psid == "" || len(psid) > 20 || strings.Trim(string(psid), "0123456789") != "" {
-		return fmt.Errorf("standin: PSID %q is not 1 to 20 digits", psid)
+	id, instagram := strings.CutPrefix(string(psid), instagramPrefix)
+	if instagram && p.InstagramID == "" {
+		return fmt.Errorf("standin: Page %q has no Instagram account", page)
+	}
+	if id == "" || len(id) > 20 || strings.Trim(id, "0123456789") != "" {
+		return fmt.Errorf("standin: PSID %q is not 1 to 20 digits (an Instagram patron: ig- and 1 to 20 digits)", psid)
 	}
 	return nil
+}
+
+// lastFromPage is the mid of the last message page sent the patron.
+func (s *Server) lastFromPage(page messenger.PageID, psid messenger.PSID) messenger.MID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.convs[convKey{page, psid}]
+	if c == nil {
+		return ""
+	}
+	for i := len(c.entries) - 1; i >= 0; i-- {
+		if e := c.entries[i]; e.From == fromPage && e.MID != "" {
+			return e.MID
+		}
+	}
+	return ""
 }
 
 // PostSigned signs body with the app secret (X-Hub-Signature-256 and

@@ -48,15 +48,17 @@ func (s *Server) handlePatronPage(w http.ResponseWriter, _ *http.Request) {
 	}
 }
 
-// handlePatronPages lists the Pages: [{"id":…,"name":…}].
+// handlePatronPages lists the Pages: [{"id":…,"name":…,"instagram_id":…}]
+// (instagram_id only for a Page with a linked Instagram account).
 func (s *Server) handlePatronPages(w http.ResponseWriter, _ *http.Request) {
 	type page struct {
-		ID   messenger.PageID `json:"id"`
-		Name string           `json:"name"`
+		ID          messenger.PageID `json:"id"`
+		Name        string           `json:"name"`
+		InstagramID messenger.PageID `json:"instagram_id,omitempty"`
 	}
 	out := make([]page, 0, len(s.cfg.Pages))
 	for _, p := range s.cfg.Pages {
-		out = append(out, page{p.ID, p.Name})
+		out = append(out, page{p.ID, p.Name, p.InstagramID})
 	}
 	patronJSON(w, http.StatusOK, out)
 }

@@ -21,6 +21,8 @@ const (
 	tokenA     = "EAAG-token-page-a"
 	tokenB     = "EAAG-token-page-b"
 	patron     = messenger.PSID("2894771000000001")
+	instagramA = messenger.PageID("17841400000000000")
+	igPatron   = messenger.PSID("ig-6045123456789012")
 )
 
 // sink records what the bridge's webhook accepted; it fails while err is set.
@@ -94,7 +96,7 @@ func newRig(t *testing.T, echoes bool) *rig {
 	t.Cleanup(r.bridge.Close)
 	r.st = New(Config{
 		AppID: testAppID, AppSecret: testSecret, WebhookURL: r.bridge.URL + "/webhook", Echoes: echoes,
-		Pages: []Page{{ID: pageA, Name: "Central Library", AccessToken: tokenA}, {ID: pageB, Name: "Branch", AccessToken: tokenB}},
+		Pages: []Page{{ID: pageA, Name: "Central Library", AccessToken: tokenA, InstagramID: instagramA}, {ID: pageB, Name: "Branch", AccessToken: tokenB}},
 	})
 	r.graph = httptest.NewServer(r.st.Handler())
 	t.Cleanup(r.graph.Close)

@@ -17,6 +17,10 @@ type Page struct {
 	ID          messenger.PageID
 	Name        string
 	AccessToken string
+	// InstagramID is the Page's linked Instagram professional account, if
+	// any: patrons named "ig-" and an IGSID write to it over Instagram
+	// Direct, and the Send API answers them with the Page's token.
+	InstagramID messenger.PageID
 }
 
 // Config configures a Server.
