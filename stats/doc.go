@@ -75,7 +75,9 @@
 // follow LibraryH3lp's reports: answered sessions always; missed,
 // after_hours and undelivered ones (and any status this package does not
 // know) only with IncludeUnanswered; auto_only ones only with IncludeAuto;
-// none shorter than MinDuration. The filters choose the rows of the
+// none shorter than MinDuration. Query.Protocol keeps one channel in every
+// report, the summary included, so each channel can be reported on its
+// own. The other filters choose the rows of the
 // sessions export and of the grid reports; the summary and status reports
 // count every finished session whatever the filters, so their status
 // counts always add up to the summary's sessions. Rows come in order of
@@ -112,7 +114,8 @@
 //	id,guest,protocol,queue,profile,started,wait,duration,operator,ip,referrer,tags,
 //	accepted,ended,status,messages_in,messages_out,questions,read_level,transfers,page
 //
-// protocol is always "facebook"; guest is the keyed pseudonym; profile is
+// protocol is "facebook" for Messenger (also for sessions recorded before
+// askbridge carried Instagram) or "instagram"; guest is the keyed pseudonym; profile is
 // the Facebook Page's name from Query.PageNames (empty if unknown) and page
 // its ID; ip and referrer are always empty (Messenger has neither); tags
 // are joined with "," in one cell, in the order given (LibraryH3lp's own
@@ -135,6 +138,7 @@
 //	tags          tag,sessions,answered,questions             a session counts once in each of its tags; "(untagged)" last, always
 //	read          level,sessions,answered,questions           1 … 6, not_recorded, then totals directional (1–2) and reference (3–6)
 //	status        status,sessions                             answered, missed, after_hours, undelivered, auto_only, then any other
+//	protocols     protocol,sessions,answered,questions        facebook, instagram, then any other
 //	summary       metric,value                                see below
 //
 // Operators, queues and tags are sorted by name. The summary's metrics, in

@@ -205,3 +205,37 @@ func TestPercentile(t *testing.T) {
 		}
 	}
 }
+
+// TestProtocols checks that every report can be split by channel: the
+// protocol filter applies to the summary too, and the protocols report
+// counts each channel.
+func TestProtocols(t *testing.T) {
+	sessions := fixture(t) // Messenger sessions, some recorded before channels (no protocol)
+	x := stats.Session{ID: "ig1", Guest: "g-ig", Page: pageTeens, Queue: queueTeens, Protocol: stats.ProtocolInstagram,
+		Started: at(t, "2026-03-23 15:30:00"), Operator: carol, Status: stats.StatusAnswered, Questions: 1, ReadLevel: 2}
+	x.Accepted, x.Ended = x.Started.Add(90*time.Second), x.Started.Add(8*time.Minute)
+	sessions = append(sessions, x)
+	for i := range sessions[:3] {
+		sessions[i].Protocol = stats.ProtocolFacebook
+	}
+	q := fullQuery(t, "protocols", "csv")
+	if got, want := string(export(t, q, sessions)), "protocol,sessions,answered,questions\nfacebook,12,7,10\ninstagram,1,1,1\n"; got != want {
+		t.Errorf("protocols report:\n%s\nwant:\n%s", got, want)
+	}
+	q.Report, q.Format, q.Protocol = "summary", "json", stats.ProtocolInstagram
+	var sum map[string]any
+	if err := json.Unmarshal(export(t, q, sessions), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum["sessions"] != 1.0 || sum["directional"] != 1.0 || sum["reference_transactions"] != 0.0 || sum["median_wait"] != 90.0 {
+		t.Errorf("Instagram summary %v", sum)
+	}
+	q.Report, q.Format = "sessions", "csv"
+	if rows := strings.Split(strings.TrimSpace(string(export(t, q, sessions))), "\n"); len(rows) != 2 || !strings.HasPrefix(rows[1], "ig1,g-ig,instagram,") {
+		t.Errorf("Instagram sessions export %q", rows)
+	}
+	q.Protocol = "whatsapp"
+	if err := q.Validate(); err == nil || !strings.Contains(err.Error(), `unknown protocol "whatsapp"`) {
+		t.Errorf("Validate: %v", err)
+	}
+}

@@ -35,7 +35,7 @@ func selectSessions(q *Query, sessions []Session, start, end time.Time, all bool
 	sel := make([]*Session, 0, len(sessions))
 	for i := range sessions {
 		s := &sessions[i]
-		if s.Started.Before(start) || !s.Started.Before(end) || s.Open() || !all && !q.included(s) {
+		if s.Started.Before(start) || !s.Started.Before(end) || s.Open() || !q.ofProtocol(s) || !all && !q.included(s) {
 			continue
 		}
 		sel = append(sel, s)
@@ -57,4 +57,9 @@ func compareSessions(a, b *Session) int {
 		return 1
 	}
 	return 0
+}
+
+// ofProtocol reports whether s is of the query's protocol (any, if none).
+func (q *Query) ofProtocol(s *Session) bool {
+	return q.Protocol == "" || s.Channel() == q.Protocol
 }

@@ -34,6 +34,7 @@ func TestFilters(t *testing.T) {
 		from, to, tz     string
 		unanswered, auto bool
 		minDuration      time.Duration
+		protocol         string
 		want             []string
 	}{
 		{name: "default: answered only", from: "2026-02-01", to: "2026-03-31",
@@ -59,6 +60,9 @@ func TestFilters(t *testing.T) {
 		{name: "open session never", from: "2026-03-25", to: "2026-03-25", unanswered: true, auto: true},
 		// In UTC, Friday 27 Feb 23:30 Toronto is 28 Feb, and Tuesday 31 March
 		// 23:59:59 is 1 April.
+		{name: "one channel, sessions from before channels are facebook", from: "2026-03-20", to: "2026-03-31", unanswered: true, protocol: "facebook",
+			want: []string{"s15", "s11"}},
+		{name: "no Instagram sessions", from: "2026-02-01", to: "2026-03-31", unanswered: true, auto: true, protocol: "instagram"},
 		{name: "days counted in the zone", from: "2026-02-28", to: "2026-03-31", tz: "UTC",
 			want: []string{"s05", "s06", "s08", "s09"}},
 	}
@@ -73,6 +77,7 @@ func TestFilters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			q.Protocol = tt.protocol
 			if got := exportedIDs(t, q, sessions); !slices.Equal(got, tt.want) {
 				t.Errorf("exported %v, want %v", got, tt.want)
 			}

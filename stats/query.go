@@ -20,6 +20,7 @@ const (
 	ReportTags        = "tags"
 	ReportRead        = "read"
 	ReportStatus      = "status"
+	ReportProtocols   = "protocols"
 	ReportSummary     = "summary"
 )
 
@@ -34,7 +35,7 @@ const dateLayout = "2006-01-02"
 
 var reportNames = []string{
 	ReportSessions, ReportHourly, ReportWeekday, ReportMonthly, ReportWeekdayHour,
-	ReportOperators, ReportQueues, ReportTags, ReportRead, ReportStatus, ReportSummary,
+	ReportOperators, ReportQueues, ReportTags, ReportRead, ReportStatus, ReportProtocols, ReportSummary,
 }
 
 var formatNames = []string{FormatCSV, FormatJSON}
@@ -89,6 +90,11 @@ type Query struct {
 	IncludeAuto bool
 	// MinDuration leaves out sessions shorter than it.
 	MinDuration time.Duration
+	// Protocol, if set, keeps only the sessions of one channel: "facebook"
+	// (Messenger) or "instagram". Unlike the filters above it applies to
+	// every report, the summary and status ones included, so that each
+	// channel can be reported on its own.
+	Protocol string
 	// PageNames maps a Page ID to the name written in the "profile"
 	// column of the sessions export. The Page's own name, never a patron's.
 	PageNames map[string]string
@@ -160,6 +166,11 @@ func (q Query) Validate() error {
 	}
 	if q.MinDuration < 0 {
 		return invalid(nil, "minimum duration %s is negative", q.MinDuration)
+	}
+	switch q.Protocol {
+	case "", ProtocolFacebook, ProtocolInstagram:
+	default:
+		return invalid(nil, "unknown protocol %q (valid: %s, %s)", q.Protocol, ProtocolFacebook, ProtocolInstagram)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func TestParseQueryErrors(t *testing.T) {
 		{name: "datetime", from: "2026-03-01T00:00:00Z", to: "2026-03-31", want: []string{"bad from date"}},
 		{name: "inverted", from: "2026-03-31", to: "2026-03-01", want: []string{"inverted", "to 2026-03-01 is before from 2026-03-31"}},
 		{name: "unknown report", from: "2026-03-01", to: "2026-03-31", report: "hourlyy",
-			want: []string{`unknown report "hourlyy"`, "valid: sessions, hourly, weekday, monthly, weekday-hour, operators, queues, tags, read, status, summary"}},
+			want: []string{`unknown report "hourlyy"`, "valid: sessions, hourly, weekday, monthly, weekday-hour, operators, queues, tags, read, status, protocols, summary"}},
 		{name: "unknown format", from: "2026-03-01", to: "2026-03-31", format: "xlsx", want: []string{`unknown format "xlsx"`, "csv, json"}},
 		{name: "unknown time zone", from: "2026-03-01", to: "2026-03-31", tz: "America/Torontoo", want: []string{`unknown time zone "America/Torontoo"`}},
 		{name: "unknown default time zone", from: "2026-03-01", to: "2026-03-31", defaultTZ: "Mars/Olympus", want: []string{`unknown time zone "Mars/Olympus"`}},
@@ -83,7 +83,7 @@ func TestParseQueryDefaults(t *testing.T) {
 }
 
 func TestReports(t *testing.T) {
-	want := []string{"sessions", "hourly", "weekday", "monthly", "weekday-hour", "operators", "queues", "tags", "read", "status", "summary"}
+	want := []string{"sessions", "hourly", "weekday", "monthly", "weekday-hour", "operators", "queues", "tags", "read", "status", "protocols", "summary"}
 	if got := stats.Reports(); !slices.Equal(got, want) {
 		t.Errorf("Reports() = %v, want %v", got, want)
 	}

@@ -216,3 +216,34 @@ func (r *statusReport) table() *table {
 	}
 	return t
 }
+
+// protocolsReport counts per channel: facebook (Messenger) and instagram
+// always, then any other protocol found, sorted.
+type protocolsReport struct {
+	counts map[string]*tally
+}
+
+func newProtocolsReport(*Query) report {
+	return &protocolsReport{counts: map[string]*tally{ProtocolFacebook: {}, ProtocolInstagram: {}}}
+}
+
+func (r *protocolsReport) add(s *Session) {
+	t := r.counts[s.Channel()]
+	if t == nil {
+		t = &tally{}
+		r.counts[s.Channel()] = t
+	}
+	t.add(s)
+}
+
+func (r *protocolsReport) table() *table {
+	t := &table{columns: append([]string{"protocol"}, tallyColumns...)}
+	t.add(r.counts[ProtocolFacebook].row(text(ProtocolFacebook))...)
+	t.add(r.counts[ProtocolInstagram].row(text(ProtocolInstagram))...)
+	for _, p := range slices.Sorted(maps.Keys(r.counts)) {
+		if p != ProtocolFacebook && p != ProtocolInstagram {
+			t.add(r.counts[p].row(text(p))...)
+		}
+	}
+	return t
+}

@@ -20,6 +20,7 @@ var reportBuilders = map[string]func(*Query) report{
 	ReportTags:        newTagsReport,
 	ReportRead:        newReadReport,
 	ReportStatus:      newStatusReport,
+	ReportProtocols:   newProtocolsReport,
 	ReportSummary:     newSummaryReport,
 }
 
@@ -124,7 +125,7 @@ func (e *Exporter) Add(s *Session) error {
 	if e.closed {
 		return errors.New("stats: Add after Close")
 	}
-	if s.Started.Before(e.start) || !s.Started.Before(e.end) || s.Open() || !e.all && !e.q.included(s) {
+	if s.Started.Before(e.start) || !s.Started.Before(e.end) || s.Open() || !e.q.ofProtocol(s) || !e.all && !e.q.included(s) {
 		return nil
 	}
 	if e.ordered {

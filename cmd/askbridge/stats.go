@@ -26,9 +26,9 @@ func exportCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --from YYYY-MM-DD --to YYYY-MM-DD",
 		Short: "Write sessions or a report as CSV or JSON to stdout",
-		Long: `Writes the Facebook chat sessions that started between --from and --to
+		Long: `Writes the Facebook and Instagram chat sessions that started between --from and --to
 (inclusive, in sessions.timezone or --timezone) in the columns of LibraryH3lp's
-chats export, or a report (--report). Works while the daemon runs: it asks the
+chats export, or a report (--report); --protocol keeps one channel. Works while the daemon runs: it asks the
 daemon over its admin socket, and reads the store itself only when no daemon runs.
 No patron identity is ever written.`,
 		Args: cobra.NoArgs,
@@ -62,6 +62,7 @@ No patron identity is ever written.`,
 	f.BoolVar(&p.IncludeUnanswered, "include-unanswered", false, "include missed and after-hours sessions")
 	f.BoolVar(&p.IncludeAuto, "include-auto", false, "include sessions with automatic replies only")
 	f.IntVar(&minSeconds, "min-duration", 0, "leave out sessions shorter than this many seconds")
+	f.StringVar(&p.Protocol, "protocol", "", "only one channel: facebook (Messenger) or instagram (default both)")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd

@@ -102,7 +102,14 @@ func TestStatisticsWhileDaemonRuns(t *testing.T) {
 	}
 
 	// Bad input: a clear error and a non-zero exit.
-	for _, args := range [][]string{{"--report", "nonsense"}, {"--timezone", "Mars/Base"}} {
+	// One channel at a time: the session is a Messenger one.
+	if out, stderr, err := r.export("--protocol", "instagram"); err != nil || strings.Count(out, "\n") != 1 {
+		t.Errorf("--protocol instagram: %v %s\n%s", err, stderr, out)
+	}
+	if out, stderr, err := r.export("--protocol", "facebook", "--report", "protocols"); err != nil || !strings.Contains(out, "facebook,1,1,1\ninstagram,0,0,0\n") {
+		t.Errorf("--protocol facebook --report protocols: %v %s\n%s", err, stderr, out)
+	}
+	for _, args := range [][]string{{"--report", "nonsense"}, {"--timezone", "Mars/Base"}, {"--protocol", "sms"}} {
 		if _, stderr, err := r.export(args...); err == nil || !strings.Contains(stderr, strings.TrimPrefix(args[1], "--")) {
 			t.Errorf("%v: err %v, stderr %q", args, err, stderr)
 		}

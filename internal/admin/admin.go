@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/askbridge/askbridge/bridge"
@@ -35,6 +36,8 @@ type ExportParams struct {
 	From, To, Report, Format, Timezone string
 	IncludeUnanswered, IncludeAuto     bool
 	MinDuration                        time.Duration
+	// Protocol keeps one channel: "facebook" or "instagram"; "" for both.
+	Protocol string
 }
 
 // Values encodes the parameters as a query string.
@@ -50,6 +53,7 @@ func (p ExportParams) Values() url.Values {
 	set("report", p.Report)
 	set("format", p.Format)
 	set("timezone", p.Timezone)
+	set("protocol", p.Protocol)
 	if p.IncludeUnanswered {
 		v.Set("include_unanswered", "1")
 	}
@@ -65,7 +69,7 @@ func (p ExportParams) Values() url.Values {
 // ParamsFromValues decodes a query string; min_duration is in seconds.
 func ParamsFromValues(v url.Values) (ExportParams, error) {
 	p := ExportParams{From: v.Get("from"), To: v.Get("to"), Report: v.Get("report"),
-		Format: v.Get("format"), Timezone: v.Get("timezone"),
+		Format: v.Get("format"), Timezone: v.Get("timezone"), Protocol: strings.ToLower(strings.TrimSpace(v.Get("protocol"))),
 		IncludeUnanswered: truthy(v.Get("include_unanswered")), IncludeAuto: truthy(v.Get("include_auto"))}
 	if s := v.Get("min_duration"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -84,6 +88,10 @@ func (p ExportParams) Query(cfg *config.Config) (stats.Query, error) {
 	q, err := stats.ParseQuery(p.From, p.To, p.Report, p.Format, p.Timezone,
 		p.IncludeUnanswered, p.IncludeAuto, p.MinDuration, cfg.Sessions.Timezone)
 	if err != nil {
+		return q, err
+	}
+	q.Protocol = strings.ToLower(strings.TrimSpace(p.Protocol))
+	if err := q.Validate(); err != nil {
 		return q, err
 	}
 	q.PageNames = map[string]string{}
