@@ -97,3 +97,63 @@ func MissingFields(app SubscribedApp, want []string) []string {
 	}
 	return missing
 }
+
+// InstagramWebhookFields are the fields of the app's "instagram" webhook
+// object askbridge needs for Instagram Direct. Instagram echoes come
+// within "messages".
+var InstagramWebhookFields = []string{
+	"messages", "messaging_seen", "message_reactions", "messaging_postbacks", "messaging_referral",
+}
+
+// AppSubscription is one webhook object the app is subscribed to, as the
+// App Dashboard's Webhooks settings show it.
+type AppSubscription struct {
+	Object      string // "page", "instagram", …
+	CallbackURL string
+	Active      bool
+	Fields      []string
+}
+
+// AppSubscriptions lists the app's webhook subscriptions (GET
+// /{app-id}/subscriptions, with the app access token made of the app's ID
+// and secret). Unlike a Page's subscribed_apps, these are set in the App
+// Dashboard: Instagram Direct needs the "instagram" object there.
+func (c *Client) AppSubscriptions(ctx context.Context, appID, appSecret string) ([]AppSubscription, error) {
+	data, err := c.call(ctx, http.MethodGet, appID+"|"+appSecret, url.PathEscape(appID)+"/subscriptions", nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("messenger: listing the app's webhook subscriptions: %w", err)
+	}
+	var w struct {
+		Data []struct {
+			Object      string `json:"object"`
+			CallbackURL string `json:"callback_url"`
+			Active      bool   `json:"active"`
+			Fields      []struct {
+				Name string `json:"name"`
+			} `json:"fields"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, fmt.Errorf("messenger: listing the app's webhook subscriptions: %w", err)
+	}
+	subs := make([]AppSubscription, 0, len(w.Data))
+	for _, d := range w.Data {
+		s := AppSubscription{Object: d.Object, CallbackURL: d.CallbackURL, Active: d.Active}
+		for _, f := range d.Fields {
+			s.Fields = append(s.Fields, f.Name)
+		}
+		subs = append(subs, s)
+	}
+	return subs, nil
+}
+
+// MissingObjectFields returns the fields of want that the app's active
+// subscription to object lacks (all of want when there is none).
+func MissingObjectFields(subs []AppSubscription, object string, want []string) []string {
+	for _, s := range subs {
+		if s.Object == object && s.Active {
+			return MissingFields(SubscribedApp{Fields: s.Fields}, want)
+		}
+	}
+	return want
+}

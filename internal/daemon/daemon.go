@@ -56,14 +56,18 @@ type Daemon struct {
 	component *xmpp.Component
 	webhook   *messenger.Webhook
 	api       *messenger.Client
-	opts      Options
-	registry  *prometheus.Registry
-	listener  net.Listener
-	server    *http.Server
-	adminLn   net.Listener
-	admin     *http.Server
-	mu        sync.Mutex
-	ready     bool
+	// instagramProblem is what the last upkeep found wrong with the
+	// Instagram webhook subscription, "" when nothing.
+	instagramMu      sync.Mutex
+	instagramProblem string
+	opts             Options
+	registry         *prometheus.Registry
+	listener         net.Listener
+	server           *http.Server
+	adminLn          net.Listener
+	admin            *http.Server
+	mu               sync.Mutex
+	ready            bool
 }
 
 // New opens the store and builds every part, but starts nothing.

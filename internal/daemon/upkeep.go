@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -33,6 +34,7 @@ func (d *Daemon) upkeepLoop(ctx context.Context) {
 // Facebook unsubscribes an app whose webhook failed for a while; the
 // bridge then re-subscribes the fields it needs and says so.
 func (d *Daemon) upkeep(ctx context.Context) {
+	d.checkInstagram(ctx)
 	d.logWarnings()
 	cfg := d.currentConfig()
 	for _, p := range cfg.Messenger.Pages {
@@ -77,4 +79,43 @@ func (d *Daemon) upkeep(ctx context.Context) {
 		}
 		cancel()
 	}
+}
+
+// checkInstagram checks, when a Page has a linked Instagram account, that
+// the app is subscribed to the "instagram" webhook object with the fields
+// Instagram Direct needs. That subscription lives in the App Dashboard and
+// needs the webhook's public URL, so the bridge cannot make it itself: it
+// reports what is missing (log, /readyz warnings) until it is fixed.
+func (d *Daemon) checkInstagram(ctx context.Context) {
+	cfg := d.currentConfig()
+	linked := false
+	for _, p := range cfg.Messenger.Pages {
+		linked = linked || p.InstagramID != ""
+	}
+	if !linked {
+		d.setInstagramProblem("")
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	subs, err := d.api.AppSubscriptions(cctx, cfg.Messenger.AppID, cfg.Messenger.AppSecret)
+	if err != nil {
+		d.log.Warn("could not read the app's webhook subscriptions to check Instagram's", zap.Error(err))
+		return
+	}
+	missing := messenger.MissingObjectFields(subs, "instagram", messenger.InstagramWebhookFields)
+	if len(missing) == 0 {
+		d.setInstagramProblem("")
+		return
+	}
+	d.setInstagramProblem("the app is not subscribed to the Instagram webhook fields " + strings.Join(missing, ", ") +
+		": no Instagram message reaches the bridge until they are (App Dashboard → Webhooks → Instagram; see deploy/facebook.md)")
+}
+
+// setInstagramProblem records what keeps Instagram Direct from working,
+// "" for nothing.
+func (d *Daemon) setInstagramProblem(p string) {
+	d.instagramMu.Lock()
+	defer d.instagramMu.Unlock()
+	d.instagramProblem = p
 }

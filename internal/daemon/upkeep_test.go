@@ -32,3 +32,25 @@ func TestUpkeep(t *testing.T) {
 		t.Errorf("subscribed fields after upkeep: %s", got)
 	}
 }
+
+// TestUpkeepInstagramSubscription: with a Page linked to an Instagram
+// account, an app not subscribed to the Instagram webhook fields is
+// reported in /readyz's warnings (the daemon stays ready: Messenger still
+// works) until a check finds the subscription.
+func TestUpkeepInstagramSubscription(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.d.upkeep(ctx)
+	if body := w.waitReadyz(200); strings.Contains(body, "instagram") {
+		t.Errorf("readyz with the subscription: %s", body)
+	}
+	w.fb.UnsubscribeInstagram()
+	w.d.upkeep(ctx)
+	body := w.waitReadyz(200)
+	if !strings.Contains(body, "instagram: the app is not subscribed to the Instagram webhook fields messages, messaging_seen") {
+		t.Errorf("readyz without the subscription: %s", body)
+	}
+	if strings.Contains(body, e2eSecret) {
+		t.Error("the app secret is in the readiness body")
+	}
+}

@@ -71,3 +71,51 @@ func (s *Server) Subscriptions(page messenger.PageID) []string {
 	defer s.mu.Unlock()
 	return slices.Clone(s.subscribed[page])
 }
+
+// handleAppSubscriptions plays GET /{version}/{app-id}/subscriptions with
+// the app access token ("app-id|app-secret"): the app's "page" object
+// subscription and, when a Page has an Instagram account, its
+// "instagram" one, unless UnsubscribeInstagram removed it.
+func (s *Server) handleAppSubscriptions(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("access_token")
+	if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		token = h
+	}
+	if r.PathValue("app") != s.cfg.AppID || token != s.cfg.AppID+"|"+s.cfg.AppSecret {
+		writeGraphError(w, messenger.GraphError{HTTPStatus: 400, Code: 190, Type: "OAuthException",
+			Message: "Invalid OAuth access token signature."})
+		return
+	}
+	type field struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	fields := func(names []string) []field {
+		out := make([]field, len(names))
+		for i, n := range names {
+			out[i] = field{n, r.PathValue("version")}
+		}
+		return out
+	}
+	data := []map[string]any{{"object": "page", "callback_url": s.cfg.WebhookURL, "active": true, "fields": fields(messenger.WebhookFields)}}
+	s.mu.Lock()
+	noInstagram := s.noInstagram
+	s.mu.Unlock()
+	hasInstagram := false
+	for _, p := range s.cfg.Pages {
+		hasInstagram = hasInstagram || p.InstagramID != ""
+	}
+	if hasInstagram && !noInstagram {
+		data = append(data, map[string]any{"object": "instagram", "callback_url": s.cfg.WebhookURL, "active": true,
+			"fields": fields(messenger.InstagramWebhookFields)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data})
+}
+
+// UnsubscribeInstagram removes the app's "instagram" webhook object, as
+// an App Dashboard left unconfigured for Instagram would show.
+func (s *Server) UnsubscribeInstagram() {
+	s.mu.Lock()
+	s.noInstagram = true
+	s.mu.Unlock()
+}

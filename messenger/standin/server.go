@@ -80,13 +80,15 @@ type Server struct {
 	// subscribed holds the app's webhook fields per Page; every Page
 	// starts subscribed to messenger.WebhookFields.
 	subscribed map[messenger.PageID][]string
-	convs      map[convKey]*conversation
-	changed    chan struct{} // closed and replaced whenever sent or convs change
-	echoQueue  [][]byte
-	echoBusy   bool
-	echoes     sync.WaitGroup  // the echo poster, while it runs
-	closing    context.Context // done once Close was called
-	close      context.CancelFunc
+	// noInstagram hides the app's "instagram" webhook subscription.
+	noInstagram bool
+	convs       map[convKey]*conversation
+	changed     chan struct{} // closed and replaced whenever sent or convs change
+	echoQueue   [][]byte
+	echoBusy    bool
+	echoes      sync.WaitGroup  // the echo poster, while it runs
+	closing     context.Context // done once Close was called
+	close       context.CancelFunc
 }
 
 // New returns a stand-in for cfg.
@@ -118,6 +120,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /{version}/me", s.handleMe)
 	s.mux.HandleFunc("GET /{version}/{page}/subscribed_apps", s.handleSubscribedApps)
 	s.mux.HandleFunc("POST /{version}/{page}/subscribed_apps", s.handleSubscribedApps)
+	s.mux.HandleFunc("GET /{version}/{app}/subscriptions", s.handleAppSubscriptions)
 	s.mux.HandleFunc("GET /{$}", s.handlePatronPage)
 	s.mux.HandleFunc("GET /patron/pages", s.handlePatronPages)
 	s.mux.HandleFunc("POST /patron/send", s.handlePatronSend)
