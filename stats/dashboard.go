@@ -31,8 +31,9 @@ const (
 // A Dashboard accumulates, in one pass over a period's sessions, every
 // figure of the /stats/ dashboard. Its headline figures come from Totals,
 // so they are those of the summary report for the same period and zone.
-// Like the summary, it counts every finished session that started within
-// the query's range, whatever the query's status and duration filters.
+// Like the summary, it counts every finished session of the query's
+// channel (Query.Protocol; both when empty) that started within the
+// query's range, whatever the query's status and duration filters.
 //
 // Add the sessions in any order, then call Result once. A Dashboard is
 // not safe for concurrent use.
@@ -52,12 +53,12 @@ type Dashboard struct {
 	operators  map[string]*operatorTally
 }
 
-// NewDashboard checks the query's dates (an error matches ErrInvalidQuery;
-// its report, format and filters do not matter) and returns an empty
-// Dashboard for its range and zone.
+// NewDashboard checks the query's dates and channel (an error matches
+// ErrInvalidQuery; its report, format and filters do not matter) and
+// returns an empty Dashboard for its range, zone and channel.
 func NewDashboard(q Query) (*Dashboard, error) {
 	check := q
-	check.Report, check.Format, check.MinDuration = "", "", 0
+	check.Report, check.Format, check.MinDuration = "", "", 0 // unused here
 	if err := check.Validate(); err != nil {
 		return nil, err
 	}
@@ -86,11 +87,11 @@ func civilDay(t time.Time) int {
 	return int(time.Date(y, m, day, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
-// Add counts s if it has ended and started within the query's range;
-// other sessions are skipped. Add only reads s and does not keep it or
+// Add counts s if it has ended, started within the query's range and is
+// of the query's channel; other sessions are skipped. Add only reads s and does not keep it or
 // its Tags slice (it may keep its strings).
 func (d *Dashboard) Add(s *Session) {
-	if s.Open() || s.Started.Before(d.start) || !s.Started.Before(d.end) {
+	if s.Open() || s.Started.Before(d.start) || !s.Started.Before(d.end) || !d.q.ofProtocol(s) {
 		return
 	}
 	d.totals.Add(s)

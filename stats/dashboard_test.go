@@ -367,6 +367,38 @@ func TestDashboardAdd(t *testing.T) {
 	}
 }
 
+// A query for one channel counts that channel's sessions, as the summary
+// does.
+func TestDashboardChannel(t *testing.T) {
+	sessions := []stats.Session{
+		session("2026-03-10T12:00:00Z", stats.StatusAnswered, alice, time.Second),
+		session("2026-03-10T13:00:00Z", stats.StatusAnswered, alice, time.Second),
+		session("2026-03-10T14:00:00Z", stats.StatusMissed, "", 0),
+	}
+	sessions[1].Protocol = stats.ProtocolInstagram
+	for _, tc := range []struct {
+		protocol string
+		want     int64
+	}{{"", 3}, {stats.ProtocolFacebook, 2}, {stats.ProtocolInstagram, 1}} {
+		q, err := stats.ParseQuery("2026-03-01", "2026-03-31", stats.ReportSummary, stats.FormatJSON, "UTC", false, false, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Protocol = tc.protocol
+		res := dashboardOf(t, q, sessions)
+		var sum map[string]any
+		if err := json.Unmarshal(export(t, q, sessions), &sum); err != nil {
+			t.Fatal(err)
+		}
+		if res.Summary.Sessions != tc.want || num(t, sum["sessions"]) != tc.want {
+			t.Errorf("%q: dashboard %d sessions, summary %v, want %d", tc.protocol, res.Summary.Sessions, sum["sessions"], tc.want)
+		}
+	}
+	if _, err := stats.NewDashboard(stats.Query{From: "2026-03-01", To: "2026-03-01", Protocol: "telegram"}); !errors.Is(err, stats.ErrInvalidQuery) {
+		t.Errorf("unknown channel: %v", err)
+	}
+}
+
 func TestNewDashboardInvalid(t *testing.T) {
 	for _, q := range []stats.Query{
 		{From: "2026-03-01"},
