@@ -218,3 +218,23 @@ func TestInstagramUnsend(t *testing.T) {
 		t.Errorf("sessions %+v: an unsend is no message", s)
 	}
 }
+
+// TestForgetInstagramPatron checks that a deletion request names an
+// Instagram patron by "ig-" and the IGSID, and removes them like a PSID.
+func TestForgetInstagramPatron(t *testing.T) {
+	h := instagramHarness(t)
+	h.run()
+	h.accept(igEvent(messenger.KindMessage, "ig_1", "hi", h.clock.Now()))
+	h.link.next(t)
+	guest := h.sessions()[0].Guest
+	n, err := h.b.Forget("ig-" + testIGSID)
+	if err != nil || n == 0 {
+		t.Fatalf("Forget = %d, %v", n, err)
+	}
+	if conv, err := h.store.Conversation("ig-" + testIGSID); err != nil || conv != nil {
+		t.Errorf("conversation after forget: %+v %v", conv, err)
+	}
+	if s := h.sessions(); len(s) != 1 || s[0].Guest == guest || s[0].Protocol != stats.ProtocolInstagram {
+		t.Errorf("session after forget %+v (guest was %s)", s, guest)
+	}
+}

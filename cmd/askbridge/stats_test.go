@@ -120,6 +120,17 @@ func TestStatisticsWhileDaemonRuns(t *testing.T) {
 	if out, err := forget.CombinedOutput(); err != nil || !strings.Contains(string(out), "records removed") {
 		t.Fatalf("forget: %v %s", err, out)
 	}
+	// An Instagram patron's request goes the same way (this one wrote nothing).
+	forget = exec.Command(binary(t), "forget", "--config", r.config, "--igsid", newPSID())
+	if out, err := forget.CombinedOutput(); err != nil || !strings.Contains(string(out), "0 records removed") {
+		t.Errorf("forget --igsid: %v %s", err, out)
+	}
+	for _, args := range [][]string{{"--psid", "1", "--igsid", "2"}, {"--igsid", "@teen"}, {"--psid", "ig-1"}, {}} {
+		out, err := exec.Command(binary(t), append([]string{"forget", "--config", r.config}, args...)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "sid") {
+			t.Errorf("forget %v: %v %s", args, err, out)
+		}
+	}
 
 	// With the daemon stopped, the command reads the store itself.
 	r.stop()

@@ -161,8 +161,8 @@ func (h *Handler) forget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	psid := r.URL.Query().Get("psid")
-	if !ValidPSID(psid) {
-		http.Error(w, "psid must be the patron's numeric page-scoped ID", http.StatusBadRequest)
+	if !ValidPatronID(psid) {
+		http.Error(w, "psid must be the patron's numeric page-scoped ID, or ig- and the Instagram-scoped ID", http.StatusBadRequest)
 		return
 	}
 	n, err := h.Forget(psid)
@@ -174,6 +174,14 @@ func (h *Handler) forget(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = fmt.Fprintf(w, "%d records removed or unlinked\n", n)
 }
+
+// InstagramPrefix starts the patron ID of an Instagram patron: "ig-" and
+// the IGSID, as in the patron's JID.
+const InstagramPrefix = "ig-"
+
+// ValidPatronID reports whether s names a patron: a PSID, or "ig-" and an
+// IGSID.
+func ValidPatronID(s string) bool { return ValidPSID(strings.TrimPrefix(s, InstagramPrefix)) }
 
 // ValidPSID reports whether s looks like a page-scoped ID: 1 to 64 digits.
 func ValidPSID(s string) bool {
