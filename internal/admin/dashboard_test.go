@@ -220,6 +220,28 @@ func TestDashboardEmpty(t *testing.T) {
 	}
 }
 
+// The export form offers every report, both formats and the filters,
+// and the export answers what it sends.
+func TestDashboardExportForm(t *testing.T) {
+	h := testHandler(t, seededStore(t, testMonths()), "")
+	page := get(h, "/stats/").Body.String()
+	for _, want := range append(stats.Reports(), stats.Formats()...) {
+		if !strings.Contains(page, "<option>"+want+"</option>") {
+			t.Errorf("the export form has no %s", want)
+		}
+	}
+	for _, name := range []string{"from", "to", "include_unanswered", "include_auto", "min_duration", "protocol", "timezone"} {
+		if !strings.Contains(page, `name="`+name+`"`) {
+			t.Errorf("the export form has no %s", name)
+		}
+	}
+	w := get(h, "/stats/export?from=2027-03-01&to=2027-03-31&report=status&format=csv&protocol=&min_duration=0&timezone=America%2FToronto&download=1")
+	if w.Code != 200 || !strings.HasPrefix(w.Body.String(), "status,sessions\n") ||
+		w.Header().Get("Content-Disposition") != `attachment; filename="askbridge-status-2027-03-01-2027-03-31.csv"` {
+		t.Errorf("%d %v\n%s", w.Code, w.Header(), w.Body.String())
+	}
+}
+
 // The admin socket's handler (Trusted) serves the dashboard without a
 // token, as it serves exports.
 func TestDashboardTrusted(t *testing.T) {
