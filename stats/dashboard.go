@@ -49,6 +49,7 @@ type Dashboard struct {
 	tags       map[string]*tally
 	untagged   tally
 	pages      map[string]*tally
+	channels   map[string]*tally
 	queues     map[string]*queueTally
 	operators  map[string]*operatorTally
 }
@@ -63,6 +64,7 @@ func NewDashboard(q Query) (*Dashboard, error) {
 		return nil, err
 	}
 	d := &Dashboard{q: q, loc: q.location(), tags: map[string]*tally{}, pages: map[string]*tally{},
+		channels: map[string]*tally{ProtocolFacebook: {}, ProtocolInstagram: {}},
 		queues: map[string]*queueTally{}, operators: map[string]*operatorTally{}}
 	d.start, d.end = q.Range()
 	from, _ := time.Parse(dateLayout, q.From)
@@ -118,6 +120,7 @@ func (d *Dashboard) Add(s *Session) {
 		}
 	}
 	tallyOf(d.pages, s.Page).add(s)
+	tallyOf(d.channels, s.Channel()).add(s)
 	q := d.queues[s.Queue]
 	if q == nil {
 		q = &queueTally{}
@@ -225,6 +228,9 @@ type DashboardResult struct {
 	// Pages and Queues count sessions per Facebook Page and per queue,
 	// the most sessions first (ties by label).
 	Pages, Queues []DashboardGroup
+	// Channels count sessions per channel: Key "facebook" (Label
+	// "Messenger") and "instagram" always, in that order, then any other.
+	Channels []DashboardGroup
 	// Operators are the librarians who answered sessions, the most
 	// answered first (ties by JID).
 	Operators []DashboardOperator
@@ -257,6 +263,15 @@ func (d *Dashboard) Result() DashboardResult {
 		}
 		return id
 	})
+	channelNames := map[string]string{ProtocolFacebook: "Messenger", ProtocolInstagram: "Instagram"}
+	for _, p := range []string{ProtocolFacebook, ProtocolInstagram} {
+		res.Channels = append(res.Channels, DashboardGroup{Key: p, Label: channelNames[p], Counts: d.channels[p].counts()})
+	}
+	for _, p := range slices.Sorted(maps.Keys(d.channels)) {
+		if channelNames[p] == "" {
+			res.Channels = append(res.Channels, DashboardGroup{Key: p, Label: p, Counts: d.channels[p].counts()})
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(d.queues)) {
 		q := d.queues[name]
 		res.Queues = append(res.Queues, DashboardGroup{Key: name, Label: name, Counts: q.counts(), MedianWait: q.waits.median().ptr()})

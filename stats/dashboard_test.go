@@ -393,6 +393,13 @@ func TestDashboardChannel(t *testing.T) {
 		if res.Summary.Sessions != tc.want || num(t, sum["sessions"]) != tc.want {
 			t.Errorf("%q: dashboard %d sessions, summary %v, want %d", tc.protocol, res.Summary.Sessions, sum["sessions"], tc.want)
 		}
+		if tc.protocol == "" {
+			// Sessions recorded before channels (no protocol) are Messenger's.
+			want := "[{facebook Messenger {2 1 1} <nil>} {instagram Instagram {1 1 1} <nil>}]"
+			if got := fmt.Sprint(res.Channels); got != want {
+				t.Errorf("channels %s, want %s", got, want)
+			}
+		}
 	}
 	if _, err := stats.NewDashboard(stats.Query{From: "2026-03-01", To: "2026-03-01", Protocol: "telegram"}); !errors.Is(err, stats.ErrInvalidQuery) {
 		t.Errorf("unknown channel: %v", err)

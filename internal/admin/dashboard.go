@@ -64,8 +64,10 @@ type dashboardPage struct {
 	Error string
 	// Period, From, To and Zone are the request's, for the picker.
 	Period, From, To, Zone string
-	Presets                []presetLink
-	Zones                  []string
+	// Protocol is the channel shown, "" for both.
+	Protocol string
+	Presets  []presetLink
+	Zones    []string
 	// Range describes the period for people.
 	Range    string
 	Headline []figure
@@ -109,12 +111,12 @@ var commonZones = []string{"UTC", "America/St_Johns", "America/Halifax", "Americ
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, cfg *config.Config) {
 	page := dashboardPage{SignedIn: cfg.HTTP.StatsToken != "" && !h.Trusted, Reports: stats.Reports(), Formats: stats.Formats()}
 	req, err := parseDashboardRequest(r.URL.Query(), cfg, h.now())
-	page.Period, page.From, page.To, page.Zone = req.Period, req.From, req.To, req.Zone
+	page.Period, page.From, page.To, page.Zone, page.Protocol = req.Period, req.From, req.To, req.Zone, req.Protocol
 	page.Zones = append([]string{cfg.Sessions.Timezone}, commonZones...)
 	page.Presets = presetLinks(req)
 	if _, zoneErr := time.LoadLocation(req.Zone); zoneErr != nil {
 		// Links that carry a bad zone would fail too: they take the default.
-		page.Presets = presetLinks(dashboardRequest{Period: req.Period})
+		page.Presets = presetLinks(dashboardRequest{Period: req.Period, Protocol: req.Protocol})
 	}
 	if err != nil {
 		// The caller's mistake: show what was typed, so it can be corrected.
@@ -196,7 +198,11 @@ func (h *Handler) dashboardResult(req dashboardRequest) (stats.DashboardResult, 
 
 // periodValues is the query string for the request's period and zone.
 func periodValues(req dashboardRequest) url.Values {
-	return url.Values{"from": {req.From}, "to": {req.To}, "timezone": {req.Zone}}
+	v := url.Values{"from": {req.From}, "to": {req.To}, "timezone": {req.Zone}}
+	if req.Protocol != "" {
+		v.Set("protocol", req.Protocol)
+	}
+	return v
 }
 
 // presetLinks are the links to the preset periods in the request's zone.
@@ -206,6 +212,9 @@ func presetLinks(req dashboardRequest) []presetLink {
 		v := url.Values{"period": {p.name}}
 		if req.Zone != "" {
 			v.Set("timezone", req.Zone)
+		}
+		if req.Protocol != "" {
+			v.Set("protocol", req.Protocol)
 		}
 		links[i] = presetLink{Label: p.label, URL: cookiePath + "?" + v.Encode(), Current: req.Period == p.name}
 	}
@@ -222,7 +231,14 @@ func describeRange(req dashboardRequest) string {
 	if req.To != req.From {
 		s += " – " + to.Format(layout)
 	}
-	return s + ", " + req.Zone + " time"
+	s += ", " + req.Zone + " time"
+	switch req.Protocol {
+	case stats.ProtocolFacebook:
+		s += ", Messenger only"
+	case stats.ProtocolInstagram:
+		s += ", Instagram only"
+	}
+	return s
 }
 
 // headline is the period's headline figures from the summary.

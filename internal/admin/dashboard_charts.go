@@ -23,12 +23,13 @@ const (
 	chartRead       = "read"
 	chartTags       = "tags"
 	chartPages      = "pages"
+	chartChannels   = "channels"
 	chartQueues     = "queues"
 	chartLibrarians = "librarians"
 )
 
 // chartIDs lists the charts in the order of the page.
-var chartIDs = []string{chartSessions, chartHeatmap, chartRead, chartTags, chartPages, chartQueues, chartLibrarians}
+var chartIDs = []string{chartSessions, chartHeatmap, chartRead, chartTags, chartChannels, chartPages, chartQueues, chartLibrarians}
 
 // chart is one chart of the dashboard and its data.
 type chart struct {
@@ -152,8 +153,8 @@ func countValues(c stats.Counts) []value {
 // buildCharts makes every chart of res; csvQuery is the query string that
 // selects the same period and zone.
 func buildCharts(res *stats.DashboardResult, csvQuery url.Values) []*chart {
-	charts := []*chart{sessionsChart(res), heatmapChart(res), readChart(res), tagsChart(res), pagesChart(res),
-		queuesChart(res), librariansChart(res)}
+	charts := []*chart{sessionsChart(res), heatmapChart(res), readChart(res), tagsChart(res), channelsChart(res),
+		pagesChart(res), queuesChart(res), librariansChart(res)}
 	for _, c := range charts {
 		v := url.Values{"chart": {c.ID}}
 		for k, vs := range csvQuery {
@@ -303,6 +304,20 @@ func pagesChart(res *stats.DashboardResult) *chart {
 	if len(res.Pages) == 0 {
 		c.Empty = "No sessions in this period."
 	}
+	return c
+}
+
+func channelsChart(res *stats.DashboardResult) *chart {
+	c := &chart{ID: chartChannels, Title: "Sessions per channel",
+		Note:    "Every finished session, by where the patron wrote: Facebook Messenger or Instagram Direct.",
+		Columns: append([]column{{Name: "channel", Header: "Channel"}, {Name: "protocol", Header: "Protocol column of the exports"}}, countColumns...)}
+	var bars []barValue
+	for _, g := range res.Channels {
+		c.Rows = append(c.Rows, append([]value{textValue(g.Label), textValue(g.Key)}, countValues(g.Counts)...))
+		bars = append(bars, barValue{Label: g.Label, Value: g.Sessions})
+	}
+	c.Row = newRowChart(bars)
+	c.Desc = "Bar chart of the sessions per channel, Messenger and Instagram."
 	return c
 }
 

@@ -29,10 +29,18 @@ var figureRE = regexp.MustCompile(`data-metric="([a-z_0-9]+)" data-value="(-?[0-
 // the summary export's for the same period and zone, and shown as such.
 func checkFiguresMatchSummary(t *testing.T, st *bridge.Store, page, from, to, zone string) {
 	t.Helper()
+	checkChannelFiguresMatchSummary(t, st, page, from, to, zone, "")
+}
+
+// checkChannelFiguresMatchSummary is checkFiguresMatchSummary for one
+// channel ("" for both).
+func checkChannelFiguresMatchSummary(t *testing.T, st *bridge.Store, page, from, to, zone, protocol string) {
+	t.Helper()
 	q, err := stats.ParseQuery(from, to, stats.ReportSummary, stats.FormatJSON, zone, false, false, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	q.Protocol = protocol
 	var b bytes.Buffer
 	if err := Export(&b, st, q); err != nil {
 		t.Fatal(err)
@@ -89,6 +97,34 @@ func TestDashboardHeadlineIsSummary(t *testing.T) {
 			}
 			checkFiguresMatchSummary(t, st, w.Body.String(), tc.from, tc.to, tc.zone)
 		})
+	}
+}
+
+// With a channel chosen, the headline figures are the summary export's
+// for that channel, and the page says which it shows.
+func TestDashboardChannel(t *testing.T) {
+	st := seededStore(t, testMonths())
+	h := testHandler(t, st, "")
+	for _, tc := range []struct{ protocol, says string }{{"instagram", "Instagram only"}, {"facebook", "Messenger only"}} {
+		w := get(h, "/stats/?protocol="+tc.protocol)
+		if w.Code != 200 {
+			t.Fatalf("%d\n%s", w.Code, w.Body.String())
+		}
+		body := w.Body.String()
+		checkChannelFiguresMatchSummary(t, st, body, "2027-03-01", "2027-03-31", testTimezone, tc.protocol)
+		if !strings.Contains(body, tc.says) || !strings.Contains(body, `<option value="`+tc.protocol+`" selected>`) ||
+			!strings.Contains(body, "protocol="+tc.protocol) {
+			t.Errorf("%s: the page does not show which channel it is about", tc.protocol)
+		}
+	}
+	if w := get(h, "/stats/?protocol=telegram"); w.Code != 400 || !strings.Contains(w.Body.String(), "Unknown channel") {
+		t.Errorf("an unknown channel: %d %s", w.Code, w.Body.String())
+	}
+	w := get(h, "/stats/chart.csv?chart=channels&from=2027-03-01&to=2027-03-31")
+	rows := strings.Split(strings.TrimSpace(w.Body.String()), "\n")
+	if w.Code != 200 || len(rows) != 3 || !strings.HasPrefix(rows[1], "Messenger,facebook,") || !strings.HasPrefix(rows[2], "Instagram,instagram,") ||
+		strings.HasPrefix(rows[2], "Instagram,instagram,0,") {
+		t.Errorf("channels CSV %d %q", w.Code, rows)
 	}
 }
 

@@ -106,6 +106,9 @@ func realisticSessions(seed uint64, first, last time.Time) []stats.Session {
 				s.Page, s.Queue = pageCentral, testQueues[0]
 			case p < 8:
 				s.Page, s.Queue = pageTeens, testQueues[1]
+				if started.Minute()%2 == 0 {
+					s.Protocol = stats.ProtocolInstagram // the Teen Zone's Instagram account
+				}
 			default:
 				s.Page, s.Queue = pageUnnamed, testQueues[2]
 			}

@@ -44,6 +44,8 @@ type dashboardRequest struct {
 	From, To string
 	// Zone is the time zone's name.
 	Zone string
+	// Protocol is the channel shown, "facebook" or "instagram"; "" for both.
+	Protocol string
 	// Query is the query for the period, with the Pages' names.
 	Query stats.Query
 }
@@ -60,7 +62,15 @@ func badf(format string, args ...any) error { return &badRequest{msg: fmt.Sprint
 // timezone (sessions.timezone by default). now is the time of the request.
 // Errors are *badRequest.
 func parseDashboardRequest(v url.Values, cfg *config.Config, now time.Time) (dashboardRequest, error) {
-	req := dashboardRequest{Period: strings.TrimSpace(v.Get("period")), Zone: strings.TrimSpace(v.Get("timezone"))}
+	req := dashboardRequest{Period: strings.TrimSpace(v.Get("period")), Zone: strings.TrimSpace(v.Get("timezone")),
+		Protocol: strings.ToLower(strings.TrimSpace(v.Get("protocol")))}
+	switch req.Protocol {
+	case "", stats.ProtocolFacebook, stats.ProtocolInstagram:
+	default:
+		p := req.Protocol
+		req.Protocol = ""
+		return req, badf("Unknown channel %q: choose facebook (Messenger) or instagram, or leave it empty for both.", p)
+	}
 	if req.Zone == "" {
 		req.Zone = cfg.Sessions.Timezone
 	}
@@ -85,7 +95,7 @@ func parseDashboardRequest(v url.Values, cfg *config.Config, now time.Time) (das
 			return req, err
 		}
 	}
-	p := ExportParams{From: req.From, To: req.To, Report: stats.ReportSummary, Timezone: req.Zone}
+	p := ExportParams{From: req.From, To: req.To, Report: stats.ReportSummary, Timezone: req.Zone, Protocol: req.Protocol}
 	req.Query, err = p.Query(cfg)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "stats: ")
