@@ -65,7 +65,7 @@ func NewDashboard(q Query) (*Dashboard, error) {
 	}
 	d := &Dashboard{q: q, loc: q.location(), tags: map[string]*tally{}, pages: map[string]*tally{},
 		channels: map[string]*tally{ProtocolFacebook: {}, ProtocolInstagram: {}},
-		queues: map[string]*queueTally{}, operators: map[string]*operatorTally{}}
+		queues:   map[string]*queueTally{}, operators: map[string]*operatorTally{}}
 	d.start, d.end = q.Range()
 	from, _ := time.Parse(dateLayout, q.From)
 	to, _ := time.Parse(dateLayout, q.To)
