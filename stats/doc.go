@@ -1,9 +1,10 @@
 // Package stats turns the ledger's conversation sessions into the exports
 // and reports a library's reference coordinator pastes into its statistics:
-// `askbridge stats export` and the /stats/ page call ParseQuery, then
+// `askbridge stats export` and /stats/export call ParseQuery, then
 // NewExporter and Exporter.Add for each session as the store yields it (Write
 // does the same from a slice), so that an export of a million sessions never
-// holds them all.
+// holds them all. The /stats/ dashboard counts a period in one pass with
+// NewDashboard and Dashboard.Add, its headline figures from Totals.
 //
 // # Sessions: what is counted
 //
