@@ -290,17 +290,9 @@ func tagsChart(res *stats.DashboardResult) *chart {
 }
 
 func pagesChart(res *stats.DashboardResult) *chart {
-	c := &chart{ID: chartPages, Title: "Sessions per Facebook Page",
-		Note: "Every finished session, by the Page the patron wrote to.",
-		Columns: append([]column{{Name: "page", Header: "Page"}, {Name: "page_id", Header: "Page ID", Num: true}},
-			countColumns...)}
-	var bars []barValue
-	for _, g := range res.Pages {
-		c.Rows = append(c.Rows, append([]value{textValue(g.Label), textValue(g.Key)}, countValues(g.Counts)...))
-		bars = append(bars, barValue{Label: g.Label, Value: g.Sessions})
-	}
-	c.Row = newRowChart(bars)
-	c.Desc = "Bar chart of the sessions per Facebook Page."
+	c := groupChart(res.Pages, column{Name: "page", Header: "Page"}, column{Name: "page_id", Header: "Page ID", Num: true})
+	c.ID, c.Title, c.Desc = chartPages, "Sessions per Facebook Page", "Bar chart of the sessions per Facebook Page."
+	c.Note = "Every finished session, by the Page the patron wrote to."
 	if len(res.Pages) == 0 {
 		c.Empty = "No sessions in this period."
 	}
@@ -308,16 +300,22 @@ func pagesChart(res *stats.DashboardResult) *chart {
 }
 
 func channelsChart(res *stats.DashboardResult) *chart {
-	c := &chart{ID: chartChannels, Title: "Sessions per channel",
-		Note:    "Every finished session, by where the patron wrote: Facebook Messenger or Instagram Direct.",
-		Columns: append([]column{{Name: "channel", Header: "Channel"}, {Name: "protocol", Header: "Protocol column of the exports"}}, countColumns...)}
+	c := groupChart(res.Channels, column{Name: "channel", Header: "Channel"}, column{Name: "protocol", Header: "Protocol column of the exports"})
+	c.ID, c.Title, c.Desc = chartChannels, "Sessions per channel", "Bar chart of the sessions per channel, Messenger and Instagram."
+	c.Note = "Every finished session, by where the patron wrote: Facebook Messenger or Instagram Direct."
+	return c
+}
+
+// groupChart is a bar chart of groups with a column for each group's
+// label and one for its key, then the counts.
+func groupChart(groups []stats.DashboardGroup, label, key column) *chart {
+	c := &chart{Columns: append([]column{label, key}, countColumns...)}
 	var bars []barValue
-	for _, g := range res.Channels {
+	for _, g := range groups {
 		c.Rows = append(c.Rows, append([]value{textValue(g.Label), textValue(g.Key)}, countValues(g.Counts)...))
 		bars = append(bars, barValue{Label: g.Label, Value: g.Sessions})
 	}
 	c.Row = newRowChart(bars)
-	c.Desc = "Bar chart of the sessions per channel, Messenger and Instagram."
 	return c
 }
 

@@ -361,17 +361,25 @@ func TestReplyFromNonOperatorRefused(t *testing.T) {
 	}
 }
 
+// patronWrites makes a new Messenger patron write text, waits until the
+// librarian's client has it, and returns the patron's JID.
+func (w *world) patronWrites(lib *jabberclient.Client, text string) string {
+	w.t.Helper()
+	psid := standin.NewPSID()
+	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, text); err != nil {
+		w.t.Fatal(err)
+	}
+	nextChat(w.t, lib)
+	return string(psid) + "@" + e2eDomain
+}
+
 func TestUndeliverableReplyComesBack(t *testing.T) {
 	w := newWorld(t)
 	lib := w.login("librarian", "pw-librarian")
-	psid := standin.NewPSID()
-	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hello"); err != nil {
-		t.Fatal(err)
-	}
-	nextChat(t, lib)
+	patron := w.patronWrites(lib, "hello")
 	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 10, Subcode: 2018278, Type: "OAuthException",
 		Message: "(#10) This message is sent outside of allowed window."})
-	if _, err := lib.SendChat(string(psid)+"@"+e2eDomain, "too late"); err != nil {
+	if _, err := lib.SendChat(patron, "too late"); err != nil {
 		t.Fatal(err)
 	}
 	m := nextChat(t, lib)

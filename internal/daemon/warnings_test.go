@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
-	"github.com/askbridge/askbridge/messenger/standin"
 )
 
 // TestAPIVersionWarning checks that a Graph API version retired or close
@@ -66,14 +64,9 @@ func grepLines(s, sub string) string {
 func TestPageRestricted(t *testing.T) {
 	w := newWorld(t)
 	lib := w.login("librarian", "pw-librarian")
-	psid := standin.NewPSID()
-	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hello"); err != nil {
-		t.Fatal(err)
-	}
-	nextChat(t, lib)
+	patron := w.patronWrites(lib, "hello")
 	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 10, Subcode: 1893063, Type: "OAuthException",
 		Message: "(#10) This Page is temporarily restricted from sending messages."})
-	patron := string(psid) + "@" + e2eDomain
 	if _, err := lib.SendChat(patron, "Hi!"); err != nil {
 		t.Fatal(err)
 	}
