@@ -168,6 +168,10 @@ func TestCountingDefaults(t *testing.T) {
 	if _, err := time.LoadLocation(cfg.Sessions.Timezone); err != nil {
 		t.Errorf("sessions.timezone resolved to %q: %v", cfg.Sessions.Timezone, err)
 	}
+	cfg.Sessions.Timezone = "Local" // a configuration built in code
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate with Local: %v", err)
+	}
 }
 
 // TestInstagramAccount checks that a Page's linked Instagram account is

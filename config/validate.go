@@ -135,8 +135,9 @@ func (c *Config) Validate() error {
 
 	s := c.Sessions
 	if s.Timezone == "Local" || s.Timezone == "" {
-		_, err := stats.ResolveZone(s.Timezone)
-		bad("sessions.timezone", "%v", err)
+		if _, err := stats.ResolveZone(s.Timezone); err != nil {
+			bad("sessions.timezone", "%v", err)
+		}
 	} else if _, err := time.LoadLocation(s.Timezone); err != nil {
 		bad("sessions.timezone", "%q is not a known time zone (use a name like America/Toronto)", s.Timezone)
 	}

@@ -265,3 +265,52 @@ func todayNote(t *testing.T, c *jabberclient.Client) string {
 		return html.UnescapeString(m[1])
 	}
 }
+
+// TestCalendarDaysAndNamedZones checks, through the running daemon's
+// export, that a day starts at the first instant of its date in a zone
+// whose clocks jump forward at midnight, and that the machine's zone
+// (sessions.timezone: Local) is named, never "Local".
+func TestCalendarDaysAndNamedZones(t *testing.T) {
+	w := newWorld(t, func(c *config.Config) { c.Sessions.Timezone = "Local" })
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// On 6 September 2026 Santiago's clocks go from 00:00 to 01:00: the
+	// day starts at 01:00 -03 (04:00 UTC). 03:30 UTC is still 5 September.
+	late := time.Date(2026, 9, 6, 3, 30, 0, 0, time.UTC)
+	early := time.Date(2026, 9, 6, 4, 30, 0, 0, time.UTC)
+	var in []stats.Session
+	for _, at := range []time.Time{late, early} {
+		in = append(in, stats.Session{Guest: "g", Page: e2ePage, Queue: "librarian@localhost", Started: at,
+			Ended: at.Add(time.Minute), Status: stats.StatusMissed, MessagesIn: 1})
+	}
+	if err := w.d.store.ImportSessions(in); err != nil {
+		t.Fatal(err)
+	}
+	get := func(query string) string {
+		t.Helper()
+		resp, err := http.Get("http://" + w.addr + "/stats/export?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", query, resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	day := get("from=2026-09-06&to=2026-09-06&timezone=America/Santiago&include_unanswered=1")
+	if !strings.Contains(day, early.In(santiago).Format("2006-01-02T15:04:05-07:00")) || strings.Contains(day, "2026-09-05T23:30:00-04:00") || strings.Count(day, "\n") != 2 {
+		t.Errorf("6 September in Santiago:\n%s", day)
+	}
+	before := get("from=2026-09-05&to=2026-09-05&timezone=America/Santiago&include_unanswered=1")
+	if !strings.Contains(before, "2026-09-05T23:30:00-04:00") || strings.Count(before, "\n") != 2 {
+		t.Errorf("5 September in Santiago:\n%s", before)
+	}
+	sum := get("from=2026-09-01&to=2026-09-30&report=summary&format=json")
+	if strings.Contains(sum, `"Local"`) || !strings.Contains(sum, `"timezone": "`) {
+		t.Errorf("the summary names its zone Local:\n%s", sum)
+	}
+}
