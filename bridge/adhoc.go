@@ -150,7 +150,7 @@ func todayNote(day time.Time, sum stats.Summary, open int) string {
 	note += fmt.Sprintf("; %d open. Reference transactions: %d (of %d questions, %d directional).",
 		open, sum.ReferenceTransactions, sum.Questions, sum.Directional)
 	if sum.MedianWait != nil {
-		note += fmt.Sprintf(" Median wait: %s.", time.Duration(*sum.MedianWait)*time.Second)
+		note += fmt.Sprintf(" Median wait: %s.", humanDuration(time.Duration(*sum.MedianWait)*time.Second))
 	}
 	return note
 }

@@ -20,7 +20,8 @@ const helpText = `askbridge commands (typed into the chat with the patron; never
 !tag WORD… — add tags, e.g. !tag hours catalog
 !questions N — record how many questions were answered (default 1)
 !transfer JID — hand the conversation to another queue or librarian
-!help — this list`
+!help — this list
+To send the patron a message that starts with "!", start it with "!!": "!!! Closed Monday" sends "!! Closed Monday".`
 
 // command runs an in-chat command on the conversation's latest session and
 // returns the answer for the librarian. It changes the store only through
@@ -40,7 +41,7 @@ func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, se
 		if err != nil || s == nil {
 			return "No open session to close.", err
 		}
-		return fmt.Sprintf("Session closed: %s, %s long.", s.Status, s.Duration().Round(time.Second)), nil
+		return fmt.Sprintf("Session closed: %s, %s long.", s.Status, humanDuration(s.Duration())), nil
 	case "read", "questions", "tag", "tags":
 		s, key, err := b.classifyTarget(tx, conv, sender)
 		if err != nil {
@@ -60,7 +61,7 @@ func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, se
 		}
 		return b.transfer(tx, cfg, conv, sender, args[0])
 	default:
-		return "Unknown command !" + name + ".\n" + helpText, nil
+		return "Unknown command !" + name + " (nothing was sent to the patron; to send a message starting with \"!\", start it with \"!!\").\n" + helpText, nil
 	}
 }
 

@@ -53,6 +53,11 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 		return nil // chat states, markers and receipts alone
 	}
 
+	// "!!" escapes a message for the patron that starts with "!".
+	isCommand := strings.HasPrefix(body, "!") && !strings.HasPrefix(body, "!!")
+	if strings.HasPrefix(body, "!!") {
+		body = body[1:]
+	}
 	var refusal *xmpp.StanzaError
 	var notice string
 	err := b.store.update(func(tx *bolt.Tx) error {
@@ -73,7 +78,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 			refusal = forbidden()
 			return nil
 		}
-		if strings.HasPrefix(body, "!") {
+		if isCommand {
 			if owned := b.ownedByOther(cfg, conv, sender); owned != "" && !strings.HasPrefix(strings.ToLower(body), "!help") {
 				notice = owned
 				return nil

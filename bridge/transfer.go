@@ -62,7 +62,7 @@ func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 	loc := location(cfg)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "[transferred to you by %s] %s, session started %s (%s ago): %d message(s) from the patron, %d reply(ies).",
-		bareJID(from), conv.nick(), started.In(loc).Format("15:04"), b.now().Sub(started).Round(time.Minute), in, out)
+		bareJID(from), conv.nick(), started.In(loc).Format("15:04"), humanDuration(b.now().Sub(started)), in, out)
 	if read > 0 {
 		fmt.Fprintf(&sb, " READ %d.", read)
 	}
