@@ -193,6 +193,9 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		Body: body,
 		Nick: conv.nick(),
 		OOB:  oob,
+		// Clients send a displayed marker (XEP-0333) only for a markable
+		// message: that marker is what makes "Seen" show in Messenger.
+		Markable: fromPatron && (e.Kind == messenger.KindMessage && !e.Deleted || e.Kind == messenger.KindPostback),
 	}
 	orig := b.originalRecord(tx, e.MID)
 	if orig != nil {

@@ -70,14 +70,16 @@ func TestDemoWithThirdPartyClient(t *testing.T) {
 	post(t, info.PatronURL+"patron/send", map[string]string{"page": string(info.PageID), "psid": psid, "text": "Do you have Dune?"})
 	var got struct {
 		From, Body, Nick, Error string
-		TLS                     bool
+		TLS, Markable           bool
 	}
 	if err := json.Unmarshal([]byte(next()), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Error != "" || !got.TLS || got.Body != "Do you have Dune?" ||
+	if got.Error != "" || !got.TLS || !got.Markable || got.Body != "Do you have Dune?" ||
 		!strings.HasPrefix(got.From, psid+"@"+info.PatronJIDAt) || !strings.HasPrefix(got.Nick, "Facebook patron ") {
 		t.Fatalf("the client got %+v", got)
 	}
 	waitForAnswer(t, info, psid, answer)
+	// The client's displayed marker reached Messenger as "Seen" (mark_seen).
+	waitForAnswer(t, info, psid, `"sender_action":"mark_seen"`)
 }

@@ -1,8 +1,9 @@
 """A librarian in a third-party Jabber client (slixmpp), for the demo test.
 
 Logs in over STARTTLS (accepting the demo's self-signed certificate), says
-READY, waits for the first chat message, prints it as one line of JSON and
-answers it with the given text.
+READY, waits for the first chat message, prints it as one line of JSON,
+marks it displayed (XEP-0333) only if the message is markable, as Gajim,
+Conversations and Dino do, and answers it with the given text.
 
 usage: librarian.py JID PASSWORD HOST PORT ANSWER
 """
@@ -42,13 +43,18 @@ class Librarian(slixmpp.ClientXMPP):
     def on_message(self, msg):
         if msg["type"] not in ("chat", "normal") or not msg["body"]:
             return
+        markable = msg.get_plugin("markable", check=True) is not None
         print(json.dumps({"from": str(msg["from"]), "body": msg["body"],
-                          "nick": msg["nick"]["nick"], "tls": self.tls}), flush=True)
+                          "nick": msg["nick"]["nick"], "tls": self.tls,
+                          "markable": markable}), flush=True)
+        if markable:
+            self.plugin["xep_0333"].send_marker(msg["from"], msg["id"], "displayed")
         self.send_message(mto=msg["from"], mbody=answer, mtype="chat")
         asyncio.get_event_loop().call_later(1, self.disconnect)
 
 
 client = Librarian()
 client.register_plugin("xep_0172")  # user nickname
+client.register_plugin("xep_0333")  # chat markers
 client.connect((host, int(port)))
 client.loop.run_until_complete(asyncio.wait_for(client.disconnected, 60))
