@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 func backupCommand() *cobra.Command {
 	var path string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "backup FILE",
 		Short: "Write a consistent copy of the store to FILE, also while the daemon runs",
@@ -22,7 +25,8 @@ runs it asks the daemon for the copy over its admin socket; otherwise it reads
 the store itself. To restore: stop the daemon, copy FILE to
 <state_dir>/askbridge.db (owned by the daemon's user, mode 0600), and start it.
 Keep <state_dir>/pseudonym.key with your backups: without it new sessions of a
-returning patron get a new pseudonym.`,
+returning patron get a new pseudonym. An existing FILE is replaced only with
+--force.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.Load(path)
@@ -30,9 +34,12 @@ returning patron get a new pseudonym.`,
 				return err
 			}
 			dst := args[0]
+			if _, err := os.Stat(dst); err == nil && !force {
+				return fmt.Errorf("backup: %s exists; give another file name, or --force to replace it", dst)
+			}
 			tmp, err := os.CreateTemp(filepath.Dir(dst), ".askbridge-backup-*")
 			if err != nil {
-				return fmt.Errorf("backup: %w", err)
+				return fmt.Errorf("backup: cannot write %s: %w", dst, pathless(err))
 			}
 			defer os.Remove(tmp.Name())
 			defer tmp.Close()
@@ -46,16 +53,16 @@ returning patron get a new pseudonym.`,
 				return err
 			}
 			if err := tmp.Sync(); err != nil {
-				return fmt.Errorf("backup: %w", err)
+				return fmt.Errorf("backup: writing %s: %w", dst, pathless(err))
 			}
 			if err := tmp.Chmod(0o600); err != nil {
-				return fmt.Errorf("backup: %w", err)
+				return fmt.Errorf("backup: writing %s: %w", dst, pathless(err))
 			}
 			if err := tmp.Close(); err != nil {
-				return fmt.Errorf("backup: %w", err)
+				return fmt.Errorf("backup: writing %s: %w", dst, pathless(err))
 			}
 			if err := os.Rename(tmp.Name(), dst); err != nil {
-				return fmt.Errorf("backup: %w", err)
+				return fmt.Errorf("backup: writing %s: %w", dst, pathless(err))
 			}
 			info, err := os.Stat(dst)
 			if err != nil {
@@ -66,5 +73,16 @@ returning patron get a new pseudonym.`,
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "/etc/askbridge/config.yaml", "path of the YAML configuration file")
+	cmd.Flags().BoolVar(&force, "force", false, "replace FILE if it exists")
 	return cmd
+}
+
+// pathless drops the temporary file's name from a file error, so the
+// message names only the file the user gave.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

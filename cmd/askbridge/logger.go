@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -25,7 +26,12 @@ func newLeveledLogger(c config.Log) (*zap.Logger, zap.AtomicLevel, error) {
 	var zc zap.Config
 	if c.Format == "console" {
 		zc = zap.NewDevelopmentConfig()
-		zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		zc.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+		if isTerminal(os.Stderr) {
+			// Colours only for a person at a terminal, never in a file or
+			// the journal.
+			zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		}
 		zc.DisableStacktrace = true
 	} else {
 		zc = zap.NewProductionConfig()
@@ -39,4 +45,10 @@ func newLeveledLogger(c config.Log) (*zap.Logger, zap.AtomicLevel, error) {
 		return nil, zap.AtomicLevel{}, fmt.Errorf("building logger: %w", err)
 	}
 	return log, zc.Level, nil
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

@@ -14,6 +14,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/askbridge/askbridge/internal/daemon"
 )
 
 func main() {
@@ -29,7 +31,12 @@ func rootCommand() *cobra.Command {
 		Short:         "Answer a Facebook Page's Messenger conversations from a Jabber chat queue",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
-	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), forgetCommand(), backupCommand(), demoCommand())
+	root.SetVersionTemplate("{{.Version}}\n")
+	if daemon.Version == "dev" {
+		daemon.Version = shortVersion()
+	}
+	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), forgetCommand(), backupCommand(), demoCommand(), versionCommand())
 	return root
 }

@@ -118,6 +118,20 @@ func TestBackupWhileRunning(t *testing.T) {
 	if err != nil || !strings.Contains(out, "backup written") {
 		t.Fatalf("backup: %v %s", err, out)
 	}
+	// An existing file is replaced only with --force; errors name the file
+	// given, never a temporary one.
+	out, err = execBinary(t, "backup", "--config", r.config, filepath.Join(dir, "askbridge.db"))
+	if err == nil || !strings.Contains(out, filepath.Join(dir, "askbridge.db")+" exists") || !strings.Contains(out, "--force") {
+		t.Errorf("backup over an existing file: %v %s", err, out)
+	}
+	if out, err := execBinary(t, "backup", "--force", "--config", r.config, filepath.Join(dir, "askbridge.db")); err != nil || !strings.Contains(out, "backup written") {
+		t.Errorf("backup --force: %v %s", err, out)
+	}
+	nowhere := filepath.Join(dir, "no-such-dir", "b.db")
+	out, err = execBinary(t, "backup", "--config", r.config, nowhere)
+	if err == nil || !strings.Contains(out, "cannot write "+nowhere) || strings.Contains(out, ".askbridge-backup-") {
+		t.Errorf("backup into a missing folder: %v %s", err, out)
+	}
 	st, err := bridge.OpenStore(dir, time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +140,27 @@ func TestBackupWhileRunning(t *testing.T) {
 	recs, err := st.Records(time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	if err != nil || len(recs) != 1 || recs[0].State != bridge.StateSent {
 		t.Errorf("backup holds %+v (%v)", recs, err)
+	}
+}
+
+// TestVersion: a binary built with plain go build in a checkout names its
+// commit and build date from Go's build information, with no -ldflags.
+func TestVersion(t *testing.T) {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skipf("not in a git checkout: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "askbridge")
+	build := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "askbridge ") || !strings.Contains(string(out), ", commit "+strings.TrimSpace(string(head))) ||
+			strings.Contains(string(out), "tree of unknown") || !strings.Contains(string(out), "go1.") {
+			t.Errorf("%v: %v %q", args, err, out)
+		}
 	}
 }
 
