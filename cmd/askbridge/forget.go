@@ -55,7 +55,7 @@ compacted so no trace remains in the file. Works while the daemon runs
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%d records removed or unlinked\n", n)
+				fmt.Fprintln(cmd.OutOrStdout(), admin.ForgetResult(n))
 				return nil
 			})
 		},

@@ -172,7 +172,15 @@ func (h *Handler) forget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = fmt.Fprintf(w, "%d records removed or unlinked\n", n)
+	_, _ = fmt.Fprintln(w, ForgetResult(n))
+}
+
+// ForgetResult says what a deletion request did.
+func ForgetResult(n int) string {
+	if n == 0 {
+		return "Nothing was found for that patron: no records removed (check the ID; it may have been forgotten already)."
+	}
+	return fmt.Sprintf("%d records removed or unlinked", n)
 }
 
 // InstagramPrefix starts the patron ID of an Instagram patron: "ig-" and
