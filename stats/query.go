@@ -182,7 +182,14 @@ func parseDate(name, s string) (time.Time, error) {
 	}
 	d, err := time.Parse(dateLayout, s)
 	if err != nil {
-		return time.Time{}, invalid(err, "bad %s date %q (want YYYY-MM-DD)", name, s)
+		// Go's own message names its layout ("2006-01-02"): say it plainly,
+		// keeping its reason when it has one ("day out of range").
+		why := ""
+		var pe *time.ParseError
+		if errors.As(err, &pe) && pe.Message != "" {
+			why = strings.TrimPrefix(pe.Message, ": ") + "; "
+		}
+		return time.Time{}, invalid(nil, "bad %s date %q: %swant a calendar date as YYYY-MM-DD, such as 2026-10-31", name, s, why)
 	}
 	return d, nil
 }

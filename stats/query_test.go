@@ -37,6 +37,9 @@ func TestParseQueryErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := stats.ParseQuery(tt.from, tt.to, tt.report, tt.format, tt.tz, false, false, tt.minDuration, tt.defaultTZ)
+			if err != nil && strings.Contains(err.Error(), "2006") {
+				t.Errorf("error %q shows Go's layout", err)
+			}
 			if err == nil {
 				t.Fatal("no error")
 			}
