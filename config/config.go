@@ -19,6 +19,10 @@ type Config struct {
 	Sessions  Sessions  `mapstructure:"sessions"`
 	Stats     Stats     `mapstructure:"stats"`
 	Privacy   Privacy   `mapstructure:"privacy"`
+
+	// readProblems are values Read could not decode (a bad duration);
+	// Validate reports them with the others.
+	readProblems Problems
 }
 
 // Log configures logging.

@@ -8,10 +8,37 @@ import (
 	"time"
 )
 
+// testSecrets stand in for the real secrets config.example.yaml leaves as
+// placeholders.
+var testSecrets = map[string]string{
+	"ASKBRIDGE_MESSENGER_APP_SECRET":           "e6af24be1d683c8c911949f897eea1f6",
+	"ASKBRIDGE_MESSENGER_VERIFY_TOKEN":         "verify-token-for-tests",
+	"ASKBRIDGE_MESSENGER_PAGES_0_ACCESS_TOKEN": "EAAtest-page-token-0",
+	"ASKBRIDGE_XMPP_SECRET":                    "component-secret-for-tests",
+}
+
+// env is an environment of m, with testSecrets for what m does not set.
 func env(m map[string]string) LookupEnv {
 	return func(k string) (string, bool) {
-		v, ok := m[k]
+		if v, ok := m[k]; ok {
+			return v, true
+		}
+		if _, ok := m[k+"_FILE"]; ok {
+			return "", false
+		}
+		v, ok := testSecrets[k]
 		return v, ok
+	}
+}
+
+// TestExamplePlaceholdersRefused checks that config.example.yaml as it
+// is cannot run: its placeholder secrets are named, each once.
+func TestExamplePlaceholdersRefused(t *testing.T) {
+	_, err := LoadEnv("../config.example.yaml", func(string) (string, bool) { return "", false })
+	for _, key := range []string{"messenger.app_secret", "messenger.verify_token", "messenger.pages[0].access_token", "xmpp.secret"} {
+		if err == nil || !strings.Contains(err.Error(), key+`: "change-me" is the example's placeholder`) {
+			t.Errorf("%s: %v", key, err)
+		}
 	}
 }
 
@@ -34,7 +61,7 @@ func TestExampleIsValid(t *testing.T) {
 func TestEnvironmentOverrides(t *testing.T) {
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "secret")
-	if err := os.WriteFile(secretFile, []byte("from-file\n"), 0o600); err != nil {
+	if err := os.WriteFile(secretFile, []byte("secret-from-a-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tokenFile := filepath.Join(dir, "token")
@@ -48,7 +75,7 @@ func TestEnvironmentOverrides(t *testing.T) {
 		"ASKBRIDGE_MESSENGER_HUMAN_AGENT":               "true",
 		"ASKBRIDGE_XMPP_OPERATORS":                      "a@x.org,b@x.org",
 		"ASKBRIDGE_MESSENGER_PAGES_0_ACCESS_TOKEN_FILE": tokenFile,
-		"ASKBRIDGE_MESSENGER_APP_SECRET":                "direct",
+		"ASKBRIDGE_MESSENGER_APP_SECRET":                "direct-app-secret-value",
 		"ASKBRIDGE_MESSENGER_APP_SECRET_FILE":           secretFile, // the variable itself wins
 	}))
 	if err != nil {
@@ -58,14 +85,14 @@ func TestEnvironmentOverrides(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"xmpp.secret", cfg.XMPP.Secret, "from-file"},
+		{"xmpp.secret", cfg.XMPP.Secret, "secret-from-a-file"},
 		{"log.level", cfg.Log.Level, "debug"},
 		{"sessions.idle_timeout", cfg.Sessions.IdleTimeout, 5 * time.Minute},
 		{"messenger.human_agent", cfg.Messenger.HumanAgent, true},
 		{"xmpp.operators", strings.Join(cfg.XMPP.Operators, " "), "a@x.org b@x.org"},
 		{"page token", cfg.Messenger.Pages[0].AccessToken, "page-token-from-file"},
 		{"page id kept", cfg.Messenger.Pages[0].ID, "510249619162304"},
-		{"messenger.app_secret", cfg.Messenger.AppSecret, "direct"},
+		{"messenger.app_secret", cfg.Messenger.AppSecret, "direct-app-secret-value"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -78,15 +105,15 @@ func TestPagesFromEnvironmentOnly(t *testing.T) {
 	e := map[string]string{
 		"ASKBRIDGE_STATE_DIR":                      "/tmp/x",
 		"ASKBRIDGE_MESSENGER_APP_ID":               "1",
-		"ASKBRIDGE_MESSENGER_APP_SECRET":           "s",
-		"ASKBRIDGE_MESSENGER_VERIFY_TOKEN":         "v",
+		"ASKBRIDGE_MESSENGER_APP_SECRET":           "app-secret-of-32-characters-xx",
+		"ASKBRIDGE_MESSENGER_VERIFY_TOKEN":         "a-verify-token-long-enough",
 		"ASKBRIDGE_MESSENGER_PAGES_0_ID":           "42",
 		"ASKBRIDGE_MESSENGER_PAGES_0_ACCESS_TOKEN": "t",
 		"ASKBRIDGE_MESSENGER_PAGES_1_ID":           "43",
 		"ASKBRIDGE_MESSENGER_PAGES_1_ACCESS_TOKEN": "t2",
 		"ASKBRIDGE_MESSENGER_PAGES_1_QUEUE":        "teen@chat.example.org",
 		"ASKBRIDGE_XMPP_DOMAIN":                    "fb.example.org",
-		"ASKBRIDGE_XMPP_SECRET":                    "x",
+		"ASKBRIDGE_XMPP_SECRET":                    "a-component-secret-long",
 		"ASKBRIDGE_XMPP_QUEUE":                     "ask@chat.example.org",
 	}
 	cfg, err := LoadEnv("", env(e))
@@ -124,6 +151,9 @@ func TestBadKeys(t *testing.T) {
 		{map[string]string{"ASKBRIDGE_MESSENGER_APP_ID": "abc"}, "messenger.app_id:"},
 		{map[string]string{"ASKBRIDGE_MESSENGER_GRAPH_URL": "graph.facebook.com"}, "messenger.graph_url:"},
 		{map[string]string{"ASKBRIDGE_MESSENGER_API_VERSION": "21"}, "messenger.api_version:"},
+		{map[string]string{"ASKBRIDGE_XMPP_SECRET": "short"}, "xmpp.secret: is 5 characters long; use at least 16"},
+		{map[string]string{"ASKBRIDGE_HTTP_STATS_TOKEN": "change-me"}, "http.stats_token: \"change-me\" is the example's placeholder"},
+		{map[string]string{"ASKBRIDGE_SESSIONS_IDLE_TIMEOUT": "30 minutes"}, "sessions.idle_timeout: \"30 minutes\" is not a duration (write it like 90s, 15m or 720h)"},
 		{map[string]string{"ASKBRIDGE_SESSIONS_FOLLOWUP_GRACE": "-1m"}, "sessions.followup_grace: must not be negative"},
 		{map[string]string{"ASKBRIDGE_SESSIONS_FOLLOWUP_GRACE": "48h"}, "sessions.followup_grace: 48h0m0s is longer than a day"},
 		{map[string]string{"ASKBRIDGE_STATS_FISCAL_YEAR_START": "13"}, "stats.fiscal_year_start: 13 is not a month"},
@@ -189,6 +219,23 @@ func TestInstagramAccount(t *testing.T) {
 	}
 	if _, ok := cfg.PageForInstagram(""); ok {
 		t.Error("the empty ID found a Page")
+	}
+}
+
+// TestEveryProblemAtOnce checks that one run names every bad key: a bad
+// duration does not hide the others, nor a bad routing the queue check.
+func TestEveryProblemAtOnce(t *testing.T) {
+	_, err := LoadEnv("../config.example.yaml", env(map[string]string{
+		"ASKBRIDGE_SESSIONS_IDLE_TIMEOUT":        "soon",
+		"ASKBRIDGE_PRIVACY_TRANSCRIPT_RETENTION": "a month",
+		"ASKBRIDGE_XMPP_ROUTING":                 "roundrobin",
+		"ASKBRIDGE_XMPP_QUEUE":                   "",
+		"ASKBRIDGE_LOG_LEVEL":                    "loud",
+	}))
+	for _, key := range []string{"sessions.idle_timeout:", "privacy.transcript_retention:", "xmpp.routing:", "xmpp.queue: required", "log.level:"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s not named in %v", key, err)
+		}
 	}
 }
 

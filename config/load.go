@@ -7,8 +7,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/cast"
 	"github.com/spf13/viper"
 
 	"github.com/askbridge/askbridge/stats"
@@ -67,6 +69,18 @@ func Read(path string, env LookupEnv) (*Config, error) {
 		}
 	}
 	var cfg Config
+	// A bad duration would stop the decoding and hide every other
+	// problem: report it with an example, decode the default instead.
+	for _, k := range keys {
+		d, ok := defaults[k].(time.Duration)
+		if !ok {
+			continue
+		}
+		if _, err := cast.ToDurationE(v.Get(k)); err != nil {
+			cfg.readProblems = append(cfg.readProblems, fmt.Sprintf("%s: %q is not a duration (write it like 90s, 15m or 720h)", k, fmt.Sprint(v.Get(k))))
+			v.Set(k, d)
+		}
+	}
 	err := v.Unmarshal(&cfg, func(dc *mapstructure.DecoderConfig) {
 		dc.ErrorUnused = true
 	})

@@ -61,8 +61,12 @@ func (c *Config) Validate() error {
 	if required("messenger.app_id", m.AppID) && !numericID.MatchString(m.AppID) {
 		bad("messenger.app_id", "%q is not a numeric Facebook app ID", m.AppID)
 	}
-	required("messenger.app_secret", m.AppSecret)
-	required("messenger.verify_token", m.VerifyToken)
+	if required("messenger.app_secret", m.AppSecret) {
+		checkSecret(bad, "messenger.app_secret", m.AppSecret)
+	}
+	if required("messenger.verify_token", m.VerifyToken) {
+		checkSecret(bad, "messenger.verify_token", m.VerifyToken)
+	}
 	if u, err := url.Parse(m.GraphURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("messenger.graph_url", "%q is not an http(s) URL", m.GraphURL)
 	}
@@ -85,6 +89,8 @@ func (c *Config) Validate() error {
 		seen[pg.ID] = true
 		if strings.TrimSpace(pg.AccessToken) == "" {
 			bad(key+".access_token", "required (set it in the file, in %sMESSENGER_PAGES_%d_ACCESS_TOKEN or in …_FILE)", EnvPrefix, i)
+		} else if placeholders[strings.ToLower(strings.TrimSpace(pg.AccessToken))] {
+			bad(key+".access_token", "%q is the example's placeholder: give the Page access token from the App Dashboard", pg.AccessToken)
 		}
 		if pg.Queue != "" {
 			if err := checkBareJID(pg.Queue); err != nil {
@@ -112,20 +118,25 @@ func (c *Config) Validate() error {
 			bad("xmpp.domain", "%q is not a bare domain such as fb.library.example.org", x.Domain)
 		}
 	}
-	required("xmpp.secret", x.Secret)
+	if required("xmpp.secret", x.Secret) {
+		checkSecret(bad, "xmpp.secret", x.Secret)
+	}
+	if c.HTTP.StatsToken != "" {
+		checkSecret(bad, "http.stats_token", c.HTTP.StatsToken)
+	}
 	switch x.Routing {
-	case "queue":
+	case "queue", "broadcast":
+	default:
+		bad("xmpp.routing", "%q is not one of queue, broadcast", x.Routing)
+	}
+	if x.Routing != "broadcast" { // queue routing, or a routing value to be fixed
 		if required("xmpp.queue", x.Queue) {
 			if err := checkBareJID(x.Queue); err != nil {
 				bad("xmpp.queue", "%v", err)
 			}
 		}
-	case "broadcast":
-		if len(x.Operators) == 0 {
-			bad("xmpp.operators", "broadcast routing needs at least one operator JID")
-		}
-	default:
-		bad("xmpp.routing", "%q is not one of queue, broadcast", x.Routing)
+	} else if len(x.Operators) == 0 {
+		bad("xmpp.operators", "broadcast routing needs at least one operator JID")
 	}
 	for i, op := range x.Operators {
 		if err := checkOperator(op, x.Routing == "broadcast"); err != nil {
@@ -161,10 +172,29 @@ func (c *Config) Validate() error {
 	if c.Privacy.TranscriptRetention <= 0 {
 		bad("privacy.transcript_retention", "must be a positive duration such as 720h")
 	}
+	p = append(c.readProblems, p...)
 	if len(p) == 0 {
 		return nil
 	}
 	return p
+}
+
+// minSecretLength is the shortest secret Validate accepts.
+const minSecretLength = 16
+
+// placeholders are values of config.example.yaml and documentation that
+// must never run.
+var placeholders = map[string]bool{"change-me": true, "changeme": true, "…": true, "...": true, "secret": true, "password": true}
+
+// checkSecret refuses placeholder and short secrets: a webhook verify
+// token or component secret anyone can guess lets them in.
+func checkSecret(bad func(key, format string, args ...any), key, val string) {
+	switch v := strings.TrimSpace(val); {
+	case placeholders[strings.ToLower(v)]:
+		bad(key, "%q is the example's placeholder: set a real secret (for example `openssl rand -hex 16`)", v)
+	case len(v) < minSecretLength:
+		bad(key, "is %d characters long; use at least %d (for example `openssl rand -hex 16`)", len(v), minSecretLength)
+	}
 }
 
 func checkHostPort(s string) error {

@@ -58,7 +58,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	next := strings.Replace(string(orig), "queue: librarian@localhost", "queue: desk@localhost", 1)
 	next = strings.Replace(next, `operators: ["librarian@localhost"]`, `operators: ["librarian@localhost", "desk@localhost"]`, 1)
-	next = strings.Replace(next, "secret: component-secret", "secret: another-secret", 1)
+	next = strings.Replace(next, "secret: component-secret", "secret: another-secret-value", 1)
 	if err := os.WriteFile(r.config, []byte(next), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -109,11 +109,11 @@ func newRig(t *testing.T) *rig {
 	r.logs = filepath.Join(dir, "daemon.log")
 	cfg := fmt.Sprintf(`state_dir: %s
 log: {level: debug, format: json}
-http: {listen: %q, stats_token: stats-token}
+http: {listen: %q, stats_token: stats-token-for-tests}
 messenger:
   app_id: %q
   app_secret: %q
-  verify_token: verify
+  verify_token: verify-token-for-tests
   graph_url: http://%s
   pages: [{id: %q, name: Central, access_token: %q}]
 xmpp:

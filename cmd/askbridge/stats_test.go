@@ -89,7 +89,7 @@ func TestStatisticsWhileDaemonRuns(t *testing.T) {
 		t.Errorf("without token: %v %v", resp.StatusCode, err)
 	}
 	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer stats-token")
+	req.Header.Set("Authorization", "Bearer stats-token-for-tests")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("with token: %v %v", resp, err)

@@ -78,7 +78,7 @@ func TestDashboardBadInput(t *testing.T) {
 	}{
 		{"bad zone", "timezone=Mars/Base", "Unknown time zone &#34;Mars/Base&#34;: give an IANA name"},
 		{"a path for a zone", "timezone=../../etc/passwd", "Unknown time zone"},
-		{"bad from date", "from=2027-13-01&to=2027-03-31", "Bad from date &#34;2027-13-01&#34; (want YYYY-MM-DD)"},
+		{"bad from date", "from=2027-13-01&to=2027-03-31", "Bad from date &#34;2027-13-01&#34;: month out of range; want a calendar date as YYYY-MM-DD"},
 		{"bad to date", "from=2027-03-01&to=31/03/2027", "bad to date &#34;31/03/2027&#34;"},
 		{"no to date", "from=2027-03-01", "Give both the first (from) and the last (to) day"},
 		{"inverted range", "from=2027-03-31&to=2027-03-01", "inverted"},

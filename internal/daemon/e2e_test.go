@@ -96,7 +96,7 @@ func (w *world) start(componentAddr, c2sAddr string, mutate ...func(*config.Conf
 		Log:      config.Log{Level: "debug", Format: "console"},
 		HTTP:     config.HTTP{Listen: w.addr},
 		Messenger: config.Messenger{
-			AppID: e2eAppID, AppSecret: e2eSecret, VerifyToken: "verify-me",
+			AppID: e2eAppID, AppSecret: e2eSecret, VerifyToken: "verify-me-webhook-token",
 			GraphURL: fbSrv.URL, APIVersion: "v25.0",
 			Pages: []config.Page{{ID: e2ePage, Name: "Central Library", AccessToken: e2eToken, InstagramID: e2eInstagram}},
 		},
@@ -116,7 +116,7 @@ func (w *world) start(componentAddr, c2sAddr string, mutate ...func(*config.Conf
 	}
 	logs := &lockedBuffer{}
 	t.Cleanup(func() {
-		for _, secret := range []string{e2eSecret, e2eToken, "component-secret", "verify-me"} {
+		for _, secret := range []string{e2eSecret, e2eToken, "component-secret", "verify-me-webhook-token"} {
 			if strings.Contains(logs.String(), secret) {
 				t.Errorf("a secret appears in the log: %q", secret)
 			}
@@ -399,7 +399,7 @@ func TestWebhookVerificationAndHealth(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := get("/webhook?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"); code != 200 || body != "1158201444" {
+	if code, body := get("/webhook?hub.mode=subscribe&hub.verify_token=verify-me-webhook-token&hub.challenge=1158201444"); code != 200 || body != "1158201444" {
 		t.Errorf("verification: %d %q", code, body)
 	}
 	if code, _ := get("/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"); code != 403 {
