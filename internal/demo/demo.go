@@ -5,10 +5,12 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"text/template"
 	"time"
 
 	"go.uber.org/zap"
@@ -30,7 +34,28 @@ import (
 )
 
 //go:embed demo.yaml
-var demoConfig []byte
+var demoYAML string
+
+// demoConfig is the demo's configuration file, filled in with demoValues.
+var demoConfig = template.Must(template.New("demo.yaml").Parse(demoYAML))
+
+// demoValues are the addresses and secrets of one demo run.
+type demoValues struct {
+	HTTPListen, AppSecret, VerifyToken, GraphURL, PageToken string
+	ComponentAddr, ComponentSecret, Greeting, Unanswered    string
+}
+
+// The demo's automatic replies.
+const (
+	demoGreeting   = "Hi! A librarian will be with you shortly."
+	demoUnanswered = "Sorry for the wait: all our librarians are busy. We will answer here as soon as we can."
+)
+
+// quoteYAML writes s as a YAML string (JSON strings are YAML).
+func quoteYAML(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
 
 // Options tune the demo.
 type Options struct {
@@ -53,6 +78,10 @@ type Options struct {
 
 // Info is what a person needs to use a running demo.
 type Info struct {
+	// ConfigPath is the demo's configuration file; StatsURL its
+	// statistics page.
+	ConfigPath  string
+	StatsURL    string
 	PatronURL   string
 	C2SAddr     string
 	Librarian   string
@@ -85,7 +114,11 @@ func Run(ctx context.Context, o Options) error {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	compSecret, appSecret, pageToken, verify, password := secret(), secret(), "EAAdemo"+secret(), secret(), "librarian-"+secret()[:6]
+	compSecret, appSecret, pageToken, verify := secret(), secret(), "EAAdemo"+secret(), secret()
+	password, err := librarianPassword(o.Dir)
+	if err != nil {
+		return err
+	}
 
 	srv, err := prosody.Start(ctx, prosody.Options{
 		Dir:        filepath.Join(dir, "prosody"),
@@ -129,20 +162,21 @@ func Run(ctx context.Context, o Options) error {
 	graphURL := "http://" + patronLn.Addr().String()
 
 	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, demoConfig, 0o600); err != nil {
-		return fmt.Errorf("demo: %w", err)
+	var cfgText bytes.Buffer
+	err = demoConfig.Execute(&cfgText, demoValues{
+		HTTPListen: httpLn.Addr().String(), AppSecret: appSecret, VerifyToken: verify, GraphURL: graphURL,
+		PageToken: pageToken, ComponentAddr: srv.ComponentAddr, ComponentSecret: compSecret,
+		Greeting: quoteYAML(demoGreeting), Unanswered: quoteYAML(demoUnanswered),
+	})
+	if err == nil {
+		err = os.WriteFile(cfgPath, cfgText.Bytes(), 0o600)
 	}
-	env := map[string]string{
-		"ASKBRIDGE_STATE_DIR":                      filepath.Join(dir, "state"),
-		"ASKBRIDGE_MESSENGER_APP_SECRET":           appSecret,
-		"ASKBRIDGE_MESSENGER_VERIFY_TOKEN":         verify,
-		"ASKBRIDGE_MESSENGER_GRAPH_URL":            graphURL,
-		"ASKBRIDGE_MESSENGER_PAGES_0_ACCESS_TOKEN": pageToken,
-		"ASKBRIDGE_XMPP_SERVER":                    srv.ComponentAddr,
-		"ASKBRIDGE_XMPP_SECRET":                    compSecret,
-		"ASKBRIDGE_HTTP_LISTEN":                    httpLn.Addr().String(),
+	if err != nil {
+		httpLn.Close()
+		return fmt.Errorf("demo: writing %s: %w", cfgPath, err)
 	}
-	cfg, err := config.LoadEnv(cfgPath, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	// The file alone, as `askbridge serve --config` would read it.
+	cfg, err := config.LoadEnv(cfgPath, func(string) (string, bool) { return "", false })
 	if err != nil {
 		httpLn.Close()
 		return fmt.Errorf("demo: %w", err)
@@ -153,6 +187,8 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	info := Info{
+		ConfigPath:  cfgPath,
+		StatsURL:    "http://" + httpLn.Addr().String() + "/stats/",
 		PatronURL:   "http://" + patronLn.Addr().String() + "/",
 		C2SAddr:     srv.C2SAddr,
 		Librarian:   "librarian@localhost",
@@ -189,9 +225,18 @@ askbridge demo is running. Press Ctrl-C to stop.
      "Instagram patron …". Reply there; the patron page shows it.
      Type !help in that chat for the librarian's commands.
 
+  3. Be the reference coordinator: the statistics page is
+        %s
+     and the same as CSV: askbridge stats export --config %s --from … --to …
+
+  Automatic replies: a new conversation is greeted with
+     %q
+  and, if nobody answers within 2 minutes,
+     %q
+
   Webhook: %s   Health: %s
-`, i.PatronURL, i.Librarian, i.Password, host, port, i.PatronJIDAt, i.WebhookURL,
-		"http://"+hostOf(i.WebhookURL)+"/readyz")
+`, i.PatronURL, i.Librarian, i.Password, host, port, i.PatronJIDAt, i.StatsURL, i.ConfigPath,
+		demoGreeting, demoUnanswered, i.WebhookURL, "http://"+hostOf(i.WebhookURL)+"/readyz")
 }
 
 func hostOf(u string) string {
@@ -250,6 +295,27 @@ func freeOr(want, fallback int) int {
 
 func listen(port int) (net.Listener, error) {
 	return net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+}
+
+// librarianPassword makes the librarian's password; with a demo folder
+// kept (--dir), the one of the first run, so a Jabber client set up once
+// goes on logging in.
+func librarianPassword(dir string) (string, error) {
+	fresh := "librarian-" + secret()[:6]
+	if dir == "" {
+		return fresh, nil
+	}
+	path := filepath.Join(dir, "librarian-password")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(fresh+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("demo: keeping the librarian's password: %w", err)
+	}
+	return fresh, nil
 }
 
 func secret() string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"mellium.im/xmpp/jid"
 
+	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/internal/jabberclient"
 	"github.com/askbridge/askbridge/internal/prosody"
 )
@@ -62,6 +64,49 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForAnswer(t, info, psid, "Yes, from 1 to 5 pm.")
+	// The patron was greeted, and read that the greeting is automatic.
+	waitForAnswer(t, info, psid, "(Automatic reply) "+demoGreeting)
+
+	// The banner names the statistics page and the configuration, which
+	// the CLI can use from any folder.
+	for _, want := range []string{info.StatsURL, info.ConfigPath, demoGreeting, demoUnanswered} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner.String())
+		}
+	}
+	cfg, err := config.Load(info.ConfigPath)
+	if err != nil {
+		t.Fatalf("the demo's configuration file: %v", err)
+	}
+	if want := filepath.Join(filepath.Dir(info.ConfigPath), "state"); cfg.StateDir != want || cfg.Sessions.Timezone == "Local" {
+		t.Errorf("state_dir %q (want %q), zone %q", cfg.StateDir, want, cfg.Sessions.Timezone)
+	}
+	stats, err := http.Get(info.StatsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(stats.Body)
+	stats.Body.Close()
+	if stats.StatusCode != 200 || !strings.Contains(string(body), "chat statistics") {
+		t.Errorf("statistics page: %d", stats.StatusCode)
+	}
+}
+
+// TestLibrarianPasswordKept checks that with a demo folder kept, the
+// librarian's password stays the same from run to run.
+func TestLibrarianPasswordKept(t *testing.T) {
+	dir := t.TempDir()
+	first, err := librarianPassword(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := librarianPassword(dir)
+	if err != nil || again != first || !strings.HasPrefix(first, "librarian-") {
+		t.Errorf("passwords %q then %q (%v)", first, again, err)
+	}
+	if a, _ := librarianPassword(""); a == first {
+		t.Error("a throwaway demo reused the kept password")
+	}
 }
 
 // startDemo runs the demo until the test ends (checking that it ends
