@@ -239,6 +239,32 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
+// TestRelativeStateDir checks that a relative state_dir in a file is a
+// folder beside the file, wherever the command runs.
+func TestRelativeStateDir(t *testing.T) {
+	dir := t.TempDir()
+	example, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(string(example), "state_dir: /var/lib/askbridge", "state_dir: ./state", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadEnv(path, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "state"); cfg.StateDir != want {
+		t.Errorf("state_dir = %q, want %q", cfg.StateDir, want)
+	}
+	// An environment override is taken as given.
+	cfg, err = LoadEnv(path, env(map[string]string{"ASKBRIDGE_STATE_DIR": "rel"}))
+	if err != nil || cfg.StateDir != "rel" {
+		t.Errorf("state_dir from the environment = %q, %v", cfg.StateDir, err)
+	}
+}
+
 func TestUnknownKeyIsNamed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.yaml")
 	if err := os.WriteFile(path, []byte("xmpp:\n  secert: x\n"), 0o600); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -89,6 +90,15 @@ func Read(path string, env LookupEnv) (*Config, error) {
 	}
 	if err := pageOverrides(&cfg, env); err != nil {
 		return nil, err
+	}
+	// A relative state_dir in the file means a folder beside the file,
+	// whatever folder the command runs in.
+	if path != "" && cfg.StateDir != "" && !filepath.IsAbs(cfg.StateDir) {
+		if _, fromEnv := env(envName("state_dir")); !fromEnv {
+			if dir, err := filepath.Abs(filepath.Dir(path)); err == nil {
+				cfg.StateDir = filepath.Join(dir, cfg.StateDir)
+			}
+		}
 	}
 	// "Local" becomes the machine's zone name; if it cannot be named,
 	// Validate reports it.
