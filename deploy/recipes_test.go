@@ -75,6 +75,9 @@ func lookTool(t *testing.T, name string) string {
 				return filepath.Join(dir, name)
 			}
 		}
+		if os.Getenv("ASKBRIDGE_REQUIRE_RECIPE_TOOLS") != "" {
+			t.Fatalf("%s is not installed and ASKBRIDGE_REQUIRE_RECIPE_TOOLS is set (apt-get install -y %s)", name, name)
+		}
 		t.Skipf("%s not installed", name)
 	}
 	return p
