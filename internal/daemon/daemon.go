@@ -60,14 +60,17 @@ type Daemon struct {
 	// Instagram webhook subscription, "" when nothing.
 	instagramMu      sync.Mutex
 	instagramProblem string
-	opts             Options
-	registry         *prometheus.Registry
-	listener         net.Listener
-	server           *http.Server
-	adminLn          net.Listener
-	admin            *http.Server
-	mu               sync.Mutex
-	ready            bool
+	// tokenProblems holds, by Page ID, why the last token check could not
+	// be made (guarded by instagramMu too).
+	tokenProblems map[string]string
+	opts          Options
+	registry      *prometheus.Registry
+	listener      net.Listener
+	server        *http.Server
+	adminLn       net.Listener
+	admin         *http.Server
+	mu            sync.Mutex
+	ready         bool
 }
 
 // New opens the store and builds every part, but starts nothing.

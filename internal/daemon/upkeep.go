@@ -46,13 +46,16 @@ func (d *Daemon) upkeep(ctx context.Context) {
 		switch {
 		case errors.As(err, &ge) && ge.TokenInvalid():
 			cancel()
+			d.setTokenProblem(p.ID, "")
 			d.bridge.MarkTokenInvalid(p.ID, p.AccessToken)
 			continue
 		case err != nil:
 			cancel()
+			d.setTokenProblem(p.ID, "the access token could not be checked: "+err.Error())
 			log.Warn("could not check the Page's access token", zap.Error(err))
 			continue
 		}
+		d.setTokenProblem(p.ID, "")
 		d.bridge.MarkTokenValid(p.ID)
 		apps, err := d.api.SubscribedApps(cctx, p.AccessToken, page)
 		if err != nil {
@@ -118,4 +121,19 @@ func (d *Daemon) setInstagramProblem(p string) {
 	d.instagramMu.Lock()
 	defer d.instagramMu.Unlock()
 	d.instagramProblem = p
+}
+
+// setTokenProblem records why the last check of a Page's token did not
+// succeed, "" when it did (or found it refused, which the bridge tracks).
+func (d *Daemon) setTokenProblem(page, problem string) {
+	d.instagramMu.Lock()
+	defer d.instagramMu.Unlock()
+	if d.tokenProblems == nil {
+		d.tokenProblems = map[string]string{}
+	}
+	if problem == "" {
+		delete(d.tokenProblems, page)
+	} else {
+		d.tokenProblems[page] = problem
+	}
 }

@@ -54,3 +54,22 @@ func TestUpkeepInstagramSubscription(t *testing.T) {
 		t.Error("the app secret is in the readiness body")
 	}
 }
+
+// TestUpkeepTokenCheckFails: a token check that could not be made (Facebook
+// answering 5xx) is not reported as "ok": /readyz names the Page and why,
+// until a check succeeds.
+func TestUpkeepTokenCheckFails(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 503, Code: 2, Type: "OAuthException",
+		Message: "An unexpected error has occurred. Please retry your request later.", IsTransient: true})
+	w.d.upkeep(ctx)
+	body := w.waitReadyz(503)
+	if !strings.Contains(body, `"facebook":"Page `+e2ePage+` (Central Library): the access token could not be checked`) {
+		t.Errorf("readyz: %s", body)
+	}
+	w.d.upkeep(ctx)
+	if body := w.waitReadyz(200); !strings.Contains(body, `"facebook":"ok"`) {
+		t.Errorf("readyz after a good check: %s", body)
+	}
+}
