@@ -56,12 +56,13 @@ type Daemon struct {
 	component *xmpp.Component
 	webhook   *messenger.Webhook
 	api       *messenger.Client
-	// instagramProblem is what the last upkeep found wrong with the
-	// Instagram webhook subscription, "" when nothing.
-	instagramMu      sync.Mutex
+	// upkeepMu guards what the upkeep loop found: instagramProblem, what
+	// is wrong with the Instagram webhook subscription ("" when nothing),
+	// and tokenProblems.
+	upkeepMu         sync.Mutex
 	instagramProblem string
 	// tokenProblems holds, by Page ID, why the last token check could not
-	// be made (guarded by instagramMu too).
+	// be made.
 	tokenProblems map[string]string
 	opts          Options
 	registry      *prometheus.Registry

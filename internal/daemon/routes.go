@@ -66,13 +66,13 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	if bad := d.bridge.InvalidTokens(); len(bad) > 0 {
 		fb = append(fb, "Facebook refused the access token (error 190) of Page(s) "+strings.Join(bad, ", "))
 	}
-	d.instagramMu.Lock()
+	d.upkeepMu.Lock()
 	for _, p := range d.currentConfig().Messenger.Pages {
 		if why := d.tokenProblems[p.ID]; why != "" {
 			fb = append(fb, "Page "+p.ID+" ("+p.Name+"): "+why)
 		}
 	}
-	d.instagramMu.Unlock()
+	d.upkeepMu.Unlock()
 	check("facebook", strings.Join(fb, "; "))
 	res.Warnings = d.warnings()
 	w.Header().Set("Content-Type", "application/json")

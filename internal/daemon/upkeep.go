@@ -118,16 +118,16 @@ func (d *Daemon) checkInstagram(ctx context.Context) {
 // setInstagramProblem records what keeps Instagram Direct from working,
 // "" for nothing.
 func (d *Daemon) setInstagramProblem(p string) {
-	d.instagramMu.Lock()
-	defer d.instagramMu.Unlock()
+	d.upkeepMu.Lock()
+	defer d.upkeepMu.Unlock()
 	d.instagramProblem = p
 }
 
 // setTokenProblem records why the last check of a Page's token did not
 // succeed, "" when it did (or found it refused, which the bridge tracks).
 func (d *Daemon) setTokenProblem(page, problem string) {
-	d.instagramMu.Lock()
-	defer d.instagramMu.Unlock()
+	d.upkeepMu.Lock()
+	defer d.upkeepMu.Unlock()
 	if d.tokenProblems == nil {
 		d.tokenProblems = map[string]string{}
 	}

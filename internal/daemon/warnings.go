@@ -22,11 +22,11 @@ func (d *Daemon) warnings() []string {
 	if st := d.apiVersion(); st.Warning != "" {
 		w = append(w, "messenger.api_version: "+st.Warning)
 	}
-	d.instagramMu.Lock()
+	d.upkeepMu.Lock()
 	if d.instagramProblem != "" {
 		w = append(w, "instagram: "+d.instagramProblem)
 	}
-	d.instagramMu.Unlock()
+	d.upkeepMu.Unlock()
 	restricted := d.bridge.RestrictedPages()
 	for _, p := range d.currentConfig().Messenger.Pages {
 		if since, ok := restricted[p.ID]; ok {
