@@ -16,6 +16,11 @@ func (c *Component) logFailure(err error, up time.Duration, wait time.Duration) 
 	if up > 0 {
 		fields = append(fields, zap.Duration("was_up", up))
 	}
+	if errors.Is(err, ErrClientPort) {
+		c.log.Error("configuration problem: xmpp.server is the Jabber server's client port; "+
+			"use the component port (5347 by default on Prosody and ejabberd, 5275 on Openfire) and add a Component entry for xmpp.domain", fields...)
+		return
+	}
 	var se stream.Error
 	if !errors.As(err, &se) {
 		if up > 0 {

@@ -48,10 +48,11 @@ type link struct {
 // within PingTimeout. Cancelling ctx aborts it.
 func (c *Component) connect(ctx context.Context) (*link, error) {
 	d := net.Dialer{Timeout: c.cfg.PingTimeout}
-	conn, err := d.DialContext(ctx, "tcp", c.cfg.Server)
+	raw, err := d.DialContext(ctx, "tcp", c.cfg.Server)
 	if err != nil {
 		return nil, fmt.Errorf("xmpp: connect to %s: %w", c.cfg.Server, err)
 	}
+	conn := &headConn{Conn: raw}
 	_ = conn.SetDeadline(time.Now().Add(c.cfg.PingTimeout))
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 
@@ -63,6 +64,9 @@ func (c *Component) connect(ctx context.Context) (*link, error) {
 	if err != nil {
 		cancel()
 		conn.Close()
+		if conn.clientStream() {
+			return nil, fmt.Errorf("xmpp: handshake with %s as %s: %w (the server said: %w)", c.cfg.Server, c.domain, ErrClientPort, err)
+		}
 		return nil, fmt.Errorf("xmpp: handshake with %s as %s: %w", c.cfg.Server, c.domain, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
