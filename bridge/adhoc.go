@@ -240,7 +240,7 @@ func (b *Bridge) runCommands(sender, psid string, cmds []string) ([]string, erro
 			return nil
 		}
 		for _, c := range cmds {
-			a, err := b.command(tx, cfg, conv, bareJID(sender), c)
+			a, err := b.command(tx, cfg, conv, sender, c)
 			if err != nil {
 				return err
 			}

@@ -24,9 +24,12 @@ const helpText = `askbridge commands (typed into the chat with the patron; never
 To send the patron a message that starts with "!", start it with "!!": "!!! Closed Monday" sends "!! Closed Monday".`
 
 // command runs an in-chat command on the conversation's latest session and
-// returns the answer for the librarian. It changes the store only through
-// tx; a bad argument gets a short usage line.
-func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender, body string) (string, error) {
+// returns the answer for the librarian. sender is the librarian's bare
+// JID, from the full JID the command came from (later notices go there).
+// It changes the store only through tx; a bad argument gets a short usage
+// line.
+func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, from, body string) (string, error) {
+	sender := bareJID(from)
 	fields := strings.Fields(body)
 	name := strings.ToLower(strings.TrimPrefix(fields[0], "!"))
 	args := fields[1:]
@@ -59,7 +62,7 @@ func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, se
 		if len(args) != 1 {
 			return "Usage: !transfer JID, e.g. !transfer ya@chat.library.example.org\n" + helpText, nil
 		}
-		return b.transfer(tx, cfg, conv, sender, args[0])
+		return b.transfer(tx, cfg, conv, sender, from, args[0])
 	default:
 		return "Unknown command !" + name + " (nothing was sent to the patron; to send a message starting with \"!\", start it with \"!!\").\n" + helpText, nil
 	}

@@ -43,6 +43,21 @@ type Conversation struct {
 	// Awaiting lists replies whose delivery or reading a librarian's
 	// client asked to be told about.
 	Awaiting []Awaited `json:"awaiting,omitempty"`
+	// Transfer is the latest !transfer, until its summary is known to
+	// have bounced (the conversation then goes back) or another replaces
+	// it.
+	Transfer *PendingTransfer `json:"transfer,omitempty"`
+}
+
+// PendingTransfer is a !transfer whose summary may still bounce.
+type PendingTransfer struct {
+	// ID is the summary stanza's id; To the address it went to.
+	ID string `json:"id"`
+	To string `json:"to"`
+	// By is the full JID of the librarian who typed it; Prev the owner
+	// before ("" for the queue).
+	By   string `json:"by"`
+	Prev string `json:"prev,omitempty"`
 }
 
 // recentSessions bounds Conversation.Recent.

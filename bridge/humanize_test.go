@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/askbridge/askbridge/xmpp"
 )
 
 func TestHumanDuration(t *testing.T) {
@@ -49,5 +51,48 @@ func TestBangEscape(t *testing.T) {
 	}
 	if n := h.api.callCount(); n != 1 {
 		t.Errorf("%d Send API calls, want 1", n)
+	}
+}
+
+// TestTransferToNobody checks that a transfer whose summary bounces for
+// good is undone: the librarian who typed it is told why, the conversation
+// stays with them, and the summary does not come back to them as if
+// transferred to them.
+func TestTransferToNobody(t *testing.T) {
+	h := newHarness(t)
+	h.run()
+	h.accept(patronText("mid.tr", "question", h.clock.Now()))
+	h.link.next(t)
+	if e := h.reply("alice@library.test/desk", "let me check"); e != nil {
+		t.Fatal(e)
+	}
+	h.api.next(t)
+	if e := h.reply("alice@library.test/desk", "!transfer nobody@library.test"); e != nil {
+		t.Fatal(e)
+	}
+	var summary xmpp.Message
+	for acked := false; summary.To == "" || !acked; {
+		switch m := h.link.next(t); {
+		case m.To == "nobody@library.test":
+			summary = m
+		case strings.HasPrefix(m.Body, "Transferred to nobody@library.test"):
+			acked = true
+		default:
+			t.Fatalf("unexpected %+v", m)
+		}
+	}
+	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: summary.ID, From: "nobody@library.test", To: summary.From,
+		Error: xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable"}})
+	m := h.link.next(t)
+	if m.To != "alice@library.test/desk" || m.Body != "Transfer to nobody@library.test failed (service-unavailable); the conversation stays with you." {
+		t.Errorf("after the bounce %+v", m)
+	}
+	h.link.none(t, 100*time.Millisecond)
+	conv, err := h.store.Conversation(testPSID)
+	if err != nil || conv.Owner != "alice@library.test" || conv.Transfer != nil {
+		t.Errorf("conversation %+v %v", conv, err)
+	}
+	if s := h.sessions(); len(s) != 1 || s[0].Transfers != 0 {
+		t.Errorf("sessions %+v", s)
 	}
 }

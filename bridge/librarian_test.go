@@ -40,7 +40,7 @@ func TestTransfer(t *testing.T) {
 			ack = m.Body
 		}
 	}
-	if ack != "Transferred to ya@teen.library.test." {
+	if ack != "Transferred to ya@teen.library.test (you will be told here if ya@teen.library.test cannot be reached)." {
 		t.Errorf("ack = %q", ack)
 	}
 	if !strings.HasPrefix(toYA, "[transferred to you by alice@library.test]") ||

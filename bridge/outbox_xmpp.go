@@ -56,10 +56,10 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	b.metrics.bounces.WithLabelValues(bounce.Error.Condition).Inc()
 	cfg := b.config()
 	sent, known := b.recent.get(bounce.ID)
-	retried, rerouted := false, false
+	retried, rerouted, transferFailed := false, false, false
 	var rec Record
 	err := b.store.update(func(tx *bolt.Tx) error {
-		retried, rerouted = false, false
+		retried, rerouted, transferFailed = false, false, false
 		key := recordByRef(tx, "x:"+bounce.ID)
 		if err := updateRecord(tx, key, func(r *Record) {
 			r.State = StateBounced
@@ -87,8 +87,15 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 			return enqueueEntry(tx, e)
 		}
 		conv, err := getConversation(tx, localpart(bounce.To))
-		if err != nil || conv == nil || conv.Owner == "" || !sameBare(conv.Owner, bounce.From) {
+		if err != nil || conv == nil {
 			return err
+		}
+		if undone, err := b.transferBounced(tx, cfg, conv, bounce); undone || err != nil {
+			transferFailed = undone
+			return err
+		}
+		if conv.Owner == "" || !sameBare(conv.Owner, bounce.From) {
+			return nil
 		}
 		conv.Owner = ""
 		if sent.Presence == nil && sent.Msg.Body != "" {
@@ -118,6 +125,9 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 		signal(b.xmppReady)
 	case rerouted:
 		log.Warn("the librarian could not be reached; the conversation went back to its queue")
+		signal(b.xmppReady)
+	case transferFailed:
+		log.Warn("a transfer's summary bounced; the conversation went back")
 		signal(b.xmppReady)
 	default:
 		log.Warn("the Jabber server bounced a message")

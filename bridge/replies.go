@@ -83,7 +83,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 				notice = owned
 				return nil
 			}
-			notice, err = b.command(tx, cfg, conv, sender, body)
+			notice, err = b.command(tx, cfg, conv, m.From, body)
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ const recentShown = 10
 // patron's next messages go there, the session counts a transfer, and the
 // new owner gets a summary (and the recent messages, if transcripts are
 // kept) from the patron's JID so it shows in the right chat.
-func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender, target string) (string, error) {
+func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender, by, target string) (string, error) {
 	to := bareJID(strings.TrimSpace(target))
 	if to == "" || localpart(to) == "" {
 		return fmt.Sprintf("%q is not a JID such as ya@chat.library.example.org.", target), nil
@@ -39,6 +40,7 @@ func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s
 	if err := putSession(tx, key, s); err != nil {
 		return "", err
 	}
+	prev := conv.Owner
 	if strings.EqualFold(to, cfg.QueueFor(conv.Page)) {
 		conv.Owner = ""
 	} else {
@@ -54,7 +56,43 @@ func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s
 	if err := enqueueXMPP(tx, msg, nil); err != nil {
 		return "", err
 	}
-	return "Transferred to " + to + ".", nil
+	conv.Transfer = &PendingTransfer{ID: msg.ID, To: to, By: by, Prev: prev}
+	return "Transferred to " + to + " (you will be told here if " + to + " cannot be reached).", nil
+}
+
+// transferBounced undoes a transfer whose summary the Jabber server
+// refused for good (no such address, or nobody allowed to receive it):
+// the conversation goes back to whom it was with, the librarian who typed
+// !transfer is told why, and the session counts no transfer. It reports
+// whether the bounce was that summary's.
+func (b *Bridge) transferBounced(tx *bolt.Tx, cfg *config.Config, conv *Conversation, bounce xmpp.Bounce) (bool, error) {
+	t := conv.Transfer
+	if t == nil || t.ID != bounce.ID {
+		return false, nil
+	}
+	conv.Transfer = nil
+	conv.Owner = t.Prev
+	if s, key, err := getSession(tx, conv.Session); err != nil {
+		return true, err
+	} else if s != nil && s.Transfers > 0 {
+		s.Transfers--
+		if err := putSession(tx, key, s); err != nil {
+			return true, err
+		}
+	}
+	why := bounce.Error.Condition
+	if bounce.Error.Text != "" {
+		why += ": " + bounce.Error.Text
+	}
+	stays := "with you"
+	if t.Prev == "" {
+		stays = "in its queue"
+	} else if !sameBare(t.Prev, t.By) {
+		stays = "with " + bareJID(t.Prev)
+	}
+	notice := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: t.By, Type: "chat",
+		Body: "Transfer to " + t.To + " failed (" + why + "); the conversation stays " + stays + "."}
+	return true, errors.Join(enqueueXMPP(tx, notice, nil), putConversation(tx, conv))
 }
 
 func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversation, started time.Time,
