@@ -26,6 +26,8 @@ const (
 
 var _ xmpp.CommandHandler = (*Bridge)(nil)
 
+var _ xmpp.ProfileHandler = (*Bridge)(nil)
+
 // Commands lists the ad-hoc commands for operators; others get none.
 func (b *Bridge) Commands(from string) []xmpp.Command {
 	if !mayAnswer(b.config(), bareJID(from), "") {

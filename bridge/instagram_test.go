@@ -238,3 +238,19 @@ func TestForgetInstagramPatron(t *testing.T) {
 		t.Errorf("session after forget %+v (guest was %s)", s, guest)
 	}
 }
+
+// TestNickname checks the vCard name of patron JIDs.
+func TestNickname(t *testing.T) {
+	h := instagramHarness(t)
+	h.run()
+	h.accept(igEvent(messenger.KindMessage, "ig_1", "hi", h.clock.Now()))
+	h.link.next(t)
+	if n, ok := h.b.Nickname("ig-" + testIGSID); !ok || !strings.HasPrefix(n, "Instagram patron ") {
+		t.Errorf("Nickname = %q, %v", n, ok)
+	}
+	for _, who := range []string{testIGSID, "999", "not a key", ""} {
+		if n, ok := h.b.Nickname(who); ok {
+			t.Errorf("Nickname(%q) = %q", who, n)
+		}
+	}
+}

@@ -73,3 +73,16 @@ func Nick(channel messenger.Channel, guest string) string {
 
 // nick is the conversation's patron's nickname.
 func (c *Conversation) nick() string { return Nick(channelOf(c.PSID), c.Guest) }
+
+// Nickname implements xmpp.ProfileHandler: a patron JID's vCard holds the
+// patron's nickname, for clients that show only a vCard's name.
+func (b *Bridge) Nickname(localpart string) (string, bool) {
+	if !validPatronKey(localpart) {
+		return "", false
+	}
+	conv, err := b.store.Conversation(localpart)
+	if err != nil || conv == nil {
+		return "", false
+	}
+	return conv.nick(), true
+}

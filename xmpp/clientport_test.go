@@ -30,3 +30,37 @@ func TestClientPortRecognised(t *testing.T) {
 		}
 	}
 }
+
+// profiles is a recorder that names one patron.
+type profiles struct{ *recorder }
+
+func (profiles) Nickname(localpart string) (string, bool) {
+	return "Instagram patron c01d", localpart == "ig-12345"
+}
+
+// TestVCard: with a ProfileHandler, a patron JID's vCard (XEP-0054) holds
+// its nickname, for clients that show a vCard's name; unknown JIDs get
+// item-not-found, and disco advertises vcard-temp.
+func TestVCard(t *testing.T) {
+	e := newEnv(t)
+	rec := newRecorder()
+	e.runWith(t, e.config(), profiles{rec})
+	rec.wantLink(t, true, 10*time.Second)
+	lib := e.librarian(t)
+	ask := func(id, to, payload string) string {
+		t.Helper()
+		if err := lib.SendRaw(`<iq type='get' id='` + id + `' to='` + to + `'>` + payload + `</iq>`); err != nil {
+			t.Fatal(err)
+		}
+		return nextIQ(t, lib).Raw
+	}
+	if r := ask("v1", "ig-12345@"+domain, `<vCard xmlns='vcard-temp'/>`); !strings.Contains(r, `<vCard xmlns="vcard-temp"><FN>Instagram patron c01d</FN><NICKNAME>Instagram patron c01d</NICKNAME></vCard>`) {
+		t.Errorf("vCard: %s", r)
+	}
+	if r := ask("v2", "999@"+domain, `<vCard xmlns='vcard-temp'/>`); !strings.Contains(r, `type="error"`) || !strings.Contains(r, "item-not-found") {
+		t.Errorf("unknown patron's vCard: %s", r)
+	}
+	if r := ask("v3", "ig-12345@"+domain, `<query xmlns='http://jabber.org/protocol/disco#info'/>`); !strings.Contains(r, `<feature var="vcard-temp">`) {
+		t.Errorf("disco: %s", r)
+	}
+}

@@ -34,6 +34,7 @@ type Component struct {
 	// presence and commands are h, if it implements them; else nil.
 	presence PresenceHandler
 	commands CommandHandler
+	profiles ProfileHandler
 
 	running       atomic.Bool
 	link          atomic.Pointer[link] // the live link, nil while down
@@ -63,6 +64,7 @@ func New(cfg Config, h Handler, log *zap.Logger) (*Component, error) {
 	}
 	c.presence, _ = h.(PresenceHandler)
 	c.commands, _ = h.(CommandHandler)
+	c.profiles, _ = h.(ProfileHandler)
 	return c, nil
 }
 

@@ -23,6 +23,9 @@ func (l *link) discoInfo(from string, user bool, node string) ([]xml.Token, *Sta
 	case user && node == "":
 		identity = emptyElem(xml.Name{Local: "identity"}, attr("category", "client"), attr("type", "pc"))
 		features = userFeatures
+		if l.c.profiles != nil {
+			features = append(features[:len(features):len(features)], nsVCard)
+		}
 	case user:
 		return nil, errItemNotFound
 	case node == "":

@@ -49,6 +49,8 @@ func TestDisco(t *testing.T) {
 		{"no commands info", domain, `<query xmlns='http://jabber.org/protocol/disco#info' node='http://jabber.org/protocol/commands'/>`, "error", []string{"<item-not-found"}},
 		{"node of a patron", patron, `<query xmlns='http://jabber.org/protocol/disco#info' node='x'/>`, "error", []string{"<item-not-found"}},
 		{"version of a patron", patron, `<query xmlns='jabber:iq:version'/>`, "error", []string{"<service-unavailable"}},
+		// The recorder is no ProfileHandler either.
+		{"no vCard", patron, `<vCard xmlns='vcard-temp'/>`, "error", []string{"<service-unavailable"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

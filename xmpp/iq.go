@@ -57,6 +57,8 @@ func (l *link) handleIQ(ctx context.Context, x *iqXML) {
 		payload, fail = l.discoInfo(x.From, user, p.Node)
 	case p.XMLName == nameDiscoItems:
 		payload, fail = l.discoItems(x.From, user, p.Node)
+	case p.XMLName == nameVCard && user:
+		payload, fail = l.vcard(to.Localpart())
 	case p.XMLName == nameVersion && !user:
 		payload = wrap(xml.StartElement{Name: nameVersion},
 			textElem(xml.Name{Local: "name"}, sanitize(l.c.cfg.Name)),

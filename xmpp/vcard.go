@@ -1,0 +1,34 @@
+package xmpp
+
+import "encoding/xml"
+
+// nsVCard is vcard-temp (XEP-0054): clients that do not read XEP-0172
+// nicknames in messages ask a contact's vCard for a name to show.
+const nsVCard = "vcard-temp"
+
+var nameVCard = xml.Name{Space: nsVCard, Local: "vCard"}
+
+// ProfileHandler is an optional interface of a Handler (checked when the
+// Component is built) that answers vCard requests (XEP-0054) to the JIDs
+// of the component's domain. Nickname returns the name to show for the
+// JID with that localpart, and false for a JID that names nobody (the
+// request then gets item-not-found). It is called on the reading
+// goroutine like the Handler's methods.
+type ProfileHandler interface {
+	Nickname(localpart string) (string, bool)
+}
+
+// vcard is the payload answering a vCard request to the JID localpart.
+func (l *link) vcard(localpart string) ([]xml.Token, *StanzaError) {
+	if l.c.profiles == nil {
+		return nil, &StanzaError{Type: "cancel", Condition: "service-unavailable"}
+	}
+	nick, ok := l.c.profiles.Nickname(localpart)
+	if !ok {
+		return nil, errItemNotFound
+	}
+	nick = sanitize(nick)
+	return wrap(xml.StartElement{Name: nameVCard},
+		textElem(xml.Name{Local: "FN"}, nick),
+		textElem(xml.Name{Local: "NICKNAME"}, nick)), nil
+}
