@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -84,8 +86,18 @@ func (b *Bridge) classifyTarget(tx *bolt.Tx, conv *Conversation, sender string) 
 		if err != nil {
 			return nil, nil, err
 		}
-		if s == nil || !strings.EqualFold(s.Operator, sender) {
+		if s == nil {
 			continue
+		}
+		if !strings.EqualFold(s.Operator, sender) {
+			// Also a session the sender answered after another librarian
+			// (a transfer): their replies are in the ledger.
+			if ok, err := repliedIn(tx, conv.Guest, s, sender, now); err != nil || !ok {
+				if err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
 		}
 		if s.Open() || now.Sub(s.Ended) <= classifyWindow {
 			return s, key, nil
@@ -93,6 +105,27 @@ func (b *Bridge) classifyTarget(tx *bolt.Tx, conv *Conversation, sender string) 
 		break // older sessions ended earlier still
 	}
 	return getSession(tx, conv.Session)
+}
+
+// repliedIn reports whether sender wrote to the guest during session s,
+// from the ledger's outbound records of the session's time.
+func repliedIn(tx *bolt.Tx, guest string, s *stats.Session, sender string, now time.Time) (bool, error) {
+	end := s.Ended
+	if s.Open() {
+		end = now
+	}
+	c := tx.Bucket(bucketLedger).Cursor()
+	last := timeBound(end.Add(time.Second))
+	for k, v := c.Seek(timeBound(s.Started)); k != nil && bytes.Compare(k[:8], last) < 0; k, v = c.Next() {
+		var r Record
+		if err := json.Unmarshal(v, &r); err != nil {
+			return false, fmt.Errorf("ledger record: %w", err)
+		}
+		if r.Direction == Outbound && r.Guest == guest && strings.EqualFold(r.Operator, sender) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // startLabel names a session by its start on the wall clock of

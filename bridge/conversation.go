@@ -65,6 +65,9 @@ const recentSessions = 8
 
 // remember makes id the conversation's latest session.
 func (c *Conversation) remember(id string) {
+	if len(c.Recent) == 0 && c.LastSession != "" {
+		c.Recent = []string{c.LastSession} // written before Recent existed
+	}
 	c.LastSession = id
 	c.Recent = append(c.Recent, id)
 	if len(c.Recent) > recentSessions {

@@ -172,10 +172,11 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 				return err
 			}
 		}
-	case e.Kind == messenger.KindEcho && e.AppID == "":
+	case e.Kind == messenger.KindEcho && e.AppID == "" && !e.Standby:
 		// A person answered from the Page inbox: a human reply all the
 		// same. (Echoes of other apps, Facebook's own automatic replies
-		// among them, are shown but not counted.)
+		// among them, are shown but not counted; nor are standby echoes,
+		// which on Instagram never carry an app_id even from a bot.)
 		if _, err := b.humanReplied(tx, cfg, conv, pageInboxOperator, eventTime(e, now), true); err != nil {
 			return err
 		}

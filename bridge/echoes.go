@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -44,8 +45,14 @@ func (b *Bridge) ownEcho(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) (b
 	})
 }
 
-// sendingWith returns the patron's Send API outbox entry whose call has
-// started and whose text or attachment is the echo's, or nil.
+// echoWindow is how far from the start of the latest Send API call an
+// echo may be stamped and still be taken for that call's.
+const echoWindow = time.Minute
+
+// sendingWith returns the patron's Send API outbox entry whose latest call
+// started within echoWindow of the echo's time and whose text is the
+// echo's, or, for an attachment (Instagram echoes it from its own CDN
+// address), whose attachment is of the echo's type; nil if none.
 func sendingWith(tx *bolt.Tx, patron string, e *messenger.Event) (*fbEntry, error) {
 	prefix := append([]byte(patron), 0)
 	c := tx.Bucket(bucketToFacebook).Cursor()
@@ -54,16 +61,22 @@ func sendingWith(tx *bolt.Tx, patron string, e *messenger.Event) (*fbEntry, erro
 		if err := json.Unmarshal(v, &entry); err != nil {
 			continue // an unreadable entry is reported where it is sent
 		}
-		if entry.Attempts == 0 {
+		if entry.Attempts == 0 || e.Time.Sub(entry.LastAttempt).Abs() > echoWindow {
 			continue
 		}
 		m := entry.Msg
 		switch {
 		case m.Text != "" && m.Text == e.Text:
 			return &entry, nil
-		case m.Attachment != nil && len(e.Attachments) > 0 && m.Attachment.URL == e.Attachments[0].URL:
+		case m.Attachment != nil && e.Text == "" && len(e.Attachments) == 1 && sameKind(m.Attachment.Type, e.Attachments[0].Type):
 			return &entry, nil
 		}
 	}
 	return nil, nil
+}
+
+// sameKind reports whether an attachment the bridge sent (image, video,
+// audio, file) and one an echo carries are of the same kind.
+func sameKind(sent, echoed string) bool {
+	return sent == echoed || sent == "file" || echoed == "file"
 }

@@ -184,7 +184,12 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg := out
 		msg.Text = part
 		msg.Metadata = metadataPrefix + encodeKey(key)
-		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now, Session: session}
+		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now}
+		if i == len(parts)-1 {
+			// One librarian message is one reply, however many parts:
+			// its last part's outcome is the reply's.
+			e.Session = session
+		}
 		if i == len(parts)-1 && (m.ReceiptRequest || m.Markable) {
 			e.ReceiptID, e.Receipt, e.Markable = m.ID, m.ReceiptRequest, m.Markable
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -351,7 +352,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			bk := tx.Bucket(name)
 			keys = keys[:0]
 			err := bk.ForEach(func(k, v []byte) error {
-				if bytes.Contains(v, jid) || bytes.Contains(v, []byte(`"patron":"`+psid+`"`)) {
+				if bytes.Contains(v, jid) || bytes.Contains(v, []byte(`"patron":"`+psid+`"`)) || rawInstagramEvent(v, psid) {
 					keys = append(keys, append([]byte(nil), k...))
 				}
 				return nil
@@ -445,4 +446,12 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// rawInstagramEvent reports whether an inbox entry is an Instagram event of
+// the patron with key psid ("ig-"+IGSID): inbox entries hold the event as
+// the webhook gave it, with the bare IGSID.
+func rawInstagramEvent(v []byte, psid string) bool {
+	igsid, ok := strings.CutPrefix(psid, instagramPrefix)
+	return ok && bytes.Contains(v, []byte(`"channel":"instagram"`)) && bytes.Contains(v, []byte(`"patron":"`+igsid+`"`))
 }

@@ -125,11 +125,13 @@ func countAuto(tx *bolt.Tx, conv *Conversation) error {
 }
 
 // humanReplied counts a human reply; the first one accepts the session.
-// With no session open, the reply joins the conversation's latest session,
-// which it reopens: Facebook accepts replies only within the messaging
-// window of the patron's last message, and that message belongs to the
-// latest session, so a librarian answering in the morning a question
-// asked at night (a session that ended missed) answers that session.
+// With no session open, the reply joins the conversation's latest session:
+// Facebook accepts replies only within the messaging window of the
+// patron's last message, and that message belongs to the latest session,
+// so a librarian answering in the morning a question asked at night (a
+// session that ended missed) answers that session, which it reopens. A
+// session already answered is reopened only within followup_grace of its
+// end; later replies count in it as they are.
 // delivered says the reply has reached the patron already (written in the
 // Page inbox); a reply through the Send API is counted when Facebook
 // answers (replyOutcome). It returns the session's ID, "" if there is
@@ -143,8 +145,14 @@ func (b *Bridge) humanReplied(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 		if s, key, err = getSession(tx, conv.LastSession); err != nil || s == nil {
 			return "", err
 		}
-		if err := b.reopen(tx, cfg, conv, s); err != nil {
-			return "", err
+		// A late answer to a session nobody answered reopens it, and so
+		// does a reply within followup_grace of the end; a later reply to
+		// an answered session (a "PS" hours after) counts in it without
+		// stretching its duration.
+		if s.Accepted.IsZero() || at.Sub(s.Ended) <= cfg.Sessions.FollowupGrace {
+			if err := b.reopen(tx, cfg, conv, s); err != nil {
+				return "", err
+			}
 		}
 	}
 	if s.Accepted.IsZero() {

@@ -31,6 +31,11 @@ func (s *Server) queueEcho(m SentMessage) {
 	s.mu.Unlock()
 	if conv != m.Recipient {
 		msg.AppID, msg.Metadata = nil, ""
+		for i := range msg.Attachments {
+			// Instagram echoes an attachment from its own CDN, not from
+			// the address it was sent from.
+			msg.Attachments[i].Payload.URL = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=" + string(m.MID)
+		}
 		account := string(s.pages[m.Page].InstagramID)
 		body, err = fbJSON(whBody{Object: "instagram", Entry: []whEntry{{ID: account, Time: m.At.UnixMilli(), Messaging: []whMessaging{{
 			Sender: whPeer{account}, Recipient: whPeer{string(m.Recipient)}, Timestamp: m.At.UnixMilli(), Message: msg,
