@@ -19,7 +19,9 @@
 //     last message, 7 days with the HUMAN_AGENT tag), makes that session
 //     answered: Accepted is the reply's time, so the wait runs from the
 //     question to the answer, and the replying librarian is its Operator.
-//     No new session is opened.
+//     No new session is opened. A later reply to a session already
+//     answered (a "PS" hours after) counts in that session's messages
+//     without reopening it or moving its end.
 //   - A follow-up stays with its conversation. A patron message (text,
 //     sticker, like, reaction) within sessions.followup_grace (15 minutes
 //     by default) of a session's end reopens that session: same ID, and its
