@@ -93,25 +93,39 @@ func TestInstagramEchoBeforeAnswer(t *testing.T) {
 	h.run()
 	h.accept(igEvent(messenger.KindMessage, "ig_1", "hello", h.clock.Now()))
 	h.link.next(t)
+	h.echoWhileOut(func(m messenger.OutgoingMessage, mid messenger.MID) messenger.Event {
+		return igEvent(messenger.KindEcho, string(mid), m.Text, h.clock.Now())
+	})
+	h.igReplyConfirmedByEcho("Hi! How can I help?")
+}
+
+// echoWhileOut makes the next Send API call go through with its answer
+// lost, and Instagram's echo of it, made by echo, arrive while it is out.
+func (h *harness) echoWhileOut(echo func(m messenger.OutgoingMessage, mid messenger.MID) messenger.Event) {
 	h.api.mu.Lock()
-	h.api.lose = 1 // the call goes through, its answer is lost
-	h.api.echo = func(m messenger.OutgoingMessage, mid messenger.MID) {
-		// Instagram's echo arrives while the call is out.
-		go h.accept(messenger.Event{Kind: messenger.KindEcho, Channel: messenger.ChannelInstagram, Page: testInstagram,
-			Patron: testIGSID, Time: h.clock.Now(), MID: mid, Text: m.Text})
-	}
-	h.api.mu.Unlock()
-	if e := h.igReply("Hi! How can I help?"); e != nil {
+	defer h.api.mu.Unlock()
+	h.api.lose = 1
+	h.api.echo = func(m messenger.OutgoingMessage, mid messenger.MID) { go h.accept(echo(m, mid)) }
+}
+
+// igReplyConfirmedByEcho sends a librarian's reply whose Send API answer is
+// lost, and checks that the echo confirmed it: one call, nothing relayed
+// back to the librarian, one reply delivered in the session.
+func (h *harness) igReplyConfirmedByEcho(body string) {
+	t := h.t
+	t.Helper()
+	if e := h.igReply(body); e != nil {
 		t.Fatal(e)
 	}
 	h.api.next(t)
-	// The lost answer is confirmed by the echo: no second call, nothing
-	// relayed back to the librarian.
 	waitFor(t, func() bool { n, _ := h.b.Pending(); return n == 0 })
 	if n := h.api.callCount(); n != 1 {
 		t.Errorf("%d Send API calls, want 1", n)
 	}
 	h.link.none(t, 100*time.Millisecond)
+	if s := h.sessions(); len(s) != 1 || s[0].MessagesOut != 1 || s[0].RepliesDelivered != 1 {
+		t.Errorf("sessions %+v", s)
+	}
 }
 
 // TestUnknownInstagramAccount checks that events for an Instagram account

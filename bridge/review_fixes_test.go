@@ -96,26 +96,12 @@ func TestInstagramAttachmentEcho(t *testing.T) {
 	h.run()
 	h.accept(igEvent(messenger.KindMessage, "ig_1", "where is it?", h.clock.Now()))
 	h.link.next(t)
-	h.api.mu.Lock()
-	h.api.lose = 1
-	h.api.echo = func(m messenger.OutgoingMessage, mid messenger.MID) {
+	h.echoWhileOut(func(m messenger.OutgoingMessage, mid messenger.MID) messenger.Event {
 		e := igEvent(messenger.KindEcho, string(mid), "", h.clock.Now())
 		e.Attachments = []messenger.Attachment{{Type: "image", URL: "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"}}
-		go h.accept(e)
-	}
-	h.api.mu.Unlock()
-	if e := h.igReply("https://library.test/map.png"); e != nil {
-		t.Fatal(e)
-	}
-	h.api.next(t)
-	waitFor(t, func() bool { n, _ := h.b.Pending(); return n == 0 })
-	if n := h.api.callCount(); n != 1 {
-		t.Errorf("%d Send API calls, want 1", n)
-	}
-	h.link.none(t, 100*time.Millisecond)
-	if s := h.sessions(); len(s) != 1 || s[0].MessagesOut != 1 || s[0].RepliesDelivered != 1 {
-		t.Errorf("sessions %+v", s)
-	}
+		return e
+	})
+	h.igReplyConfirmedByEcho("https://library.test/map.png")
 }
 
 // TestInstagramEchoOutsideWindow: an echo of the same text long after the
