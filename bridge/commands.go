@@ -89,15 +89,12 @@ func (b *Bridge) classifyTarget(tx *bolt.Tx, conv *Conversation, sender string) 
 		if s == nil {
 			continue
 		}
-		if !strings.EqualFold(s.Operator, sender) {
-			// Also a session the sender answered after another librarian
-			// (a transfer): their replies are in the ledger.
-			if ok, err := repliedIn(tx, conv.Guest, s, sender, now); err != nil || !ok {
-				if err != nil {
-					return nil, nil, err
-				}
-				continue
-			}
+		answered, err := answeredBy(tx, conv.Guest, s, sender, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !answered {
+			continue
 		}
 		if s.Open() || now.Sub(s.Ended) <= classifyWindow {
 			return s, key, nil
@@ -107,9 +104,13 @@ func (b *Bridge) classifyTarget(tx *bolt.Tx, conv *Conversation, sender string) 
 	return getSession(tx, conv.Session)
 }
 
-// repliedIn reports whether sender wrote to the guest during session s,
-// from the ledger's outbound records of the session's time.
-func repliedIn(tx *bolt.Tx, guest string, s *stats.Session, sender string, now time.Time) (bool, error) {
+// answeredBy reports whether sender answered in session s: as its first
+// answerer, or later (after a transfer), as the ledger's outbound records
+// of the session's time show.
+func answeredBy(tx *bolt.Tx, guest string, s *stats.Session, sender string, now time.Time) (bool, error) {
+	if strings.EqualFold(s.Operator, sender) {
+		return true, nil
+	}
 	end := s.Ended
 	if s.Open() {
 		end = now

@@ -47,13 +47,11 @@ func describe(e *messenger.Event, channel messenger.Channel) (body, oob string) 
 			lines = append(lines, e.Text)
 		}
 	}
-	if e.Kind == messenger.KindEcho || !e.Deleted {
-		for _, a := range e.Attachments {
-			line, media := describeAttachment(a)
-			lines = append(lines, line)
-			if media && oob == "" {
-				oob = a.URL
-			}
+	for _, a := range e.Attachments {
+		line, media := describeAttachment(a)
+		lines = append(lines, line)
+		if media && oob == "" {
+			oob = a.URL
 		}
 	}
 	if len(lines) == 0 {

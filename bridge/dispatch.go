@@ -153,8 +153,10 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	}
 	conv.LastActivity = now
 	opened := false
+	// A patron message or button press: it counts in a session.
+	spoke := fromPatron && (e.Kind == messenger.KindMessage && !e.Deleted || e.Kind == messenger.KindPostback)
 	switch {
-	case e.Kind == messenger.KindMessage && !e.Deleted || e.Kind == messenger.KindPostback:
+	case spoke:
 		var err error
 		opened, err = b.patronSpoke(tx, cfg, conv, eventTime(e, now), e.Kind == messenger.KindMessage)
 		if err != nil {
@@ -196,7 +198,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		OOB:  oob,
 		// Clients send a displayed marker (XEP-0333) only for a markable
 		// message: that marker is what makes "Seen" show in Messenger.
-		Markable: fromPatron && (e.Kind == messenger.KindMessage && !e.Deleted || e.Kind == messenger.KindPostback),
+		Markable: spoke,
 	}
 	orig := b.originalRecord(tx, e.MID)
 	if orig != nil {

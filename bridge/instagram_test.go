@@ -268,3 +268,37 @@ func TestNickname(t *testing.T) {
 		}
 	}
 }
+
+// TestInstagramTypingAndWindow checks that a librarian's typing reaches an
+// Instagram patron by the IGSID, and that Instagram keeps Messenger's
+// 24-hour window (7 days with HUMAN_AGENT).
+func TestInstagramTypingAndWindow(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Messenger.Pages[0].InstagramID = testInstagram
+		c.Messenger.HumanAgent = true
+	})
+	h.run()
+	h.accept(igEvent(messenger.KindMessage, "ig_1", "hi", h.clock.Now()))
+	h.link.next(t)
+	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "cs", From: "alice@library.test/x", To: "ig-" + testIGSID + "@" + testDomain,
+		Type: "chat", ChatState: "composing"}); e != nil {
+		t.Fatal(e)
+	}
+	if m := h.api.next(t); m.SenderAction != "typing_on" || m.Recipient != testIGSID {
+		t.Errorf("typing sent as %+v", m)
+	}
+	h.clock.Advance(3 * 24 * time.Hour)
+	if e := h.igReply("Sorry for the delay!"); e != nil {
+		t.Fatal(e)
+	}
+	if m := h.api.next(t); m.Recipient != testIGSID || m.MessagingType != "MESSAGE_TAG" || m.Tag != "HUMAN_AGENT" {
+		t.Errorf("a reply after 3 days sent as %+v", m)
+	}
+	h.clock.Advance(5 * 24 * time.Hour)
+	if e := h.igReply("still there?"); e != nil {
+		t.Fatal(e)
+	}
+	if m := h.link.nextNotice(t, "Not delivered:"); !strings.Contains(m.Body, "24 hours") {
+		t.Errorf("after 8 days the librarian got %q", m.Body)
+	}
+}

@@ -89,15 +89,18 @@ func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation
 // followup reopens the conversation's latest session if it ended no more
 // than sessions.followup_grace before at, and returns it; nil otherwise.
 func (b *Bridge) followup(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time) (*stats.Session, []byte, error) {
-	grace := cfg.Sessions.FollowupGrace
-	if grace <= 0 {
-		return nil, nil, nil
-	}
 	s, key, err := getSession(tx, conv.LastSession)
-	if err != nil || s == nil || s.Open() || at.Sub(s.Ended) > grace {
+	if err != nil || s == nil || !inGrace(cfg, s, at) {
 		return nil, nil, err
 	}
 	return s, key, b.reopen(tx, cfg, conv, s)
+}
+
+// inGrace reports whether at is within sessions.followup_grace after the
+// ended session s.
+func inGrace(cfg *config.Config, s *stats.Session, at time.Time) bool {
+	grace := cfg.Sessions.FollowupGrace
+	return grace > 0 && !s.Open() && at.Sub(s.Ended) <= grace
 }
 
 // reopen makes an ended session the conversation's open session again: a
@@ -149,7 +152,7 @@ func (b *Bridge) humanReplied(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 		// does a reply within followup_grace of the end; a later reply to
 		// an answered session (a "PS" hours after) counts in it without
 		// stretching its duration.
-		if s.Accepted.IsZero() || at.Sub(s.Ended) <= cfg.Sessions.FollowupGrace {
+		if s.Accepted.IsZero() || inGrace(cfg, s, at) {
 			if err := b.reopen(tx, cfg, conv, s); err != nil {
 				return "", err
 			}

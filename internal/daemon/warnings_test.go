@@ -22,39 +22,50 @@ func TestAPIVersionWarning(t *testing.T) {
 		t.Fatalf("%s raises no warning today; pick an older version for this test", old)
 	}
 	w := newWorld(t, func(c *config.Config) { c.Messenger.APIVersion = old })
-	resp, err := http.Get("http://" + w.addr + "/readyz")
-	if err != nil {
-		t.Fatal(err)
+	if r := w.readiness(); !r.Ready || len(r.Warnings) != 1 || r.Warnings[0] != "messenger.api_version: "+want {
+		t.Errorf("readyz %+v, want ready with the warning %q", r, want)
 	}
-	var r readiness
-	err = json.NewDecoder(resp.Body).Decode(&r)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != 200 || !r.Ready {
-		t.Fatalf("readyz %d %+v %v", resp.StatusCode, r, err)
-	}
-	if len(r.Warnings) != 1 || r.Warnings[0] != "messenger.api_version: "+want {
-		t.Errorf("warnings %q, want %q", r.Warnings, want)
-	}
-	resp, err = http.Get("http://" + w.addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "\naskbridge_graph_api_version_expiring 1\n") ||
-		!strings.Contains(string(body), "\naskbridge_graph_api_version_expiry_timestamp_seconds 1.8004896e+09\n") {
-		t.Errorf("metrics lack the version's retirement:\n%s", grepLines(string(body), "graph_api_version"))
+	if m := w.metricLines("askbridge_graph_api_version_"); !strings.Contains(m, "askbridge_graph_api_version_expiring 1\n") ||
+		!strings.Contains(m, "askbridge_graph_api_version_expiry_timestamp_seconds 1.8004896e+09\n") {
+		t.Errorf("metrics lack the version's retirement:\n%s", m)
 	}
 }
 
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
+// readiness is the /readyz body.
+func (w *world) readiness() readiness {
+	w.t.Helper()
+	resp, err := http.Get("http://" + w.addr + "/readyz")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r readiness
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		w.t.Fatal(err)
+	}
+	return r
+}
+
+// metricLines are the /metrics lines that start with prefix, each ending
+// with a newline.
+func (w *world) metricLines(prefix string) string {
+	w.t.Helper()
+	resp, err := http.Get("http://" + w.addr + "/metrics")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out.WriteString(l + "\n")
 		}
 	}
-	return strings.Join(out, "\n")
+	return out.String()
 }
 
 // TestPageRestricted checks that error 10/1893063 (the Page restricted
@@ -73,31 +84,10 @@ func TestPageRestricted(t *testing.T) {
 	if m := chatUntil(t, lib, "Not delivered:"); !strings.Contains(m.Body, "temporarily restricted the library's Page from sending") {
 		t.Errorf("notice %q", m.Body)
 	}
-	readyz := func() readiness {
-		resp, err := http.Get("http://" + w.addr + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var r readiness
-		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	metric := func() string {
-		resp, err := http.Get("http://" + w.addr + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return grepLines(string(body), "askbridge_page_sending_restricted{")
-	}
-	if r := readyz(); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "Page "+e2ePage+" (Central Library): Facebook has restricted it") {
+	if r := w.readiness(); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "Page "+e2ePage+" (Central Library): Facebook has restricted it") {
 		t.Errorf("readyz warnings %q", r.Warnings)
 	}
-	if m := metric(); m != `askbridge_page_sending_restricted{page="`+e2ePage+`"} 1` {
+	if m := w.metricLines("askbridge_page_sending_restricted{"); m != `askbridge_page_sending_restricted{page="`+e2ePage+`"} 1`+"\n" {
 		t.Errorf("metric %q", m)
 	}
 	if _, err := lib.SendChat(patron, "Trying again."); err != nil {
@@ -105,13 +95,13 @@ func TestPageRestricted(t *testing.T) {
 	}
 	waitSent(t, w.fb, 1)
 	deadline := time.Now().Add(10 * time.Second)
-	for len(readyz().Warnings) != 0 {
+	for len(w.readiness().Warnings) != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the restriction is still reported after a reply went through: %q", readyz().Warnings)
+			t.Fatalf("the restriction is still reported after a reply went through: %q", w.readiness().Warnings)
 		}
 		time.Sleep(20 * time.Millisecond) // the outcome is recorded right after the call
 	}
-	if m := metric(); m != `askbridge_page_sending_restricted{page="`+e2ePage+`"} 0` {
+	if m := w.metricLines("askbridge_page_sending_restricted{"); m != `askbridge_page_sending_restricted{page="`+e2ePage+`"} 0`+"\n" {
 		t.Errorf("metric after the restriction %q", m)
 	}
 }
