@@ -1,7 +1,8 @@
 // Package demo runs askbridge end to end on one machine: a private Prosody
-// on loopback with a librarian account, the daemon, and a local stand-in
-// for Facebook whose web page lets a person type as a Messenger patron. A
-// librarian answers from any Jabber client.
+// on loopback with two librarian accounts, the daemon, and a local
+// stand-in for Facebook whose web page lets a person type as a Messenger
+// patron. A librarian answers from any Jabber client; a conversation is
+// offered to both librarians, and the first to reply owns it.
 package demo
 
 import (
@@ -43,7 +44,15 @@ var demoConfig = template.Must(template.New("demo.yaml").Parse(demoYAML))
 type demoValues struct {
 	HTTPListen, AppSecret, VerifyToken, GraphURL, PageToken string
 	ComponentAddr, ComponentSecret, Greeting, Unanswered    string
+	Librarian, Colleague                                    string
 }
+
+// The demo's two librarian accounts, on the demo Prosody's host.
+const (
+	demoLibrarian = "librarian@localhost"
+	demoColleague = "colleague@localhost"
+	demoDomain    = "fb.localhost"
+)
 
 // The demo's automatic replies.
 const (
@@ -80,11 +89,14 @@ type Options struct {
 type Info struct {
 	// ConfigPath is the demo's configuration file; StatsURL its
 	// statistics page.
-	ConfigPath  string
-	StatsURL    string
-	PatronURL   string
-	C2SAddr     string
+	ConfigPath string
+	StatsURL   string
+	PatronURL  string
+	C2SAddr    string
+	// Librarian and Colleague are the two librarian accounts, both with
+	// Password.
 	Librarian   string
+	Colleague   string
 	Password    string
 	WebhookURL  string
 	Standin     *standin.Server
@@ -124,10 +136,16 @@ func Run(ctx context.Context, o Options) error {
 		Dir:        filepath.Join(dir, "prosody"),
 		Host:       "localhost",
 		C2SPort:    freeOr(o.C2SPort, 5222),
-		Components: []prosody.Component{{Domain: "fb.localhost", Secret: compSecret}},
-		Users:      []prosody.User{{Name: "librarian", Password: password}},
-		TLS:        true,
-		Log:        log.Named("prosody"),
+		Components: []prosody.Component{{Domain: demoDomain, Secret: compSecret}},
+		Users:      []prosody.User{{Name: localOf(demoLibrarian), Password: password}, {Name: localOf(demoColleague), Password: password}},
+		// The bridge is in both librarians' contacts already, so it sees
+		// who is available without a subscription request to approve.
+		Contacts: []prosody.Contact{
+			{User: localOf(demoLibrarian), JID: demoDomain, Name: "askbridge"},
+			{User: localOf(demoColleague), JID: demoDomain, Name: "askbridge"},
+		},
+		TLS: true,
+		Log: log.Named("prosody"),
 	})
 	if err != nil {
 		return fmt.Errorf("demo: starting Prosody: %w", err)
@@ -167,6 +185,7 @@ func Run(ctx context.Context, o Options) error {
 		HTTPListen: httpLn.Addr().String(), AppSecret: appSecret, VerifyToken: verify, GraphURL: graphURL,
 		PageToken: pageToken, ComponentAddr: srv.ComponentAddr, ComponentSecret: compSecret,
 		Greeting: quoteYAML(demoGreeting), Unanswered: quoteYAML(demoUnanswered),
+		Librarian: demoLibrarian, Colleague: demoColleague,
 	})
 	if err == nil {
 		err = os.WriteFile(cfgPath, cfgText.Bytes(), 0o600)
@@ -191,12 +210,13 @@ func Run(ctx context.Context, o Options) error {
 		StatsURL:    "http://" + httpLn.Addr().String() + "/stats/",
 		PatronURL:   "http://" + patronLn.Addr().String() + "/",
 		C2SAddr:     srv.C2SAddr,
-		Librarian:   "librarian@localhost",
+		Librarian:   demoLibrarian,
+		Colleague:   demoColleague,
 		Password:    password,
 		WebhookURL:  webhookURL,
 		Standin:     fb,
 		PageID:      pageID,
-		PatronJIDAt: "fb.localhost",
+		PatronJIDAt: demoDomain,
 	}
 	printBanner(out, info)
 	if o.Started != nil {
@@ -215,14 +235,17 @@ askbridge demo is running. Press Ctrl-C to stop.
      Instagram channel: the Page's linked Instagram account).
 
   2. Be the librarian: log in with any Jabber client (Gajim, Pidgin, …)
-        JID:       %s
-        password:  %s
+        JID:       %s   (a colleague: %s)
+        password:  %s   (the same for both)
         server:    %s  port %s
      The server offers STARTTLS with a certificate made for this demo:
      accept it when the client asks (or allow a plain connection).
      The question arrives from a contact like <number>@%s
      (ig-<number>@… for Instagram), nicknamed "Facebook patron …" or
      "Instagram patron …". Reply there; the patron page shows it.
+     Log in as both (two clients, or two accounts in one) to see who owns
+     a conversation: it is offered to each librarian who is online, the
+     first to reply answers it, and the other is told "answered by …".
      Type !help in that chat for the librarian's commands.
 
   3. Be the reference coordinator: the statistics page is
@@ -235,8 +258,14 @@ askbridge demo is running. Press Ctrl-C to stop.
      %q
 
   Webhook: %s   Health: %s
-`, i.PatronURL, i.Librarian, i.Password, host, port, i.PatronJIDAt, i.StatsURL, i.ConfigPath,
+`, i.PatronURL, i.Librarian, i.Colleague, i.Password, host, port, i.PatronJIDAt, i.StatsURL, i.ConfigPath,
 		demoGreeting, demoUnanswered, i.WebhookURL, "http://"+hostOf(i.WebhookURL)+"/readyz")
+}
+
+// localOf is the local part of a bare JID.
+func localOf(j string) string {
+	local, _, _ := strings.Cut(j, "@")
+	return local
 }
 
 func hostOf(u string) string {

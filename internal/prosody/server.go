@@ -27,6 +27,8 @@ type Options struct {
 	Components []Component
 	// Users are registered on Host once the server runs.
 	Users []User
+	// Contacts are put in the users' rosters, already approved both ways.
+	Contacts []Contact
 	// Debug makes Prosody log at debug level (every stanza) instead of info.
 	Debug bool
 	// TLS offers STARTTLS on c2s, with a self-signed certificate for Host
@@ -143,6 +145,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			_ = s.Stop()
 			return nil, err
 		}
+	}
+	if err := s.writeContacts(o.Contacts); err != nil {
+		_ = s.Stop()
+		return nil, err
 	}
 	return s, nil
 }

@@ -1,7 +1,8 @@
 """A librarian in a third-party Jabber client (slixmpp), for the demo test.
 
-Logs in over STARTTLS (accepting the demo's self-signed certificate), says
-READY, waits for the first chat message, prints it as one line of JSON,
+Logs in over STARTTLS (accepting the demo's self-signed certificate), comes
+online, says READY once the bridge (a contact without a local part) is seen
+online, waits for the first chat message, prints it as one line of JSON,
 marks it displayed (XEP-0333) only if the message is markable, as Gajim,
 Conversations and Dino do, and answers it with the given text.
 
@@ -26,6 +27,8 @@ class Librarian(slixmpp.ClientXMPP):
         self.add_event_handler("ssl_cert", self.on_cert)
         self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("message", self.on_message)
+        self.bridge_online = asyncio.Event()
+        self.add_event_handler("presence_available", self.on_presence)
         self.add_event_handler("failed_auth", lambda _: self.fail("login refused"))
 
     def fail(self, why):
@@ -35,9 +38,14 @@ class Librarian(slixmpp.ClientXMPP):
     def on_cert(self, _pem):
         self.tls = True
 
+    def on_presence(self, pres):
+        if not pres["from"].user:
+            self.bridge_online.set()
+
     async def on_start(self, _event):
         self.send_presence()
         await self.get_roster()
+        await asyncio.wait_for(self.bridge_online.wait(), 30)
         print("READY", flush=True)
 
     def on_message(self, msg):
