@@ -67,7 +67,7 @@ func TestTemporaryBounceRetried(t *testing.T) {
 	h.run()
 	h.accept(patronText("mid.fed", "via federation", h.clock.Now()))
 	m := h.link.next(t)
-	bounce := xmpp.Bounce{ID: m.ID, From: "chat.libraryh3lp.example", To: m.From,
+	bounce := xmpp.Bounce{ID: m.ID, From: "chat.library.test", To: m.From,
 		Error: xmpp.StanzaError{Type: "cancel", Condition: "remote-server-not-found"}}
 	for i := 0; i < bounceRetries; i++ {
 		h.b.HandleBounce(t.Context(), bounce)
@@ -92,4 +92,42 @@ func TestTemporaryBounceRetried(t *testing.T) {
 	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m2.ID, From: testQueue, To: m2.From,
 		Error: xmpp.StanzaError{Type: "cancel", Condition: "item-not-found"}})
 	h.link.none(t, 300*time.Millisecond)
+}
+
+// TestForgedBounceIgnored: an error stanza for a message the bridge sent
+// is believed only from the message's recipient or the recipient's server;
+// from anyone else it changes nothing.
+func TestForgedBounceIgnored(t *testing.T) {
+	bounceFirst = 20 * time.Millisecond
+	defer func() { bounceFirst = 30 * time.Second }()
+	h := newHarness(t)
+	h.run()
+	h.accept(patronText("mid.q", "Where are the atlases?", h.clock.Now()))
+	m := h.link.next(t)
+	if m.To != testQueue {
+		t.Fatalf("question to %q", m.To)
+	}
+	temp := xmpp.StanzaError{Type: "wait", Condition: "resource-constraint"}
+	for _, from := range []string{"mallory@chat.library.test", "mallory@evil.test/x", "evil.test", "chat.library.test/res", "not a jid"} {
+		h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: from, To: m.From, Error: temp})
+	}
+	if n := counterValue(t, h.b.metrics.bouncesForged); n != 5 {
+		t.Errorf("ignored bounces = %v, want 5", n)
+	}
+	if n := bucketLen(t, h, bucketToXMPP); n != 0 {
+		t.Errorf("%d entries queued again after forged bounces", n)
+	}
+	for _, r := range h.records() {
+		if r.XMPPID == m.ID && (r.State == StateBounced || r.Error != "") {
+			t.Errorf("a forged bounce was recorded: %+v", r)
+		}
+	}
+	// The queue's own server is believed, and the question is sent again.
+	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: "chat.library.test", To: m.From, Error: temp})
+	if again := h.link.next(t); again.ID != m.ID || again.Body != "Where are the atlases?" {
+		t.Fatalf("retry: %+v", again)
+	}
+	if n := counterValue(t, h.b.metrics.bouncesForged); n != 5 {
+		t.Errorf("ignored bounces = %v after a real one", n)
+	}
 }

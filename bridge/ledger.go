@@ -94,24 +94,36 @@ func updateRecord(tx *bolt.Tx, k []byte, fn func(*Record)) error {
 	if k == nil {
 		return nil
 	}
-	b := tx.Bucket(bucketLedger)
-	v := b.Get(k)
-	if v == nil {
-		return nil
+	rec, err := recordAt(tx, k)
+	if err != nil || rec == nil {
+		return err
 	}
-	var r Record
-	if err := json.Unmarshal(v, &r); err != nil {
-		return fmt.Errorf("ledger record: %w", err)
-	}
+	r := *rec
 	before := r
 	fn(&r)
-	if err := putJSON(b, k, &r); err != nil {
+	if err := putJSON(tx.Bucket(bucketLedger), k, &r); err != nil {
 		return err
 	}
 	if r.MID != before.MID || r.XMPPID != before.XMPPID {
 		return addRefs(tx, k, &r)
 	}
 	return nil
+}
+
+// recordAt reads the record at key k; nil if there is none.
+func recordAt(tx *bolt.Tx, k []byte) (*Record, error) {
+	if k == nil {
+		return nil, nil
+	}
+	v := tx.Bucket(bucketLedger).Get(k)
+	if v == nil {
+		return nil, nil
+	}
+	var r Record
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("ledger record: %w", err)
+	}
+	return &r, nil
 }
 
 // recordByRef finds the ledger key of a record by "x:"+stanza id or

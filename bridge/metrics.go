@@ -14,6 +14,7 @@ type metrics struct {
 	ownEchoes      prometheus.Counter
 	relayed        *prometheus.CounterVec
 	bounces        *prometheus.CounterVec
+	bouncesForged  prometheus.Counter
 	refused        prometheus.Counter
 	sendCalls      *prometheus.CounterVec
 	sendRetries    prometheus.Counter
@@ -39,6 +40,7 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		ownEchoes:      prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_own_echoes_dropped_total", Help: "Echoes of the bridge's own messages, dropped."}),
 		relayed:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_messages_relayed_total", Help: "Messages relayed, by direction."}, []string{"direction"}),
 		bounces:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_bounces_total", Help: "Error stanzas returned for messages the bridge sent, by condition."}, []string{"condition"}),
+		bouncesForged:  prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_xmpp_bounces_ignored_total", Help: "Error stanzas ignored because they came from neither the stanza's recipient nor its server."}),
 		refused:        prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_replies_refused_total", Help: "Messages to patrons refused (sender not allowed, unknown patron)."}),
 		sendCalls:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_calls_total", Help: "Send API calls, by outcome."}, []string{"outcome"}),
 		sendRetries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "askbridge_send_api_retries_total", Help: "Send API calls retried after temporary errors."}),
@@ -58,7 +60,7 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces,
+	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces, m.bouncesForged,
 		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsReopened, m.sessionsClosed, m.sendErrors, m.unknownAccount, m.linkChanges,
 		m.sessionWait, m.sessionLength, newQueueCollector(b.store, b.now)} {
 		if err := reg.Register(c); err != nil {

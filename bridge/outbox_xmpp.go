@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -53,14 +54,21 @@ func enqueueEntry(tx *bolt.Tx, e xmppEntry) error {
 // conversation cannot be reached, the conversation goes back to its queue
 // and the bounced message with it.
 func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
-	b.metrics.bounces.WithLabelValues(bounce.Error.Condition).Inc()
 	cfg := b.config()
 	sent, known := b.recent.get(bounce.ID)
-	retried, rerouted, transferFailed := false, false, false
+	retried, rerouted, transferFailed, forged := false, false, false, false
 	var rec Record
 	err := b.store.update(func(tx *bolt.Tx) error {
-		retried, rerouted, transferFailed = false, false, false
+		retried, rerouted, transferFailed, forged = false, false, false, false
 		key := recordByRef(tx, "x:"+bounce.ID)
+		stored, err := recordAt(tx, key)
+		if err != nil {
+			return err
+		}
+		if !bounceAuthentic(bounce.From, bounceRecipients(sent, known, stored)) {
+			forged = true
+			return nil
+		}
 		if err := updateRecord(tx, key, func(r *Record) {
 			r.State = StateBounced
 			r.Error = bounce.Error.Condition
@@ -119,6 +127,12 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	log := b.log.With(zap.String("id", bounce.ID), zap.String("from", bounce.From),
 		zap.String("condition", bounce.Error.Condition), zap.String("type", bounce.Error.Type),
 		zap.String("kind", rec.Kind), zap.String("guest", rec.Guest))
+	if forged {
+		b.metrics.bouncesForged.Inc()
+		log.Warn("ignored an error stanza from neither the stanza's recipient nor its server")
+		return
+	}
+	b.metrics.bounces.WithLabelValues(bounce.Error.Condition).Inc()
 	switch {
 	case retried:
 		log.Info("bounced message will be sent again", zap.Int("try", sent.Tries+1))
@@ -132,6 +146,50 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	default:
 		log.Warn("the Jabber server bounced a message")
 	}
+}
+
+// bounceRecipients are the addresses the bounced stanza went to: the
+// entry just sent, or else what the ledger recorded (the librarian, and
+// each operator who got a copy).
+func bounceRecipients(sent xmppEntry, known bool, rec *Record) []string {
+	var to []string
+	if known {
+		if sent.Presence != nil {
+			to = append(to, sent.Presence.To)
+		} else {
+			to = append(to, sent.Msg.To)
+		}
+	}
+	if rec != nil {
+		if rec.Operator != "" {
+			to = append(to, rec.Operator)
+		}
+		for op := range rec.Copies {
+			to = append(to, op)
+		}
+	}
+	return to
+}
+
+// bounceAuthentic reports whether an error stanza from from may speak for
+// a stanza sent to one of to: it comes from that address (any resource)
+// or from that address's server. Anyone else's error stanza would let a
+// Jabber user make the bridge resend a message or move a conversation.
+func bounceAuthentic(from string, to []string) bool {
+	f, err := jid.Parse(from)
+	if err != nil {
+		return false
+	}
+	for _, t := range to {
+		j, err := jid.Parse(t)
+		if err != nil {
+			continue
+		}
+		if f.Bare().Equal(j.Bare()) || f.Localpart() == "" && f.Resourcepart() == "" && f.Domain().Equal(j.Domain()) {
+			return true
+		}
+	}
+	return false
 }
 
 // LinkChanged wakes the XMPP drain when the component comes up.
