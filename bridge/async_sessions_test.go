@@ -33,7 +33,7 @@ func TestAsynchronousSessions(t *testing.T) {
 			Accepted: evening.Add(12*time.Hour + 31*time.Minute), Ended: evening.Add(12*time.Hour + 31*time.Minute)}}},
 		{"a late answer outside the reply window is not counted", evening, false, []step{
 			{patron: "anyone?"}, {after: 31 * time.Minute, idle: true},
-			{after: 25 * time.Hour, reply: "sorry", wantNotice: "Not delivered: Facebook allows replies only within 24 hours"},
+			{after: 25 * time.Hour, reply: "sorry", wantNotice: "[askbridge] Not delivered: Facebook allows replies only within 24 hours"},
 		}, []stats.Session{{Status: stats.StatusMissed, MessagesIn: 1, Ended: evening}}},
 		{"with HUMAN_AGENT a late answer counts for 7 days", evening, true, []step{
 			{patron: "anyone?"}, {after: 31 * time.Minute, idle: true},
@@ -42,12 +42,12 @@ func TestAsynchronousSessions(t *testing.T) {
 		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 1, Operator: alice,
 			Accepted: evening.Add(72*time.Hour + 31*time.Minute), Ended: evening.Add(72*time.Hour + 31*time.Minute)}}},
 		{"a thanks after !close reopens the session", monday10, false, []step{
-			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "Session closed: answered"},
+			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "[askbridge] Session closed: answered"},
 			{after: 2 * time.Minute, patron: "thanks 👍"}, {after: 31 * time.Minute, idle: true},
 		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 2, MessagesOut: 1, Questions: 1, Operator: alice,
 			Accepted: monday10.Add(time.Minute), Ended: monday10.Add(7 * time.Minute)}}},
 		{"a follow-up after the grace period starts a new session", monday10, false, []step{
-			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "Session closed"},
+			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "[askbridge] Session closed"},
 			{after: 16 * time.Minute, patron: "one more thing"}, {after: 31 * time.Minute, idle: true},
 		}, []stats.Session{
 			{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 1, Operator: alice,
@@ -65,11 +65,11 @@ func TestAsynchronousSessions(t *testing.T) {
 			{Status: stats.StatusMissed, MessagesIn: 1, Ended: monday10.Add(41 * time.Minute)},
 		}},
 		{"classification after !close skips a later unanswered session", monday10, false, []step{
-			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: time.Minute, reply: "!close", wantNotice: "Session closed"},
+			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: time.Minute, reply: "!close", wantNotice: "[askbridge] Session closed"},
 			{after: 20 * time.Minute, patron: "another question"},
-			{after: time.Minute, reply: "!read 4", wantNotice: "READ level 4 recorded for the session that started 10:00."},
-			{reply: "!tag hours", wantNotice: "Tags hours recorded for the session that started 10:00."},
-			{reply: "!questions 3", wantNotice: "3 questions recorded for the session that started 10:00."},
+			{after: time.Minute, reply: "!read 4", wantNotice: "[askbridge] READ level 4 recorded for the session that started 10:00."},
+			{reply: "!tag hours", wantNotice: "[askbridge] Tags hours recorded for the session that started 10:00."},
+			{reply: "!questions 3", wantNotice: "[askbridge] 3 questions recorded for the session that started 10:00."},
 			{after: 31 * time.Minute, idle: true},
 		}, []stats.Session{
 			{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 3, ReadLevel: 4, Tags: []string{"hours"},
@@ -77,22 +77,22 @@ func TestAsynchronousSessions(t *testing.T) {
 			{Status: stats.StatusMissed, MessagesIn: 1, Ended: monday10.Add(22 * time.Minute)},
 		}},
 		{"a librarian who did not answer classifies nothing after the end", monday10, false, []step{
-			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: time.Minute, reply: "!close", wantNotice: "Session closed"},
-			{from: "bob@library.test/desk", reply: "!read 2", wantNotice: "No session to classify"},
+			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: time.Minute, reply: "!close", wantNotice: "[askbridge] Session closed"},
+			{from: "bob@library.test/desk", reply: "!read 2", wantNotice: "[askbridge] No session to classify"},
 		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 1, Operator: alice,
 			Accepted: monday10.Add(time.Minute), Ended: monday10.Add(2 * time.Minute)}}},
 		{"classification more than a day after the end is refused", monday10, false, []step{
-			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: time.Minute, reply: "!close", wantNotice: "Session closed"},
-			{after: 25 * time.Hour, reply: "!read 3", wantNotice: "No session to classify"},
+			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: time.Minute, reply: "!close", wantNotice: "[askbridge] Session closed"},
+			{after: 25 * time.Hour, reply: "!read 3", wantNotice: "[askbridge] No session to classify"},
 		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 1, Operator: alice,
 			Accepted: monday10.Add(time.Minute), Ended: monday10.Add(2 * time.Minute)}}},
 		{"a session whose every reply was refused is undelivered", monday10, false, []step{
-			{patron: "q"}, {after: time.Minute, reply: "a", refuse: unavailable, wantNotice: "Not delivered:"},
+			{patron: "q"}, {after: time.Minute, reply: "a", refuse: unavailable, wantNotice: "[askbridge] Not delivered:"},
 			{after: 31 * time.Minute, idle: true},
 		}, []stats.Session{{Status: stats.StatusUndelivered, MessagesIn: 1, MessagesOut: 1, Operator: alice,
 			Accepted: monday10.Add(time.Minute), Ended: monday10.Add(time.Minute)}}},
 		{"one delivered reply makes it answered", monday10, false, []step{
-			{patron: "q"}, {after: time.Minute, reply: "a", refuse: unavailable, wantNotice: "Not delivered:"},
+			{patron: "q"}, {after: time.Minute, reply: "a", refuse: unavailable, wantNotice: "[askbridge] Not delivered:"},
 			{after: time.Minute, reply: "b"}, {after: 31 * time.Minute, idle: true},
 		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 2, Questions: 1, Operator: alice,
 			Accepted: monday10.Add(time.Minute), Ended: monday10.Add(2 * time.Minute)}}},
@@ -120,7 +120,7 @@ func TestReactionFollowup(t *testing.T) {
 	h := newHarness(t, func(cfg *config.Config) { cfg.Sessions.FollowupGrace = 15 * time.Minute })
 	start := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 	runSessionSteps(t, h, "reaction", start, []step{
-		{patron: "q"}, {after: time.Minute, reply: "a"}, {after: time.Minute, reply: "!close", wantNotice: "Session closed"},
+		{patron: "q"}, {after: time.Minute, reply: "a"}, {after: time.Minute, reply: "!close", wantNotice: "[askbridge] Session closed"},
 	})
 	react := func(mid string) {
 		h.accept(messenger.Event{Kind: messenger.KindReaction, Page: testPage, Patron: testPSID, Time: h.clock.Now(),

@@ -46,7 +46,7 @@ func TestBroadcastFirstReplyWins(t *testing.T) {
 	if e := h.reply("alice@library.test/gajim", "me too"); e != nil {
 		t.Fatal(e)
 	}
-	if m := h.link.next(t); m.To != "alice@library.test/gajim" || !strings.HasPrefix(m.Body, "Not sent: bob@library.test is answering") {
+	if m := h.link.next(t); m.To != "alice@library.test/gajim" || !strings.HasPrefix(m.Body, "[askbridge] Not sent: bob@library.test is answering") {
 		t.Fatalf("alice got %+v", m)
 	}
 	h.accept(patronText("mid.b2", "thanks bob", h.clock.Now()))
@@ -172,7 +172,7 @@ func TestOnlyTheOwnerClassifiesInBroadcast(t *testing.T) {
 	if e := h.reply("bob@library.test/b", "!close"); e != nil {
 		t.Fatal(e)
 	}
-	if m := h.link.next(t); !strings.HasPrefix(m.Body, "Not sent: alice@library.test is answering") {
+	if m := h.link.next(t); !strings.HasPrefix(m.Body, "[askbridge] Not sent: alice@library.test is answering") {
 		t.Fatalf("bob got %q", m.Body)
 	}
 	if s := h.sessions(); !s[0].Open() {

@@ -44,7 +44,7 @@ func describe(e *messenger.Event, channel messenger.Channel) (body, oob string) 
 		lines = append(lines, "[replied to the library's story "+e.StoryURL+"] "+e.Text)
 	default:
 		if e.Text != "" {
-			lines = append(lines, e.Text)
+			lines = append(lines, patronSays(e.Text))
 		}
 	}
 	for _, a := range e.Attachments {

@@ -204,7 +204,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	if orig != nil {
 		switch {
 		case e.Kind == messenger.KindEdit && orig.XMPPID != "":
-			msg.Replace, msg.Body = orig.XMPPID, e.Text // an XEP-0308 correction
+			msg.Replace, msg.Body = orig.XMPPID, patronSays(e.Text) // an XEP-0308 correction
 		case e.Kind == messenger.KindReaction && e.ReactionAction != "unreact" && orig.Text != "":
 			msg.Body = "[reacted " + e.Reaction + " to: " + excerpt(orig.Text, 80) + "]"
 		case e.Deleted && orig.Text != "":

@@ -17,7 +17,7 @@ func TestTokenInvalidStopsSendingForPage(t *testing.T) {
 	if e := h.reply("alice@library.test/x", "first"); e != nil {
 		t.Fatal(e)
 	}
-	if m := h.link.next(t); m.Body != "Not delivered: "+reasonToken {
+	if m := h.link.next(t); m.Body != "[askbridge] Not delivered: "+reasonToken {
 		t.Fatalf("notice = %q", m.Body)
 	}
 	if got := h.b.InvalidTokens(); len(got) != 1 || got[0] != testPage {
@@ -27,7 +27,7 @@ func TestTokenInvalidStopsSendingForPage(t *testing.T) {
 	if e := h.reply("alice@library.test/x", "second"); e != nil {
 		t.Fatal(e)
 	}
-	if m := h.link.next(t); m.Body != "Not delivered: "+reasonToken {
+	if m := h.link.next(t); m.Body != "[askbridge] Not delivered: "+reasonToken {
 		t.Fatalf("notice = %q", m.Body)
 	}
 	if n := h.api.callCount(); n != 1 {

@@ -75,7 +75,7 @@ func TestTransferToNobody(t *testing.T) {
 		switch m := h.link.next(t); {
 		case m.To == "nobody@library.test":
 			summary = m
-		case strings.HasPrefix(m.Body, "Transferred to nobody@library.test"):
+		case strings.HasPrefix(m.Body, "[askbridge] Transferred to nobody@library.test"):
 			acked = true
 		default:
 			t.Fatalf("unexpected %+v", m)
@@ -84,7 +84,7 @@ func TestTransferToNobody(t *testing.T) {
 	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: summary.ID, From: "nobody@library.test", To: summary.From,
 		Error: xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable"}})
 	m := h.link.next(t)
-	if m.To != "alice@library.test/desk" || m.Body != "Transfer to nobody@library.test failed (service-unavailable); the conversation stays with you." {
+	if m.To != "alice@library.test/desk" || m.Body != "[askbridge] Transfer to nobody@library.test failed (service-unavailable); the conversation stays with you." {
 		t.Errorf("after the bounce %+v", m)
 	}
 	h.link.none(t, 100*time.Millisecond)

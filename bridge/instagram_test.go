@@ -298,7 +298,7 @@ func TestInstagramTypingAndWindow(t *testing.T) {
 	if e := h.igReply("still there?"); e != nil {
 		t.Fatal(e)
 	}
-	if m := h.link.nextNotice(t, "Not delivered:"); !strings.Contains(m.Body, "24 hours") {
+	if m := h.link.nextNotice(t, "[askbridge] Not delivered:"); !strings.Contains(m.Body, "24 hours") {
 		t.Errorf("after 8 days the librarian got %q", m.Body)
 	}
 }

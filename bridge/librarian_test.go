@@ -24,7 +24,7 @@ func TestTransfer(t *testing.T) {
 	if e := h.reply("alice@library.test/x", "!transfer mallory@evil.example"); e != nil {
 		t.Fatal(e)
 	}
-	if m := h.link.next(t); !strings.HasPrefix(m.Body, "Cannot transfer to mallory@evil.example") {
+	if m := h.link.next(t); !strings.HasPrefix(m.Body, "[askbridge] Cannot transfer to mallory@evil.example") {
 		t.Fatalf("refusal = %q", m.Body)
 	}
 	if e := h.reply("alice@library.test/x", "!transfer ya@teen.library.test"); e != nil {
@@ -40,7 +40,7 @@ func TestTransfer(t *testing.T) {
 			ack = m.Body
 		}
 	}
-	if ack != "Transferred to ya@teen.library.test (you will be told here if ya@teen.library.test cannot be reached)." {
+	if ack != "[askbridge] Transferred to ya@teen.library.test (you will be told here if ya@teen.library.test cannot be reached)." {
 		t.Errorf("ack = %q", ack)
 	}
 	if !strings.HasPrefix(toYA, "[transferred to you by alice@library.test]") ||

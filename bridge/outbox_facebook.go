@@ -237,7 +237,7 @@ func (b *Bridge) fail(key []byte, e *fbEntry, err error) {
 		From: e.Patron,
 		To:   e.Notify,
 		Type: "chat",
-		Body: "Not delivered: " + undeliveredReason(err),
+		Body: bridgeSays("Not delivered: " + undeliveredReason(err)),
 	}
 	b.finishFacebook(key, e, false, func(r *Record) {
 		r.State = StateFailed

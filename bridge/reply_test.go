@@ -143,7 +143,7 @@ func TestMessagingWindow(t *testing.T) {
 			}
 			if c.wantType == "" {
 				m := h.link.next(t)
-				if !strings.HasPrefix(m.Body, "Not delivered: Facebook allows replies only within 24 hours") {
+				if !strings.HasPrefix(m.Body, "[askbridge] Not delivered: Facebook allows replies only within 24 hours") {
 					t.Errorf("notice = %q", m.Body)
 				}
 				time.Sleep(100 * time.Millisecond)
@@ -173,7 +173,7 @@ func TestPermanentGraphErrorTellsLibrarian(t *testing.T) {
 	}
 	m := h.link.next(t)
 	if m.To != "alice@library.test/x" || m.From != testPSID+"@"+testDomain ||
-		m.Body != "Not delivered: "+reasonWindow {
+		m.Body != "[askbridge] Not delivered: "+reasonWindow {
 		t.Errorf("notice = %+v", m)
 	}
 	waitFor(t, func() bool {

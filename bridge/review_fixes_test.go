@@ -30,7 +30,7 @@ func TestLaterReplyToAnsweredSession(t *testing.T) {
 	start := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 	ps := "PS: the book is back. " + strings.Repeat("x", 2500)
 	runSessionSteps(t, h, "ps", start, []step{
-		{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "Session closed"},
+		{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "[askbridge] Session closed"},
 		{after: 8 * time.Hour, reply: ps},
 	})
 	waitFor(t, func() bool { n, _ := h.b.Pending(); return n == 0 })
@@ -53,10 +53,10 @@ func TestClassifyAfterTransfer(t *testing.T) {
 	h.link.next(t)
 	for _, r := range []struct{ from, body, ack string }{
 		{"alice@library.test/desk", "let me see", ""},
-		{"alice@library.test/desk", "!transfer bob@library.test", "Transferred to bob@library.test"},
+		{"alice@library.test/desk", "!transfer bob@library.test", "[askbridge] Transferred to bob@library.test"},
 		{"bob@library.test/desk", "here is the answer", ""},
-		{"bob@library.test/desk", "!close", "Session closed: answered"},
-		{"bob@library.test/desk", "!read 3", "READ level 3 recorded for the session that started"},
+		{"bob@library.test/desk", "!close", "[askbridge] Session closed: answered"},
+		{"bob@library.test/desk", "!read 3", "[askbridge] READ level 3 recorded for the session that started"},
 	} {
 		if e := h.reply(r.from, r.body); e != nil {
 			t.Fatal(e)

@@ -42,7 +42,7 @@ func TestSessionStateMachine(t *testing.T) {
 		}, []stats.Session{{Status: stats.StatusAnswered, Operator: "alice@library.test", MessagesIn: 2, MessagesOut: 1, Questions: 1,
 			Accepted: monday10.Add(2 * time.Minute), Ended: monday10.Add(3 * time.Minute)}}},
 		{"closed with !close, then a new session", monday10, []step{
-			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "Session closed: answered"},
+			{patron: "q"}, {after: time.Minute, reply: "a"}, {after: 4 * time.Minute, reply: "!close", wantNotice: "[askbridge] Session closed: answered"},
 			{after: time.Minute, patron: "another"}, {after: 40 * time.Minute, idle: true},
 		}, []stats.Session{
 			{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 1, Operator: "alice@library.test",
@@ -61,12 +61,12 @@ func TestSessionStateMachine(t *testing.T) {
 			Accepted: night.Add(time.Minute), Ended: night.Add(time.Minute)}}},
 		{"classified, also after it closed", monday10, []step{
 			{patron: "q"}, {after: time.Minute, reply: "a"},
-			{reply: "!read 3", wantNotice: "READ level 3 recorded for the session that started 10:00."},
-			{reply: "!tag Hours catalog, hours", wantNotice: "Tags hours, catalog recorded for the session that started 10:00."},
-			{reply: "!read 9", wantNotice: "Usage: !read N"},
-			{reply: "!questions two", wantNotice: "Usage: !questions N"},
-			{reply: "!close", wantNotice: "Session closed"},
-			{reply: "!questions 2", wantNotice: "2 questions recorded for the session that started 10:00."},
+			{reply: "!read 3", wantNotice: "[askbridge] READ level 3 recorded for the session that started 10:00."},
+			{reply: "!tag Hours catalog, hours", wantNotice: "[askbridge] Tags hours, catalog recorded for the session that started 10:00."},
+			{reply: "!read 9", wantNotice: "[askbridge] Usage: !read N"},
+			{reply: "!questions two", wantNotice: "[askbridge] Usage: !questions N"},
+			{reply: "!close", wantNotice: "[askbridge] Session closed"},
+			{reply: "!questions 2", wantNotice: "[askbridge] 2 questions recorded for the session that started 10:00."},
 		}, []stats.Session{{Status: stats.StatusAnswered, MessagesIn: 1, MessagesOut: 1, Questions: 2, ReadLevel: 3,
 			Tags: []string{"hours", "catalog"}, Operator: "alice@library.test", Accepted: monday10.Add(time.Minute), Ended: monday10.Add(time.Minute)}}},
 		{"survives a restart in the middle", monday10, []step{

@@ -91,7 +91,7 @@ func (b *Bridge) transferBounced(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 		stays = "with " + bareJID(t.Prev)
 	}
 	notice := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: t.By, Type: "chat",
-		Body: "Transfer to " + t.To + " failed (" + why + "); the conversation stays " + stays + "."}
+		Body: bridgeSays("Transfer to " + t.To + " failed (" + why + "); the conversation stays " + stays + ".")}
 	return true, errors.Join(enqueueXMPP(tx, notice, nil), putConversation(tx, conv))
 }
 

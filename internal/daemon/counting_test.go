@@ -142,7 +142,7 @@ func TestCountingFollowsConversations(t *testing.T) {
 	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 551, Type: "OAuthException",
 		Message: "This person isn't available right now."})
 	answer(gone, "Hi! How can I help?")
-	chatUntil(t, lib, "Not delivered:")
+	chatUntil(t, lib, "[askbridge] Not delivered:")
 	undelivered := w.waitSessions(gone, "the undelivered end", oneEnded(stats.StatusUndelivered))[0]
 	if undelivered.Operator != "librarian@localhost" || undelivered.Questions != 0 {
 		t.Errorf("undelivered session %+v", undelivered)
@@ -203,7 +203,7 @@ func TestClassifyAfterClose(t *testing.T) {
 	if _, err := lib.SendChat(patron, "!read 4"); err != nil {
 		t.Fatal(err)
 	}
-	m := chatUntil(t, lib, "READ level 4 recorded")
+	m := chatUntil(t, lib, "[askbridge] READ level 4 recorded")
 	if want := "for the session that started " + first.Started.UTC().Format("15:04") + "."; !strings.HasSuffix(m.Body, want) {
 		t.Errorf("confirmation %q, want it to end %q", m.Body, want)
 	}

@@ -383,7 +383,7 @@ func TestUndeliverableReplyComesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := nextChat(t, lib)
-	if !strings.HasPrefix(m.Body, "Not delivered: Facebook allows replies only within 24 hours") {
+	if !strings.HasPrefix(m.Body, "[askbridge] Not delivered: Facebook allows replies only within 24 hours") {
 		t.Fatalf("librarian got %q", m.Body)
 	}
 }

@@ -85,7 +85,7 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 	if _, err := lib.SendChat(patron, "me too"); err != nil {
 		t.Fatal(err)
 	}
-	if m := nextChat(t, lib); !strings.HasPrefix(m.Body, "Not sent: ya@localhost is answering") {
+	if m := nextChat(t, lib); !strings.HasPrefix(m.Body, "[askbridge] Not sent: ya@localhost is answering") {
 		t.Fatalf("librarian got %q", m.Body)
 	}
 	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "thanks"); err != nil {

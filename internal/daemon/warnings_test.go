@@ -81,7 +81,7 @@ func TestPageRestricted(t *testing.T) {
 	if _, err := lib.SendChat(patron, "Hi!"); err != nil {
 		t.Fatal(err)
 	}
-	if m := chatUntil(t, lib, "Not delivered:"); !strings.Contains(m.Body, "temporarily restricted the library's Page from sending") {
+	if m := chatUntil(t, lib, "[askbridge] Not delivered:"); !strings.Contains(m.Body, "temporarily restricted the library's Page from sending") {
 		t.Errorf("notice %q", m.Body)
 	}
 	if r := w.readiness(); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "Page "+e2ePage+" (Central Library): Facebook has restricted it") {
