@@ -109,7 +109,17 @@ func New(o Options) (*Bridge, error) {
 }
 
 // SetConfig replaces the configuration used from now on (on reload).
-func (b *Bridge) SetConfig(c *config.Config) { b.cfg.Store(c) }
+//
+// Open conversations owned by or offered to someone c no longer allows to
+// answer patrons go back to their queue at once.
+func (b *Bridge) SetConfig(c *config.Config) {
+	b.cfg.Store(c)
+	if n, err := b.releaseRevoked(c); err != nil {
+		b.log.Error("handing back conversations after a configuration change", zap.Error(err))
+	} else if n > 0 {
+		b.log.Info("conversations handed back after a configuration change", zap.Int("conversations", n))
+	}
+}
 
 func (b *Bridge) config() *config.Config { return b.cfg.Load() }
 
@@ -136,7 +146,13 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 			loop(ctx)
 		}()
 	}
-	// Work left from before a restart.
+	// Work left from before a restart, and conversations claimed by
+	// someone the configuration no longer names.
+	if n, err := b.releaseRevoked(b.config()); err != nil {
+		b.log.Error("handing back conversations at start", zap.Error(err))
+	} else if n > 0 {
+		b.log.Info("conversations handed back: their librarians may no longer answer patrons", zap.Int("conversations", n))
+	}
 	signal(b.inboxReady)
 	signal(b.xmppReady)
 	signal(b.fbReady)

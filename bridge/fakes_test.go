@@ -70,6 +70,19 @@ func (l *fakeLink) nextPresence(t *testing.T) xmpp.Presence {
 	}
 }
 
+// drainPresence forgets the presences sent so far (the drain sends
+// outbox entries in order, so all those queued before the last message
+// received).
+func (h *harness) drainPresence() {
+	for {
+		select {
+		case <-h.link.pres:
+		default:
+			return
+		}
+	}
+}
+
 func (l *fakeLink) Send(m xmpp.Message) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
