@@ -67,8 +67,10 @@ func TestWebhookBadInput(t *testing.T) {
 			status: 200, result: ResultAccepted, events: 1},
 		{name: "at the size limit", body: `{"object":"page","entry":[]}` + strings.Repeat(" ", limit-28),
 			status: 200, result: ResultAccepted},
-		{name: "one byte over the size limit, unsigned", body: strings.Repeat(" ", limit+1), header: http.Header{},
+		{name: "one byte over the size limit", body: strings.Repeat(" ", limit+1),
 			status: 413, result: ResultTooLarge},
+		{name: "unsigned: refused before reading", body: strings.Repeat(" ", limit), header: http.Header{"X-Hub-Signature-256": {"sha256=" + strings.Repeat("0", 63)}},
+			status: 403, result: ResultForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,16 +49,9 @@ func VerifySignature(appSecret []byte, body []byte, h http.Header) error {
 // checkSignature verifies one header's values: exactly one, prefixed, hex,
 // and equal to the HMAC of body.
 func checkSignature(newHash func() hash.Hash, prefix string, secret, body []byte, values []string) error {
-	if len(values) != 1 {
-		return fmt.Errorf("%w: %d signature headers", ErrBadSignature, len(values))
-	}
-	v := strings.TrimSpace(values[0])
-	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
-		return fmt.Errorf("%w: header lacks %q prefix", ErrBadSignature, prefix)
-	}
-	got, err := hex.DecodeString(v[len(prefix):])
+	got, err := parseSignature(prefix, values)
 	if err != nil {
-		return fmt.Errorf("%w: signature is not hex", ErrBadSignature)
+		return err
 	}
 	mac := hmac.New(newHash, secret)
 	mac.Write(body)
@@ -66,4 +59,41 @@ func checkSignature(newHash func() hash.Hash, prefix string, secret, body []byte
 		return ErrBadSignature
 	}
 	return nil
+}
+
+// parseSignature decodes one signature header's values.
+func parseSignature(prefix string, values []string) ([]byte, error) {
+	if len(values) != 1 {
+		return nil, fmt.Errorf("%w: %d signature headers", ErrBadSignature, len(values))
+	}
+	v := strings.TrimSpace(values[0])
+	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
+		return nil, fmt.Errorf("%w: header lacks %q prefix", ErrBadSignature, prefix)
+	}
+	got, err := hex.DecodeString(v[len(prefix):])
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature is not hex", ErrBadSignature)
+	}
+	return got, nil
+}
+
+// checkSignatureHeader refuses, before the body is read, a request whose
+// signature header is missing or malformed: such a body could never be
+// verified.
+func checkSignatureHeader(h http.Header) error {
+	if v := h.Values(HeaderSignature256); len(v) > 0 {
+		got, err := parseSignature("sha256=", v)
+		if err == nil && len(got) != sha256.Size {
+			err = fmt.Errorf("%w: signature is %d bytes, not %d", ErrBadSignature, len(got), sha256.Size)
+		}
+		return err
+	}
+	if v := h.Values(HeaderSignature1); len(v) > 0 {
+		got, err := parseSignature("sha1=", v)
+		if err == nil && len(got) != sha1.Size {
+			err = fmt.Errorf("%w: signature is %d bytes, not %d", ErrBadSignature, len(got), sha1.Size)
+		}
+		return err
+	}
+	return ErrNoSignature
 }

@@ -43,13 +43,15 @@ type WebhookConfig struct {
 // caller mounts it there and it serves whatever path it is given).
 //
 // GET answers Facebook's verification handshake. POST reads the body (413
-// when over the limit), verifies its signature (403), parses it (400), hands
+// when over the limit, 503 when too many are being read; see bodyReader),
+// verifies its signature (403), parses it (400), hands
 // the events to the Sink (500 when that fails, so Facebook retries) and
 // answers 200 "EVENT_RECEIVED". While draining, POST answers 503 at once.
 type Webhook struct {
 	appSecret   []byte
 	verifyToken []byte
 	maxBody     int64
+	bodies      *bodyReader
 	sink        Sink
 	log         *zap.Logger
 	draining    atomic.Bool
@@ -74,6 +76,7 @@ func NewWebhook(cfg WebhookConfig, sink Sink, log *zap.Logger) *Webhook {
 		appSecret:   []byte(cfg.AppSecret),
 		verifyToken: []byte(cfg.VerifyToken),
 		maxBody:     cfg.MaxBodyBytes,
+		bodies:      newBodyReader(cfg.MaxBodyBytes),
 		sink:        sink,
 		log:         log,
 	}
@@ -131,18 +134,32 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 		w.tooLarge(rw, log)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			w.tooLarge(rw, log)
-			return
-		}
-		w.stats.add(resultMalformed)
-		log.Warn("reading webhook body", zap.Error(err))
-		http.Error(rw, "cannot read body", http.StatusBadRequest)
+	// Without a well-formed signature header the body is not even read.
+	if err := checkSignatureHeader(r.Header); err != nil {
+		w.stats.add(resultForbidden)
+		log.Warn("webhook POST refused", zap.Error(err))
+		http.Error(rw, "forbidden", http.StatusForbidden)
 		return
 	}
+	body, release, err := w.bodies.read(http.MaxBytesReader(rw, r.Body, w.maxBody), r.ContentLength)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.Is(err, errBodyTooLarge), errors.As(err, &tooBig):
+			w.tooLarge(rw, log)
+		case errors.Is(err, errBodyBusy):
+			w.stats.add(resultBusy)
+			log.Warn("webhook POST put off: too many bodies being read", zap.Int64("bytes", r.ContentLength))
+			rw.Header().Set("Retry-After", "5")
+			http.Error(rw, "busy", http.StatusServiceUnavailable)
+		default:
+			w.stats.add(resultMalformed)
+			log.Warn("reading webhook body", zap.Error(err))
+			http.Error(rw, "cannot read body", http.StatusBadRequest)
+		}
+		return
+	}
+	defer release()
 	if err := VerifySignature(w.appSecret, body, r.Header); err != nil {
 		w.stats.add(resultForbidden)
 		log.Warn("webhook POST refused", zap.Error(err), zap.Int("bytes", len(body)))

@@ -13,6 +13,7 @@ const (
 	ResultVerified         = "verified"
 	ResultVerifyFailed     = "verify_failed"
 	ResultMethodNotAllowed = "method_not_allowed"
+	ResultBusy             = "busy"
 )
 
 // result indexes the counters.
@@ -28,6 +29,7 @@ const (
 	resultVerified
 	resultVerifyFailed
 	resultMethodNotAllowed
+	resultBusy
 	numResults
 )
 
@@ -35,7 +37,7 @@ const (
 var resultNames = [numResults]string{
 	ResultAccepted, ResultForbidden, ResultMalformed, ResultTooLarge,
 	ResultStoreFailed, ResultDraining, ResultVerified, ResultVerifyFailed,
-	ResultMethodNotAllowed,
+	ResultMethodNotAllowed, ResultBusy,
 }
 
 // WebhookStats is a snapshot of a Webhook's counters since it was made.
@@ -45,6 +47,9 @@ var resultNames = [numResults]string{
 type WebhookStats struct {
 	Accepted, Forbidden, Malformed, TooLarge, StoreFailed, Draining uint64
 	Verified, VerifyFailed, MethodNotAllowed                        uint64
+	// Busy counts POSTs answered 503 because too many bodies were
+	// being read at once.
+	Busy uint64
 	// Events counts the events of accepted POSTs by kind.
 	Events map[Kind]uint64
 	// Ignored counts items of accepted POSTs that the parser skipped.
@@ -56,7 +61,7 @@ type WebhookStats struct {
 func (s WebhookStats) ByResult() map[string]uint64 {
 	vals := [numResults]uint64{
 		s.Accepted, s.Forbidden, s.Malformed, s.TooLarge, s.StoreFailed,
-		s.Draining, s.Verified, s.VerifyFailed, s.MethodNotAllowed,
+		s.Draining, s.Verified, s.VerifyFailed, s.MethodNotAllowed, s.Busy,
 	}
 	m := make(map[string]uint64, numResults)
 	for i, v := range vals {
@@ -109,6 +114,7 @@ func (w *Webhook) Stats() WebhookStats {
 		Verified:         c.results[resultVerified],
 		VerifyFailed:     c.results[resultVerifyFailed],
 		MethodNotAllowed: c.results[resultMethodNotAllowed],
+		Busy:             c.results[resultBusy],
 		Events:           make(map[Kind]uint64, len(c.events)),
 		Ignored:          c.ignored,
 	}
