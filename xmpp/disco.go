@@ -7,8 +7,8 @@ import "encoding/xml"
 // CommandHandler.
 var (
 	domainFeatures = []string{nsDiscoInfo, nsDiscoItems, nsPing, nsVersion,
-		nsChatStates, nsOOB, nsReceipts, nsMarkers, nsCorrect, nsNick}
-	userFeatures = []string{nsDiscoInfo, nsPing, nsChatStates, nsOOB, nsReceipts, nsMarkers, nsCorrect}
+		nsChatStates, nsOOB, nsReceipts, nsMarkers, nsCorrect, nsNick, nsSID}
+	userFeatures = []string{nsDiscoInfo, nsPing, nsChatStates, nsOOB, nsReceipts, nsMarkers, nsCorrect, nsSID}
 )
 
 var errItemNotFound = &StanzaError{Type: "cancel", Condition: "item-not-found"}

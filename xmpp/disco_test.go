@@ -24,14 +24,14 @@ func TestDisco(t *testing.T) {
 				`<feature var="urn:xmpp:ping"></feature><feature var="jabber:iq:version"></feature>` +
 				`<feature var="http://jabber.org/protocol/chatstates"></feature><feature var="jabber:x:oob"></feature>` +
 				`<feature var="urn:xmpp:receipts"></feature><feature var="urn:xmpp:chat-markers:0"></feature>` +
-				`<feature var="urn:xmpp:message-correct:0"></feature><feature var="http://jabber.org/protocol/nick"></feature></query>`,
+				`<feature var="urn:xmpp:message-correct:0"></feature><feature var="http://jabber.org/protocol/nick"></feature><feature var="urn:xmpp:sid:0"></feature></query>`,
 		}},
 		{"info of a patron", patron, `<query xmlns='http://jabber.org/protocol/disco#info'/>`, "result", []string{
 			`<query xmlns="http://jabber.org/protocol/disco#info"><identity category="client" type="pc"></identity>` +
 				`<feature var="http://jabber.org/protocol/disco#info"></feature><feature var="urn:xmpp:ping"></feature>` +
 				`<feature var="http://jabber.org/protocol/chatstates"></feature><feature var="jabber:x:oob"></feature>` +
 				`<feature var="urn:xmpp:receipts"></feature><feature var="urn:xmpp:chat-markers:0"></feature>` +
-				`<feature var="urn:xmpp:message-correct:0"></feature></query>`,
+				`<feature var="urn:xmpp:message-correct:0"></feature><feature var="urn:xmpp:sid:0"></feature></query>`,
 		}},
 		{"items", domain, `<query xmlns='http://jabber.org/protocol/disco#items'/>`, "result", []string{
 			`<query xmlns="http://jabber.org/protocol/disco#items"></query>`,

@@ -111,6 +111,12 @@ func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 	if m.NoStore {
 		inner = append(inner, emptyElem(xml.Name{Space: nsHints, Local: "no-store"}))
 	}
+	// XEP-0359 for a message someone reads: the id is the component's own
+	// and stable (a message sent again after a crash carries the same
+	// one), so clients that deduplicate by origin-id can.
+	if sanitize(m.Body) != "" {
+		inner = append(inner, emptyElem(xml.Name{Space: nsSID, Local: "origin-id"}, attr("id", m.ID)))
+	}
 	return wrap(start, inner...), nil
 }
 

@@ -35,25 +35,25 @@ func TestEncodeMessage(t *testing.T) {
 		want string
 	}{
 		{"body only", Message{ID: "1", From: "12@fb.test", To: "lib@example.org", Body: "hi <there> & bye"},
-			`<message type="chat" id="1" from="12@fb.test" to="lib@example.org"><body>hi &lt;there&gt; &amp; bye</body></message>`},
+			`<message type="chat" id="1" from="12@fb.test" to="lib@example.org"><body>hi &lt;there&gt; &amp; bye</body><origin-id xmlns="urn:xmpp:sid:0" id="1"></origin-id></message>`},
 		{"everything", Message{ID: "2", From: "12@fb.test", To: "lib@example.org/pidgin", Type: "normal", Body: "b",
 			Thread: "t", Nick: "Facebook patron 7f3a", OOB: "https://x.example/a?b=1&c=2", ChatState: "active"},
 			`<message type="normal" id="2" from="12@fb.test" to="lib@example.org/pidgin"><body>b</body><thread>t</thread>` +
 				`<nick xmlns="http://jabber.org/protocol/nick">Facebook patron 7f3a</nick>` +
 				`<x xmlns="jabber:x:oob"><url>https://x.example/a?b=1&amp;c=2</url></x>` +
-				`<active xmlns="http://jabber.org/protocol/chatstates"></active></message>`},
+				`<active xmlns="http://jabber.org/protocol/chatstates"></active><origin-id xmlns="urn:xmpp:sid:0" id="2"></origin-id></message>`},
 		{"chat state only", Message{ID: "3", From: "12@fb.test", To: "lib@example.org", ChatState: "composing"},
 			`<message type="chat" id="3" from="12@fb.test" to="lib@example.org"><composing xmlns="http://jabber.org/protocol/chatstates"></composing></message>`},
 		{"from the domain, normalised", Message{ID: "4", From: "FB.test", To: "Lib@Example.org", Body: "x"},
-			`<message type="chat" id="4" from="fb.test" to="lib@example.org"><body>x</body></message>`},
+			`<message type="chat" id="4" from="fb.test" to="lib@example.org"><body>x</body><origin-id xmlns="urn:xmpp:sid:0" id="4"></origin-id></message>`},
 		{"forbidden characters", Message{ID: "5", From: "12@fb.test", To: "lib@example.org", Body: "\x00a\x01", Nick: "\x02"},
-			`<message type="chat" id="5" from="12@fb.test" to="lib@example.org"><body>a</body></message>`},
+			`<message type="chat" id="5" from="12@fb.test" to="lib@example.org"><body>a</body><origin-id xmlns="urn:xmpp:sid:0" id="5"></origin-id></message>`},
 		{"receipt request, markable", Message{ID: "6", From: "12@fb.test", To: "lib@example.org", Body: "b", ReceiptRequest: true, Markable: true},
 			`<message type="chat" id="6" from="12@fb.test" to="lib@example.org"><body>b</body>` +
-				`<request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable></message>`},
+				`<request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable><origin-id xmlns="urn:xmpp:sid:0" id="6"></origin-id></message>`},
 		{"correction", Message{ID: "7", From: "12@fb.test", To: "lib@example.org", Body: "b2", Replace: "6"},
 			`<message type="chat" id="7" from="12@fb.test" to="lib@example.org"><body>b2</body>` +
-				`<replace xmlns="urn:xmpp:message-correct:0" id="6"></replace></message>`},
+				`<replace xmlns="urn:xmpp:message-correct:0" id="6"></replace><origin-id xmlns="urn:xmpp:sid:0" id="7"></origin-id></message>`},
 		{"receipts and markers", Message{ID: "8", From: "12@fb.test", To: "lib@example.org", ReceiptFor: "m1", MarkerReceivedFor: "m1", DisplayedFor: "m0", NoStore: true},
 			`<message type="chat" id="8" from="12@fb.test" to="lib@example.org">` +
 				`<received xmlns="urn:xmpp:receipts" id="m1"></received><received xmlns="urn:xmpp:chat-markers:0" id="m1"></received>` +

@@ -14,6 +14,7 @@ const (
 	nsMarkers    = "urn:xmpp:chat-markers:0"
 	nsCorrect    = "urn:xmpp:message-correct:0"
 	nsHints      = "urn:xmpp:hints"
+	nsSID        = "urn:xmpp:sid:0"
 	nsCommands   = "http://jabber.org/protocol/commands"
 	nsData       = "jabber:x:data"
 	nsXML        = "http://www.w3.org/XML/1998/namespace"

@@ -122,6 +122,11 @@ func TestLibrarianChatFeatures(t *testing.T) {
 	if !strings.Contains(m.Body, "https://scontent.example/cover.jpg") || !strings.Contains(m.Raw, `<x xmlns="jabber:x:oob"><url>https://scontent.example/cover.jpg</url>`) {
 		t.Errorf("image: %s", m.Raw)
 	}
+	// XEP-0359: the stable id also as origin-id, for clients that
+	// deduplicate a message sent again after a crash.
+	if !strings.Contains(m.Raw, `<origin-id xmlns="urn:xmpp:sid:0" id="`+m.ID+`">`) {
+		t.Errorf("no origin-id through the server: %s", m.Raw)
+	}
 	nextPresence(t, lib, func(p jabberclient.Received) bool {
 		return strings.HasPrefix(p.From, patron) && p.Type == "" && strings.Contains(p.Raw, "Facebook patron ")
 	})
