@@ -69,13 +69,20 @@ func (b *Bridge) markSeen(cfg *config.Config, psid, sender string) {
 	}
 }
 
-// senderAction sends a sender action, best effort, in the background.
+// senderAction sends a sender action, best effort, in the background;
+// while the Page or the app is throttled it is dropped.
 func (b *Bridge) senderAction(page config.Page, psid, action string) {
 	b.background(func() {
+		tk, err := b.throttle.acquire(context.Background(), page.ID, false)
+		if err != nil {
+			b.log.Debug("sender action dropped during Facebook's rate limit", zap.String("action", action))
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err := b.api.Send(ctx, page.AccessToken, messenger.PageID(page.ID), messenger.OutgoingMessage{
+		res, err := b.api.Send(ctx, page.AccessToken, messenger.PageID(page.ID), messenger.OutgoingMessage{
 			Recipient: recipientOf(psid), SenderAction: action})
+		b.throttle.done(tk, res.Usage, err)
 		b.metrics.sendCalls.WithLabelValues(outcome(err)).Inc()
 		if err != nil {
 			b.log.Debug("sender action not sent", zap.String("action", action), zap.Error(err))
