@@ -49,6 +49,9 @@ type Bridge struct {
 	waitNow  func() time.Time
 	after    func(time.Duration) <-chan time.Time
 	throttle *throttle
+	// stopping is closed when Run's context ends, for waits outside the
+	// loops (typing indicators).
+	stopping chan struct{}
 
 	inboxReady chan struct{} // something was added to the inbox
 	xmppReady  chan struct{} // something was added to the XMPP outbox, or the link came up
@@ -72,7 +75,7 @@ type Bridge struct {
 	compactMu sync.Mutex
 
 	typingMu sync.Mutex
-	typingAt map[string]time.Time // PSID → last typing_on sent
+	typingBy map[string]*typingState // PSID → sender actions sent lately
 
 	tokensMu  sync.Mutex
 	badTokens map[string][32]byte // Page ID → hash of the token Facebook refused
@@ -98,7 +101,8 @@ func New(o Options) (*Bridge, error) {
 		fbActive:   map[string]bool{},
 		badTokens:  map[string][32]byte{},
 		restricted: map[string]time.Time{},
-		typingAt:   map[string]time.Time{},
+		typingBy:   map[string]*typingState{},
+		stopping:   make(chan struct{}),
 		presence:   newPresenceTable(),
 		recent:     newRecentStanzas(),
 		drain:      newDrainState(),
@@ -156,6 +160,7 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 	signal(b.xmppReady)
 	signal(b.fbReady)
 	wg.Wait()
+	close(b.stopping)
 	b.bgMu.Lock()
 	b.bgClosed = true
 	b.bgMu.Unlock()
