@@ -24,7 +24,8 @@ type Throttle struct {
 	// Code is the Graph error code: 4 (application request limit), 17, 32
 	// (Page request limit), 613, 80001, 80006 (Messenger)… 0 answers HTTP
 	// 429 Too Many Requests with Retry-After instead.
-	Code    int
+	Code int
+	// Subcode is error_subcode, if any.
 	Subcode int
 	// Status is the HTTP status; 0 means 400, as Meta answers most rate
 	// limits (403 is also seen), or 429 when Code is 0.
@@ -45,7 +46,8 @@ type ThrottledCall struct {
 	Page messenger.PageID
 	// Path is the request's path, e.g. /v25.0/510249619162304/messages.
 	Path string
-	At   time.Time
+	// At is when the call arrived, by the stand-in's clock.
+	At time.Time
 }
 
 // throttleWindow is a Throttle in force.
