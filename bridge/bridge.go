@@ -26,6 +26,11 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// After, if set, is the timer of the bridge's Facebook waits (rate
+	// limits, retry pauses, typing indicators), which then read the time
+	// from Now: tests pass a fake clock's. nil means real time (time.Now
+	// and time.After) for those waits, whatever Now is.
+	After func(d time.Duration) <-chan time.Time
 }
 
 // Bridge relays conversations between Messenger and XMPP. Create it with
@@ -39,6 +44,14 @@ type Bridge struct {
 	log     *zap.Logger
 	now     func() time.Time
 	metrics *metrics
+	// waitNow and after are the clock and timer of Facebook waits (see
+	// Options.After); throttle is the rate limiter of Graph API calls.
+	waitNow  func() time.Time
+	after    func(time.Duration) <-chan time.Time
+	throttle *throttle
+	// stopping is closed when Run's context ends, for waits outside the
+	// loops (typing indicators).
+	stopping chan struct{}
 
 	inboxReady chan struct{} // something was added to the inbox
 	xmppReady  chan struct{} // something was added to the XMPP outbox, or the link came up
@@ -62,7 +75,7 @@ type Bridge struct {
 	compactMu sync.Mutex
 
 	typingMu sync.Mutex
-	typingAt map[string]time.Time // PSID → last typing_on sent
+	typingBy map[string]*typingState // PSID → sender actions sent lately
 
 	tokensMu  sync.Mutex
 	badTokens map[string][32]byte // Page ID → hash of the token Facebook refused
@@ -88,7 +101,8 @@ func New(o Options) (*Bridge, error) {
 		fbActive:   map[string]bool{},
 		badTokens:  map[string][32]byte{},
 		restricted: map[string]time.Time{},
-		typingAt:   map[string]time.Time{},
+		typingBy:   map[string]*typingState{},
+		stopping:   make(chan struct{}),
 		presence:   newPresenceTable(),
 		recent:     newRecentStanzas(),
 		drain:      newDrainState(),
@@ -99,12 +113,17 @@ func New(o Options) (*Bridge, error) {
 	if b.now == nil {
 		b.now = time.Now
 	}
+	b.waitNow, b.after = time.Now, time.After
+	if o.After != nil {
+		b.waitNow, b.after = b.now, o.After
+	}
 	b.cfg.Store(o.Config)
 	m, err := newMetrics(o.Registerer, b)
 	if err != nil {
 		return nil, err
 	}
 	b.metrics = m
+	b.throttle = newThrottle(b.log.Named("throttle"), b.waitNow, b.after, m)
 	return b, nil
 }
 
@@ -157,6 +176,7 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 	signal(b.xmppReady)
 	signal(b.fbReady)
 	wg.Wait()
+	close(b.stopping)
 	b.bgMu.Lock()
 	b.bgClosed = true
 	b.bgMu.Unlock()
@@ -188,6 +208,20 @@ func signal(c chan struct{}) {
 	select {
 	case c <- struct{}{}:
 	default:
+	}
+}
+
+// sleep waits d on the clock of Facebook waits; it reports whether ctx
+// is still live.
+func (b *Bridge) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-b.after(d):
+		return true
 	}
 }
 

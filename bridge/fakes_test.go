@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -240,10 +241,44 @@ func testConfig(dir string) *config.Config {
 	}
 }
 
-// clock is a settable test clock.
+// clock is a settable test clock. Its After fires when Advance reaches
+// the deadline; harnesses made with fakeTimers hand it to the bridge.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time
+	waiters []clockWaiter
+}
+
+type clockWaiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// After returns a channel that receives once Advance has moved the clock
+// d past now.
+func (c *clock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.t
+		return ch
+	}
+	c.waiters = append(c.waiters, clockWaiter{at: c.t.Add(d), ch: ch})
+	return ch
+}
+
+// waiting returns the deadlines of the timers not fired yet (some may
+// belong to waits that ended otherwise), earliest first.
+func (c *clock) waiting() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]time.Time, len(c.waiters))
+	for i, w := range c.waiters {
+		out[i] = w.at
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
 }
 
 func (c *clock) Now() time.Time {
@@ -255,6 +290,15 @@ func (c *clock) Now() time.Time {
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.t) {
+			kept = append(kept, w)
+		} else {
+			w.ch <- c.t
+		}
+	}
+	c.waiters = kept
 	c.mu.Unlock()
 }
 
@@ -269,6 +313,10 @@ type harness struct {
 	api   *fakeAPI
 	clock *clock
 	stop  func()
+	// sendAPI, if set, replaces api (a real client of the stand-in).
+	sendAPI SendAPI
+	// fakeTimers makes the bridge's Facebook waits run on clock.
+	fakeTimers bool
 }
 
 func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
@@ -295,8 +343,16 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	b, err := New(Options{Config: h.cfg, Store: st, Pseudonyms: ps, SendAPI: h.api,
-		Log: zaptest.NewLogger(h.t), Now: h.clock.Now})
+	var api SendAPI = h.api
+	if h.sendAPI != nil {
+		api = h.sendAPI
+	}
+	o := Options{Config: h.cfg, Store: st, Pseudonyms: ps, SendAPI: api,
+		Log: zaptest.NewLogger(h.t), Now: h.clock.Now}
+	if h.fakeTimers {
+		o.After = h.clock.After
+	}
+	b, err := New(o)
 	if err != nil {
 		h.t.Fatal(err)
 	}

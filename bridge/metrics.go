@@ -30,6 +30,11 @@ type metrics struct {
 	linkChanges    *prometheus.CounterVec
 	sessionWait    prometheus.Histogram
 	sessionLength  prometheus.Histogram
+	// throttled, callsHeld and throttles describe Facebook's rate limits
+	// (see throttle.go).
+	throttled *prometheus.GaugeVec
+	callsHeld *prometheus.CounterVec
+	throttles *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
@@ -57,12 +62,13 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		sessionLength: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "askbridge_session_duration_seconds", Help: "Duration of ended sessions.",
 			Buckets: []float64{30, 60, 180, 300, 600, 1200, 1800, 3600, 7200}}),
 	}
+	m.throttled, m.callsHeld, m.throttles = newThrottleMetrics()
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces, m.bouncesForged,
 		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsReopened, m.sessionsClosed, m.sendErrors, m.unknownAccount, m.linkChanges,
-		m.sessionWait, m.sessionLength, newQueueCollector(b.store, b.now)} {
+		m.sessionWait, m.sessionLength, m.throttled, m.callsHeld, m.throttles, newQueueCollector(b.store, b.now)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("bridge: registering metrics: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -173,23 +174,31 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 				break
 			}
 		}
+		// Every conversation of a throttled Page (or app) waits here, in
+		// order, with its entry still in the outbox.
+		tk, err := b.throttle.acquire(ctx, e.Page, true)
+		if err != nil {
+			break
+		}
 		page, ok := b.config().Page(e.Page)
 		if ok && b.tokenInvalid(page) {
+			b.throttle.release(tk)
 			b.fail(key, &e, errTokenRefused)
 			attempt, refused = 0, false
 			continue
 		}
 		token := page.AccessToken
 		if err := b.markAttempt(key, &e); err != nil {
+			b.throttle.release(tk)
 			b.log.Error("recording a Send API attempt", zap.Error(err))
-			if !wait(ctx, nil, time.Second) {
+			if !b.sleep(ctx, time.Second) {
 				break
 			}
 			continue
 		}
 		attempt++
 		crashpoint.Hit(crashpoint.BeforeSendAPI)
-		res, err := b.sendOne(ctx, page, ok, &e)
+		res, err := b.sendOne(ctx, tk, page, ok, &e)
 		if err == nil {
 			crashpoint.Hit(crashpoint.AfterSendAPI)
 			b.markSending(e.Page)
@@ -203,15 +212,16 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		var ge *messenger.GraphError
 		isGraph := errors.As(err, &ge)
 		// Only an answer in Graph's error format says the call did not go
-		// through; a bare 5xx from a gateway may come after delivery.
-		refused = isGraph && ge.Code != 0
+		// through; a bare 5xx from a gateway may come after delivery. A
+		// 429 refuses the call before it is made.
+		refused = isGraph && (ge.Code != 0 || ge.HTTPStatus == http.StatusTooManyRequests)
 		permanent := isGraph && !ge.Retryable() || errors.Is(err, messenger.ErrInvalidMessage) ||
 			errors.Is(err, errPageGone) || errors.Is(err, errTokenRefused)
 		delay := retryDelay(attempt, err)
 		if !permanent && b.now().Add(delay).Sub(e.Queued) < retryFor {
 			b.metrics.sendRetries.Inc()
 			b.log.Warn("Send API call failed; will retry", zap.Error(err), zap.Duration("in", delay), zap.Int("attempt", attempt))
-			if !wait(ctx, nil, delay) {
+			if !b.sleep(ctx, delay) {
 				break
 			}
 			continue
@@ -300,15 +310,18 @@ func (b *Bridge) releaseFacebook(psid string) {
 	b.fbMu.Unlock()
 }
 
-// sendOne makes one Send API call. A call in flight is not cut short by
+// sendOne makes one Send API call with the throttle's ticket, which it
+// gives back with the outcome. A call in flight is not cut short by
 // shutdown, so its outcome is known and recorded.
-func (b *Bridge) sendOne(ctx context.Context, page config.Page, configured bool, e *fbEntry) (messenger.SendResult, error) {
+func (b *Bridge) sendOne(ctx context.Context, tk *ticket, page config.Page, configured bool, e *fbEntry) (messenger.SendResult, error) {
 	if !configured {
+		b.throttle.release(tk)
 		return messenger.SendResult{}, errPageGone
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
 	res, err := b.api.Send(cctx, page.AccessToken, messenger.PageID(page.ID), e.Msg)
+	b.throttle.done(tk, res.Usage, err)
 	b.metrics.sendCalls.WithLabelValues(outcome(err)).Inc()
 	var ge *messenger.GraphError
 	if errors.As(err, &ge) {
@@ -356,7 +369,8 @@ func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update f
 
 // retryDelay is how long to wait before the next attempt after a
 // temporary failure: jittered exponential backoff, or longer when Facebook
-// says when access returns (X-Business-Use-Case-Usage).
+// says when to come back (Retry-After on any status, or
+// estimated_time_to_regain_access of X-Business-Use-Case-Usage).
 func retryDelay(attempt int, err error) time.Duration {
 	d := backoff(attempt)
 	var ge *messenger.GraphError

@@ -106,9 +106,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 		return nil
 	}
 	crashpoint.Hit(crashpoint.AfterReplyStored)
-	b.typingMu.Lock()
-	delete(b.typingAt, psid) // Messenger hides the indicator when the message arrives
-	b.typingMu.Unlock()
+	b.typingEnded(psid) // Messenger hides the indicator when the message arrives
 	b.log.Debug("librarian reply queued for the Send API", zap.String("from", sender), zap.String("id", m.ID))
 	signal(b.fbReady)
 	signal(b.xmppReady) // "answered by" notes, presence

@@ -10,15 +10,76 @@ import (
 	"github.com/askbridge/askbridge/messenger"
 )
 
-// typingEvery bounds how often typing_on is sent for one conversation:
-// Messenger shows the indicator for about 20 seconds.
-const typingEvery = 5 * time.Second
+// A librarian's client sends a chat state (XEP-0085) at every pause and
+// keystroke burst; each used to become a typing_on or typing_off call.
+// They are coalesced per conversation: the latest state is what counts, and
+// sender actions go out at most every typingGap.
+
+const (
+	// typingEvery bounds how often typing_on is sent again while the
+	// librarian goes on composing: Messenger shows the indicator for about
+	// 20 seconds.
+	typingEvery = 8 * time.Second
+	// typingGap is the least time between two sender actions of one
+	// conversation.
+	typingGap = 3 * time.Second
+	// typingOffAfter is how long the librarian must have stopped
+	// composing before typing_off is sent, so that a short pause sends
+	// nothing.
+	typingOffAfter = 3 * time.Second
+	// typingForget is how long an idle conversation's state is kept.
+	typingForget = time.Minute
+)
+
+// typingState is what the bridge showed a patron lately.
+type typingState struct {
+	page config.Page
+	// composing is the librarian's latest chat state; stopped is when it
+	// last turned from composing to anything else.
+	composing bool
+	stopped   time.Time
+	// shown is set while a typing_on went out that neither a typing_off
+	// nor a message ended.
+	shown bool
+	// lastOn and last are the times of the latest typing_on and of the
+	// latest sender action of any kind; lastSeen of the latest mark_seen.
+	lastOn, last, lastSeen time.Time
+	// pending is set while a later look at the state is scheduled.
+	pending bool
+}
+
+// next decides the sender action the state calls for at now, or when to
+// look again (zero: never).
+func (st *typingState) next(now time.Time) (action string, at time.Time) {
+	switch {
+	case st.composing && st.shown && now.Sub(st.lastOn) < typingEvery:
+		return "", time.Time{} // still shown
+	case st.composing:
+		if at := st.last.Add(typingGap); now.Before(at) {
+			return "", at
+		}
+		return messenger.SenderActionTypingOn, time.Time{}
+	case !st.shown:
+		return "", time.Time{}
+	}
+	at = st.stopped.Add(typingOffAfter)
+	if gap := st.last.Add(typingGap); gap.After(at) {
+		at = gap
+	}
+	if now.Before(at) {
+		return "", at
+	}
+	return messenger.SenderActionTypingOff, time.Time{}
+}
 
 // typing turns a librarian's XEP-0085 chat state into Messenger's typing
-// indicator: composing → typing_on (at most every typingEvery), paused,
-// active, inactive or gone → typing_off after a typing_on. Indicators are
-// best effort: not stored, not retried, never for someone who may not
-// answer or for a conversation outside the messaging window.
+// indicator: composing → typing_on (again at most every typingEvery),
+// paused, active, inactive or gone → typing_off typingOffAfter later, only
+// after a typing_on that no message ended; never two sender actions of a
+// conversation within typingGap. Indicators are best effort: not stored,
+// not retried, dropped while Facebook's rate limit is in force, never for
+// someone who may not answer or for a conversation outside the messaging
+// window.
 func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 	conv, err := b.store.Conversation(psid)
 	if err != nil || conv == nil || !mayAnswer(cfg, sender, conv.Page) || b.now().Sub(conv.LastPatron) > responseWindow {
@@ -28,54 +89,124 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 	if !ok || b.tokenInvalid(page) {
 		return
 	}
-	on := state == "composing"
-	now := b.now()
+	composing := state == "composing"
+	now := b.waitNow()
 	b.typingMu.Lock()
-	for p, at := range b.typingAt {
-		if now.Sub(at) > time.Minute {
-			delete(b.typingAt, p) // the indicator is long gone
+	defer b.typingMu.Unlock()
+	b.forgetTypingLocked(now)
+	st := b.typingBy[psid]
+	if st == nil {
+		st = &typingState{}
+		b.typingBy[psid] = st
+	}
+	st.page = page
+	if st.composing && !composing {
+		st.stopped = now
+	}
+	st.composing = composing
+	b.typingStepLocked(psid, st, now)
+}
+
+// typingStepLocked sends what the state calls for now, or schedules a
+// later look. b.typingMu must be held.
+func (b *Bridge) typingStepLocked(psid string, st *typingState, now time.Time) {
+	action, at := st.next(now)
+	switch {
+	case action != "":
+		st.last = now
+		st.shown = action == messenger.SenderActionTypingOn
+		if st.shown {
+			st.lastOn = now
+		}
+		b.senderAction(st.page, psid, action)
+	case !at.IsZero() && !st.pending:
+		st.pending = true
+		started := b.background(func() {
+			select {
+			case <-b.after(at.Sub(now)):
+			case <-b.stopping:
+			}
+			b.typingMu.Lock()
+			defer b.typingMu.Unlock()
+			st.pending = false
+			if b.typingBy[psid] != st {
+				return
+			}
+			select {
+			case <-b.stopping:
+			default:
+				b.typingStepLocked(psid, st, b.waitNow())
+			}
+		})
+		if !started {
+			st.pending = false
 		}
 	}
-	last, shown := b.typingAt[psid]
-	switch {
-	case on && shown && now.Sub(last) < typingEvery:
-		b.typingMu.Unlock()
-		return
-	case !on && !shown:
-		b.typingMu.Unlock()
-		return
-	case on:
-		b.typingAt[psid] = now
-	default:
-		delete(b.typingAt, psid)
+}
+
+// typingEnded records that a message to the patron is on its way:
+// Messenger hides the indicator when it arrives, so no typing_off is
+// needed.
+func (b *Bridge) typingEnded(psid string) {
+	b.typingMu.Lock()
+	defer b.typingMu.Unlock()
+	if st := b.typingBy[psid]; st != nil {
+		st.shown, st.composing = false, false
 	}
-	b.typingMu.Unlock()
-	action := messenger.SenderActionTypingOff
-	if on {
-		action = messenger.SenderActionTypingOn
+}
+
+// forgetTypingLocked drops the state of conversations idle for
+// typingForget. b.typingMu must be held.
+func (b *Bridge) forgetTypingLocked(now time.Time) {
+	for p, st := range b.typingBy {
+		if !st.pending && now.Sub(st.last) > typingForget && now.Sub(st.stopped) > typingForget && now.Sub(st.lastSeen) > typingForget {
+			delete(b.typingBy, p) // any indicator is long gone
+		}
 	}
-	b.senderAction(page, psid, action)
 }
 
 // markSeen tells the patron that the librarian read their messages, when
-// the librarian's client sends an XEP-0333 displayed marker.
+// the librarian's client sends an XEP-0333 displayed marker; at most once
+// per typingGap per conversation.
 func (b *Bridge) markSeen(cfg *config.Config, psid, sender string) {
 	conv, err := b.store.Conversation(psid)
 	if err != nil || conv == nil || !mayAnswer(cfg, sender, conv.Page) || b.now().Sub(conv.LastPatron) > responseWindow {
 		return
 	}
-	if page, ok := cfg.Page(conv.Page); ok && !b.tokenInvalid(page) {
-		b.senderAction(page, psid, messenger.SenderActionMarkSeen)
+	page, ok := cfg.Page(conv.Page)
+	if !ok || b.tokenInvalid(page) {
+		return
 	}
+	now := b.waitNow()
+	b.typingMu.Lock()
+	defer b.typingMu.Unlock()
+	b.forgetTypingLocked(now)
+	st := b.typingBy[psid]
+	if st == nil {
+		st = &typingState{page: page}
+		b.typingBy[psid] = st
+	}
+	if !st.lastSeen.IsZero() && now.Sub(st.lastSeen) < typingGap {
+		return
+	}
+	st.lastSeen = now
+	b.senderAction(page, psid, messenger.SenderActionMarkSeen)
 }
 
-// senderAction sends a sender action, best effort, in the background.
+// senderAction sends a sender action, best effort, in the background;
+// while the Page or the app is throttled it is dropped.
 func (b *Bridge) senderAction(page config.Page, psid, action string) {
 	b.background(func() {
+		tk, err := b.throttle.acquire(context.Background(), page.ID, false)
+		if err != nil {
+			b.log.Debug("sender action dropped during Facebook's rate limit", zap.String("action", action))
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err := b.api.Send(ctx, page.AccessToken, messenger.PageID(page.ID), messenger.OutgoingMessage{
+		res, err := b.api.Send(ctx, page.AccessToken, messenger.PageID(page.ID), messenger.OutgoingMessage{
 			Recipient: recipientOf(psid), SenderAction: action})
+		b.throttle.done(tk, res.Usage, err)
 		b.metrics.sendCalls.WithLabelValues(outcome(err)).Inc()
 		if err != nil {
 			b.log.Debug("sender action not sent", zap.String("action", action), zap.Error(err))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -28,9 +27,13 @@ type GraphError struct {
 	Subcode int
 	// FBTraceID identifies the failed call for Meta's support.
 	FBTraceID string
-	// RetryAfter is how long Facebook says calls stay throttled
-	// (estimated_time_to_regain_access of X-Business-Use-Case-Usage), or 0.
+	// RetryAfter is how long Facebook says to wait before calling again:
+	// the longer of the Retry-After header (on any status) and
+	// estimated_time_to_regain_access of X-Business-Use-Case-Usage, at
+	// most MaxRetryAfter; 0 when the answer says neither.
 	RetryAfter time.Duration
+	// Usage is what the answer's rate-limit headers report.
+	Usage Usage
 	// IsTransient is error.is_transient: Meta says a retry may succeed.
 	IsTransient bool
 	// UserMessage is error.error_user_msg, a message meant for people,
@@ -62,9 +65,9 @@ func (e *GraphError) Error() string {
 }
 
 // Retryable reports whether the same call may succeed later: Meta's
-// temporary and rate-limit codes (1, 2, -1, 4, 17, 32, 613, 1200), errors
-// Meta marks is_transient, and HTTP 5xx or 429 answers without a Graph error
-// code.
+// temporary and rate-limit codes (1, 2, -1, 4, 17, 32, 613, 1200,
+// 80000–80014), errors Meta marks is_transient, and HTTP 5xx or 429
+// answers without a Graph error code.
 func (e *GraphError) Retryable() bool {
 	if e.PageRestricted() {
 		return false // for this message; the Page is told apart
@@ -75,7 +78,7 @@ func (e *GraphError) Retryable() bool {
 	case 0:
 		return e.HTTPStatus >= 500 || e.HTTPStatus == http.StatusTooManyRequests
 	}
-	return e.IsTransient
+	return e.IsTransient || e.Throttle() != ThrottleNone
 }
 
 // PageRestricted reports whether Facebook has temporarily restricted the
@@ -116,10 +119,12 @@ type wireGraphError struct {
 // maxErrorSnippet is how much of a non-Graph error body goes into Message.
 const maxErrorSnippet = 200
 
-// parseGraphError makes a GraphError of a non-2xx response. A body that is
-// not a Graph error leaves Code 0 and a snippet of the body in Message.
-func parseGraphError(status int, h http.Header, body []byte) *GraphError {
-	e := &GraphError{HTTPStatus: status, RetryAfter: regainAccess(h)}
+// parseGraphError makes a GraphError of a non-2xx response received at
+// now. A body that is not a Graph error leaves Code 0 and a snippet of the
+// body in Message.
+func parseGraphError(status int, h http.Header, body []byte, now time.Time) *GraphError {
+	u := ParseUsage(h, now)
+	e := &GraphError{HTTPStatus: status, RetryAfter: u.Wait(), Usage: u}
 	var w wireGraphError
 	if err := json.Unmarshal(body, &w); err != nil || w.Error == nil {
 		e.Message = snippet(body)
@@ -133,31 +138,6 @@ func parseGraphError(status int, h http.Header, body []byte) *GraphError {
 	e.IsTransient = w.Error.IsTransient
 	e.UserMessage = w.Error.ErrorUserMsg
 	return e
-}
-
-// regainAccess reads estimated_time_to_regain_access (minutes) from the
-// X-Business-Use-Case-Usage header, the largest over all entries, or 0.
-func regainAccess(h http.Header) time.Duration {
-	v := h.Get(HeaderBusinessUseCaseUsage)
-	if v == "" {
-		return 0
-	}
-	var usage map[string][]struct {
-		Regain float64 `json:"estimated_time_to_regain_access"`
-	}
-	if err := json.Unmarshal([]byte(v), &usage); err != nil {
-		return 0
-	}
-	var maxMin float64
-	for _, entries := range usage {
-		for _, u := range entries {
-			maxMin = math.Max(maxMin, u.Regain)
-		}
-	}
-	if maxMin > 24*60 { // never wait longer than a day on one header
-		maxMin = 24 * 60
-	}
-	return time.Duration(maxMin * float64(time.Minute))
 }
 
 // snippet is a short, printable excerpt of body for error messages.

@@ -62,35 +62,13 @@ func TestGraphErrorText(t *testing.T) {
 	}
 }
 
-func TestRegainAccess(t *testing.T) {
-	tests := []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", 0},
-		{"not json", 0},
-		{`{"1":[{"type":"messenger","estimated_time_to_regain_access":0}]}`, 0},
-		{`{"1":[{"estimated_time_to_regain_access":3}],"2":[{"estimated_time_to_regain_access":7},{"estimated_time_to_regain_access":1}]}`, 7 * time.Minute},
-		{`{"1":[{"estimated_time_to_regain_access":100000}]}`, 24 * time.Hour},
-	}
-	for _, tt := range tests {
-		h := http.Header{}
-		if tt.header != "" {
-			h.Set(HeaderBusinessUseCaseUsage, tt.header)
-		}
-		if got := regainAccess(h); got != tt.want {
-			t.Errorf("regainAccess(%s) = %v, want %v", tt.header, got, tt.want)
-		}
-	}
-}
-
 func TestParseGraphErrorSnippet(t *testing.T) {
 	long := strings.Repeat("x", 1000)
-	e := parseGraphError(502, http.Header{}, []byte(long))
+	e := parseGraphError(502, http.Header{}, []byte(long), time.Now())
 	if e.Code != 0 || e.HTTPStatus != 502 || len([]rune(e.Message)) != maxErrorSnippet+1 {
 		t.Errorf("got %+v (message %d runes)", e, len([]rune(e.Message)))
 	}
-	e = parseGraphError(500, http.Header{}, []byte{0xff, 0xfe})
+	e = parseGraphError(500, http.Header{}, []byte{0xff, 0xfe}, time.Now())
 	if e.Message != "(2 bytes, not UTF-8)" {
 		t.Errorf("message %q", e.Message)
 	}

@@ -19,7 +19,7 @@ var WebhookFields = []string{
 // an error unless it is the Page's valid token. A revoked or expired token
 // is a *GraphError with code 190.
 func (c *Client) CheckToken(ctx context.Context, token string, page PageID) error {
-	data, err := c.call(ctx, http.MethodGet, token, "me", url.Values{"fields": {"id,name"}}, nil)
+	data, _, err := c.call(ctx, http.MethodGet, token, "me", url.Values{"fields": {"id,name"}}, nil)
 	if err != nil {
 		return fmt.Errorf("messenger: checking the token of Page %s: %w", page, err)
 	}
@@ -45,7 +45,7 @@ type SubscribedApp struct {
 // SubscribedApps lists the apps subscribed to the Page's webhooks
 // (GET /{page}/subscribed_apps).
 func (c *Client) SubscribedApps(ctx context.Context, token string, page PageID) ([]SubscribedApp, error) {
-	data, err := c.call(ctx, http.MethodGet, token, url.PathEscape(string(page))+"/subscribed_apps", nil, nil)
+	data, _, err := c.call(ctx, http.MethodGet, token, url.PathEscape(string(page))+"/subscribed_apps", nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("messenger: listing the apps of Page %s: %w", page, err)
 	}
@@ -70,7 +70,7 @@ func (c *Client) SubscribedApps(ctx context.Context, token string, page PageID) 
 // fields (POST /{page}/subscribed_apps?subscribed_fields=…).
 func (c *Client) Subscribe(ctx context.Context, token string, page PageID, fields []string) error {
 	q := url.Values{"subscribed_fields": {strings.Join(fields, ",")}}
-	data, err := c.call(ctx, http.MethodPost, token, url.PathEscape(string(page))+"/subscribed_apps", q, nil)
+	data, _, err := c.call(ctx, http.MethodPost, token, url.PathEscape(string(page))+"/subscribed_apps", q, nil)
 	if err != nil {
 		return fmt.Errorf("messenger: subscribing to Page %s: %w", page, err)
 	}
@@ -119,7 +119,7 @@ type AppSubscription struct {
 // and secret). Unlike a Page's subscribed_apps, these are set in the App
 // Dashboard: Instagram Direct needs the "instagram" object there.
 func (c *Client) AppSubscriptions(ctx context.Context, appID, appSecret string) ([]AppSubscription, error) {
-	data, err := c.call(ctx, http.MethodGet, appID+"|"+appSecret, url.PathEscape(appID)+"/subscriptions", nil, nil)
+	data, _, err := c.call(ctx, http.MethodGet, appID+"|"+appSecret, url.PathEscape(appID)+"/subscriptions", nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("messenger: listing the app's webhook subscriptions: %w", err)
 	}

@@ -76,6 +76,8 @@ type SendResult struct {
 	RecipientID string
 	// MessageID is the new message's MID (empty for sender actions).
 	MessageID MID
+	// Usage is what the answer's rate-limit headers report.
+	Usage Usage
 }
 
 // Client calls the Send API.
@@ -110,7 +112,7 @@ func (c *Client) Send(ctx context.Context, token string, page PageID, m Outgoing
 	if err != nil {
 		return SendResult{}, err
 	}
-	data, err := c.call(ctx, http.MethodPost, token, string(page)+"/messages", nil, body)
+	data, usage, err := c.call(ctx, http.MethodPost, token, string(page)+"/messages", nil, body)
 	if err != nil {
 		return SendResult{}, fmt.Errorf("messenger: Send API call for page %s: %w", page, err)
 	}
@@ -121,13 +123,13 @@ func (c *Client) Send(ctx context.Context, token string, page PageID, m Outgoing
 	if err := json.Unmarshal(data, &w); err != nil {
 		return SendResult{}, fmt.Errorf("messenger: decoding Send API response for page %s: %w", page, err)
 	}
-	return SendResult{RecipientID: string(w.RecipientID), MessageID: MID(w.MessageID)}, nil
+	return SendResult{RecipientID: string(w.RecipientID), MessageID: MID(w.MessageID), Usage: usage}, nil
 }
 
 // call makes one Graph API request to {graph}/{version}/{path} with the
-// token as a Bearer header and returns the body of a 2xx answer. Other
-// answers become a *GraphError.
-func (c *Client) call(ctx context.Context, method, token, path string, query url.Values, body []byte) ([]byte, error) {
+// token as a Bearer header and returns the body of a 2xx answer and what
+// its rate-limit headers report. Other answers become a *GraphError.
+func (c *Client) call(ctx context.Context, method, token, path string, query url.Values, body []byte) ([]byte, Usage, error) {
 	u := c.base + "/" + url.PathEscape(c.version) + "/" + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -138,7 +140,7 @@ func (c *Client) call(ctx context.Context, method, token, path string, query url
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, fmt.Errorf("request: %w", err)
+		return nil, Usage{}, fmt.Errorf("request: %w", err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -146,17 +148,17 @@ func (c *Client) call(ctx context.Context, method, token, path string, query url
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, Usage{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return nil, fmt.Errorf("reading response: %w", err)
+		return nil, Usage{}, fmt.Errorf("reading response: %w", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, parseGraphError(resp.StatusCode, resp.Header, data)
+		return nil, Usage{}, parseGraphError(resp.StatusCode, resp.Header, data, time.Now())
 	}
-	return data, nil
+	return data, ParseUsage(resp.Header, time.Now()), nil
 }
 
 // wireSendRequest is the Send API request body.

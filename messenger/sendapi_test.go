@@ -204,6 +204,7 @@ func TestClientSendErrors(t *testing.T) {
 			body:   `{"error":{"message":"(#613) Calls to this api have exceeded the rate limit.","type":"OAuthException","code":613,"fbtrace_id":"B2"}}`,
 			header: http.Header{HeaderBusinessUseCaseUsage: {`{"510249619162304":[{"type":"messenger","call_count":100,"total_cputime":5,"total_time":5,"estimated_time_to_regain_access":5},{"type":"pages","call_count":100,"estimated_time_to_regain_access":12}]}`}},
 			want: GraphError{HTTPStatus: 400, Type: "OAuthException", Code: 613, FBTraceID: "B2", RetryAfter: 12 * time.Minute,
+				Usage:   Usage{Page: 100, RegainAccess: 12 * time.Minute},
 				Message: "(#613) Calls to this api have exceeded the rate limit."},
 			retry: true,
 		},

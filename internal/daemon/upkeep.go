@@ -30,7 +30,9 @@ func (d *Daemon) upkeepLoop(ctx context.Context) {
 	}
 }
 
-// upkeep checks each Page's token and the app's webhook subscription.
+// upkeep checks each Page's token and the app's webhook subscription,
+// through the bridge's rate limiter (Bridge.GraphCall), so that the checks
+// wait while Facebook throttles the Page or the app.
 // Facebook unsubscribes an app whose webhook failed for a while; the
 // bridge then re-subscribes the fields it needs and says so.
 func (d *Daemon) upkeep(ctx context.Context) {
@@ -41,7 +43,7 @@ func (d *Daemon) upkeep(ctx context.Context) {
 		page := messenger.PageID(p.ID)
 		log := d.log.With(zap.String("page", p.ID), zap.String("name", p.Name))
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := d.api.CheckToken(cctx, p.AccessToken, page)
+		err := d.bridge.GraphCall(cctx, p.ID, func(ctx context.Context) error { return d.api.CheckToken(ctx, p.AccessToken, page) })
 		var ge *messenger.GraphError
 		switch {
 		case errors.As(err, &ge) && ge.TokenInvalid():
@@ -57,7 +59,11 @@ func (d *Daemon) upkeep(ctx context.Context) {
 		}
 		d.setTokenProblem(p.ID, "")
 		d.bridge.MarkTokenValid(p.ID)
-		apps, err := d.api.SubscribedApps(cctx, p.AccessToken, page)
+		var apps []messenger.SubscribedApp
+		err = d.bridge.GraphCall(cctx, p.ID, func(ctx context.Context) (err error) {
+			apps, err = d.api.SubscribedApps(ctx, p.AccessToken, page)
+			return err
+		})
 		if err != nil {
 			cancel()
 			log.Warn("could not read the Page's webhook subscriptions", zap.Error(err))
@@ -75,7 +81,9 @@ func (d *Daemon) upkeep(ctx context.Context) {
 		}
 		log.Warn("the app is not subscribed to all webhook fields of the Page (Facebook unsubscribes after failed deliveries); subscribing again",
 			zap.Strings("missing", missing))
-		if err := d.api.Subscribe(cctx, p.AccessToken, page, messenger.WebhookFields); err != nil {
+		if err := d.bridge.GraphCall(cctx, p.ID, func(ctx context.Context) error {
+			return d.api.Subscribe(ctx, p.AccessToken, page, messenger.WebhookFields)
+		}); err != nil {
 			log.Error("re-subscribing to the Page's webhook failed", zap.Error(err))
 		} else {
 			log.Info("re-subscribed to the Page's webhook", zap.Strings("fields", messenger.WebhookFields))
@@ -101,7 +109,11 @@ func (d *Daemon) checkInstagram(ctx context.Context) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	subs, err := d.api.AppSubscriptions(cctx, cfg.Messenger.AppID, cfg.Messenger.AppSecret)
+	var subs []messenger.AppSubscription
+	err := d.bridge.GraphCall(cctx, "", func(ctx context.Context) (err error) {
+		subs, err = d.api.AppSubscriptions(ctx, cfg.Messenger.AppID, cfg.Messenger.AppSecret)
+		return err
+	})
 	if err != nil {
 		d.log.Warn("could not read the app's webhook subscriptions to check Instagram's", zap.Error(err))
 		return

@@ -28,10 +28,18 @@ func (d *Daemon) warnings() []string {
 	}
 	d.upkeepMu.Unlock()
 	restricted := d.bridge.RestrictedPages()
+	throttled := d.bridge.Throttled()
+	if until, ok := throttled[""]; ok {
+		w = append(w, fmt.Sprintf("Facebook's app-wide rate limit is in force: every Page's calls wait (next try %s)", until.UTC().Format(time.RFC3339)))
+	}
 	for _, p := range d.currentConfig().Messenger.Pages {
 		if since, ok := restricted[p.ID]; ok {
 			w = append(w, fmt.Sprintf("Page %s (%s): Facebook has restricted it from sending messages since %s (error 10/1893063); replies fail until the restriction ends",
 				p.ID, p.Name, since.UTC().Format(time.RFC3339)))
+		}
+		if until, ok := throttled[p.ID]; ok {
+			w = append(w, fmt.Sprintf("Page %s (%s): Facebook's rate limit for the Page is in force: its replies wait, in order (next try %s)",
+				p.ID, p.Name, until.UTC().Format(time.RFC3339)))
 		}
 	}
 	return w

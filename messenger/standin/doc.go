@@ -7,7 +7,11 @@
 // messages reach the bridge as webhook POSTs shaped and signed the way
 // Facebook sends them (PatronSays, PatronRead, PostSigned). Tests read what
 // the bridge sent with Sent and WaitSent, and make the next Send API call
-// fail with FailNext.
+// fail with FailNext. StartThrottle plays an app- or Page-wide rate limit
+// (Meta's error 4, 32, 613, 80006… with X-App-Usage or
+// X-Business-Use-Case-Usage, or HTTP 429 with Retry-After) and counts the
+// calls that arrive during it (ThrottledCalls, WaitThrottled);
+// ReportUsage adds usage headers to accepted calls.
 //
 // The stand-in has no authentication of its own: never expose it beyond
 // loopback or a demo network.

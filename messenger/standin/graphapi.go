@@ -65,6 +65,9 @@ func (s *Server) handleSendAPI(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("Error validating access token: the token does not belong to Page %s", pageID)})
 		return
 	}
+	if s.refuseThrottled(w, r, pageID) {
+		return
+	}
 	if e, ok := s.takeFailure(pageID); ok {
 		s.log.Debug("send API call fails as asked", zap.String("page", string(pageID)), zap.Int("code", e.Code))
 		writeGraphError(w, e)
@@ -75,7 +78,7 @@ func (s *Server) handleSendAPI(w http.ResponseWriter, r *http.Request) {
 		writeGraphError(w, *gerr)
 		return
 	}
-	msg.Page, msg.At = pageID, time.Now()
+	msg.Page, msg.At = pageID, s.now()
 	if msg.SenderAction == "" {
 		msg.MID = newMID()
 	}
@@ -92,6 +95,7 @@ func (s *Server) handleSendAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.addUsage(w, pageID)
 	resp := map[string]string{"recipient_id": string(msg.Recipient)}
 	if msg.MID != "" {
 		resp["message_id"] = string(msg.MID)

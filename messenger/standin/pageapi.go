@@ -16,10 +16,14 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 			Message: "Invalid OAuth access token - Cannot parse access token"})
 		return
 	}
+	if s.refuseThrottled(w, r, page.ID) {
+		return
+	}
 	if e, ok := s.takeFailure(page.ID); ok {
 		writeGraphError(w, e)
 		return
 	}
+	s.addUsage(w, page.ID)
 	writeJSON(w, http.StatusOK, map[string]string{"id": string(page.ID), "name": page.Name})
 }
 
@@ -30,6 +34,9 @@ func (s *Server) handleSubscribedApps(w http.ResponseWriter, r *http.Request) {
 	if !ok || page.ID != pageID {
 		writeGraphError(w, messenger.GraphError{HTTPStatus: 400, Code: 190,
 			Message: "Invalid OAuth access token - Cannot parse access token"})
+		return
+	}
+	if s.refuseThrottled(w, r, pageID) {
 		return
 	}
 	if r.Method == http.MethodPost {
@@ -84,6 +91,9 @@ func (s *Server) handleAppSubscriptions(w http.ResponseWriter, r *http.Request) 
 	if r.PathValue("app") != s.cfg.AppID || token != s.cfg.AppID+"|"+s.cfg.AppSecret {
 		writeGraphError(w, messenger.GraphError{HTTPStatus: 400, Code: 190, Type: "OAuthException",
 			Message: "Invalid OAuth access token signature."})
+		return
+	}
+	if s.refuseThrottled(w, r, "") {
 		return
 	}
 	type field struct {

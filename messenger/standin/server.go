@@ -41,6 +41,9 @@ type Config struct {
 	// MaxSent, when positive, bounds how many sent messages Sent keeps (the
 	// latest); WaitSent still counts all. Zero keeps all.
 	MaxSent int
+	// Now is the clock of throttles and of SentMessage.At; nil means
+	// time.Now.
+	Now func() time.Time
 	// Log may be nil.
 	Log *zap.Logger
 	// HTTPClient posts webhooks; nil means a client with a 30-second
@@ -77,6 +80,11 @@ type Server struct {
 	sentTotal int
 	failNext  map[messenger.PageID][]messenger.GraphError
 	lateNext  map[messenger.PageID][]time.Duration
+	// throttles holds the rate limits in force, by Page ("" for the app);
+	// throttled the calls they refused; usage what ReportUsage asked for.
+	throttles map[messenger.PageID]throttleWindow
+	throttled []ThrottledCall
+	usage     map[messenger.PageID]int
 	// subscribed holds the app's webhook fields per Page; every Page
 	// starts subscribed to messenger.WebhookFields.
 	subscribed map[messenger.PageID][]string
@@ -100,6 +108,8 @@ func New(cfg Config) *Server {
 		pages:      make(map[messenger.PageID]Page, len(cfg.Pages)),
 		failNext:   make(map[messenger.PageID][]messenger.GraphError),
 		lateNext:   make(map[messenger.PageID][]time.Duration),
+		throttles:  make(map[messenger.PageID]throttleWindow),
+		usage:      make(map[messenger.PageID]int),
 		subscribed: make(map[messenger.PageID][]string),
 		convs:      make(map[convKey]*conversation),
 		changed:    make(chan struct{}),
@@ -109,6 +119,9 @@ func New(cfg Config) *Server {
 	}
 	if s.hc == nil {
 		s.hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
 	}
 	s.closing, s.close = context.WithCancel(context.Background())
 	for _, p := range cfg.Pages {
@@ -133,6 +146,9 @@ func New(cfg Config) *Server {
 // version like v21.0), the patron page at "/" and its JSON API under
 // /patron/.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// now reads the stand-in's clock.
+func (s *Server) now() time.Time { return s.cfg.Now() }
 
 // notifyLocked wakes everyone waiting for a change. s.mu must be held.
 func (s *Server) notifyLocked() {
