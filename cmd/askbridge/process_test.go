@@ -35,6 +35,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary the process tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // binary builds askbridge once per test run.
 func binary(t *testing.T) string {
 	t.Helper()

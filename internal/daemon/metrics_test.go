@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -39,34 +40,6 @@ func TestMetrics(t *testing.T) {
 	}
 	nextChat(t, lib)
 
-	// Stanzas leave the outbox once the server confirmed them, a moment
-	// after the client has them.
-	var body string
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + w.addr + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		body = string(b)
-		if strings.Contains(body, "\naskbridge_outbox_depth 0\n") || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	value := func(series string) float64 {
-		t.Helper()
-		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` ([0-9.e+-]+)$`)
-		m := re.FindStringSubmatch(body)
-		if m == nil {
-			t.Errorf("metric %s missing", series)
-			return -1
-		}
-		v, _ := strconv.ParseFloat(m[1], 64)
-		return v
-	}
 	checks := []struct {
 		series string
 		min    float64
@@ -93,10 +66,38 @@ func TestMetrics(t *testing.T) {
 		{`askbridge_page_tokens_invalid`, 0, 0},
 		{`askbridge_inbox_duplicates_total`, 0, 0},
 	}
-	for _, c := range checks {
-		if v := value(c.series); v != -1 && (v < c.min || v > c.max) {
-			t.Errorf("%s = %v, want %v..%v", c.series, v, c.min, c.max)
+	// Stanzas leave the outbox, and are counted, once the server confirmed
+	// them, a moment after the client has them: wait until every metric
+	// has its value (or the deadline passes, and say which did not).
+	var body string
+	var wrong []string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + w.addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body, wrong = string(b), nil
+		for _, c := range checks {
+			re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(c.series) + ` ([0-9.e+-]+)$`)
+			m := re.FindStringSubmatch(body)
+			if m == nil {
+				wrong = append(wrong, c.series+" missing")
+				continue
+			}
+			if v, _ := strconv.ParseFloat(m[1], 64); v < c.min || v > c.max {
+				wrong = append(wrong, fmt.Sprintf("%s = %v, want %v..%v", c.series, v, c.min, c.max))
+			}
+		}
+		if len(wrong) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics after 10 s:\n%s", strings.Join(wrong, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond) // the next scrape
 	}
 	if !regexp.MustCompile(`(?m)^go_goroutines \d+`).MatchString(body) {
 		t.Error("Go runtime metrics missing")
