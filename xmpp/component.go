@@ -105,10 +105,14 @@ func (c *Component) Run(ctx context.Context) error {
 // defaults to "chat". Text characters XML cannot carry are dropped.
 //
 // Send returns ErrNotConnected (possibly wrapping a write error, after which
-// the link is torn down and Run reconnects) or ErrInvalidMessage. It is safe
+// the link is torn down and Run reconnects) or ErrInvalidMessage (ErrTooLarge
+// for a stanza larger than MaxStanzaBytes). It is safe
 // for concurrent use; stanzas are written in the order Send is called.
 func (c *Component) Send(m Message) error {
 	toks, err := encodeMessage(m, c.domain)
+	if err == nil {
+		err = checkSize(toks, c.cfg.MaxStanzaBytes)
+	}
 	if err != nil {
 		return err
 	}
