@@ -74,6 +74,14 @@ func addRecord(tx *bolt.Tx, r *Record) ([]byte, error) {
 	return k, nil
 }
 
+// addRef points ref ("x:"+stanza id or "m:"+mid) at the ledger key k.
+func addRef(tx *bolt.Tx, ref string, k []byte) error {
+	if err := tx.Bucket(bucketLedgerRef).Put([]byte(boundedKey(ref)), k); err != nil {
+		return fmt.Errorf("ledger ref: %w", err)
+	}
+	return nil
+}
+
 func addRefs(tx *bolt.Tx, k []byte, r *Record) error {
 	refs := tx.Bucket(bucketLedgerRef)
 	if r.XMPPID != "" {

@@ -33,9 +33,42 @@ func enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
 	return enqueueEntry(tx, xmppEntry{Presence: &p, Msg: xmpp.Message{ID: p.ID}, Queued: time.Now()})
 }
 
-func enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
-	return enqueueEntry(tx, xmppEntry{Msg: m, Ledger: ledgerKey, Queued: time.Now()})
+// enqueueXMPP queues m for the XMPP writer. A message whose stanza would
+// be larger than xmpp.max_stanza_bytes is queued as several messages, in
+// order, its text cut between words (xmpp.SplitMessage); each part's id
+// refers to the ledger record at ledgerKey, so a bounce or a read marker
+// for any part finds it.
+func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
+	now := time.Now()
+	cfg := b.config()
+	limit := cfg.XMPP.StanzaLimit()
+	if 6*(len(m.Body)+len(m.Nick)+len(m.OOB)+len(m.Thread))+splitMargin < limit {
+		return enqueueEntry(tx, xmppEntry{Msg: m, Ledger: ledgerKey, Queued: now}) // fits by far
+	}
+	parts, err := xmpp.SplitMessage(m, cfg.XMPP.Domain, limit-splitMargin)
+	if err != nil {
+		// Queued whole: the writer removes an invalid message, and parks
+		// one too large to send (see deadletter.go).
+		b.log.Warn("message cannot be split to fit xmpp.max_stanza_bytes", zap.String("id", m.ID), zap.Error(err))
+		parts = []xmpp.Message{m}
+	}
+	for i, p := range parts {
+		if i > 0 && ledgerKey != nil {
+			if err := addRef(tx, "x:"+p.ID, ledgerKey); err != nil {
+				return err
+			}
+		}
+		if err := enqueueEntry(tx, xmppEntry{Msg: p, Ledger: ledgerKey, Queued: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// splitMargin is room kept in every part of a split message for an
+// address longer than its own, when a bounce sends it to the queue
+// instead of a librarian.
+const splitMargin = 512
 
 func enqueueEntry(tx *bolt.Tx, e xmppEntry) error {
 	b := tx.Bucket(bucketToXMPP)

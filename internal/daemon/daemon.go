@@ -114,6 +114,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	}
 	xc := o.XMPP
 	xc.Server, xc.Domain, xc.Secret = cfg.XMPP.Server, cfg.XMPP.Domain, cfg.XMPP.Secret
+	xc.MaxStanzaBytes = cfg.XMPP.StanzaLimit()
 	if xc.Version == "" {
 		xc.Version = Version
 	}
