@@ -29,6 +29,7 @@ const (
 	StateBounced  = "bounced"  // the Jabber server answered with an error
 	StateAccepted = "accepted" // accepted by the Send API
 	StateFailed   = "failed"   // refused for good; the librarian was told
+	StateParked   = "parked"   // set aside in the dead-letter bucket; the librarian was told
 )
 
 // Record is one bridged message in the ledger. It names the patron only by

@@ -24,6 +24,9 @@ type xmppEntry struct {
 	// those retries.
 	NotBefore time.Time `json:"not_before,omitempty"`
 	Tries     int       `json:"tries,omitempty"`
+	// ParkNotice marks the notice that an entry was parked: parked in
+	// turn, it makes no notice of its own.
+	ParkNotice bool `json:"park_notice,omitempty"`
 }
 
 func enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {

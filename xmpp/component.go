@@ -17,6 +17,11 @@ import (
 // have received it.
 var ErrNotConnected = errors.New("xmpp: component not connected")
 
+// ErrWriteFailed is wrapped with ErrNotConnected by SendBatch when writing
+// began and failed: the server may have closed the stream over one of the
+// stanzas.
+var ErrWriteFailed = errors.New("xmpp: write failed")
+
 // ErrInvalidMessage is returned (wrapped) by Send and SendPresence for a
 // stanza that can never be sent: no id, a from outside the component
 // domain, a malformed address, an unknown type, chat state or show, an id
