@@ -25,7 +25,7 @@ type fakeLink struct {
 	// poison is a body the link refuses as invalid, tooLarge one it
 	// refuses as too large.
 	poison, tooLarge string
-	pres   chan xmpp.Presence
+	pres             chan xmpp.Presence
 	// syncFails is how many Syncs fail (the server not answering).
 	syncFails atomic.Int32
 	// onSync, if set, runs once inside the next Sync before it succeeds.
