@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,8 +52,11 @@ func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) erro
 	parts, err := xmpp.SplitMessage(m, cfg.XMPP.Domain, limit-splitMargin)
 	if err != nil {
 		// Queued whole: the writer removes an invalid message, and parks
-		// one too large to send (see deadletter.go).
-		b.log.Warn("message cannot be split to fit xmpp.max_stanza_bytes", zap.String("id", m.ID), zap.Error(err))
+		// one too large to send (see deadletter.go). (An invalid message's
+		// error may name the patron's JID: not logged here.)
+		if errors.Is(err, xmpp.ErrTooLarge) {
+			b.log.Warn("message cannot be split to fit xmpp.max_stanza_bytes", zap.String("id", m.ID))
+		}
 		parts = []xmpp.Message{m}
 	}
 	for i, p := range parts {
