@@ -108,7 +108,7 @@ func TestPoisonEntryParked(t *testing.T) {
 
 // TestTooLargeEntryParked: an entry the link refuses as too large (queued
 // before xmpp.max_stanza_bytes was lowered, say) is parked at once, the
-// librarian told, and the others go on.
+// librarian told, and the others go on; forgetting the patron removes it.
 func TestTooLargeEntryParked(t *testing.T) {
 	h := newHarness(t)
 	h.link.tooLarge = "huge"
@@ -130,5 +130,12 @@ func TestTooLargeEntryParked(t *testing.T) {
 	}
 	if n := h.link.closes.Load(); n != 0 {
 		t.Errorf("the stream closed %d times", n)
+	}
+	// A deletion request removes the patron's parked messages too.
+	if _, err := h.b.Forget(testPSID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := h.b.ParkedCount(); n != 0 {
+		t.Errorf("after forget, %d parked", n)
 	}
 }
