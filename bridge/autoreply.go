@@ -98,7 +98,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 	for _, to := range targets {
 		shown.To = to
 		shown.ID = randomID("ab-")
-		if err := enqueueXMPP(tx, shown, nil); err != nil {
+		if err := b.enqueueXMPP(tx, shown, nil); err != nil {
 			return err
 		}
 	}

@@ -264,7 +264,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		}
 		b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
 			zap.String("to", to), zap.String("id", m.ID))
-		if err := enqueueXMPP(tx, m, key); err != nil {
+		if err := b.enqueueXMPP(tx, m, key); err != nil {
 			return err
 		}
 	}

@@ -23,13 +23,22 @@ type fakeLink struct {
 	up   bool
 	sent []xmpp.Message
 	ch   chan xmpp.Message
-	// poison is a body the link refuses as invalid.
-	poison string
-	pres   chan xmpp.Presence
+	// poison is a body the link refuses as invalid, tooLarge one it
+	// refuses as too large.
+	poison, tooLarge string
+	pres             chan xmpp.Presence
 	// syncFails is how many Syncs fail (the server not answering).
 	syncFails atomic.Int32
 	// onSync, if set, runs once inside the next Sync before it succeeds.
 	onSync atomic.Pointer[func()]
+	// closeOn is a body after which the server closes the stream, as
+	// Prosody does over a stanza too large for it: the next Sync fails,
+	// and reconnect (set by the test) runs to bring the link back; closes
+	// counts those.
+	closeOn   string
+	killed    atomic.Bool
+	reconnect func()
+	closes    atomic.Int32
 }
 
 func newFakeLink() *fakeLink {
@@ -39,6 +48,12 @@ func newFakeLink() *fakeLink {
 func (l *fakeLink) Sync() error {
 	if !l.Connected() {
 		return xmpp.ErrNotConnected
+	}
+	if l.killed.Swap(false) {
+		l.setUp(false)
+		l.closes.Add(1)
+		go l.reconnect()
+		return fmt.Errorf("fake: the server closed the stream: %w", xmpp.ErrNotConnected)
 	}
 	if l.syncFails.Add(-1) >= 0 {
 		return errors.New("fake: no answer to the sync ping")
@@ -92,6 +107,12 @@ func (l *fakeLink) Send(m xmpp.Message) error {
 	}
 	if l.poison != "" && m.Body == l.poison {
 		return fmt.Errorf("fake: %w", xmpp.ErrInvalidMessage)
+	}
+	if l.tooLarge != "" && m.Body == l.tooLarge {
+		return fmt.Errorf("fake: %w", xmpp.ErrTooLarge)
+	}
+	if l.closeOn != "" && m.Body == l.closeOn {
+		l.killed.Store(true)
 	}
 	l.sent = append(l.sent, m)
 	l.ch <- m

@@ -29,6 +29,7 @@ const (
 	StateBounced  = "bounced"  // the Jabber server answered with an error
 	StateAccepted = "accepted" // accepted by the Send API
 	StateFailed   = "failed"   // refused for good; the librarian was told
+	StateParked   = "parked"   // set aside in the dead-letter bucket; the librarian was told
 )
 
 // Record is one bridged message in the ledger. It names the patron only by
@@ -72,6 +73,14 @@ func addRecord(tx *bolt.Tx, r *Record) ([]byte, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// addRef points ref ("x:"+stanza id or "m:"+mid) at the ledger key k.
+func addRef(tx *bolt.Tx, ref string, k []byte) error {
+	if err := tx.Bucket(bucketLedgerRef).Put([]byte(boundedKey(ref)), k); err != nil {
+		return fmt.Errorf("ledger ref: %w", err)
+	}
+	return nil
 }
 
 func addRefs(tx *bolt.Tx, k []byte, r *Record) error {

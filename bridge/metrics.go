@@ -28,8 +28,11 @@ type metrics struct {
 	// not configured, by channel.
 	unknownAccount *prometheus.CounterVec
 	linkChanges    *prometheus.CounterVec
-	sessionWait    prometheus.Histogram
-	sessionLength  prometheus.Histogram
+	// parked counts XMPP outbox entries parked in the dead-letter bucket,
+	// by reason.
+	parked        *prometheus.CounterVec
+	sessionWait   prometheus.Histogram
+	sessionLength prometheus.Histogram
 	// throttled, callsHeld and throttles describe Facebook's rate limits
 	// (see throttle.go).
 	throttled *prometheus.GaugeVec
@@ -55,7 +58,9 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		sessionsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_sessions_closed_total", Help: "Conversation sessions ended, by status."}, []string{"status"}),
 		unknownAccount: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_events_unknown_account_total",
 			Help: "Webhook events for a Facebook Page or Instagram account that is not configured, dropped, by channel."}, []string{"channel"}),
-		sendErrors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_errors_total", Help: "Send API errors, by Graph error code (and subcode)."}, []string{"code"}),
+		sendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_send_api_errors_total", Help: "Send API errors, by Graph error code (and subcode)."}, []string{"code"}),
+		parked: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_parked_total",
+			Help: "XMPP outbox entries parked in the dead-letter bucket, by reason (too_large, stream_closed)."}, []string{"reason"}),
 		linkChanges: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "askbridge_xmpp_link_changes_total", Help: "Component link going up (connects and reconnects) or down."}, []string{"state"}),
 		sessionWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "askbridge_session_wait_seconds", Help: "Wait of answered sessions: first patron message to first human reply.",
 			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600}}),
@@ -67,7 +72,7 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces, m.bouncesForged,
-		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsReopened, m.sessionsClosed, m.sendErrors, m.unknownAccount, m.linkChanges,
+		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsReopened, m.sessionsClosed, m.sendErrors, m.unknownAccount, m.linkChanges, m.parked,
 		m.sessionWait, m.sessionLength, m.throttled, m.callsHeld, m.throttles, newQueueCollector(b.store, b.now)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("bridge: registering metrics: %w", err)

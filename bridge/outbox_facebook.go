@@ -351,7 +351,7 @@ func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update f
 			}
 		}
 		if notice != nil {
-			return enqueueXMPP(tx, *notice, nil)
+			return b.enqueueXMPP(tx, *notice, nil)
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,6 +26,9 @@ type xmppEntry struct {
 	// those retries.
 	NotBefore time.Time `json:"not_before,omitempty"`
 	Tries     int       `json:"tries,omitempty"`
+	// ParkNotice marks the notice that an entry was parked: parked in
+	// turn, it makes no notice of its own.
+	ParkNotice bool `json:"park_notice,omitempty"`
 }
 
 func enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
@@ -34,9 +38,45 @@ func enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
 	return enqueueEntry(tx, xmppEntry{Presence: &p, Msg: xmpp.Message{ID: p.ID}, Queued: time.Now()})
 }
 
-func enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
-	return enqueueEntry(tx, xmppEntry{Msg: m, Ledger: ledgerKey, Queued: time.Now()})
+// enqueueXMPP queues m for the XMPP writer. A message whose stanza would
+// be larger than xmpp.max_stanza_bytes is queued as several messages, in
+// order, its text cut between words (xmpp.SplitMessage); each part's id
+// refers to the ledger record at ledgerKey, so a bounce or a read marker
+// for any part finds it.
+func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
+	now := time.Now()
+	cfg := b.config()
+	limit := cfg.XMPP.StanzaLimit()
+	if 6*(len(m.Body)+len(m.Nick)+len(m.OOB)+len(m.Thread))+splitMargin < limit {
+		return enqueueEntry(tx, xmppEntry{Msg: m, Ledger: ledgerKey, Queued: now}) // fits by far
+	}
+	parts, err := xmpp.SplitMessage(m, cfg.XMPP.Domain, limit-splitMargin)
+	if err != nil {
+		// Queued whole: the writer removes an invalid message, and parks
+		// one too large to send (see deadletter.go). (An invalid message's
+		// error may name the patron's JID: not logged here.)
+		if errors.Is(err, xmpp.ErrTooLarge) {
+			b.log.Warn("message cannot be split to fit xmpp.max_stanza_bytes", zap.String("id", m.ID))
+		}
+		parts = []xmpp.Message{m}
+	}
+	for i, p := range parts {
+		if i > 0 && ledgerKey != nil {
+			if err := addRef(tx, "x:"+p.ID, ledgerKey); err != nil {
+				return err
+			}
+		}
+		if err := enqueueEntry(tx, xmppEntry{Msg: p, Ledger: ledgerKey, Queued: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// splitMargin is room kept in every part of a split message for an
+// address longer than its own, when a bounce sends it to the queue
+// instead of a librarian.
+const splitMargin = 512
 
 func enqueueEntry(tx *bolt.Tx, e xmppEntry) error {
 	b := tx.Bucket(bucketToXMPP)

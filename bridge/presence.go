@@ -203,7 +203,7 @@ func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
 			}
 			for _, m := range held {
 				m.From, m.To, m.ID = patron, op, randomID("fb-")
-				if err := enqueueXMPP(tx, m, nil); err != nil {
+				if err := b.enqueueXMPP(tx, m, nil); err != nil {
 					return err
 				}
 			}

@@ -15,6 +15,7 @@ type queueCollector struct {
 	store                        *Store
 	now                          func() time.Time
 	total, depth, oldest, opened *prometheus.Desc
+	parked                       *prometheus.Desc
 }
 
 func newQueueCollector(s *Store, now func() time.Time) *queueCollector {
@@ -25,6 +26,7 @@ func newQueueCollector(s *Store, now func() time.Time) *queueCollector {
 		depth:  prometheus.NewDesc("askbridge_queue_depth", "Entries waiting, by queue (inbox, to_xmpp, to_facebook).", []string{"queue"}, nil),
 		oldest: prometheus.NewDesc("askbridge_queue_oldest_seconds", "Age of the oldest waiting entry, by queue (0 when empty).", []string{"queue"}, nil),
 		opened: prometheus.NewDesc("askbridge_sessions_open", "Conversation sessions open now.", nil, nil),
+		parked: prometheus.NewDesc("askbridge_xmpp_parked", "XMPP outbox entries in the dead-letter bucket (see `askbridge deadletter list`).", nil, nil),
 	}
 }
 
@@ -34,6 +36,7 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.depth
 	ch <- c.oldest
 	ch <- c.opened
+	ch <- c.parked
 }
 
 // queued reads when the first entry of a queue was queued.
@@ -77,6 +80,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.total, prometheus.GaugeValue, float64(total))
 		ch <- prometheus.MustNewConstMetric(c.opened, prometheus.GaugeValue, float64(tx.Bucket(bucketOpen).Stats().KeyN))
+		ch <- prometheus.MustNewConstMetric(c.parked, prometheus.GaugeValue, float64(tx.Bucket(bucketParkedXMPP).Stats().KeyN))
 		return nil
 	})
 }

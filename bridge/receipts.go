@@ -82,7 +82,7 @@ func (b *Bridge) watermark(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) 
 		}
 		if a.Receipt && !a.Delivered {
 			m := xmpp.Message{ID: randomID("ab-"), From: patron, To: a.To, Type: "chat", ReceiptFor: a.XMPPID, NoStore: true}
-			if err := enqueueXMPP(tx, m, nil); err != nil {
+			if err := b.enqueueXMPP(tx, m, nil); err != nil {
 				return err
 			}
 			a.Delivered = true
@@ -99,7 +99,7 @@ func (b *Bridge) watermark(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) 
 	}
 	if lastRead != nil {
 		m := xmpp.Message{ID: randomID("ab-"), From: patron, To: lastRead.To, Type: "chat", DisplayedFor: lastRead.XMPPID, NoStore: true}
-		if err := enqueueXMPP(tx, m, nil); err != nil {
+		if err := b.enqueueXMPP(tx, m, nil); err != nil {
 			return err
 		}
 	}

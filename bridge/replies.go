@@ -202,7 +202,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 // in the same chat window but never reaches the patron.
 func (b *Bridge) tell(m xmpp.Message, text string) {
 	notice := xmpp.Message{ID: randomID("ab-"), From: m.To, To: m.From, Type: "chat", Body: bridgeSays(text)}
-	err := b.store.update(func(tx *bolt.Tx) error { return enqueueXMPP(tx, notice, nil) })
+	err := b.store.update(func(tx *bolt.Tx) error { return b.enqueueXMPP(tx, notice, nil) })
 	if err != nil {
 		b.log.Error("queueing a notice", zap.Error(err))
 		return

@@ -348,7 +348,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			}
 			removed++
 		}
-		for _, name := range [][]byte{bucketToXMPP, bucketInbox} {
+		for _, name := range [][]byte{bucketToXMPP, bucketParkedXMPP, bucketInbox} {
 			bk := tx.Bucket(name)
 			keys = keys[:0]
 			err := bk.ForEach(func(k, v []byte) error {

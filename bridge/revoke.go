@@ -93,7 +93,7 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 		}
 		note := xmpp.Message{ID: randomID("ab-"), From: patron, To: to, Type: "chat",
 			Body: "[" + conv.nick() + " was being answered by " + former + ", who may no longer answer patrons; reply to answer]"}
-		if err := enqueueXMPP(tx, note, nil); err != nil {
+		if err := b.enqueueXMPP(tx, note, nil); err != nil {
 			return false, err
 		}
 	}

@@ -69,7 +69,7 @@ func (b *Bridge) claim(tx *bolt.Tx, cfg *config.Config, conv *Conversation, send
 		}
 		note := xmpp.Message{ID: randomID("ab-"), From: patron, To: op, Type: "chat", NoStore: true,
 			Body: "[answered by " + sender + "] You no longer need to answer " + conv.nick() + "."}
-		if err := enqueueXMPP(tx, note, nil); err != nil {
+		if err := b.enqueueXMPP(tx, note, nil); err != nil {
 			return "", err
 		}
 	}

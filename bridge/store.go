@@ -42,12 +42,15 @@ var (
 	bucketSessions = []byte("sessions")
 	// bucketOpen: PSID → nothing, for conversations with an open session.
 	bucketOpen = []byte("open_sessions")
+	// bucketParkedXMPP: the XMPP outbox key of an entry the bridge gave up
+	// writing → parkedEntry (see deadletter.go).
+	bucketParkedXMPP = []byte("dead_xmpp")
 	// bucketMeta: "schema" → schema version.
 	bucketMeta = []byte("meta")
 )
 
 var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFacebook,
-	bucketLedger, bucketLedgerRef, bucketConversations, bucketSessions, bucketOpen, bucketMeta}
+	bucketLedger, bucketLedgerRef, bucketConversations, bucketSessions, bucketOpen, bucketParkedXMPP, bucketMeta}
 
 // schemaVersion is stored in the meta bucket; a later version migrates.
 // An askbridge refuses a store of a newer schema than its own, so that

@@ -53,7 +53,7 @@ func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s
 	}
 	msg := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Type: "chat",
 		Body: summary, Nick: conv.nick()}
-	if err := enqueueXMPP(tx, msg, nil); err != nil {
+	if err := b.enqueueXMPP(tx, msg, nil); err != nil {
 		return "", err
 	}
 	conv.Transfer = &PendingTransfer{ID: msg.ID, To: to, By: by, Prev: prev}
@@ -92,7 +92,7 @@ func (b *Bridge) transferBounced(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 	}
 	notice := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: t.By, Type: "chat",
 		Body: bridgeSays("Transfer to " + t.To + " failed (" + why + "); the conversation stays " + stays + ".")}
-	return true, errors.Join(enqueueXMPP(tx, notice, nil), putConversation(tx, conv))
+	return true, errors.Join(b.enqueueXMPP(tx, notice, nil), putConversation(tx, conv))
 }
 
 func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversation, started time.Time,

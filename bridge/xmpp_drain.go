@@ -44,7 +44,20 @@ type xmppItem struct {
 	// bad means the entry can never be sent: it is removed, its ledger
 	// record marked failed.
 	bad bool
+	// park, when set, is why the entry is to be parked in the dead-letter
+	// bucket instead of written (see deadletter.go).
+	park string
+	// written is when it was written; alone, that it was written on
+	// probation, with nothing else in flight (see poison.go); failures, how
+	// many link failures it was written before, when it is parked for them.
+	written  time.Time
+	alone    bool
+	failures int
 }
+
+// skipped reports whether the item was not written: unsendable, or to be
+// parked.
+func (it *xmppItem) skipped() bool { return it.bad || it.park != "" }
 
 // drainState is what the XMPP outbox's writer and confirmer share.
 type drainState struct {
@@ -69,6 +82,13 @@ type drainState struct {
 	// and by linkDown, so that no batch scanned before a link went down is
 	// written on the next link, ahead of what the old one lost.
 	writing sync.Mutex
+	// suspects holds the outbox keys of entries lost with a link that
+	// failed right after they were written, strikes how often each, written
+	// alone, was followed by another such failure (see poison.go);
+	// poisonWindow is what "right after" means.
+	suspects     map[string]struct{}
+	strikes      map[string]int
+	poisonWindow time.Duration
 }
 
 // linkDown makes everything written so far unconfirmable: it is written
@@ -84,7 +104,8 @@ func (d *drainState) linkDown() {
 
 func newDrainState() *drainState {
 	return &drainState{inflight: map[string]struct{}{},
-		wake: make(chan struct{}, 1), progress: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), progress: make(chan struct{}, 1),
+		suspects: map[string]struct{}{}, strikes: map[string]int{}, poisonWindow: poisonWindow}
 }
 
 // xmppLoop drains the XMPP outbox whenever the link is up.
@@ -186,10 +207,20 @@ func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
 		return 0, time.Time{}, errRewinding
 	}
 	room := maxInflight - len(d.inflight)
+	limit, probation := min(xmppBatch, room), false
 	err := b.store.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketToXMPP).Cursor()
+		out := tx.Bucket(bucketToXMPP)
+		if d.onProbation(func(k []byte) bool { return out.Get(k) != nil }) {
+			// One entry at a time, confirmed before the next, until the
+			// one that closes the stream is found.
+			probation, limit = true, 0
+			if len(d.inflight) == 0 {
+				limit = 1
+			}
+		}
+		c := out.Cursor()
 		scanned := 0
-		for k, v := c.First(); k != nil && scanned < maxScan && len(items) < min(xmppBatch, room); k, v = c.Next() {
+		for k, v := c.First(); k != nil && scanned < maxScan && len(items) < limit; k, v = c.Next() {
 			if _, ok := d.inflight[string(k)]; ok {
 				continue
 			}
@@ -212,7 +243,7 @@ func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("bridge: reading XMPP outbox: %w", err)
 	}
-	if len(items) == 0 && room <= 0 {
+	if len(items) == 0 && limit <= 0 {
 		return 0, time.Time{}, errInflightFull
 	}
 	var stanzas []xmpp.Stanza
@@ -237,16 +268,37 @@ func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
 	if len(stanzas) > 0 {
 		invalid, err := link.SendBatch(stanzas)
 		if err != nil {
+			if errors.Is(err, xmpp.ErrWriteFailed) {
+				// The server may have closed the stream over one of them
+				// (a stanza too large for it, cut off mid-write).
+				var tried []xmppItem
+				for i, at := range sending {
+					if invalid == nil || invalid[i] == nil {
+						tried = append(tried, items[at])
+					}
+				}
+				b.writeFailed(d, tried, probation)
+			}
 			return 0, due, fmt.Errorf("bridge: writing %d stanzas: %w", len(stanzas), err)
 		}
 		for i, err := range invalid {
-			if err != nil {
+			it := &items[sending[i]]
+			switch {
+			case err == nil:
+			case errors.Is(err, xmpp.ErrTooLarge):
+				// Written, it would make the server close the stream.
+				b.log.Error("stanza too large to send; parked", zap.String("id", it.entry.Msg.ID), zap.Error(err))
+				it.park = reasonTooLarge
+			default:
 				// It can never be sent; waiting would block the outbox.
-				it := &items[sending[i]]
 				b.log.Error("stanza cannot be sent; removed from the outbox", zap.String("id", it.entry.Msg.ID), zap.Error(err))
 				it.bad = true
 			}
 		}
+	}
+	written := time.Now()
+	for i := range items {
+		items[i].written, items[i].alone = written, probation
 	}
 	d.mu.Lock()
 	for _, it := range items {
@@ -291,7 +343,7 @@ func (b *Bridge) confirmXMPP(link Link, d *drainState) {
 	for _, w := range windows {
 		items = append(items, w...)
 		for _, it := range w {
-			if !it.bad {
+			if !it.skipped() {
 				written++
 			}
 		}
@@ -311,14 +363,24 @@ func (b *Bridge) confirmXMPP(link Link, d *drainState) {
 		}
 		d.mu.Unlock()
 	}
-	storeErr := false
+	storeErr, linkFailed := false, err != nil
 	if err == nil {
-		err = b.store.batch(func(tx *bolt.Tx) error { return removeSent(tx, items) })
+		err = b.store.batch(func(tx *bolt.Tx) error { return b.removeSent(tx, items) })
 		storeErr = err != nil
 	}
 	if storeErr {
 		b.log.Error("removing confirmed stanzas from the outbox; they will be written again", zap.Error(err))
 		time.Sleep(time.Second) // not a tight loop of rewrites while the store fails
+	}
+	if linkFailed {
+		// Parked before they leave inflight, as removals are: the writer
+		// must not read them again meanwhile.
+		if poison := d.noteFailure(items, time.Now()); len(poison) > 0 {
+			b.parkPoison(poison)
+		}
+	} else if err == nil {
+		d.noteConfirmed(items)
+		b.parked(items)
 	}
 	d.mu.Lock()
 	for _, it := range items {
@@ -338,17 +400,23 @@ func (b *Bridge) confirmXMPP(link Link, d *drainState) {
 	}
 	crashpoint.Hit(crashpoint.AfterXMPPCommit)
 	for _, it := range items {
-		if !it.bad && it.entry.Presence == nil {
+		if !it.skipped() && it.entry.Presence == nil {
 			b.metrics.relayed.WithLabelValues("to_xmpp").Inc()
 		}
 	}
 }
 
 // removeSent removes confirmed (or unsendable) entries from the outbox and
-// records their delivery state in the ledger.
-func removeSent(tx *bolt.Tx, items []xmppItem) error {
+// records their delivery state in the ledger; it parks those to be parked.
+func (b *Bridge) removeSent(tx *bolt.Tx, items []xmppItem) error {
 	out := tx.Bucket(bucketToXMPP)
 	for _, it := range items {
+		if it.park != "" {
+			if err := b.park(tx, it); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := out.Delete(it.key); err != nil {
 			return fmt.Errorf("removing XMPP outbox entry: %w", err)
 		}

@@ -74,6 +74,20 @@ type XMPP struct {
 	Queue     string   `mapstructure:"queue"`
 	Operators []string `mapstructure:"operators"`
 	Routing   string   `mapstructure:"routing"`
+	// MaxStanzaBytes caps the size of a stanza the bridge writes to the
+	// Jabber server: a longer patron text is split into several messages
+	// that each fit. Keep it below the server's own limit for components
+	// (Prosody: component_stanza_size_limit, 512 KiB by default), which
+	// closes the stream on a larger stanza. 0 means DefaultStanzaBytes.
+	MaxStanzaBytes int `mapstructure:"max_stanza_bytes"`
+}
+
+// StanzaLimit is MaxStanzaBytes, or DefaultStanzaBytes when it is 0.
+func (x XMPP) StanzaLimit() int {
+	if x.MaxStanzaBytes == 0 {
+		return DefaultStanzaBytes
+	}
+	return x.MaxStanzaBytes
 }
 
 // Sessions configures conversation sessions and automatic replies.

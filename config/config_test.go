@@ -53,6 +53,9 @@ func TestExampleIsValid(t *testing.T) {
 	if len(cfg.Messenger.Pages) != 1 || cfg.Messenger.Pages[0].ID != "510249619162304" {
 		t.Errorf("pages = %+v", cfg.Messenger.Pages)
 	}
+	if cfg.XMPP.MaxStanzaBytes != 65536 || cfg.XMPP.StanzaLimit() != 65536 || (XMPP{}).StanzaLimit() != DefaultStanzaBytes {
+		t.Errorf("max_stanza_bytes = %d", cfg.XMPP.MaxStanzaBytes)
+	}
 	if cfg.Sessions.OfficeHours["sat"] != "10:00-17:00" {
 		t.Errorf("office hours = %v", cfg.Sessions.OfficeHours)
 	}
@@ -158,6 +161,8 @@ func TestBadKeys(t *testing.T) {
 		{map[string]string{"ASKBRIDGE_SESSIONS_FOLLOWUP_GRACE": "48h"}, "sessions.followup_grace: 48h0m0s is longer than a day"},
 		{map[string]string{"ASKBRIDGE_STATS_FISCAL_YEAR_START": "13"}, "stats.fiscal_year_start: 13 is not a month"},
 		{map[string]string{"ASKBRIDGE_STATS_FISCAL_YEAR_START": "0"}, "stats.fiscal_year_start: 0 is not a month"},
+		{map[string]string{"ASKBRIDGE_XMPP_MAX_STANZA_BYTES": "1000"}, "xmpp.max_stanza_bytes: 1000 is not from 4096 to 524288 bytes"},
+		{map[string]string{"ASKBRIDGE_XMPP_MAX_STANZA_BYTES": "600000"}, "xmpp.max_stanza_bytes: 600000 is not from 4096 to 524288 bytes"},
 		{map[string]string{"ASKBRIDGE_MESSENGER_PAGES_0_INSTAGRAM_ID": "@library"}, "messenger.pages[0].instagram_id: \"@library\" is not a numeric"},
 		{map[string]string{"ASKBRIDGE_MESSENGER_PAGES_0_INSTAGRAM_ID": "510249619162304"}, "messenger.pages[0].instagram_id: 510249619162304 is also a Page ID"},
 		{map[string]string{"ASKBRIDGE_MESSENGER_PAGES_0_INSTAGRAM_ID": "17841400000000000",

@@ -22,6 +22,7 @@ var defaults = map[string]any{
 	"xmpp.queue":                   "",
 	"xmpp.operators":               []string{},
 	"xmpp.routing":                 "queue",
+	"xmpp.max_stanza_bytes":        DefaultStanzaBytes,
 	"sessions.timezone":            "Local",
 	"sessions.idle_timeout":        30 * time.Minute,
 	"sessions.greeting":            "",

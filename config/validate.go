@@ -138,6 +138,10 @@ func (c *Config) Validate() error {
 	} else if len(x.Operators) == 0 {
 		bad("xmpp.operators", "broadcast routing needs at least one operator JID")
 	}
+	if x.MaxStanzaBytes != 0 && (x.MaxStanzaBytes < MinStanzaBytes || x.MaxStanzaBytes > MaxStanzaBytes) {
+		bad("xmpp.max_stanza_bytes", "%d is not from %d to %d bytes (the default, 65536, suits every Jabber server; stay below the server's limit for components)",
+			x.MaxStanzaBytes, MinStanzaBytes, MaxStanzaBytes)
+	}
 	for i, op := range x.Operators {
 		if err := checkOperator(op, x.Routing == "broadcast"); err != nil {
 			bad(fmt.Sprintf("xmpp.operators[%d]", i), "%v", err)
@@ -178,6 +182,16 @@ func (c *Config) Validate() error {
 	}
 	return p
 }
+
+// The range of xmpp.max_stanza_bytes: room for a message's addresses and
+// extensions beside some text, and no more than Prosody's default limit
+// for components (512 KiB), since the server closes the stream on a
+// stanza over its limit.
+const (
+	MinStanzaBytes     = 4 << 10
+	MaxStanzaBytes     = 512 << 10
+	DefaultStanzaBytes = 64 << 10
+)
 
 // minSecretLength is the shortest secret Validate accepts.
 const minSecretLength = 16

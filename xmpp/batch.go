@@ -30,14 +30,19 @@ func (p Presence) encodeStanza(domain jid.JID) ([]xml.Token, error) {
 // spares a system call per stanza, and the server reads them together.
 //
 // A stanza that can never be sent is skipped, and its error (wrapping
-// ErrInvalidMessage) is at its index in invalid; invalid is nil when every
+// ErrInvalidMessage; ErrTooLarge for one larger than MaxStanzaBytes) is at
+// its index in invalid; invalid is nil when every
 // stanza was valid. err wraps ErrNotConnected when the stream is down or a
 // write failed; any of the stanzas may then have been written or not, and
-// the link is torn down as after a failed Send.
+// the link is torn down as after a failed Send; it also wraps ErrWriteFailed
+// when the write began.
 func (c *Component) SendBatch(stanzas []Stanza) (invalid []error, err error) {
 	toks := make([][]xml.Token, 0, len(stanzas))
 	for i, s := range stanzas {
 		t, err := s.encodeStanza(c.domain)
+		if err == nil {
+			err = checkSize(t, c.cfg.MaxStanzaBytes)
+		}
 		if err != nil {
 			if invalid == nil {
 				invalid = make([]error, len(stanzas))
@@ -55,7 +60,7 @@ func (c *Component) SendBatch(stanzas []Stanza) (invalid []error, err error) {
 		return invalid, ErrNotConnected
 	}
 	if err := l.writeAll(toks); err != nil {
-		return invalid, fmt.Errorf("xmpp: send %d stanzas: %w (%w)", len(toks), ErrNotConnected, err)
+		return invalid, fmt.Errorf("xmpp: send %d stanzas: %w (%w: %w)", len(toks), ErrNotConnected, ErrWriteFailed, err)
 	}
 	return invalid, nil
 }

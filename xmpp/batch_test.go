@@ -3,6 +3,7 @@ package xmpp_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/askbridge/askbridge/xmpp"
@@ -59,5 +60,36 @@ func TestSendBatchNotConnected(t *testing.T) {
 	_, err = comp.SendBatch([]xmpp.Stanza{xmpp.Message{ID: "x", From: patron, To: "librarian@localhost", Body: "hi"}})
 	if !errors.Is(err, xmpp.ErrNotConnected) {
 		t.Fatalf("err = %v, want ErrNotConnected", err)
+	}
+}
+
+// A stanza larger than MaxStanzaBytes is refused with ErrTooLarge, never
+// written, even when the link is down; the others are written.
+func TestSendBatchTooLarge(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.MaxStanzaBytes = 4096
+	comp, err := xmpp.New(cfg, newRecorder(), e.log) // never run
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := xmpp.Message{ID: "big", From: patron, To: "librarian@localhost", Body: strings.Repeat("a ", 3000)}
+	invalid, err := comp.SendBatch([]xmpp.Stanza{big})
+	if err != nil || len(invalid) != 1 || !errors.Is(invalid[0], xmpp.ErrTooLarge) || !errors.Is(invalid[0], xmpp.ErrInvalidMessage) {
+		t.Fatalf("invalid = %v, err = %v; want ErrTooLarge", invalid, err)
+	}
+	if err := comp.Send(big); !errors.Is(err, xmpp.ErrTooLarge) {
+		t.Fatalf("Send: %v, want ErrTooLarge", err)
+	}
+	parts, err := xmpp.SplitMessage(big, e.config().Domain, cfg.MaxStanzaBytes)
+	if err != nil || len(parts) < 2 {
+		t.Fatalf("split into %d parts: %v", len(parts), err)
+	}
+	var batch []xmpp.Stanza
+	for _, p := range parts {
+		batch = append(batch, p)
+	}
+	if invalid, err := comp.SendBatch(batch); invalid != nil || !errors.Is(err, xmpp.ErrNotConnected) {
+		t.Fatalf("the parts: invalid = %v, err = %v; want them valid (and the link down)", invalid, err)
 	}
 }

@@ -17,6 +17,11 @@ import (
 // have received it.
 var ErrNotConnected = errors.New("xmpp: component not connected")
 
+// ErrWriteFailed is wrapped with ErrNotConnected by SendBatch when writing
+// began and failed: the server may have closed the stream over one of the
+// stanzas.
+var ErrWriteFailed = errors.New("xmpp: write failed")
+
 // ErrInvalidMessage is returned (wrapped) by Send and SendPresence for a
 // stanza that can never be sent: no id, a from outside the component
 // domain, a malformed address, an unknown type, chat state or show, an id
@@ -105,10 +110,14 @@ func (c *Component) Run(ctx context.Context) error {
 // defaults to "chat". Text characters XML cannot carry are dropped.
 //
 // Send returns ErrNotConnected (possibly wrapping a write error, after which
-// the link is torn down and Run reconnects) or ErrInvalidMessage. It is safe
+// the link is torn down and Run reconnects) or ErrInvalidMessage (ErrTooLarge
+// for a stanza larger than MaxStanzaBytes). It is safe
 // for concurrent use; stanzas are written in the order Send is called.
 func (c *Component) Send(m Message) error {
 	toks, err := encodeMessage(m, c.domain)
+	if err == nil {
+		err = checkSize(toks, c.cfg.MaxStanzaBytes)
+	}
 	if err != nil {
 		return err
 	}

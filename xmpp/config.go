@@ -35,6 +35,10 @@ type Config struct {
 	BackoffMax time.Duration
 	// WriteTimeout bounds every write to the stream; 10s if zero.
 	WriteTimeout time.Duration
+	// MaxStanzaBytes caps the size of a stanza SendBatch writes; a larger
+	// one is refused with ErrTooLarge instead of making the server close
+	// the stream. DefaultMaxStanzaBytes if zero.
+	MaxStanzaBytes int
 }
 
 // Defaults for zero Config fields.
@@ -66,6 +70,9 @@ func (c Config) withDefaults() Config {
 	def(&c.BackoffMin, DefaultBackoffMin)
 	def(&c.BackoffMax, DefaultBackoffMax)
 	def(&c.WriteTimeout, DefaultWriteTimeout)
+	if c.MaxStanzaBytes == 0 {
+		c.MaxStanzaBytes = DefaultMaxStanzaBytes
+	}
 	return c
 }
 
@@ -104,6 +111,9 @@ func (c Config) validate() (jid.JID, error) {
 		if d.v < 0 {
 			return jid.JID{}, fmt.Errorf("xmpp: config: %s %v is negative", d.name, d.v)
 		}
+	}
+	if c.MaxStanzaBytes < 0 {
+		return jid.JID{}, fmt.Errorf("xmpp: config: max stanza bytes %d is negative", c.MaxStanzaBytes)
 	}
 	if c.BackoffMin > c.BackoffMax {
 		return jid.JID{}, fmt.Errorf("xmpp: config: backoff min %v exceeds backoff max %v", c.BackoffMin, c.BackoffMax)

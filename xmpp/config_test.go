@@ -9,7 +9,7 @@ import (
 func TestConfigDefaults(t *testing.T) {
 	c := Config{}.withDefaults()
 	want := Config{Name: "askbridge", Version: "unknown", PingInterval: 30 * time.Second, PingTimeout: 10 * time.Second,
-		BackoffMin: time.Second, BackoffMax: 30 * time.Second, WriteTimeout: 10 * time.Second}
+		BackoffMin: time.Second, BackoffMax: 30 * time.Second, WriteTimeout: 10 * time.Second, MaxStanzaBytes: 64 << 10}
 	if c != want {
 		t.Errorf("defaults %+v, want %+v", c, want)
 	}

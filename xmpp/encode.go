@@ -39,7 +39,8 @@ func addresses(from, to string, domain jid.JID) (jid.JID, jid.JID, error) {
 }
 
 // encodeMessage checks m and returns it as the tokens of a message stanza.
-// Text is sanitized; addresses are normalised.
+// Text is sanitized (a body left without displayable text becomes
+// NoDisplayableText); addresses are normalised.
 func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 	if m.ID == "" {
 		return nil, fmt.Errorf("%w: empty id", ErrInvalidMessage)
@@ -74,7 +75,7 @@ func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 		attr("type", typ), attr("id", m.ID), attr("from", from.String()), attr("to", to.String()),
 	}}
 	var inner [][]xml.Token
-	if body := sanitize(m.Body); body != "" {
+	if body := displayBody(m.Body); body != "" {
 		inner = append(inner, textElem(xml.Name{Local: "body"}, body))
 	}
 	if thread := sanitize(m.Thread); thread != "" {
@@ -114,7 +115,7 @@ func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 	// XEP-0359 for a message someone reads: the id is the component's own
 	// and stable (a message sent again after a crash carries the same
 	// one), so clients that deduplicate by origin-id can.
-	if sanitize(m.Body) != "" {
+	if displayBody(m.Body) != "" {
 		inner = append(inner, emptyElem(xml.Name{Space: nsSID, Local: "origin-id"}, attr("id", m.ID)))
 	}
 	return wrap(start, inner...), nil

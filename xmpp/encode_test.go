@@ -48,6 +48,8 @@ func TestEncodeMessage(t *testing.T) {
 			`<message type="chat" id="4" from="fb.test" to="lib@example.org"><body>x</body><origin-id xmlns="urn:xmpp:sid:0" id="4"></origin-id></message>`},
 		{"forbidden characters", Message{ID: "5", From: "12@fb.test", To: "lib@example.org", Body: "\x00a\x01", Nick: "\x02"},
 			`<message type="chat" id="5" from="12@fb.test" to="lib@example.org"><body>a</body><origin-id xmlns="urn:xmpp:sid:0" id="5"></origin-id></message>`},
+		{"only forbidden characters", Message{ID: "5b", From: "12@fb.test", To: "lib@example.org", Body: "\x00\x01\x08\uFFFE"},
+			`<message type="chat" id="5b" from="12@fb.test" to="lib@example.org"><body>[message with no displayable text]</body><origin-id xmlns="urn:xmpp:sid:0" id="5b"></origin-id></message>`},
 		{"receipt request, markable", Message{ID: "6", From: "12@fb.test", To: "lib@example.org", Body: "b", ReceiptRequest: true, Markable: true},
 			`<message type="chat" id="6" from="12@fb.test" to="lib@example.org"><body>b</body>` +
 				`<request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable><origin-id xmlns="urn:xmpp:sid:0" id="6"></origin-id></message>`},

@@ -24,6 +24,22 @@ func sanitize(s string) string {
 	return b.String()
 }
 
+// NoDisplayableText stands in for a message body made only of characters
+// XML cannot carry (NUL, other C0 controls, U+FFFE…): without it the
+// librarian would get a message with no body, and see nothing at all.
+const NoDisplayableText = "[message with no displayable text]"
+
+// displayBody is the body a message stanza carries for s: s sanitized, or
+// NoDisplayableText when sanitizing left nothing but whitespace of
+// something that had more.
+func displayBody(s string) string {
+	c := sanitize(s)
+	if c == s || strings.TrimSpace(c) != "" {
+		return c
+	}
+	return NoDisplayableText
+}
+
 // clean reports whether s needs no sanitizing.
 func clean(s string) bool {
 	for i := 0; i < len(s); {

@@ -24,6 +24,26 @@ func TestSanitize(t *testing.T) {
 	}
 }
 
+// TestNoDisplayableText: a body made only of characters XML cannot carry
+// reaches the librarian as a placeholder, never as a stanza without a body.
+func TestNoDisplayableText(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"NUL to BS", "\x00\x01\x02\x03\x04\x05\x06\x07\x08", NoDisplayableText},
+		{"U+FFFE", "\uFFFE", NoDisplayableText},
+		{"forbidden and spaces", " \x00\n\uFFFF ", NoDisplayableText},
+		{"invalid UTF-8", "\xff\xfe", NoDisplayableText},
+		{"some text left", "\x00ok\x01", "ok"},
+		{"empty stays empty", "", ""},
+		{"plain whitespace stays", " ", " "},
+		{"plain", "Are you open?", "Are you open?"},
+	}
+	for _, tt := range tests {
+		if got := displayBody(tt.in); got != tt.want {
+			t.Errorf("%s: displayBody(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
 func BenchmarkSanitizeClean(b *testing.B) {
 	s := "A perfectly ordinary question about opening hours and interlibrary loans, with ünïcödé."
 	for b.Loop() {

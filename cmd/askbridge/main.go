@@ -37,6 +37,6 @@ func rootCommand() *cobra.Command {
 	if daemon.Version == "dev" {
 		daemon.Version = shortVersion()
 	}
-	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), forgetCommand(), backupCommand(), demoCommand(), versionCommand())
+	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), forgetCommand(), backupCommand(), deadLetterCommand(), demoCommand(), versionCommand())
 	return root
 }

@@ -90,16 +90,22 @@ type rig struct {
 	env []string
 }
 
-func newRig(t *testing.T) *rig {
+// newRig starts Prosody (with its options changed by server, if given),
+// the stand-in and the librarian; start runs the daemon.
+func newRig(t *testing.T, server ...func(*prosody.Options)) *rig {
 	t.Helper()
 	bin := binary(t)
 	_ = bin
 	r := &rig{t: t}
-	r.srv = prosody.StartTest(t, prosody.Options{
+	o := prosody.Options{
 		Host:       "localhost",
 		Components: []prosody.Component{{Domain: procDomain, Secret: "component-secret"}},
 		Users:      []prosody.User{{Name: "librarian", Password: "pw"}},
-	})
+	}
+	for _, f := range server {
+		f(&o)
+	}
+	r.srv = prosody.StartTest(t, o)
 	r.addr = freeAddr(t)
 	r.fb = standin.New(standin.Config{AppID: procAppID, AppSecret: procSecret, WebhookURL: "http://" + r.addr + "/webhook",
 		Pages: []standin.Page{{ID: procPage, Name: "Central", AccessToken: procToken}}, Echoes: true,

@@ -25,10 +25,15 @@ type Handler struct {
 	Config func() *config.Config
 	Log    *zap.Logger
 	// Trusted skips the token check (the admin socket, reachable only by
-	// the daemon's user and root) and enables POST /admin/forget.
+	// the daemon's user and root) and enables POST /admin/forget, the
+	// backup and the dead-letter bucket (/admin/deadletter).
 	Trusted bool
 	// Forget carries out a deletion request (see bridge.Bridge.Forget).
 	Forget func(psid string) (int, error)
+	// Requeue puts parked XMPP outbox entries back in the outbox (see
+	// bridge.Bridge.RequeueParked); the socket also lists and drops them
+	// (deadletter.go).
+	Requeue func(ids []uint64) (int, error)
 	// Now is the clock for the dashboard's periods and the login cookie;
 	// nil means time.Now.
 	Now func() time.Time
@@ -48,6 +53,10 @@ func (h *Handler) now() time.Time {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Trusted && r.URL.Path == "/admin/forget" {
 		h.forget(w, r)
+		return
+	}
+	if h.Trusted && (r.URL.Path == "/admin/deadletter" || strings.HasPrefix(r.URL.Path, "/admin/deadletter/")) {
+		h.deadLetter(w, r)
 		return
 	}
 	if h.Trusted && r.URL.Path == "/admin/backup" {

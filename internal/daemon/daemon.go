@@ -114,6 +114,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	}
 	xc := o.XMPP
 	xc.Server, xc.Domain, xc.Secret = cfg.XMPP.Server, cfg.XMPP.Domain, cfg.XMPP.Secret
+	xc.MaxStanzaBytes = cfg.XMPP.StanzaLimit()
 	if xc.Version == "" {
 		xc.Version = Version
 	}
@@ -143,7 +144,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	}
 	d.admin = &http.Server{
 		Handler: &admin.Handler{Store: store, Config: d.currentConfig, Log: log.Named("admin"), Trusted: true,
-			Forget: d.bridge.Forget},
+			Forget: d.bridge.Forget, Requeue: d.bridge.RequeueParked},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	d.server = &http.Server{

@@ -50,12 +50,21 @@ type world struct {
 	d       *Daemon
 	stop    func()
 	stopped chan error
+	// log is the daemon's logger, for a restart.
+	log *zap.Logger
 }
 
 func newWorld(t *testing.T, mutate ...func(*config.Config)) *world {
 	t.Helper()
+	return newWorldWith(t, nil, mutate...)
+}
+
+// newWorldWith is newWorld with the Prosody options changed by server
+// (nil for none).
+func newWorldWith(t *testing.T, server func(*prosody.Options), mutate ...func(*config.Config)) *world {
+	t.Helper()
 	w := &world{t: t}
-	w.srv = prosody.StartTest(t, prosody.Options{
+	o := prosody.Options{
 		Host:       "localhost",
 		Components: []prosody.Component{{Domain: e2eDomain, Secret: "component-secret"}},
 		Users: []prosody.User{
@@ -63,7 +72,11 @@ func newWorld(t *testing.T, mutate ...func(*config.Config)) *world {
 			{Name: "mallory", Password: "pw-mallory"},
 			{Name: "ya", Password: "pw-ya"},
 		},
-	})
+	}
+	if server != nil {
+		server(&o)
+	}
+	w.srv = prosody.StartTest(t, o)
 	w.start(w.srv.ComponentAddr, w.srv.C2SAddr, mutate...)
 	return w
 }
@@ -134,8 +147,21 @@ func (w *world) start(componentAddr, c2sAddr string, mutate ...func(*config.Conf
 		}
 	})
 	bufCore := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel)
-	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), bufCore))
-	d, err := New(w.cfg, log, Options{Listener: ln, NoUpkeep: true,
+	w.log = zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), bufCore))
+	t.Cleanup(func() {
+		if w.stop != nil {
+			w.stop()
+		}
+	})
+	w.run(ln)
+}
+
+// run starts a daemon on w.cfg serving HTTP on ln, and waits until it is
+// ready; w.stop stops it.
+func (w *world) run(ln net.Listener) {
+	t := w.t
+	t.Helper()
+	d, err := New(w.cfg, w.log, Options{Listener: ln, NoUpkeep: true,
 		XMPP: xmpp.Config{PingInterval: time.Second, PingTimeout: 2 * time.Second, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -158,12 +184,20 @@ func (w *world) start(componentAddr, c2sAddr string, mutate ...func(*config.Conf
 			t.Error("daemon did not stop within 15s")
 		}
 	}
-	t.Cleanup(func() {
-		if w.stop != nil {
-			w.stop()
-		}
-	})
 	w.waitReady()
+}
+
+// restart stops the daemon and starts another on the same state directory
+// and HTTP address.
+func (w *world) restart() {
+	w.t.Helper()
+	w.stop()
+	w.stop = nil
+	ln, err := net.Listen("tcp", w.addr)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.run(ln)
 }
 
 func (w *world) waitReady() {

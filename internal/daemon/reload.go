@@ -30,6 +30,7 @@ func (d *Daemon) Reload(next *config.Config) []string {
 	keep("xmpp.server", next.XMPP.Server != cur.XMPP.Server)
 	keep("xmpp.domain", next.XMPP.Domain != cur.XMPP.Domain)
 	keep("xmpp.secret", next.XMPP.Secret != cur.XMPP.Secret)
+	keep("xmpp.max_stanza_bytes", next.XMPP.MaxStanzaBytes != cur.XMPP.MaxStanzaBytes)
 
 	// What needs a restart keeps its running value.
 	applied := *next
@@ -37,6 +38,8 @@ func (d *Daemon) Reload(next *config.Config) []string {
 	applied.Messenger.AppSecret, applied.Messenger.VerifyToken = cur.Messenger.AppSecret, cur.Messenger.VerifyToken
 	applied.Messenger.GraphURL, applied.Messenger.APIVersion = cur.Messenger.GraphURL, cur.Messenger.APIVersion
 	applied.XMPP.Server, applied.XMPP.Domain, applied.XMPP.Secret = cur.XMPP.Server, cur.XMPP.Domain, cur.XMPP.Secret
+	// The component's cap and the bridge's splitting must agree.
+	applied.XMPP.MaxStanzaBytes = cur.XMPP.MaxStanzaBytes
 	d.cfg.Store(&applied)
 	d.bridge.SetConfig(&applied)
 	if len(restart) > 0 {

@@ -42,6 +42,9 @@ func (d *Daemon) warnings() []string {
 				p.ID, p.Name, until.UTC().Format(time.RFC3339)))
 		}
 	}
+	if n, err := d.bridge.ParkedCount(); err == nil && n > 0 {
+		w = append(w, fmt.Sprintf("xmpp: %d message(s) for librarians set aside in the dead-letter bucket (the Jabber server closed the stream over them, or they are too large); see `askbridge deadletter list`", n))
+	}
 	return w
 }
 

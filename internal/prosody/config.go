@@ -27,8 +27,9 @@ const (
 	certsDir   = "certs"
 )
 
-// renderConfig writes the Lua configuration of a private server.
-func renderConfig(dir, host string, comps []Component, p ports, debug, tls bool) string {
+// renderConfig writes the Lua configuration of a private server;
+// componentLimit, if not 0, is its component_stanza_size_limit in bytes.
+func renderConfig(dir, host string, comps []Component, p ports, debug, tls bool, componentLimit int) string {
 	level := "info"
 	if debug {
 		level = "debug"
@@ -78,6 +79,11 @@ func renderConfig(dir, host string, comps []Component, p ports, debug, tls bool)
 	w("s2s_require_encryption = false")
 	w("allow_unencrypted_plain_auth = true")
 	w("authentication = \"internal_plain\"")
+	if componentLimit > 0 {
+		w("-- The largest stanza a component may send; the server closes the")
+		w("-- component's stream over a larger one (Prosody's default: 512 KiB).")
+		w("component_stanza_size_limit = %d", componentLimit)
+	}
 	w("storage = \"internal\"")
 	w("")
 	w("VirtualHost %s", lua(host))

@@ -25,7 +25,7 @@ func TestLuaQuoting(t *testing.T) {
 }
 
 func TestRenderConfig(t *testing.T) {
-	cfg := renderConfig("/tmp/x", "chat.test", []Component{{Domain: "fb.test", Secret: `s"e`}}, ports{c2s: 1111, component: 2222}, false, false)
+	cfg := renderConfig("/tmp/x", "chat.test", []Component{{Domain: "fb.test", Secret: `s"e`}}, ports{c2s: 1111, component: 2222}, false, false, 0)
 	for _, want := range []string{
 		"run_as_root = true",
 		`pidfile = "/tmp/x/prosody.pid"`,
@@ -51,7 +51,7 @@ func TestRenderConfig(t *testing.T) {
 			t.Errorf("config must not load %s:\n%s", bad, cfg)
 		}
 	}
-	if !strings.Contains(renderConfig("/d", "h", nil, ports{}, true, false), `min = "debug"`) {
+	if !strings.Contains(renderConfig("/d", "h", nil, ports{}, true, false, 0), `min = "debug"`) {
 		t.Error("Debug does not raise the log level")
 	}
 }
@@ -99,8 +99,18 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 func TestRenderConfigTLS(t *testing.T) {
-	cfg := renderConfig("/d", "h", nil, ports{}, false, true)
+	cfg := renderConfig("/d", "h", nil, ports{}, false, true, 0)
 	if !strings.Contains(cfg, `"tls"`) || !strings.Contains(cfg, "c2s_require_encryption = false") {
 		t.Errorf("TLS config:\n%s", cfg)
+	}
+}
+
+func TestRenderConfigComponentStanzaLimit(t *testing.T) {
+	if cfg := renderConfig("/d", "h", nil, ports{}, false, false, 16384); !strings.Contains(cfg, "\ncomponent_stanza_size_limit = 16384\n") ||
+		strings.Index(cfg, "component_stanza_size_limit") > strings.Index(cfg, "VirtualHost") {
+		t.Errorf("no global component_stanza_size_limit:\n%s", cfg)
+	}
+	if cfg := renderConfig("/d", "h", nil, ports{}, false, false, 0); strings.Contains(cfg, "component_stanza_size_limit") {
+		t.Errorf("a limit without one asked for:\n%s", cfg)
 	}
 }

@@ -37,6 +37,10 @@ type Options struct {
 	TLS bool
 	// Log receives the harness's own messages; nil discards them.
 	Log *zap.Logger
+	// ComponentStanzaLimit, if not 0, is the largest stanza in bytes the
+	// server accepts from a component (component_stanza_size_limit); it
+	// closes the component's stream over a larger one.
+	ComponentStanzaLimit int
 }
 
 // Server is a running private Prosody.
@@ -119,7 +123,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			s.cleanup()
 			return nil, fmt.Errorf("prosody: %w", err)
 		}
-		cfg := renderConfig(s.Dir, s.Host, o.Components, s.ports, o.Debug, o.TLS)
+		cfg := renderConfig(s.Dir, s.Host, o.Components, s.ports, o.Debug, o.TLS, o.ComponentStanzaLimit)
 		if err := os.WriteFile(s.config, []byte(cfg), 0o640); err != nil {
 			s.cleanup()
 			return nil, fmt.Errorf("prosody: write config: %w", err)

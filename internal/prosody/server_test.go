@@ -145,7 +145,7 @@ func TestPortTaken(t *testing.T) {
 	}
 	p.c2s = l.Addr().(*net.TCPAddr).Port
 	config := filepath.Join(dir, configFile)
-	if err := os.WriteFile(config, []byte(renderConfig(dir, "localhost", nil, p, false, false)), 0o600); err != nil {
+	if err := os.WriteFile(config, []byte(renderConfig(dir, "localhost", nil, p, false, false, 0)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	pr, err := launch(context.Background(), bin, config, dir, p, false)

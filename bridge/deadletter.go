@@ -1,0 +1,238 @@
+package bridge
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// The dead-letter bucket holds XMPP outbox entries the bridge gave up
+// writing, so that one patron's message cannot hold everyone else's up:
+// an entry too large to send (xmpp.ErrTooLarge: queued by an older
+// askbridge, or a message that cannot be split), and a poison entry after
+// which the Jabber server closed the stream each time (poison.go). The
+// librarian it was for is told; the administrator sees it in a metric and
+// in /readyz's warnings, and lists, drops or requeues it with `askbridge
+// deadletter`.
+
+// Why an entry was parked.
+const (
+	reasonTooLarge     = "too_large"
+	reasonStreamClosed = "stream_closed"
+)
+
+// parkedEntry is a value of the dead-letter bucket.
+type parkedEntry struct {
+	Entry    xmppEntry `json:"entry"`
+	Parked   time.Time `json:"parked"`
+	Reason   string    `json:"reason"`
+	Failures int       `json:"failures,omitempty"`
+}
+
+// parkNoticeText tells a librarian that a message for them was set aside.
+const parkNoticeText = "[not delivered] A message from this patron could not be delivered to you: the Jabber server " +
+	"refused it (it may be too long). It is set aside; ask the askbridge administrator (askbridge deadletter list)."
+
+// park moves the item's entry, if still in the outbox, to the dead-letter
+// bucket, marks its ledger record parked and queues a notice to the
+// librarian it was for.
+func (b *Bridge) park(tx *bolt.Tx, it xmppItem) error {
+	out := tx.Bucket(bucketToXMPP)
+	if out.Get(it.key) == nil {
+		return nil // forgotten meanwhile
+	}
+	p := parkedEntry{Entry: it.entry, Parked: b.now(), Reason: it.park, Failures: it.failures}
+	if err := putJSON(tx.Bucket(bucketParkedXMPP), it.key, p); err != nil {
+		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
+	}
+	if err := out.Delete(it.key); err != nil {
+		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
+	}
+	if err := updateRecord(tx, it.entry.Ledger, func(r *Record) { r.State, r.Error = StateParked, it.park }); err != nil {
+		return err
+	}
+	if it.entry.Presence != nil || it.entry.ParkNotice || it.entry.Msg.Body == "" {
+		return nil // nothing a librarian would miss, or already a notice of this
+	}
+	notice := xmpp.Message{ID: randomID("ab-"), From: it.entry.Msg.From, To: it.entry.Msg.To, Type: "chat", Body: parkNoticeText}
+	return enqueueEntry(tx, xmppEntry{Msg: notice, Queued: time.Now(), ParkNotice: true})
+}
+
+// parkPoison parks entries that kept closing the stream.
+func (b *Bridge) parkPoison(items []xmppItem) {
+	err := b.store.update(func(tx *bolt.Tx) error {
+		for _, it := range items {
+			if err := b.park(tx, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.log.Error("parking an entry that keeps closing the stream; it will be written again", zap.Error(err))
+		return
+	}
+	b.parked(items)
+}
+
+// parked reports the items just parked: a metric and a log line each; it
+// wakes the writer for the notices.
+func (b *Bridge) parked(items []xmppItem) {
+	for _, it := range items {
+		if it.park == "" {
+			continue
+		}
+		signal(b.xmppReady)
+		b.metrics.parked.WithLabelValues(it.park).Inc()
+		b.log.Error("XMPP outbox entry parked in the dead-letter bucket; see `askbridge deadletter list`",
+			zap.Uint64("entry", binary.BigEndian.Uint64(it.key)), zap.String("id", it.entry.Msg.ID),
+			zap.String("to", it.entry.Msg.To), zap.String("reason", it.park), zap.Int("failures", it.failures))
+	}
+}
+
+// ParkedEntry describes an entry of the dead-letter bucket, without its
+// text or the patron's identity.
+type ParkedEntry struct {
+	// ID names the entry to DropParked and RequeueParked.
+	ID     uint64    `json:"id"`
+	Parked time.Time `json:"parked"`
+	Queued time.Time `json:"queued"`
+	// Kind is "message" or "presence".
+	Kind     string `json:"kind"`
+	StanzaID string `json:"stanza_id"`
+	// To is the librarian or queue it was for; Guest the patron's
+	// pseudonym, when the ledger knows it.
+	To    string `json:"to"`
+	Guest string `json:"guest,omitempty"`
+	// Bytes is the length of the message's text.
+	Bytes int `json:"bytes"`
+	// Reason is "too_large" or "stream_closed"; Failures counts the link
+	// failures that followed writing it.
+	Reason   string `json:"reason"`
+	Failures int    `json:"failures,omitempty"`
+}
+
+// Parked lists the dead-letter bucket, oldest first.
+func (s *Store) Parked() ([]ParkedEntry, error) {
+	var out []ParkedEntry
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketParkedXMPP).ForEach(func(k, v []byte) error {
+			var p parkedEntry
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("parked entry %x: %w", k, err)
+			}
+			e := ParkedEntry{ID: binary.BigEndian.Uint64(k), Parked: p.Parked, Queued: p.Entry.Queued, Kind: "message",
+				StanzaID: p.Entry.Msg.ID, To: p.Entry.Msg.To, Bytes: len(p.Entry.Msg.Body), Reason: p.Reason, Failures: p.Failures}
+			if p.Entry.Presence != nil {
+				e.Kind, e.To = "presence", p.Entry.Presence.To
+			}
+			if v := tx.Bucket(bucketLedger).Get(p.Entry.Ledger); p.Entry.Ledger != nil && v != nil {
+				var r Record
+				if json.Unmarshal(v, &r) == nil {
+					e.Guest = r.Guest
+				}
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bridge: reading the dead-letter bucket: %w", err)
+	}
+	return out, nil
+}
+
+// parkedCount counts the dead-letter bucket.
+func (s *Store) parkedCount() (int, error) {
+	n := 0
+	err := s.view(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketParkedXMPP).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// ParkedCount counts the entries in the dead-letter bucket.
+func (b *Bridge) ParkedCount() (int, error) { return b.store.parkedCount() }
+
+// eachParked applies fn to the parked entries with the given ids (all of
+// them when ids is empty) and removes them from the bucket; it returns how
+// many it found.
+func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) error) (int, error) {
+	n := 0
+	err := s.update(func(tx *bolt.Tx) error {
+		n = 0
+		dead := tx.Bucket(bucketParkedXMPP)
+		var keys [][]byte
+		if len(ids) == 0 {
+			_ = dead.ForEach(func(k, _ []byte) error {
+				keys = append(keys, append([]byte(nil), k...))
+				return nil
+			})
+		}
+		for _, id := range ids {
+			keys = append(keys, u64(id))
+		}
+		for _, k := range keys {
+			v := dead.Get(k)
+			if v == nil {
+				continue
+			}
+			var p parkedEntry
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("parked entry %x: %w", k, err)
+			}
+			if err := fn(tx, p); err != nil {
+				return err
+			}
+			if err := dead.Delete(k); err != nil {
+				return err
+			}
+			n++
+		}
+		return noteRemoval(tx, n, nil)
+	})
+	return n, err
+}
+
+// DropParked removes parked entries for good (all of them when ids is
+// empty); their ledger records are marked failed. It returns how many it
+// removed.
+func (s *Store) DropParked(ids []uint64) (int, error) {
+	n, err := s.eachParked(ids, func(tx *bolt.Tx, p parkedEntry) error {
+		return updateRecord(tx, p.Entry.Ledger, func(r *Record) { r.State, r.Error = StateFailed, "dropped from the dead-letter bucket" })
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bridge: dropping parked entries: %w", err)
+	}
+	return n, nil
+}
+
+// RequeueParked puts parked entries (all of them when ids is empty) back
+// at the end of the XMPP outbox, a message split again to fit
+// xmpp.max_stanza_bytes. One that still closes the stream is parked again.
+// It returns how many it requeued.
+func (b *Bridge) RequeueParked(ids []uint64) (int, error) {
+	n, err := b.store.eachParked(ids, func(tx *bolt.Tx, p parkedEntry) error {
+		if err := updateRecord(tx, p.Entry.Ledger, func(r *Record) { r.State = StateQueued }); err != nil {
+			return err
+		}
+		e := p.Entry
+		e.Queued, e.NotBefore, e.Tries = time.Now(), time.Time{}, 0
+		if e.Presence != nil {
+			return enqueueEntry(tx, e)
+		}
+		return b.enqueueXMPP(tx, e.Msg, e.Ledger)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bridge: requeueing parked entries: %w", err)
+	}
+	signal(b.xmppReady)
+	return n, nil
+}
