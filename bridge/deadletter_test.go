@@ -139,3 +139,25 @@ func TestTooLargeEntryParked(t *testing.T) {
 		t.Errorf("after forget, %d parked", n)
 	}
 }
+
+// TestParkedEntriesExpire: a parked message nobody requeued is dropped
+// with the PSIDs, 7 days later, so it does not keep the patron's ID.
+func TestParkedEntriesExpire(t *testing.T) {
+	h := newHarness(t)
+	h.link.tooLarge = "huge"
+	h.accept(patronText("mid.t1", "huge", h.clock.Now()))
+	h.run()
+	waitFor(t, func() bool { n, _ := h.b.ParkedCount(); return n == 1 })
+	h.clock.Advance(6 * 24 * time.Hour)
+	if res, err := h.b.Purge(false); err != nil || res.Parked != 0 {
+		t.Fatalf("after 6 days: %+v, %v", res, err)
+	}
+	h.clock.Advance(25 * time.Hour)
+	res, err := h.b.Purge(false)
+	if err != nil || res.Parked != 1 {
+		t.Fatalf("after 7 days: %+v, %v", res, err)
+	}
+	if n, _ := h.b.ParkedCount(); n != 0 {
+		t.Errorf("%d still parked", n)
+	}
+}

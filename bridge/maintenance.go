@@ -52,9 +52,9 @@ func (b *Bridge) maintenanceLoop(ctx context.Context) {
 			b.log.Error("maintenance pass", zap.Error(err))
 		}
 		res := rep.Purge
-		if res.Conversations+res.Transcripts > 0 {
+		if res.Conversations+res.Transcripts+res.Parked > 0 {
 			b.log.Info("patron data purged", zap.Int("psids", res.Conversations),
-				zap.Int("transcripts", res.Transcripts), zap.Bool("compacted", res.Compacted))
+				zap.Int("transcripts", res.Transcripts), zap.Int("parked", res.Parked), zap.Bool("compacted", res.Compacted))
 		}
 		b.log.Debug("maintenance pass done", zap.Int("seen_pruned", rep.Seen), zap.Int("refs_pruned", rep.Refs),
 			zap.Int("write_txs", rep.Txs), zap.Duration("longest_write_tx", rep.Longest))

@@ -41,6 +41,9 @@ type PurgeResult struct {
 	Conversations int
 	// Transcripts whose message text was removed (statistics rows stay).
 	Transcripts int
+	// Parked entries of the dead-letter bucket dropped after 7 days (they
+	// hold the patron's JID and text).
+	Parked int
 	// Compacted is true when the store file was rewritten, so that no
 	// removed bytes linger in freed pages.
 	Compacted bool
@@ -49,7 +52,8 @@ type PurgeResult struct {
 // Purge removes what the privacy rules no longer allow the bridge to keep:
 // PSIDs of conversations without an open session whose patron last wrote
 // more than 7 days ago (and that have no reply waiting), and message text
-// older than privacy.transcript_retention; it also prunes ledger
+// older than privacy.transcript_retention, and entries parked in the
+// dead-letter bucket more than 7 days ago; it also prunes ledger
 // references older than 7 days. It then compacts the store if anything
 // was removed and force is set or the last compaction is a day old.
 //
@@ -71,6 +75,9 @@ func (p *maintPass) purge(force bool) (PurgeResult, error) {
 	}
 	if res.Transcripts, err = p.purgeTranscripts(now.Add(-cfg.Privacy.TranscriptRetention)); err != nil {
 		return res, fmt.Errorf("bridge: purging transcripts: %w", err)
+	}
+	if res.Parked, err = p.purgeParked(now.Add(-psidRetention)); err != nil {
+		return res, fmt.Errorf("bridge: dropping old parked entries: %w", err)
 	}
 	if p.rep.Refs, err = p.pruneRefs(now.Add(-refsKeep)); err != nil {
 		return res, fmt.Errorf("bridge: pruning ledger references: %w", err)
@@ -105,6 +112,34 @@ func noteRemoval(tx *bolt.Tx, changed int, _ []byte) error {
 		return nil
 	}
 	return tx.Bucket(bucketMeta).Put(metaNeedsCompaction, []byte{1})
+}
+
+// purgeParked drops the entries parked before cutoff: a message nobody
+// requeued within the PSID retention must not keep the patron's ID.
+func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
+	old := func(v []byte) (bool, error) {
+		var e parkedEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return false, fmt.Errorf("parked entry: %w", err)
+		}
+		return e.Parked.Before(cutoff), nil
+	}
+	return p.run(&sweep{
+		bucket: bucketParkedXMPP,
+		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return old(v) },
+		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
+			dead := tx.Bucket(bucketParkedXMPP)
+			v := dead.Get(k)
+			if v == nil {
+				return false, nil
+			}
+			if drop, err := old(v); err != nil || !drop {
+				return false, err
+			}
+			return true, dead.Delete(k)
+		},
+		commit: noteRemoval,
+	})
 }
 
 // purgeConversations removes the conversations (with their PSIDs) that
