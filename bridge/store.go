@@ -79,6 +79,8 @@ type Store struct {
 	backups atomic.Int32
 	// fresh: the store held no record when opened.
 	fresh bool
+	// health is the outcome of the last commit.
+	health commitHealth
 }
 
 // StorePath is where the store lives inside the state directory.
@@ -224,7 +226,10 @@ func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
 func (s *Store) update(fn func(*bolt.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
-	return s.db.Update(fn)
+	wrapped, outcome := s.tracked(fn)
+	err := s.db.Update(wrapped)
+	outcome(err)
+	return err
 }
 
 func (s *Store) view(fn func(*bolt.Tx) error) error {
@@ -238,7 +243,10 @@ func (s *Store) view(fn func(*bolt.Tx) error) error {
 func (s *Store) batch(fn func(*bolt.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
-	return s.group.Do(s.db, fn)
+	wrapped, outcome := s.tracked(fn)
+	err := s.group.Do(s.db, wrapped)
+	outcome(err)
+	return err
 }
 
 // Compact rewrites the store into a fresh file holding only live data and
@@ -315,9 +323,12 @@ func (s *Store) Close() error {
 // Path is the store file's path.
 func (s *Store) Path() string { return s.path }
 
-// Writable checks that a write transaction commits.
+// Writable checks that a write transaction commits. Its success does not
+// clear CommitError.
 func (s *Store) Writable() error {
-	return s.update(func(tx *bolt.Tx) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put([]byte("probe"), u64(uint64(time.Now().UnixNano())))
 	})
 }
