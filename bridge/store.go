@@ -159,10 +159,14 @@ func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
 		return nil, err
 	}
 	var sh storeShape
+	prepared := true
 	err = guarded(path, "reading its buckets", func() error {
 		return db.View(func(tx *bolt.Tx) error {
 			var err error
 			sh, err = checkShape(tx, path)
+			for _, name := range allBuckets {
+				prepared = prepared && tx.Bucket(name) != nil
+			}
 			return err
 		})
 	})
@@ -183,6 +187,10 @@ func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	if prepared && sh.schema == schemaVersion {
+		// Nothing to write: opening leaves a store as it is.
+		return &Store{db: db, path: path, fresh: !sh.hasData}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
