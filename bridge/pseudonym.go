@@ -16,6 +16,12 @@ import (
 // pseudonyms.
 const pseudonymKeyFile = "pseudonym.key"
 
+// PseudonymKeyPath is where the pseudonym key lives inside the state
+// directory.
+func PseudonymKeyPath(stateDir string) string {
+	return filepath.Join(stateDir, pseudonymKeyFile)
+}
+
 // Pseudonymizer turns a Page and PSID into a stable guest pseudonym that
 // cannot be turned back into the PSID without the install's key.
 type Pseudonymizer struct {
