@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -15,6 +16,9 @@ import (
 func BenchmarkStoreCheck(b *testing.B) {
 	dir := b.TempDir()
 	SeedBenchLedger(b, dir, 1_000_000, time.Now())
+	if info, err := os.Stat(StorePath(dir)); err == nil {
+		b.Logf("store file: %d MB", info.Size()>>20)
+	}
 	for _, verify := range []bool{false, true} {
 		name := "open"
 		if verify {
