@@ -45,7 +45,7 @@ func TestReadyzOnFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		// Before the rig's own clean-up: the daemon holds files there.
-		if r.cmd != nil && r.cmd.ProcessState == nil {
+		if r.cmd != nil && r.cmd.Process != nil && r.cmd.ProcessState == nil {
 			_ = r.cmd.Process.Kill()
 			<-r.exited
 		}
