@@ -187,4 +187,14 @@ func TestCheckStore(t *testing.T) {
 			t.Errorf("%s over existing files: %v %s", cmd, err, out)
 		}
 	}
+	// Starting over on purpose where the store was lost: the daemon
+	// starts on the new store, with the old key.
+	if err := os.Remove(filepath.Join(r.stateDir(), "askbridge.db")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := execBinary(t, "new-store", "--config", r.config); err != nil || !strings.Contains(out, "new empty store at") {
+		t.Fatalf("new-store: %v %s", err, out)
+	}
+	r.start("")
+	r.stop()
 }
