@@ -360,7 +360,7 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	ps, err := LoadPseudonymizer(h.dir)
+	ps, err := LoadPseudonymizer(h.dir, st)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func newFuzzBridge(tb testing.TB) *fuzzBridge {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ps, err := LoadPseudonymizer(dir)
+	ps, err := LoadPseudonymizer(dir, st)
 	if err != nil {
 		tb.Fatal(err)
 	}

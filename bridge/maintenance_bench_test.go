@@ -59,7 +59,7 @@ func openBenchBridge(b *testing.B, dir string) (*Store, *Bridge) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = st.Close() })
-	ps, err := LoadPseudonymizer(dir)
+	ps, err := LoadPseudonymizer(dir, st)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func SeedBenchLedger(tb testing.TB, dir string, n int, now time.Time) {
 		tb.Fatal(err)
 	}
 	defer st.Close()
-	ps, err := LoadPseudonymizer(dir)
+	ps, err := LoadPseudonymizer(dir, st)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func BenchmarkStartup(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				ps, err := LoadPseudonymizer(dir)
+				ps, err := LoadPseudonymizer(dir, st)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -255,7 +255,7 @@ func BenchmarkPurge(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	ps, err := LoadPseudonymizer(dir)
+	ps, err := LoadPseudonymizer(dir, st)
 	if err != nil {
 		b.Fatal(err)
 	}

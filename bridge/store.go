@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/internal/boltgroup"
 )
@@ -79,6 +80,10 @@ type Store struct {
 	path  string
 	// backups counts copies in progress; Compact waits for none.
 	backups atomic.Int32
+	// fresh: the store held no record when opened.
+	fresh bool
+	// health is the outcome of the last commit.
+	health commitHealth
 }
 
 // StorePath is where the store lives inside the state directory.
@@ -86,16 +91,109 @@ func StorePath(stateDir string) string {
 	return filepath.Join(stateDir, "askbridge.db")
 }
 
-// OpenStore opens (creating if needed) the store in stateDir. It waits at
-// most lockWait for another process to release the file.
+// OpenStore opens (creating if needed) the store in stateDir, with the
+// checks every open makes (see OpenStoreWith). It waits at most lockWait
+// for another process to release the file.
 func OpenStore(stateDir string, lockWait time.Duration) (*Store, error) {
+	return OpenStoreWith(stateDir, StoreOptions{LockWait: lockWait})
+}
+
+// StoreOptions tune OpenStoreWith.
+type StoreOptions struct {
+	// LockWait is how long to wait for another process to release the
+	// file.
+	LockWait time.Duration
+	// Verify reads every record and runs bbolt's consistency check before
+	// the store is used: about a second per million ledger records.
+	// Without it only the cheap checks run, and the full one only when
+	// they find something doubtful (a header page not valid).
+	Verify bool
+	// AllowNew lets an empty store be made although pseudonym.key shows
+	// that one was kept in stateDir (askbridge new-store).
+	AllowNew bool
+	// Log, if set, is told about full checks.
+	Log *zap.Logger
+}
+
+// OpenStoreWith opens (creating if needed) the store in stateDir. A store
+// that cannot be trusted is refused with a *DamagedError, before anything
+// is written to it:
+//
+//   - a file cut short, with no valid header page, or whose free-page
+//     list or root page is not what its header says (read from the
+//     file, not through bbolt's memory map);
+//   - buckets that start outside the store or on pages of the wrong kind,
+//     a store with buckets but no schema record;
+//   - any fault or panic of bbolt's while it opens and reads the store;
+//   - with o.Verify, or when a header page is not valid, whatever the
+//     full check finds (see verifyDB);
+//   - no store, or an empty file, where pseudonym.key shows one was kept,
+//     unless o.AllowNew.
+func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
+	log := o.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("bridge: creating state dir: %w", err)
 	}
 	path := StorePath(stateDir)
-	db, err := openBolt(path, lockWait)
+	in, err := inspectStoreFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if (in.absent || in.empty) && !o.AllowNew {
+		if _, err := os.Stat(filepath.Join(stateDir, pseudonymKeyFile)); err == nil {
+			problem := "there is no file"
+			if in.empty {
+				problem = "the file is empty (0 bytes)"
+			}
+			return nil, &DamagedError{Path: path, Lost: true,
+				Problem: problem + ", but " + pseudonymKeyFile + " beside it shows that a store was kept here"}
+		}
+	}
+	var db *bolt.DB
+	err = guarded(path, "opening it", func() error {
+		var err error
+		db, err = openBolt(path, o.LockWait)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var sh storeShape
+	prepared := true
+	err = guarded(path, "reading its buckets", func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			var err error
+			sh, err = checkShape(tx, path)
+			for _, name := range allBuckets {
+				prepared = prepared && tx.Bucket(name) != nil
+			}
+			return err
+		})
+	})
+	if err == nil && (o.Verify || in.doubt != "") {
+		if in.doubt != "" {
+			log.Warn("store: running the full check", zap.String("store", path), zap.String("why", in.doubt))
+		}
+		var rep VerifyReport
+		rep, err = verifyDB(db, path)
+		if err == nil {
+			log.Info("store: full check passed", zap.String("store", path), zap.Int("records", rep.Records),
+				zap.Int("pages", rep.Pages), zap.Duration("took", rep.Took))
+		}
+	}
+	if err == nil && sh.schema > schemaVersion {
+		err = fmt.Errorf("bridge: preparing %s: store schema %d is newer than this askbridge (%d)", path, sh.schema, schemaVersion)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if prepared && sh.schema == schemaVersion {
+		// Nothing to write: opening leaves a store as it is.
+		return &Store{db: db, path: path, fresh: !sh.hasData}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
@@ -103,18 +201,18 @@ func OpenStore(stateDir string, lockWait time.Duration) (*Store, error) {
 				return err
 			}
 		}
-		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get([]byte("schema")); v != nil && int(binary.BigEndian.Uint64(v)) > schemaVersion {
-			return fmt.Errorf("store schema %d is newer than this askbridge (%d)", binary.BigEndian.Uint64(v), schemaVersion)
-		}
-		return meta.Put([]byte("schema"), u64(schemaVersion))
+		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(schemaVersion))
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bridge: preparing %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, fresh: !sh.hasData}, nil
 }
+
+// Fresh reports whether the store held no record (no message, session or
+// conversation) when it was opened: a new install.
+func (s *Store) Fresh() bool { return s.fresh }
 
 func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
 	// A large initial mapping (address space, not memory) spares the
@@ -139,7 +237,10 @@ func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
 func (s *Store) update(fn func(*bolt.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
-	return s.db.Update(fn)
+	wrapped, outcome := s.tracked(fn)
+	err := s.db.Update(wrapped)
+	outcome(err)
+	return err
 }
 
 func (s *Store) view(fn func(*bolt.Tx) error) error {
@@ -153,7 +254,10 @@ func (s *Store) view(fn func(*bolt.Tx) error) error {
 func (s *Store) batch(fn func(*bolt.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
-	return s.group.Do(s.db, fn)
+	wrapped, outcome := s.tracked(fn)
+	err := s.group.Do(s.db, wrapped)
+	outcome(err)
+	return err
 }
 
 // Compact rewrites the store into a fresh file holding only live data and
@@ -230,9 +334,12 @@ func (s *Store) Close() error {
 // Path is the store file's path.
 func (s *Store) Path() string { return s.path }
 
-// Writable checks that a write transaction commits.
+// Writable checks that a write transaction commits. Its success does not
+// clear CommitError.
 func (s *Store) Writable() error {
-	return s.update(func(tx *bolt.Tx) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put([]byte("probe"), u64(uint64(time.Now().UnixNano())))
 	})
 }

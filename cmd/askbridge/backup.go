@@ -43,7 +43,7 @@ returning patron get a new pseudonym. An existing FILE is replaced only with
 			}
 			defer os.Remove(tmp.Name())
 			defer tmp.Close()
-			err = viaDaemon(cfg, func(socket string) error {
+			err = viaDaemon(cfg, path, func(socket string) error {
 				return admin.BackupVia(cmd.Context(), socket, tmp)
 			}, func(st *bridge.Store) error {
 				_, err := st.Backup(tmp)

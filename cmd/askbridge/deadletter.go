@@ -38,7 +38,7 @@ and when it does not.`,
 			if err != nil {
 				return err
 			}
-			return viaDaemon(cfg, func(socket string) error {
+			return viaDaemon(cfg, path, func(socket string) error {
 				return admin.DeadLetterVia(cmd.Context(), socket, "list", nil, false, cmd.OutOrStdout())
 			}, func(st *bridge.Store) error {
 				entries, err := st.Parked()
@@ -72,7 +72,7 @@ func deadLetterAction(path *string, action, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return viaDaemon(cfg, func(socket string) error {
+			return viaDaemon(cfg, *path, func(socket string) error {
 				return admin.DeadLetterVia(cmd.Context(), socket, action, ids, all, cmd.OutOrStdout())
 			}, func(st *bridge.Store) error {
 				var n int
@@ -96,7 +96,7 @@ func deadLetterAction(path *string, action, short string) *cobra.Command {
 
 // requeueOffline requeues with a bridge on the store, as the daemon would.
 func requeueOffline(cfg *config.Config, st *bridge.Store, ids []uint64) (int, error) {
-	ps, err := bridge.LoadPseudonymizer(cfg.StateDir)
+	ps, err := bridge.LoadPseudonymizer(cfg.StateDir, st)
 	if err != nil {
 		return 0, err
 	}

@@ -39,10 +39,10 @@ compacted so no trace remains in the file. Works while the daemon runs
 			if err != nil {
 				return err
 			}
-			return viaDaemon(cfg, func(socket string) error {
+			return viaDaemon(cfg, path, func(socket string) error {
 				return admin.ForgetVia(cmd.Context(), socket, psid, cmd.OutOrStdout())
 			}, func(st *bridge.Store) error {
-				ps, err := bridge.LoadPseudonymizer(cfg.StateDir)
+				ps, err := bridge.LoadPseudonymizer(cfg.StateDir, st)
 				if err != nil {
 					return err
 				}

@@ -6,6 +6,7 @@
 //
 //	askbridge serve --config /etc/askbridge/config.yaml
 //	askbridge check-config --config /etc/askbridge/config.yaml
+//	askbridge check-store --config /etc/askbridge/config.yaml
 //	askbridge demo
 package main
 
@@ -37,6 +38,7 @@ func rootCommand() *cobra.Command {
 	if daemon.Version == "dev" {
 		daemon.Version = shortVersion()
 	}
-	root.AddCommand(serveCommand(), checkConfigCommand(), statsCommand(), forgetCommand(), backupCommand(), deadLetterCommand(), demoCommand(), versionCommand())
+	root.AddCommand(serveCommand(), checkConfigCommand(), checkStoreCommand(), statsCommand(), forgetCommand(), backupCommand(),
+		deadLetterCommand(), newStoreCommand(), newPseudonymKeyCommand(), demoCommand(), versionCommand())
 	return root
 }

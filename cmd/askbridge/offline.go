@@ -13,8 +13,9 @@ import (
 
 // viaDaemon asks the running daemon over its admin socket (ask) and, only
 // when no daemon answers, opens the existing store itself (local): BoltDB
-// lets one process hold the file.
-func viaDaemon(cfg *config.Config, ask func(socket string) error, local func(*bridge.Store) error) error {
+// lets one process hold the file. configPath is the configuration's file,
+// for the advice on a damaged store.
+func viaDaemon(cfg *config.Config, configPath string, ask func(socket string) error, local func(*bridge.Store) error) error {
 	err := ask(admin.SocketPath(cfg.StateDir))
 	if !errors.Is(err, admin.ErrNoDaemon) {
 		return err
@@ -25,11 +26,11 @@ func viaDaemon(cfg *config.Config, ask func(socket string) error, local func(*br
 	}
 	st, err := bridge.OpenStore(cfg.StateDir, 2*time.Second)
 	if err != nil {
-		return err
+		return storeAdvice(err, configPath)
 	}
 	err = local(st)
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return storeAdvice(err, configPath)
 }

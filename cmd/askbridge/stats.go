@@ -45,7 +45,7 @@ No patron identity is ever written.`,
 			if err != nil {
 				return err
 			}
-			return viaDaemon(cfg, func(socket string) error {
+			return viaDaemon(cfg, path, func(socket string) error {
 				return admin.Fetch(cmd.Context(), socket, "/stats/export", p, cmd.OutOrStdout())
 			}, func(st *bridge.Store) error {
 				return admin.Export(cmd.OutOrStdout(), st, q)

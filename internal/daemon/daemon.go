@@ -45,6 +45,9 @@ type Options struct {
 	XMPP xmpp.Config
 	// NoUpkeep turns off the periodic Facebook checks (tests drive them).
 	NoUpkeep bool
+	// VerifyStore runs the store's full check at open (serve
+	// --verify-store); see bridge.StoreOptions.
+	VerifyStore bool
 }
 
 // Daemon is one running askbridge.
@@ -79,12 +82,16 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	pseudo, err := bridge.LoadPseudonymizer(cfg.StateDir)
+	// The store first: the pseudonym key is made only beside a fresh
+	// store, so a key shows that a store was kept here.
+	store, err := bridge.OpenStoreWith(cfg.StateDir, bridge.StoreOptions{
+		LockWait: time.Second, Verify: o.VerifyStore, Log: log.Named("store")})
 	if err != nil {
 		return nil, err
 	}
-	store, err := bridge.OpenStore(cfg.StateDir, time.Second)
+	pseudo, err := bridge.LoadPseudonymizer(cfg.StateDir, store)
 	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	d := &Daemon{log: log, store: store, registry: prometheus.NewRegistry()}

@@ -51,6 +51,8 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := d.store.Writable(); err != nil {
 		check("store", "not writable: "+err.Error())
+	} else if at, err := d.store.CommitError(); err != nil {
+		check("store", "not writable: the last commit failed at "+at.UTC().Format(time.RFC3339)+": "+err.Error())
 	} else {
 		check("store", "")
 	}
