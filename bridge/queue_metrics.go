@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -70,10 +71,8 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			n := b.Stats().KeyN
 			total += n
 			age := 0.0
-			if k, v := b.Cursor().First(); k != nil {
-				if t := queued[name](v); !t.IsZero() {
-					age = max(now.Sub(t).Seconds(), 0)
-				}
+			if t := oldestQueued(b, name); !t.IsZero() {
+				age = max(now.Sub(t).Seconds(), 0)
 			}
 			ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(n), name)
 			ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, name)
@@ -83,4 +82,33 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.parked, prometheus.GaugeValue, float64(tx.Bucket(bucketParkedXMPP).Stats().KeyN))
 		return nil
 	})
+}
+
+// oldestQueued is when the oldest entry of a queue was queued (zero when
+// it is empty). The inbox and the XMPP outbox are kept in order; the
+// Send API outbox is ordered by conversation, so its oldest entry is the
+// oldest of each conversation's first, found with one seek each.
+func oldestQueued(b *bolt.Bucket, name string) time.Time {
+	c := b.Cursor()
+	k, v := c.First()
+	if name != "to_facebook" {
+		if k == nil {
+			return time.Time{}
+		}
+		return queued[name](v)
+	}
+	var oldest time.Time
+	for k != nil {
+		if t := queued[name](v); !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+			oldest = t
+		}
+		psid, _, ok := bytes.Cut(k, []byte{0})
+		if !ok {
+			k, v = c.Next()
+			continue
+		}
+		// The next conversation's first entry: keys are PSID, 0, sequence.
+		k, v = c.Seek(append(append([]byte(nil), psid...), 1))
+	}
+	return oldest
 }
