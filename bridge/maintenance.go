@@ -56,6 +56,9 @@ func (b *Bridge) maintenanceLoop(ctx context.Context) {
 			b.log.Info("patron data purged", zap.Int("psids", res.Conversations),
 				zap.Int("transcripts", res.Transcripts), zap.Int("parked", res.Parked), zap.Bool("compacted", res.Compacted))
 		}
+		if rep.Migrated > 0 {
+			b.log.Info("session records rewritten from JSON", zap.Int("sessions", rep.Migrated))
+		}
 		b.log.Debug("maintenance pass done", zap.Int("seen_pruned", rep.Seen), zap.Int("refs_pruned", rep.Refs),
 			zap.Int("write_txs", rep.Txs), zap.Duration("longest_write_tx", rep.Longest))
 		if !wait(ctx, nil, time.Hour) {
@@ -69,6 +72,8 @@ type maintReport struct {
 	// Seen and Refs count pruned deduplication entries and ledger
 	// references.
 	Seen, Refs int
+	// Migrated counts session records rewritten from JSON.
+	Migrated int
 	// Purge is what the privacy purge removed.
 	Purge PurgeResult
 	// Txs counts the pass's write transactions, and Longest is the longest
@@ -79,9 +84,9 @@ type maintReport struct {
 	MostChanges int
 }
 
-// maintain runs one maintenance pass: deduplication entries, then the
-// privacy purge with reference pruning and a compaction when one is due.
-// It stops between two transactions when ctx is done.
+// maintain runs one maintenance pass: deduplication entries, the
+// rewriting of JSON session records, then the privacy purge with
+// reference pruning and a compaction when one is due. It stops between two transactions when ctx is done.
 func (b *Bridge) maintain(ctx context.Context) (maintReport, error) {
 	return b.newPass(ctx).maintain()
 }
@@ -92,9 +97,14 @@ func (p *maintPass) maintain() (maintReport, error) {
 	if err := p.ctx.Err(); err != nil {
 		return p.rep, fmt.Errorf("bridge: maintenance: %w", err)
 	}
+	migrated, migrateErr := p.migrateSessions()
+	p.rep.Migrated = migrated
+	if err := p.ctx.Err(); err != nil {
+		return p.rep, fmt.Errorf("bridge: maintenance: %w", err)
+	}
 	res, err := p.purge(false)
 	p.rep.Purge = res
-	return p.rep, errors.Join(seenErr, err)
+	return p.rep, errors.Join(seenErr, migrateErr, err)
 }
 
 // maintPass carries one maintenance pass through its many small

@@ -265,3 +265,34 @@ func BenchmarkCompact(b *testing.B) {
 	b.ReportMetric(median(sizeAfter), "after-pass-MB")
 	b.ReportMetric(median(sizeAfterCompacted), "after-pass-compacted-MB")
 }
+
+// BenchmarkMigrateSessions is maintenance rewriting the 1,000,000 JSON
+// session records of a store from before record version 1: how long it
+// takes, in how many write transactions, and the longest time one held
+// the store's writer (what a webhook could wait behind).
+func BenchmarkMigrateSessions(b *testing.B) {
+	tmpl := b.TempDir()
+	SeedBenchSessions(b, tmpl, 1_000_000)
+	if _, err := NewPseudonymKey(tmpl); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		copyStateDir(b, tmpl, dir)
+		_, br := openBenchBridge(b, dir)
+		p := br.newPass(context.Background())
+		b.StartTimer()
+		t0 := time.Now()
+		n, err := p.migrateSessions()
+		d := time.Since(t0)
+		b.StopTimer()
+		if err != nil || n != 1_000_000 {
+			b.Fatalf("migrated %d: %v", n, err)
+		}
+		b.ReportMetric(float64(p.rep.Txs), "write-txs")
+		b.ReportMetric(float64(p.rep.Longest.Microseconds())/1000, "longest-tx-ms")
+		b.Logf("1,000,000 sessions rewritten in %.1f s, %d write transactions, longest %v", d.Seconds(), p.rep.Txs, p.rep.Longest)
+		b.StartTimer()
+	}
+}

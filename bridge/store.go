@@ -59,7 +59,8 @@ var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFaceboo
 //
 //   - 1: every value JSON.
 //   - 2: sessions written in a binary encoding; JSON sessions written by
-//     schema 1 are still read as they are, and rewritten when they change.
+//     schema 1 are rewritten by maintenance (session_migrate.go), and
+//     read with encoding/json until then.
 //   - 3: session records version 2, with reply outcome counts (an older
 //     askbridge could not read them).
 const schemaVersion = 3

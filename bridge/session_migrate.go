@@ -1,0 +1,87 @@
+package bridge
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/stats"
+)
+
+// Session records written before version 1 are JSON. Maintenance rewrites
+// them in the current version, a few thousand per write transaction, and
+// remembers how far it got (metaSessionsFrom), so that an interrupted
+// migration goes on where it stopped; once every record has been looked
+// at, metaSessionsBinary says so and the walk is not made again. Until
+// then a JSON record is still read, with encoding/json.
+var (
+	metaSessionsFrom   = []byte("sessions_migrate_from") // the next key to look at
+	metaSessionsBinary = []byte("sessions_binary")       // every session record is binary
+)
+
+// legacySession reports whether v is a JSON session record.
+func legacySession(v []byte) bool { return len(v) > 0 && v[0] == '{' }
+
+// decodeLegacySession reads a JSON session record.
+func decodeLegacySession(v []byte, s *stats.Session) error {
+	*s = stats.Session{}
+	if err := json.Unmarshal(v, s); err != nil {
+		return fmt.Errorf("session record in JSON: %w", err)
+	}
+	return nil
+}
+
+// migrateSessions rewrites the JSON session records in the current
+// version. It returns how many it rewrote.
+func (p *maintPass) migrateSessions() (int, error) {
+	var from []byte
+	done := false
+	err := p.b.store.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		done = meta.Get(metaSessionsBinary) != nil
+		from = cloneOrNil(meta.Get(metaSessionsFrom))
+		return nil
+	})
+	if err != nil || done {
+		return 0, err
+	}
+	n, err := p.run(&sweep{
+		bucket: bucketSessions,
+		from:   from,
+		always: true,
+		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return legacySession(v), nil },
+		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
+			v := tx.Bucket(bucketSessions).Get(k)
+			if !legacySession(v) {
+				return false, nil // rewritten meanwhile
+			}
+			var s stats.Session
+			if err := decodeLegacySession(v, &s); err != nil {
+				return false, fmt.Errorf("session %x: %w", k, err)
+			}
+			return true, putSession(tx, k, &s)
+		},
+		commit: func(tx *bolt.Tx, _ int, resume []byte) error {
+			meta := tx.Bucket(bucketMeta)
+			if resume == nil {
+				if err := meta.Delete(metaSessionsFrom); err != nil {
+					return err
+				}
+				return meta.Put(metaSessionsBinary, []byte{1})
+			}
+			return meta.Put(metaSessionsFrom, resume)
+		},
+	})
+	if err != nil {
+		return n, fmt.Errorf("bridge: rewriting JSON session records: %w", err)
+	}
+	return n, nil
+}
+
+func cloneOrNil(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
