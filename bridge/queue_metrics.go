@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,22 +36,22 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // queued reads when the first entry of a queue was queued.
-var queued = map[string]func(v []byte) time.Time{
-	"inbox": func(v []byte) time.Time {
+var queued = map[string]func(tx *bolt.Tx, v []byte) time.Time{
+	"inbox": func(tx *bolt.Tx, v []byte) time.Time {
 		var e struct {
 			Time time.Time `json:"time"`
 		}
-		_ = json.Unmarshal(v, &e)
+		_ = openJSON(tx, v, &e)
 		return e.Time
 	},
-	"to_xmpp": func(v []byte) time.Time {
+	"to_xmpp": func(tx *bolt.Tx, v []byte) time.Time {
 		var e xmppEntry
-		_ = json.Unmarshal(v, &e)
+		_ = openJSON(tx, v, &e)
 		return e.Queued
 	},
-	"to_facebook": func(v []byte) time.Time {
+	"to_facebook": func(tx *bolt.Tx, v []byte) time.Time {
 		var e fbEntry
-		_ = json.Unmarshal(v, &e)
+		_ = openJSON(tx, v, &e)
 		return e.Queued
 	},
 }
@@ -68,7 +67,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			total += n
 			age := 0.0
 			if k, v := b.Cursor().First(); k != nil {
-				if t := queued[name](v); !t.IsZero() {
+				if t := queued[name](tx, v); !t.IsZero() {
 					age = max(now.Sub(t).Seconds(), 0)
 				}
 			}

@@ -138,7 +138,7 @@ func (p *maintPass) purgeConversations(now time.Time) (int, error) {
 // than psidRetention, and no reply waiting.
 func staleConversation(tx *bolt.Tx, k, v []byte, now time.Time) (bool, error) {
 	var c Conversation
-	if err := json.Unmarshal(v, &c); err != nil {
+	if err := openJSON(tx, v, &c); err != nil {
 		return false, fmt.Errorf("conversation record: %w", err)
 	}
 	last := c.LastPatron
@@ -352,6 +352,10 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			bk := tx.Bucket(name)
 			keys = keys[:0]
 			err := bk.ForEach(func(k, v []byte) error {
+				v, err := openValue(tx, v)
+				if err != nil {
+					return fmt.Errorf("%s %x: %w", name, k, err)
+				}
 				if bytes.Contains(v, jid) || bytes.Contains(v, []byte(`"patron":"`+psid+`"`)) || rawInstagramEvent(v, psid) {
 					keys = append(keys, append([]byte(nil), k...))
 				}
