@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -91,13 +90,16 @@ func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {
 		return nil, nil
 	}
 	var c Conversation
-	if err := json.Unmarshal(v, &c); err != nil {
+	if err := openJSON(tx, v, &c); err != nil {
 		return nil, fmt.Errorf("conversation record: %w", err)
 	}
 	return &c, nil
 }
 
 func putConversation(tx *bolt.Tx, c *Conversation) error {
+	if len(c.Held) > 0 {
+		return putSealed(tx.Bucket(bucketConversations), []byte(c.PSID), c)
+	}
 	return putJSON(tx.Bucket(bucketConversations), []byte(c.PSID), c)
 }
 

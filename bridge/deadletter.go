@@ -48,7 +48,7 @@ func (b *Bridge) park(tx *bolt.Tx, it xmppItem) error {
 		return nil // forgotten meanwhile
 	}
 	p := parkedEntry{Entry: it.entry, Parked: b.now(), Reason: it.park, Failures: it.failures}
-	if err := putJSON(tx.Bucket(bucketParkedXMPP), it.key, p); err != nil {
+	if err := putSealed(tx.Bucket(bucketParkedXMPP), it.key, p); err != nil {
 		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
 	}
 	if err := out.Delete(it.key); err != nil {
@@ -124,7 +124,7 @@ func (s *Store) Parked() ([]ParkedEntry, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketParkedXMPP).ForEach(func(k, v []byte) error {
 			var p parkedEntry
-			if err := json.Unmarshal(v, &p); err != nil {
+			if err := openJSON(tx, v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
 			}
 			e := ParkedEntry{ID: binary.BigEndian.Uint64(k), Parked: p.Parked, Queued: p.Entry.Queued, Kind: "message",
@@ -185,7 +185,7 @@ func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) err
 				continue
 			}
 			var p parkedEntry
-			if err := json.Unmarshal(v, &p); err != nil {
+			if err := openJSON(tx, v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
 			}
 			if err := fn(tx, p); err != nil {

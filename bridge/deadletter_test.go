@@ -1,8 +1,11 @@
 package bridge
 
 import (
+	"bytes"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/messenger"
 )
@@ -148,6 +151,21 @@ func TestParkedEntriesExpire(t *testing.T) {
 	h.accept(patronText("mid.t1", "huge", h.clock.Now()))
 	h.run()
 	waitFor(t, func() bool { n, _ := h.b.ParkedCount(); return n == 1 })
+	// Like the queues, the dead-letter bucket keeps its text sealed.
+	err := h.store.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketParkedXMPP).ForEach(func(k, v []byte) error {
+			if !isSealed(v) || bytes.Contains(v, []byte("huge")) {
+				t.Errorf("parked entry %x stored in the clear: %q", k, v)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := h.store.Parked(); err != nil || len(list) != 1 || list[0].Bytes != len("huge") {
+		t.Errorf("parked list %+v, %v", list, err)
+	}
 	h.clock.Advance(6 * 24 * time.Hour)
 	if res, err := h.b.Purge(false); err != nil || res.Parked != 0 {
 		t.Fatalf("after 6 days: %+v, %v", res, err)

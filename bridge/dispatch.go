@@ -57,7 +57,7 @@ func (b *Bridge) dispatchOnce() (int, error) {
 		for k, v := c.First(); k != nil && len(done) < dispatchBatch; k, v = c.Next() {
 			done = append(done, append([]byte(nil), k...))
 			var e messenger.Event
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := openJSON(tx, v, &e); err != nil {
 				b.log.Error("unreadable inbox entry skipped", zap.Binary("key", k), zap.Error(err))
 				continue
 			}

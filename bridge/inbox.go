@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -127,9 +126,9 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 			if err != nil {
 				return fmt.Errorf("inbox key: %w", err)
 			}
-			data, err := json.Marshal(e)
+			data, err := sealJSON(tx, e)
 			if err != nil {
-				return fmt.Errorf("encoding event: %w", err)
+				return fmt.Errorf("storing event: %w", err)
 			}
 			if err := inbox.Put(key, data); err != nil {
 				return fmt.Errorf("writing inbox: %w", err)

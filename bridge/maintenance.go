@@ -35,9 +35,9 @@ const (
 	maintMinRest     = time.Millisecond
 )
 
-// maintenanceLoop prunes old deduplication entries and references and
-// purges what the privacy rules no longer allow to keep, a minute after
-// start and then once an hour.
+// maintenanceLoop rotates the queue keys, prunes old deduplication
+// entries and references and purges what the privacy rules no longer
+// allow to keep, a minute after start and then once an hour.
 func (b *Bridge) maintenanceLoop(ctx context.Context) {
 	first := maintenanceFirst + rand.N(maintenanceFirst/2+1)
 	if !wait(ctx, nil, first) {
@@ -59,7 +59,8 @@ func (b *Bridge) maintenanceLoop(ctx context.Context) {
 		if rep.Migrated > 0 {
 			b.log.Info("session records rewritten from JSON", zap.Int("sessions", rep.Migrated))
 		}
-		b.log.Debug("maintenance pass done", zap.Int("seen_pruned", rep.Seen), zap.Int("refs_pruned", rep.Refs),
+		b.log.Debug("maintenance pass done", zap.Uint32("queue_key", rep.Keys.Current), zap.Int("resealed", rep.Keys.Resealed),
+			zap.Int("keys_dropped", rep.Keys.Dropped), zap.Int("keys_kept", rep.Keys.Kept), zap.Int("seen_pruned", rep.Seen), zap.Int("refs_pruned", rep.Refs),
 			zap.Int("write_txs", rep.Txs), zap.Duration("longest_write_tx", rep.Longest))
 		if !wait(ctx, nil, time.Hour) {
 			return
@@ -69,6 +70,8 @@ func (b *Bridge) maintenanceLoop(ctx context.Context) {
 
 // maintReport tells what one maintenance pass did.
 type maintReport struct {
+	// Keys is what the rotation of the queue keys did.
+	Keys KeyRotation
 	// Seen and Refs count pruned deduplication entries and ledger
 	// references.
 	Seen, Refs int
@@ -84,14 +87,22 @@ type maintReport struct {
 	MostChanges int
 }
 
-// maintain runs one maintenance pass: deduplication entries, the
-// rewriting of JSON session records, then the privacy purge with
-// reference pruning and a compaction when one is due. It stops between two transactions when ctx is done.
+// maintain runs one maintenance pass: a new queue key, deduplication
+// entries, the rewriting of JSON session records, then the privacy purge
+// with reference pruning and a compaction when one is due. It stops
+// between two transactions when ctx is done.
 func (b *Bridge) maintain(ctx context.Context) (maintReport, error) {
 	return b.newPass(ctx).maintain()
 }
 
 func (p *maintPass) maintain() (maintReport, error) {
+	// First, so that a compaction due in this pass also removes the plain
+	// values of an older release that it sealed.
+	rot, keysErr := p.rotateKeys()
+	p.rep.Keys = rot
+	if err := p.ctx.Err(); err != nil {
+		return p.rep, fmt.Errorf("bridge: maintenance: %w", err)
+	}
 	n, seenErr := p.pruneSeen()
 	p.rep.Seen = n
 	if err := p.ctx.Err(); err != nil {
@@ -104,7 +115,7 @@ func (p *maintPass) maintain() (maintReport, error) {
 	}
 	res, err := p.purge(false)
 	p.rep.Purge = res
-	return p.rep, errors.Join(seenErr, migrateErr, err)
+	return p.rep, errors.Join(keysErr, seenErr, migrateErr, err)
 }
 
 // maintPass carries one maintenance pass through its many small

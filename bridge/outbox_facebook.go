@@ -77,7 +77,7 @@ func enqueueFacebook(tx *bolt.Tx, psid string, e *fbEntry) error {
 	if err != nil {
 		return err
 	}
-	return putJSON(b, k, e)
+	return putSealed(b, k, e)
 }
 
 // facebookLoop starts one worker per conversation with pending replies.
@@ -129,7 +129,7 @@ func (b *Bridge) nextFacebook(psid string) (key []byte, e fbEntry, ok bool, err 
 			if k == nil || !bytes.HasPrefix(k, prefix) {
 				return nil
 			}
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := openJSON(tx, v, &e); err != nil {
 				// Unreadable: it can never be sent, and must not block the
 				// patron's other replies.
 				b.log.Error("unreadable Send API outbox entry removed", zap.Error(err))
@@ -267,7 +267,7 @@ func (b *Bridge) markAttempt(key []byte, e *fbEntry) error {
 		if err := updateRecord(tx, e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
 			return err
 		}
-		return putJSON(out, key, e)
+		return putSealed(out, key, e)
 	})
 }
 

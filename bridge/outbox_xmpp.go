@@ -84,7 +84,7 @@ func enqueueEntry(tx *bolt.Tx, e xmppEntry) error {
 	if err != nil {
 		return fmt.Errorf("XMPP outbox key: %w", err)
 	}
-	return putJSON(b, k, e)
+	return putSealed(b, k, e)
 }
 
 // HandleBounce handles an error the Jabber server returned for a stanza

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"bytes"
-	"encoding/json"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,22 +40,22 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // queued reads when the first entry of a queue was queued.
-var queued = map[string]func(v []byte) time.Time{
-	"inbox": func(v []byte) time.Time {
+var queued = map[string]func(tx *bolt.Tx, v []byte) time.Time{
+	"inbox": func(tx *bolt.Tx, v []byte) time.Time {
 		var e struct {
 			Time time.Time `json:"time"`
 		}
-		_ = json.Unmarshal(v, &e)
+		_ = openJSON(tx, v, &e)
 		return e.Time
 	},
-	"to_xmpp": func(v []byte) time.Time {
+	"to_xmpp": func(tx *bolt.Tx, v []byte) time.Time {
 		var e xmppEntry
-		_ = json.Unmarshal(v, &e)
+		_ = openJSON(tx, v, &e)
 		return e.Queued
 	},
-	"to_facebook": func(v []byte) time.Time {
+	"to_facebook": func(tx *bolt.Tx, v []byte) time.Time {
 		var e fbEntry
-		_ = json.Unmarshal(v, &e)
+		_ = openJSON(tx, v, &e)
 		return e.Queued
 	},
 }
@@ -71,7 +70,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			n := b.Stats().KeyN
 			total += n
 			age := 0.0
-			if t := oldestQueued(b, name); !t.IsZero() {
+			if t := oldestQueued(tx, b, name); !t.IsZero() {
 				age = max(now.Sub(t).Seconds(), 0)
 			}
 			ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(n), name)
@@ -88,18 +87,18 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 // it is empty). The inbox and the XMPP outbox are kept in order; the
 // Send API outbox is ordered by conversation, so its oldest entry is the
 // oldest of each conversation's first, found with one seek each.
-func oldestQueued(b *bolt.Bucket, name string) time.Time {
+func oldestQueued(tx *bolt.Tx, b *bolt.Bucket, name string) time.Time {
 	c := b.Cursor()
 	k, v := c.First()
 	if name != "to_facebook" {
 		if k == nil {
 			return time.Time{}
 		}
-		return queued[name](v)
+		return queued[name](tx, v)
 	}
 	var oldest time.Time
 	for k != nil {
-		if t := queued[name](v); !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+		if t := queued[name](tx, v); !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
 			oldest = t
 		}
 		psid, _, ok := bytes.Cut(k, []byte{0})

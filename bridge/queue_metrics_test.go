@@ -33,10 +33,10 @@ func TestOldestQueuedFacebook(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = h.store.view(func(tx *bolt.Tx) error {
-		if got := oldestQueued(tx.Bucket(bucketToFacebook), "to_facebook"); !got.Equal(now.Add(-time.Hour)) {
+		if got := oldestQueued(tx, tx.Bucket(bucketToFacebook), "to_facebook"); !got.Equal(now.Add(-time.Hour)) {
 			t.Errorf("oldest = %v, want %v", got, now.Add(-time.Hour))
 		}
-		if got := oldestQueued(tx.Bucket(bucketToXMPP), "to_xmpp"); !got.IsZero() {
+		if got := oldestQueued(tx, tx.Bucket(bucketToXMPP), "to_xmpp"); !got.IsZero() {
 			t.Errorf("empty XMPP outbox: oldest = %v", got)
 		}
 		return nil

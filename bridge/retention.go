@@ -117,23 +117,23 @@ func noteRemoval(tx *bolt.Tx, changed int, _ []byte) error {
 // purgeParked drops the entries parked before cutoff: a message nobody
 // requeued within the PSID retention must not keep the patron's ID.
 func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
-	old := func(v []byte) (bool, error) {
+	old := func(tx *bolt.Tx, v []byte) (bool, error) {
 		var e parkedEntry
-		if err := json.Unmarshal(v, &e); err != nil {
+		if err := openJSON(tx, v, &e); err != nil {
 			return false, fmt.Errorf("parked entry: %w", err)
 		}
 		return e.Parked.Before(cutoff), nil
 	}
 	return p.run(&sweep{
 		bucket: bucketParkedXMPP,
-		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return old(v) },
+		pick:   func(tx *bolt.Tx, _, v []byte) (bool, error) { return old(tx, v) },
 		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
 			dead := tx.Bucket(bucketParkedXMPP)
 			v := dead.Get(k)
 			if v == nil {
 				return false, nil
 			}
-			if drop, err := old(v); err != nil || !drop {
+			if drop, err := old(tx, v); err != nil || !drop {
 				return false, err
 			}
 			return true, dead.Delete(k)
@@ -173,7 +173,7 @@ func (p *maintPass) purgeConversations(now time.Time) (int, error) {
 // than psidRetention, and no reply waiting.
 func staleConversation(tx *bolt.Tx, k, v []byte, now time.Time) (bool, error) {
 	var c Conversation
-	if err := json.Unmarshal(v, &c); err != nil {
+	if err := openJSON(tx, v, &c); err != nil {
 		return false, fmt.Errorf("conversation record: %w", err)
 	}
 	last := c.LastPatron
@@ -387,6 +387,10 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			bk := tx.Bucket(name)
 			keys = keys[:0]
 			err := bk.ForEach(func(k, v []byte) error {
+				v, err := openValue(tx, v)
+				if err != nil {
+					return fmt.Errorf("%s %x: %w", name, k, err)
+				}
 				if bytes.Contains(v, jid) || bytes.Contains(v, []byte(`"patron":"`+psid+`"`)) || rawInstagramEvent(v, psid) {
 					keys = append(keys, append([]byte(nil), k...))
 				}

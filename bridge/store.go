@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -63,7 +62,9 @@ var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFaceboo
 //     read with encoding/json until then.
 //   - 3: session records version 2, with reply outcome counts (an older
 //     askbridge could not read them).
-const schemaVersion = 3
+//   - 4: inbox, outbox and held-message values sealed with the queue keys
+//     (see sealed.go); plain JSON values are still read.
+const schemaVersion = 4
 
 // ErrBusy means a compaction was put off because a backup is running.
 var ErrBusy = errors.New("bridge: store busy with a backup; compaction put off")
@@ -79,6 +80,8 @@ type Store struct {
 	group boltgroup.Group
 	db    *bolt.DB
 	path  string
+	// keys seal the values that carry message text; see sealed.go.
+	keys *keyRing
 	// backups counts copies in progress; Compact waits for none.
 	backups atomic.Int32
 	// fresh: the store held no record when opened.
@@ -192,23 +195,29 @@ func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	if prepared && sh.schema == schemaVersion {
-		// Nothing to write: opening leaves a store as it is.
-		return &Store{db: db, path: path, fresh: !sh.hasData}, nil
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
+	// Opening a store that is ready writes nothing to it.
+	if !prepared || sh.schema != schemaVersion {
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
 			}
+			return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(schemaVersion))
+		})
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("bridge: preparing %s: %w", path, err)
 		}
-		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(schemaVersion))
-	})
+	}
+	keys, err := openKeyRing(stateDir, db)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("bridge: preparing %s: %w", path, err)
+		return nil, err
 	}
-	return &Store{db: db, path: path, fresh: !sh.hasData}, nil
+	removeBackupLeftovers(path)
+	rings.Store(db, keys)
+	return &Store{db: db, path: path, keys: keys, fresh: !sh.hasData}, nil
 }
 
 // Fresh reports whether the store held no record (no message, session or
@@ -294,6 +303,7 @@ func (s *Store) Compact() error {
 		os.Remove(tmp)
 		return fmt.Errorf("bridge: compacting: %w", err)
 	}
+	rings.Delete(s.db)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bridge: compacting: %w", err)
 	}
@@ -305,6 +315,7 @@ func (s *Store) Compact() error {
 	if err != nil {
 		return fmt.Errorf("bridge: reopening after compaction: %w", err)
 	}
+	rings.Store(db, s.keys)
 	s.db = db
 	if renameErr != nil {
 		os.Remove(tmp)
@@ -326,6 +337,7 @@ func syncDir(dir string) error {
 func (s *Store) Close() error {
 	s.gate.Lock()
 	defer s.gate.Unlock()
+	rings.Delete(s.db)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bridge: closing store: %w", err)
 	}
@@ -370,27 +382,4 @@ func timeKey(b *bolt.Bucket, t time.Time) ([]byte, error) {
 	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
 	binary.BigEndian.PutUint64(k[8:], n)
 	return k, nil
-}
-
-// Backup writes a consistent copy of the whole store to w (a BoltDB file
-// as of one moment), while other transactions go on.
-//
-// It holds no lock that other transactions wait on, however slowly w
-// takes the bytes; compactions are put off meanwhile.
-func (s *Store) Backup(w io.Writer) (int64, error) {
-	s.gate.RLock()
-	s.backups.Add(1)
-	db := s.db
-	s.gate.RUnlock()
-	defer s.backups.Add(-1)
-	var n int64
-	err := db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	if err != nil {
-		return n, fmt.Errorf("bridge: backup: %w", err)
-	}
-	return n, nil
 }

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -226,7 +225,7 @@ func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
 			}
 			scanned++
 			it := xmppItem{key: append([]byte(nil), k...)}
-			if err := json.Unmarshal(v, &it.entry); err != nil || it.entry.Msg.ID == "" {
+			if err := openJSON(tx, v, &it.entry); err != nil || it.entry.Msg.ID == "" {
 				b.log.Error("unreadable XMPP outbox entry removed", zap.Error(err))
 				it.bad = true
 			} else if now.Before(it.entry.NotBefore) {

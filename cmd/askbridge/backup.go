@@ -25,8 +25,10 @@ runs it asks the daemon for the copy over its admin socket; otherwise it reads
 the store itself. To restore: stop the daemon, copy FILE to
 <state_dir>/askbridge.db (owned by the daemon's user, mode 0600), and start it.
 Keep <state_dir>/pseudonym.key with your backups: without it new sessions of a
-returning patron get a new pseudonym. An existing FILE is replaced only with
---force.`,
+returning patron get a new pseudonym. The copy is compacted (no freed pages,
+so no text of a delivered message) and holds the messages waiting at that
+moment unsealed, so <state_dir>/queue.keys is not needed to restore it. An
+existing FILE is replaced only with --force.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.Load(path)
