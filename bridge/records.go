@@ -1,0 +1,219 @@
+package bridge
+
+import (
+	"encoding/json"
+
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// The store keeps messages of the xmpp and messenger packages in record
+// types of its own, so that a change to those packages' structs cannot
+// change what is on disk (a renamed field would otherwise empty every
+// queued message after an upgrade). Converting between the two is a Go
+// conversion where the fields are the same, so that such a change stops
+// the build here, where the store's format must be decided; the JSON keys
+// are those earlier releases wrote (the Go field names), so their stores
+// read as they are (testdata/records-before-store-types.json).
+
+// storedMessage is an xmpp.Message in the store.
+type storedMessage struct {
+	ID                string `json:"ID"`
+	From              string `json:"From,omitempty"`
+	To                string `json:"To,omitempty"`
+	Type              string `json:"Type,omitempty"`
+	Body              string `json:"Body,omitempty"`
+	Thread            string `json:"Thread,omitempty"`
+	Nick              string `json:"Nick,omitempty"`
+	OOB               string `json:"OOB,omitempty"`
+	ChatState         string `json:"ChatState,omitempty"`
+	ReceiptRequest    bool   `json:"ReceiptRequest,omitempty"`
+	ReceiptFor        string `json:"ReceiptFor,omitempty"`
+	Markable          bool   `json:"Markable,omitempty"`
+	DisplayedFor      string `json:"DisplayedFor,omitempty"`
+	MarkerReceivedFor string `json:"MarkerReceivedFor,omitempty"`
+	Replace           string `json:"Replace,omitempty"`
+	NoStore           bool   `json:"NoStore,omitempty"`
+}
+
+// storedPresence is an xmpp.Presence in the store.
+type storedPresence struct {
+	ID       string             `json:"ID,omitempty"`
+	From     string             `json:"From,omitempty"`
+	To       string             `json:"To,omitempty"`
+	Type     string             `json:"Type,omitempty"`
+	Show     string             `json:"Show,omitempty"`
+	Status   string             `json:"Status,omitempty"`
+	Nick     string             `json:"Nick,omitempty"`
+	Priority int                `json:"Priority,omitempty"`
+	Error    *storedStanzaError `json:"Error,omitempty"`
+}
+
+// storedStanzaError is an xmpp.StanzaError in the store.
+type storedStanzaError struct {
+	Type      string `json:"Type,omitempty"`
+	Condition string `json:"Condition,omitempty"`
+	Text      string `json:"Text,omitempty"`
+}
+
+// storedOutgoing is a messenger.OutgoingMessage in the store.
+type storedOutgoing struct {
+	Recipient     messenger.PSID    `json:"Recipient"`
+	MessagingType string            `json:"MessagingType,omitempty"`
+	Tag           string            `json:"Tag,omitempty"`
+	Text          string            `json:"Text,omitempty"`
+	Metadata      string            `json:"Metadata,omitempty"`
+	Attachment    *storedAttachment `json:"Attachment,omitempty"`
+	SenderAction  string            `json:"SenderAction,omitempty"`
+}
+
+// storedAttachment is a messenger.Attachment in the store.
+type storedAttachment struct {
+	Type      string  `json:"type"`
+	URL       string  `json:"url,omitempty"`
+	Title     string  `json:"title,omitempty"`
+	StickerID string  `json:"sticker_id,omitempty"`
+	Lat       float64 `json:"lat,omitempty"`
+	Long      float64 `json:"long,omitempty"`
+}
+
+func storePresence(p *xmpp.Presence) *storedPresence {
+	if p == nil {
+		return nil
+	}
+	s := storedPresence{ID: p.ID, From: p.From, To: p.To, Type: p.Type, Show: p.Show, Status: p.Status, Nick: p.Nick, Priority: p.Priority}
+	if p.Error != nil {
+		e := storedStanzaError(*p.Error)
+		s.Error = &e
+	}
+	return &s
+}
+
+func (s *storedPresence) presence() *xmpp.Presence {
+	if s == nil {
+		return nil
+	}
+	p := xmpp.Presence{ID: s.ID, From: s.From, To: s.To, Type: s.Type, Show: s.Show, Status: s.Status, Nick: s.Nick, Priority: s.Priority}
+	if s.Error != nil {
+		e := xmpp.StanzaError(*s.Error)
+		p.Error = &e
+	}
+	return &p
+}
+
+func storeOutgoing(m messenger.OutgoingMessage) storedOutgoing {
+	s := storedOutgoing{Recipient: m.Recipient, MessagingType: m.MessagingType, Tag: m.Tag, Text: m.Text,
+		Metadata: m.Metadata, SenderAction: m.SenderAction}
+	if m.Attachment != nil {
+		a := storedAttachment(*m.Attachment)
+		s.Attachment = &a
+	}
+	return s
+}
+
+func (s storedOutgoing) outgoing() messenger.OutgoingMessage {
+	m := messenger.OutgoingMessage{Recipient: s.Recipient, MessagingType: s.MessagingType, Tag: s.Tag, Text: s.Text,
+		Metadata: s.Metadata, SenderAction: s.SenderAction}
+	if s.Attachment != nil {
+		a := messenger.Attachment(*s.Attachment)
+		m.Attachment = &a
+	}
+	return m
+}
+
+func storeMessages(ms []xmpp.Message) []storedMessage {
+	if ms == nil {
+		return nil
+	}
+	out := make([]storedMessage, len(ms))
+	for i, m := range ms {
+		out[i] = storedMessage(m)
+	}
+	return out
+}
+
+func messages(ss []storedMessage) []xmpp.Message {
+	if ss == nil {
+		return nil
+	}
+	out := make([]xmpp.Message, len(ss))
+	for i, s := range ss {
+		out[i] = xmpp.Message(s)
+	}
+	return out
+}
+
+// MarshalJSON writes the entry with the store's own message records.
+func (e xmppEntry) MarshalJSON() ([]byte, error) {
+	type fields xmppEntry // the same fields, without these methods
+	return json.Marshal(struct {
+		fields
+		Msg      storedMessage   `json:"msg"`
+		Presence *storedPresence `json:"presence,omitempty"`
+	}{fields(e), storedMessage(e.Msg), storePresence(e.Presence)})
+}
+
+// UnmarshalJSON reads what MarshalJSON, or an earlier release, wrote.
+func (e *xmppEntry) UnmarshalJSON(b []byte) error {
+	type fields xmppEntry
+	var r struct {
+		fields
+		Msg      storedMessage   `json:"msg"`
+		Presence *storedPresence `json:"presence,omitempty"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	*e = xmppEntry(r.fields)
+	e.Msg, e.Presence = xmpp.Message(r.Msg), r.Presence.presence()
+	return nil
+}
+
+// MarshalJSON writes the entry with the store's own message record.
+func (e fbEntry) MarshalJSON() ([]byte, error) {
+	type fields fbEntry
+	return json.Marshal(struct {
+		fields
+		Msg storedOutgoing `json:"msg"`
+	}{fields(e), storeOutgoing(e.Msg)})
+}
+
+// UnmarshalJSON reads what MarshalJSON, or an earlier release, wrote.
+func (e *fbEntry) UnmarshalJSON(b []byte) error {
+	type fields fbEntry
+	var r struct {
+		fields
+		Msg storedOutgoing `json:"msg"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	*e = fbEntry(r.fields)
+	e.Msg = r.Msg.outgoing()
+	return nil
+}
+
+// MarshalJSON writes the conversation with the store's own records of the
+// messages it holds.
+func (c Conversation) MarshalJSON() ([]byte, error) {
+	type fields Conversation
+	return json.Marshal(struct {
+		fields
+		Held []storedMessage `json:"held,omitempty"`
+	}{fields(c), storeMessages(c.Held)})
+}
+
+// UnmarshalJSON reads what MarshalJSON, or an earlier release, wrote.
+func (c *Conversation) UnmarshalJSON(b []byte) error {
+	type fields Conversation
+	var r struct {
+		fields
+		Held []storedMessage `json:"held,omitempty"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	*c = Conversation(r.fields)
+	c.Held = messages(r.Held)
+	return nil
+}
