@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 )
 
 // checkID reports an error if the stanza id (or an id a stanza refers to)
@@ -131,10 +132,11 @@ func encodeError(kind, id, from, to string, e StanzaError) []xml.Token {
 	return wrap(start, errorElem(e))
 }
 
-// errorElem is the <error/> child of an error stanza, with an optional
-// application-specific condition (such as XEP-0050's <bad-sessionid/>).
-// Unknown types and conditions become "cancel" and "undefined-condition":
-// a malformed error would end the stream.
+// errorElem is the <error/> child of an error stanza, written by
+// mellium's stanza.Error, with an optional application-specific condition
+// (such as XEP-0050's <bad-sessionid/>). Unknown types and conditions
+// become "cancel" and "undefined-condition": a malformed error would end
+// the stream.
 func errorElem(e StanzaError, app ...[]xml.Token) []xml.Token {
 	typ, cond := e.Type, e.Condition
 	if !errorTypes[typ] {
@@ -143,10 +145,13 @@ func errorElem(e StanzaError, app ...[]xml.Token) []xml.Token {
 	if !errorConditions[cond] {
 		cond = "undefined-condition"
 	}
-	inner := [][]xml.Token{emptyElem(xml.Name{Space: nsStanzas, Local: cond})}
+	se := stanza.Error{Type: stanza.ErrorType(typ), Condition: stanza.Condition(cond)}
 	if text := sanitize(e.Text); text != "" {
-		inner = append(inner, textElem(xml.Name{Space: nsStanzas, Local: "text"}, text))
+		se.Text = map[string]string{"": text}
 	}
-	inner = append(inner, app...)
-	return wrap(xml.StartElement{Name: xml.Name{Local: "error"}, Attr: []xml.Attr{attr("type", typ)}}, inner...)
+	var payload []xml.Token
+	for _, a := range app {
+		payload = append(payload, a...)
+	}
+	return readTokens(se.Wrap(&sliceReader{toks: payload}))
 }
