@@ -132,12 +132,15 @@ func encodeError(kind, id, from, to string, e StanzaError) []xml.Token {
 	return wrap(start, errorElem(e))
 }
 
-// errorElem is the <error/> child of an error stanza, written by
-// mellium's stanza.Error, with an optional application-specific condition
-// (such as XEP-0050's <bad-sessionid/>). Unknown types and conditions
-// become "cancel" and "undefined-condition": a malformed error would end
-// the stream.
-func errorElem(e StanzaError, app ...[]xml.Token) []xml.Token {
+// errorElem is the <error/> child of an error stanza.
+func errorElem(e StanzaError) []xml.Token {
+	return readTokens(e.stanza().TokenReader())
+}
+
+// stanza returns e as mellium's stanza.Error, text sanitized. Unknown
+// types and conditions become "cancel" and "undefined-condition": a
+// malformed error would end the stream.
+func (e StanzaError) stanza() stanza.Error {
 	typ, cond := e.Type, e.Condition
 	if !errorTypes[typ] {
 		typ = "cancel"
@@ -149,9 +152,5 @@ func errorElem(e StanzaError, app ...[]xml.Token) []xml.Token {
 	if text := sanitize(e.Text); text != "" {
 		se.Text = map[string]string{"": text}
 	}
-	var payload []xml.Token
-	for _, a := range app {
-		payload = append(payload, a...)
-	}
-	return readTokens(se.Wrap(&sliceReader{toks: payload}))
+	return se
 }

@@ -37,11 +37,6 @@ type link struct {
 
 	pmu     sync.Mutex
 	pending map[string]chan struct{} // keepalive ping ids
-
-	// cmdSessions are the XEP-0050 sessions waiting for a form, by
-	// session id. Only the reading goroutine touches it; nil until the
-	// first one.
-	cmdSessions map[string]commandSession
 }
 
 // connect dials the server and performs the XEP-0114 handshake, both
