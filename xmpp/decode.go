@@ -12,7 +12,10 @@ type langText struct {
 	Text string `xml:",chardata"`
 }
 
-// errorXML is a stanza's <error/> child.
+// errorXML is a stanza's <error/> child. It is read here rather than as
+// mellium's stanza.Error, whose decoding fails the whole stanza (and so
+// loses a bounce) on a malformed by attribute, and which keeps the texts
+// by language, not in order.
 type errorXML struct {
 	Type     string `xml:"type,attr"`
 	Children []struct {
@@ -138,37 +141,6 @@ func pickLang(texts []langText, lang string) string {
 		return texts[0].Text
 	}
 	return ""
-}
-
-// iqXML is what the component reads of an IQ stanza.
-type iqXML struct {
-	ID      string         `xml:"id,attr"`
-	From    string         `xml:"from,attr"`
-	To      string         `xml:"to,attr"`
-	Type    string         `xml:"type,attr"`
-	Payload []iqPayloadXML `xml:",any"`
-}
-
-// iqPayloadXML is a child of an IQ, with what the component reads of the
-// ones it answers: disco queries (node) and XEP-0050 commands (node,
-// action, sessionid and a submitted form).
-type iqPayloadXML struct {
-	XMLName   xml.Name
-	Node      string        `xml:"node,attr"`
-	Action    string        `xml:"action,attr"`
-	SessionID string        `xml:"sessionid,attr"`
-	Forms     []dataFormXML `xml:"jabber:x:data x"`
-}
-
-// payload returns the IQ's first child that is not an error (the zero
-// value if there is none).
-func (x *iqXML) payload() iqPayloadXML {
-	for _, p := range x.Payload {
-		if p.XMLName.Local != "error" {
-			return p
-		}
-	}
-	return iqPayloadXML{}
 }
 
 // presenceXML is what the component reads of a presence stanza.

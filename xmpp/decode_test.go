@@ -75,18 +75,6 @@ func TestDecodeStanzaError(t *testing.T) {
 	}
 }
 
-func TestDecodeIQPayload(t *testing.T) {
-	var x iqXML
-	in := `<iq` + nsStream + ` type="get" id="1" to="fb.test"><query xmlns="http://jabber.org/protocol/disco#info" node="n"/></iq>`
-	if err := xml.NewDecoder(strings.NewReader(in)).Decode(&x); err != nil {
-		t.Fatal(err)
-	}
-	p := x.payload()
-	if p.XMLName != nameDiscoInfo || p.Node != "n" || x.ID != "1" || x.Type != "get" {
-		t.Errorf("payload %v node %q of %+v", p.XMLName, p.Node, x)
-	}
-}
-
 func TestDecodePresence(t *testing.T) {
 	tests := []struct {
 		name, in string
@@ -124,25 +112,5 @@ func TestDecodePresence(t *testing.T) {
 	}
 	if p := x.presence(); p.Type != "error" || p.Error == nil || *p.Error != (StanzaError{Type: "cancel", Condition: "not-allowed"}) {
 		t.Errorf("error presence decoded as %+v (error %v)", p, p.Error)
-	}
-}
-
-func TestDecodeCommand(t *testing.T) {
-	var x iqXML
-	in := `<iq` + nsStream + ` type="set" id="1" from="op@x/r" to="fb.test"><command xmlns="http://jabber.org/protocol/commands" node="tag" sessionid="s" action="complete">` +
-		`<x xmlns="jabber:x:data" type="submit"><field var="tags"><value>a</value><value>b</value></field><field var="empty"/><field><value>no var</value></field></x></command></iq>`
-	if err := xml.NewDecoder(strings.NewReader(in)).Decode(&x); err != nil {
-		t.Fatal(err)
-	}
-	p := x.payload()
-	if p.XMLName != nameCommand || p.Node != "tag" || p.SessionID != "s" || p.Action != "complete" || len(p.Forms) != 1 || p.Forms[0].Type != "submit" {
-		t.Fatalf("payload %+v", p)
-	}
-	v := p.Forms[0].values()
-	if len(v) != 2 || strings.Join(v["tags"], ",") != "a,b" || len(v["empty"]) != 0 {
-		t.Errorf("values %q", v)
-	}
-	if _, ok := v["empty"]; !ok {
-		t.Error("a submitted field without values is missing")
 	}
 }

@@ -1,86 +1,112 @@
 package xmpp
 
-import "encoding/xml"
+import (
+	"encoding/xml"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/disco"
+	"mellium.im/xmpp/disco/info"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/askbridge/askbridge/xmpp/adhoc"
+)
 
 // Features advertised through service discovery (XEP-0030): exactly what
-// the component handles. The domain adds nsCommands when the Handler is a
-// CommandHandler.
+// the component handles. The domain adds adhoc.NS when the Handler is a
+// CommandHandler, patrons nsVCard when it is a ProfileHandler.
 var (
 	domainFeatures = []string{nsDiscoInfo, nsDiscoItems, nsPing, nsVersion,
 		nsChatStates, nsOOB, nsReceipts, nsMarkers, nsCorrect, nsNick, nsSID}
 	userFeatures = []string{nsDiscoInfo, nsPing, nsChatStates, nsOOB, nsReceipts, nsMarkers, nsCorrect, nsSID}
 )
 
-var errItemNotFound = &StanzaError{Type: "cancel", Condition: "item-not-found"}
+// The component answers discovery itself rather than with mellium's
+// disco.Handle, which answers every address alike from the mux's
+// handlers, features before identities and an empty result for unknown
+// nodes: the domain is a gateway, a patron JID a client, and the commands
+// offered depend on who asks.
 
-// discoInfo is the disco#info answer for the domain (a gateway), one of
-// its users (a patron, seen as a client), the commands node or one of the
-// commands offered to from.
-func (l *link) discoInfo(from string, user bool, node string) ([]xml.Token, *StanzaError) {
-	var identity []xml.Token
-	var features []string
+// discoInfo answers a disco#info request for the domain (a gateway), one
+// of its users (a patron, seen as a client), the commands node or one of
+// the commands offered to the requester.
+func (l *link) discoInfo(iq stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	node := nodeOf(start)
+	user := iq.To.Localpart() != ""
+	var identity info.Identity
+	var features []info.Feature
 	switch {
 	case user && node == "":
-		identity = emptyElem(xml.Name{Local: "identity"}, attr("category", "client"), attr("type", "pc"))
-		features = userFeatures
+		identity = info.Identity{Category: "client", Type: "pc"}
+		features = discoFeatures(userFeatures)
 		if l.c.profiles != nil {
-			features = append(features[:len(features):len(features)], nsVCard)
+			features = append(features, info.Feature{Var: nsVCard})
 		}
 	case user:
-		return nil, errItemNotFound
+		return replyError(t, iq, errItemNotFound)
 	case node == "":
-		identity = emptyElem(xml.Name{Local: "identity"},
-			attr("category", "gateway"), attr("type", "facebook"), attr("name", sanitize(l.c.cfg.Name)))
-		features = domainFeatures
+		identity = info.Identity{Category: "gateway", Type: "facebook", Name: sanitize(l.c.cfg.Name)}
+		features = discoFeatures(domainFeatures)
 		if l.c.commands != nil {
-			features = append(features[:len(features):len(features)], nsCommands)
+			features = append(features, info.Feature{Var: adhoc.NS})
 		}
 	case l.c.commands == nil:
-		return nil, errItemNotFound
-	case node == nsCommands:
-		identity = emptyElem(xml.Name{Local: "identity"},
-			attr("category", "automation"), attr("type", "command-list"), attr("name", "Commands"))
-		features = []string{nsDiscoInfo, nsDiscoItems}
+		return replyError(t, iq, errItemNotFound)
+	case node == adhoc.NS:
+		identity, features = adhoc.ListIdentity, adhoc.ListFeatures
 	default:
-		cmd, ok := findCommand(l.c.commands.Commands(from), node)
+		cmd, ok := adhoc.Find(l.commandRunner().Commands(iq.From), node)
 		if !ok {
-			return nil, errItemNotFound
+			return replyError(t, iq, errItemNotFound)
 		}
-		identity = emptyElem(xml.Name{Local: "identity"},
-			attr("category", "automation"), attr("type", "command-node"), attr("name", sanitize(cmd.Name)))
-		features = []string{nsCommands, nsData}
+		identity, features = cmd.Identity(), adhoc.NodeFeatures
 	}
-	inner := [][]xml.Token{identity}
+	inner := []xml.TokenReader{identity.TokenReader()}
 	for _, f := range features {
-		inner = append(inner, emptyElem(xml.Name{Local: "feature"}, attr("var", f)))
+		inner = append(inner, f.TokenReader())
 	}
-	return wrap(queryStart(nameDiscoInfo, node), inner...), nil
+	return reply(t, iq.Result(xmlstream.Wrap(xmlstream.MultiReader(inner...), queryStart(disco.NSInfo, node))))
 }
 
-// discoItems is the disco#items answer: nothing, except on the domain's
-// commands node, which lists the commands offered to from (XEP-0050 §2.2).
-func (l *link) discoItems(from string, user bool, node string) ([]xml.Token, *StanzaError) {
+// discoItems answers a disco#items request: nothing, except on the
+// domain's commands node, which lists the commands offered to the
+// requester (XEP-0050 §2.2).
+func (l *link) discoItems(iq stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	node := nodeOf(start)
 	switch {
 	case node == "":
-		return emptyElem(nameDiscoItems), nil
-	case user || l.c.commands == nil || node != nsCommands:
-		return nil, errItemNotFound
+		return reply(t, iq.Result(xmlstream.Wrap(nil, queryStart(disco.NSItems, ""))))
+	case iq.To.Localpart() != "" || l.c.commands == nil || node != adhoc.NS:
+		return replyError(t, iq, errItemNotFound)
 	}
-	var items [][]xml.Token
-	for _, cmd := range l.c.commands.Commands(from) {
-		node := sanitize(cmd.Node)
-		if node == "" {
-			continue
+	var items []xml.TokenReader
+	for _, cmd := range l.commandRunner().Commands(iq.From) {
+		items = append(items, cmd.Item(l.c.domain).TokenReader())
+	}
+	return reply(t, iq.Result(xmlstream.Wrap(xmlstream.MultiReader(items...), queryStart(disco.NSItems, node))))
+}
+
+// discoFeatures returns the features named by vars, in a new slice.
+func discoFeatures(vars []string) []info.Feature {
+	features := make([]info.Feature, len(vars), len(vars)+1)
+	for i, v := range vars {
+		features[i] = info.Feature{Var: v}
+	}
+	return features
+}
+
+// nodeOf returns the node a disco query asks about.
+func nodeOf(start *xml.StartElement) string {
+	for _, a := range start.Attr {
+		if a.Name.Local == "node" && a.Name.Space == "" {
+			return a.Value
 		}
-		items = append(items, emptyElem(xml.Name{Local: "item"},
-			attr("jid", l.c.domain.String()), attr("node", node), attr("name", sanitize(cmd.Name))))
 	}
-	return wrap(queryStart(nameDiscoItems, node), items...), nil
+	return ""
 }
 
 // queryStart is the start of a disco answer, echoing the node asked for.
-func queryStart(name xml.Name, node string) xml.StartElement {
-	start := xml.StartElement{Name: name}
+func queryStart(ns, node string) xml.StartElement {
+	start := xml.StartElement{Name: xml.Name{Space: ns, Local: "query"}}
 	if node != "" {
 		start.Attr = []xml.Attr{attr("node", node)}
 	}

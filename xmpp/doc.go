@@ -21,6 +21,13 @@
 // requests itself, and, when the Handler is also a [CommandHandler], offers
 // XEP-0050 ad-hoc commands with XEP-0004 forms at its domain.
 //
+// It is built on mellium.im/xmpp: the component handshake and session,
+// stanza errors (stanza), the routing of IQs (mux), the ping handler and
+// the matching of its answers (SendIQ), the disco and version elements and
+// data forms (form). The XEP-0050 responder, which mellium lacks, is
+// package [github.com/askbridge/askbridge/xmpp/adhoc]. Messages and
+// presence are decoded here, each stanza into one value for the Handler.
+//
 // It knows nothing of Facebook: the bridge receives stanzas through a
 // [Handler] and decides what to do with them.
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 )
 
 // checkID reports an error if the stanza id (or an id a stanza refers to)
@@ -131,11 +132,15 @@ func encodeError(kind, id, from, to string, e StanzaError) []xml.Token {
 	return wrap(start, errorElem(e))
 }
 
-// errorElem is the <error/> child of an error stanza, with an optional
-// application-specific condition (such as XEP-0050's <bad-sessionid/>).
-// Unknown types and conditions become "cancel" and "undefined-condition":
-// a malformed error would end the stream.
-func errorElem(e StanzaError, app ...[]xml.Token) []xml.Token {
+// errorElem is the <error/> child of an error stanza.
+func errorElem(e StanzaError) []xml.Token {
+	return readTokens(e.stanza().TokenReader())
+}
+
+// stanza returns e as mellium's stanza.Error, text sanitized. Unknown
+// types and conditions become "cancel" and "undefined-condition": a
+// malformed error would end the stream.
+func (e StanzaError) stanza() stanza.Error {
 	typ, cond := e.Type, e.Condition
 	if !errorTypes[typ] {
 		typ = "cancel"
@@ -143,10 +148,9 @@ func errorElem(e StanzaError, app ...[]xml.Token) []xml.Token {
 	if !errorConditions[cond] {
 		cond = "undefined-condition"
 	}
-	inner := [][]xml.Token{emptyElem(xml.Name{Space: nsStanzas, Local: cond})}
+	se := stanza.Error{Type: stanza.ErrorType(typ), Condition: stanza.Condition(cond)}
 	if text := sanitize(e.Text); text != "" {
-		inner = append(inner, textElem(xml.Name{Space: nsStanzas, Local: "text"}, text))
+		se.Text = map[string]string{"": text}
 	}
-	inner = append(inner, app...)
-	return wrap(xml.StartElement{Name: xml.Name{Local: "error"}, Attr: []xml.Attr{attr("type", typ)}}, inner...)
+	return se
 }

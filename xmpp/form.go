@@ -1,8 +1,9 @@
 package xmpp
 
 import (
-	"encoding/xml"
 	"strings"
+
+	"mellium.im/xmpp/form"
 )
 
 // Form is an XEP-0004 data form that an ad-hoc command asks the user to
@@ -13,7 +14,10 @@ type Form struct {
 	Fields       []FormField
 }
 
-// FormField is one field of a Form.
+// FormField is one field of a Form. The form is written by mellium's
+// form package, which sends only the first value of a field that is not
+// of a multi type, skips empty values and boolean or JID values that are
+// not ones, and joins the lines of the title.
 type FormField struct {
 	// Var names the field; the submitted values come back under it in
 	// CommandRequest.Values. Fields of type "fixed" need none.
@@ -40,78 +44,55 @@ type FormOption struct {
 	Value string
 }
 
-// encodeForm returns f as an XEP-0004 form (<x xmlns='jabber:x:data'
-// type='form'/>), text sanitized.
-func encodeForm(f *Form) []xml.Token {
-	var inner [][]xml.Token
-	if t := sanitize(f.Title); t != "" {
-		inner = append(inner, textElem(xml.Name{Local: "title"}, t))
-	}
-	if t := sanitize(f.Instructions); t != "" {
-		for line := range strings.SplitSeq(t, "\n") {
-			inner = append(inner, textElem(xml.Name{Local: "instructions"}, line))
-		}
-	}
-	for _, fl := range f.Fields {
-		inner = append(inner, encodeField(fl))
-	}
-	return wrap(xml.StartElement{Name: xml.Name{Space: nsData, Local: "x"}, Attr: []xml.Attr{attr("type", "form")}}, inner...)
+// fieldTypes are mellium's constructors of the XEP-0004 field types by
+// name; "fixed" takes no name.
+var fieldTypes = map[string]func(string, ...form.Option) form.Field{
+	"boolean": form.Boolean, "hidden": form.Hidden, "jid-multi": form.JIDMulti, "jid-single": form.JID,
+	"list-multi": form.ListMulti, "list-single": form.List, "text-multi": form.TextMulti,
+	"text-private": form.TextPrivate, "text-single": form.Text,
+	"fixed": func(_ string, o ...form.Option) form.Field { return form.Fixed(o...) },
 }
 
-func encodeField(fl FormField) []xml.Token {
-	var attrs []xml.Attr
-	if v := sanitize(fl.Var); v != "" {
-		attrs = append(attrs, attr("var", v))
+// data returns f as a mellium form of type "form", text sanitized.
+func (f *Form) data() *form.Data {
+	fields := []form.Field{form.Title(sanitize(f.Title)), form.Instructions(sanitize(f.Instructions))}
+	for _, fl := range f.Fields {
+		fields = append(fields, fl.field())
 	}
+	return form.New(fields...)
+}
+
+// field returns fl as a mellium form field, text sanitized.
+func (fl FormField) field() form.Field {
+	var opts []form.Option
 	if l := sanitize(fl.Label); l != "" {
-		attrs = append(attrs, attr("label", l))
+		opts = append(opts, form.Label(l))
 	}
-	if formFieldTypes[fl.Type] {
-		attrs = append(attrs, attr("type", fl.Type))
-	}
-	var inner [][]xml.Token
 	if fl.Required {
-		inner = append(inner, emptyElem(xml.Name{Local: "required"}))
+		opts = append(opts, form.Required)
 	}
 	for _, v := range fl.Value {
 		v = sanitize(v)
-		if fl.Type == "text-multi" {
-			for line := range strings.SplitSeq(v, "\n") {
-				inner = append(inner, textElem(xml.Name{Local: "value"}, line))
-			}
+		if fl.Type != "text-multi" {
+			opts = append(opts, form.Value(v))
 			continue
 		}
-		inner = append(inner, textElem(xml.Name{Local: "value"}, v))
+		for line := range strings.SplitSeq(v, "\n") {
+			opts = append(opts, form.Value(line))
+		}
 	}
 	for _, o := range fl.Options {
-		var oa []xml.Attr
-		if l := sanitize(o.Label); l != "" {
-			oa = append(oa, attr("label", l))
+		// mellium writes the label even when empty; clients would show
+		// that instead of the value.
+		label := sanitize(o.Label)
+		if label == "" {
+			label = sanitize(o.Value)
 		}
-		inner = append(inner, wrap(xml.StartElement{Name: xml.Name{Local: "option"}, Attr: oa},
-			textElem(xml.Name{Local: "value"}, sanitize(o.Value))))
+		opts = append(opts, form.ListItem(label, sanitize(o.Value)))
 	}
-	return wrap(xml.StartElement{Name: xml.Name{Local: "field"}, Attr: attrs}, inner...)
-}
-
-// dataFormXML is what the component reads of a submitted XEP-0004 form.
-type dataFormXML struct {
-	Type   string `xml:"type,attr"`
-	Fields []struct {
-		Var    string   `xml:"var,attr"`
-		Values []string `xml:"value"`
-	} `xml:"field"`
-}
-
-// values returns the submitted values by field name (never nil), leaving
-// out fields without a name.
-func (x *dataFormXML) values() map[string][]string {
-	v := make(map[string][]string, len(x.Fields))
-	for _, f := range x.Fields {
-		if f.Var == "" {
-			continue
-		}
-		v[f.Var] = append(v[f.Var], f.Values...)
+	newField, ok := fieldTypes[fl.Type]
+	if !ok {
+		newField = form.Text
 	}
-	return v
+	return newField(sanitize(fl.Var), opts...)
 }

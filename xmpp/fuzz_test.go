@@ -310,9 +310,8 @@ func FuzzHandleStanza(f *testing.F) {
 		}
 		c := &Component{cfg: Config{Name: "askbridge-fuzz", Version: "0"}, domain: jid.MustParse("fb.test"), h: h, log: zap.NewNop(),
 			presence: h, commands: h}
-		l := &link{c: c, dead: make(chan struct{}), pending: map[string]chan struct{}{}}
+		l := &link{c: c, dead: make(chan struct{})}
 		close(l.dead) // answers go nowhere; write fails at once
-		l.pending["ka-1"] = make(chan struct{})
 
 		d := xml.NewDecoder(strings.NewReader(fuzzStreamHeader + stanza))
 		if _, err := d.Token(); err != nil { // the stream header

@@ -5,84 +5,115 @@ import (
 	"encoding/xml"
 
 	"go.uber.org/zap"
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/component"
+	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/mux"
+	"mellium.im/xmpp/ping"
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/version"
+
+	"github.com/askbridge/askbridge/xmpp/adhoc"
 )
 
-// Payload names of the requests the component answers.
-var (
-	nameDiscoInfo  = xml.Name{Space: nsDiscoInfo, Local: "query"}
-	nameDiscoItems = xml.Name{Space: nsDiscoItems, Local: "query"}
-	namePing       = xml.Name{Space: nsPing, Local: "ping"}
-	nameVersion    = xml.Name{Space: nsVersion, Local: "query"}
-	nameCommand    = xml.Name{Space: nsCommands, Local: "command"}
-)
+// iqMux returns the mux that answers the IQ requests of one link: pings
+// with mellium's ping handler, service discovery, software version and
+// vCards with the component's own (they answer for the domain and its
+// patron JIDs differently), and XEP-0050 commands, when the Handler is a
+// CommandHandler, with an adhoc.Responder whose sessions end with the
+// link. The mux answers any other get or set with service-unavailable.
+func (l *link) iqMux(ctx context.Context) *mux.ServeMux {
+	opts := []mux.Option{
+		ping.Handle(),
+		mux.IQFunc(stanza.GetIQ, xml.Name{Space: disco.NSInfo, Local: "query"}, l.discoInfo),
+		mux.IQFunc(stanza.GetIQ, xml.Name{Space: disco.NSItems, Local: "query"}, l.discoItems),
+		mux.IQFunc(stanza.GetIQ, xml.Name{Space: version.NS, Local: "query"}, l.version),
+		mux.IQFunc(stanza.GetIQ, nameVCard, l.vcard),
+	}
+	if l.c.commands != nil {
+		r := adhoc.NewResponder(l.commandRunner())
+		opts = append(opts, mux.IQFunc(stanza.SetIQ, xml.Name{Space: adhoc.NS, Local: "command"},
+			func(iq stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+				if iq.To.Localpart() != "" { // commands are at the domain only
+					return replyError(t, iq, errServiceUnavailable)
+				}
+				return r.HandleIQ(ctx, iq, t, start)
+			}))
+	}
+	return mux.New(component.NSAccept, opts...)
+}
 
-// handleIQ answers requests and resolves keepalive pings. Every get or set
-// gets exactly one answer: a result or an error.
-func (l *link) handleIQ(ctx context.Context, x *iqXML) {
-	x.From = l.self(x.From)
-	switch x.Type {
-	case "result", "error":
-		if !l.answered(x.ID) {
-			l.c.log.Debug("unexpected iq answer", zap.String("id", x.ID), zap.String("from", x.From))
+// commandRunner is the Handler's commands, for the XEP-0050 responder and
+// discovery; only when the Handler is a CommandHandler.
+func (l *link) commandRunner() commandRunner {
+	return commandRunner{h: l.c.commands, log: l.c.log}
+}
+
+// serveIQ hands an IQ to the mux (iqs). Every get or set gets exactly one
+// answer, a result or an error: a request to an address outside the
+// domain gets jid-malformed, and one no handler answered gets
+// service-unavailable. Answers to the component's own requests (its
+// pings) never get here: the session matches them to the waiting SendIQ.
+func (l *link) serveIQ(iqs *mux.ServeMux, t xmlstream.TokenReadEncoder, start *xml.StartElement) {
+	s := start.Copy()
+	var id, typ, from, to string
+	fromAt := -1
+	for i, a := range s.Attr {
+		if a.Name.Space != "" {
+			continue
 		}
+		switch a.Name.Local {
+		case "id":
+			id = a.Value
+		case "type":
+			typ = a.Value
+		case "from":
+			from, fromAt = a.Value, i
+		case "to":
+			to = a.Value
+		}
+	}
+	from = l.self(from)
+	if fromAt < 0 {
+		s.Attr = append(s.Attr, attr("from", from))
+	} else {
+		s.Attr[fromAt].Value = from
+	}
+	switch typ {
+	case "result", "error":
+		l.c.log.Debug("unexpected iq answer", zap.String("id", id), zap.String("from", from))
 		return
 	case "get", "set":
 	default:
 		return // malformed; answering could loop
 	}
-	if x.ID == "" {
+	if id == "" {
 		return
 	}
-	to, err := jid.Parse(x.To)
-	if err != nil || to.Domainpart() != l.c.domain.Domainpart() {
-		_ = l.write(encodeError("iq", x.ID, l.c.domain.String(), x.From, StanzaError{Type: "modify", Condition: "jid-malformed"}))
+	if toJID, err := jid.Parse(to); err != nil || toJID.Domainpart() != l.c.domain.Domainpart() {
+		_ = l.write(encodeError("iq", id, l.c.domain.String(), from, StanzaError{Type: "modify", Condition: "jid-malformed"}))
 		return
 	}
-	p := x.payload()
-	user := to.Localpart() != ""
-	if x.Type == "set" {
-		if p.XMLName == nameCommand && !user && l.c.commands != nil {
-			l.handleCommand(ctx, x, &p)
-			return
-		}
-		l.answerError(x, StanzaError{Type: "cancel", Condition: "service-unavailable"})
+	if _, err := jid.Parse(from); err != nil {
+		l.c.log.Debug("iq with a malformed from ignored", zap.String("id", id), zap.String("from", from))
 		return
 	}
-	var payload []xml.Token
-	var fail *StanzaError
-	switch {
-	case p.XMLName == namePing:
-	case p.XMLName == nameDiscoInfo:
-		payload, fail = l.discoInfo(x.From, user, p.Node)
-	case p.XMLName == nameDiscoItems:
-		payload, fail = l.discoItems(x.From, user, p.Node)
-	case p.XMLName == nameVCard && user:
-		payload, fail = l.vcard(to.Localpart())
-	case p.XMLName == nameVersion && !user:
-		payload = wrap(xml.StartElement{Name: nameVersion},
-			textElem(xml.Name{Local: "name"}, sanitize(l.c.cfg.Name)),
-			textElem(xml.Name{Local: "version"}, sanitize(l.c.cfg.Version)))
-	default:
-		fail = &StanzaError{Type: "cancel", Condition: "service-unavailable"}
+	w := &replyWriter{TokenReader: t, send: l.write}
+	if err := iqs.HandleXMPP(w, &s); err != nil {
+		l.c.log.Debug("iq request not answered in full", zap.String("id", id), zap.String("from", from), zap.Error(err))
 	}
-	if fail != nil {
-		l.answerError(x, *fail)
-		return
+	if !w.answered {
+		_ = l.write(encodeError("iq", id, to, from, errServiceUnavailable))
 	}
-	l.answer(x, payload)
 }
 
-// answer sends the result of the request x with payload (which may be
-// empty), from the address the request went to.
-func (l *link) answer(x *iqXML, payload ...[]xml.Token) {
-	start := xml.StartElement{Name: xml.Name{Local: "iq"}, Attr: []xml.Attr{
-		attr("type", "result"), attr("id", x.ID), attr("from", x.To), attr("to", x.From),
-	}}
-	_ = l.write(wrap(start, payload...))
-}
-
-// answerError sends an error answer to the request x.
-func (l *link) answerError(x *iqXML, e StanzaError) {
-	_ = l.write(encodeError("iq", x.ID, x.To, x.From, e))
+// version answers a software version request (XEP-0092) with mellium's
+// version.Query; only the domain answers.
+func (l *link) version(iq stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.StartElement) error {
+	if iq.To.Localpart() != "" {
+		return replyError(t, iq, errServiceUnavailable)
+	}
+	q := version.Query{Name: sanitize(l.c.cfg.Name), Version: sanitize(l.c.cfg.Version)}
+	return reply(t, iq.Result(q.TokenReader()))
 }

@@ -1,14 +1,21 @@
 package xmpp
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/xml"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.uber.org/zap"
+	"mellium.im/xmpp/ping"
+	"mellium.im/xmpp/stanza"
 )
+
+// errNoAnswer is returned by ping when PingTimeout passed without an
+// answer.
+var errNoAnswer = errors.New("no answer to a ping")
 
 // keepalive pings right away and then every PingInterval; a ping that gets
 // no answer (result or error) within PingTimeout kills the link. Serve alone
@@ -17,9 +24,9 @@ import (
 // The ping goes from the component's domain to the component's domain. A
 // component does not learn the server's own domain, and any server routes a
 // stanza addressed to the component back to it: Prosody hands the ping back
-// to us, we answer it (see handleIQ), and the result travels through the
-// server once more. So each keepalive proves that the server reads and
-// routes what we write and that we read what it writes.
+// to us, we answer it (mellium's ping handler, see iqMux), and the result
+// travels through the server once more. So each keepalive proves that the
+// server reads and routes what we write and that we read what it writes.
 func (l *link) keepalive() {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -29,67 +36,49 @@ func (l *link) keepalive() {
 			return
 		case <-timer.C:
 		}
-		id := newID("ka-")
-		answered := l.expect(id)
 		sent := time.Now()
-		self := l.c.domain.String()
-		if err := l.write(pingIQ(id, self, self)); err != nil {
-			return // write has killed the link
-		}
-		t := time.NewTimer(l.c.cfg.PingTimeout)
-		select {
-		case <-answered:
-			t.Stop()
-			now := time.Now()
-			l.c.lastKeepalive.Store(now.UnixNano())
-			l.c.log.Debug("keepalive", zap.Duration("rtt", now.Sub(sent)))
-		case <-t.C:
-			l.forget(id)
-			l.kill(fmt.Errorf("keepalive: no answer to a ping within %v", l.c.cfg.PingTimeout))
-			return
-		case <-l.dead:
-			t.Stop()
+		if err := l.ping("ka-"); err != nil {
+			if errors.Is(err, errNoAnswer) {
+				err = fmt.Errorf("%w within %v", err, l.c.cfg.PingTimeout)
+			}
+			l.kill(fmt.Errorf("keepalive: %w", err)) // nothing if the link died first
 			return
 		}
+		now := time.Now()
+		l.c.lastKeepalive.Store(now.UnixNano())
+		l.c.log.Debug("keepalive", zap.Duration("rtt", now.Sub(sent)))
 		timer.Reset(l.c.cfg.PingInterval)
 	}
 }
 
-// expect registers a ping id; the returned channel is closed when its
-// answer arrives.
-func (l *link) expect(id string) <-chan struct{} {
-	ch := make(chan struct{})
-	l.pmu.Lock()
-	l.pending[id] = ch
-	l.pmu.Unlock()
-	return ch
-}
-
-// forget drops a ping id that will not be waited for any more.
-func (l *link) forget(id string) {
-	l.pmu.Lock()
-	delete(l.pending, id)
-	l.pmu.Unlock()
-}
-
-// answered resolves the ping with this id, if it is one of ours.
-func (l *link) answered(id string) bool {
-	l.pmu.Lock()
-	ch, ok := l.pending[id]
-	delete(l.pending, id)
-	l.pmu.Unlock()
-	if ok {
-		close(ch)
+// ping sends an XEP-0199 ping (mellium's ping.IQ) with a new id made of
+// prefix from the component's domain to itself, and waits at most
+// PingTimeout for the answer, which mellium's SendIQ matches by id. Any
+// answer, an error too, proves the round trip. It returns errNoAnswer
+// after PingTimeout, the context's error when the link died, and the
+// write's error when the ping could not be written.
+func (l *link) ping(prefix string) error {
+	self := l.c.domain
+	iq := ping.IQ{IQ: stanza.IQ{ID: newID(prefix), Type: stanza.GetIQ, From: self, To: self}}
+	ctx := l.pingContext()
+	err := l.sess.UnmarshalIQ(ctx, iq.TokenReader(), nil)
+	var se stanza.Error
+	switch {
+	case err == nil, errors.As(err, &se):
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return errNoAnswer
 	}
-	return ok
+	return fmt.Errorf("ping %s: %w", iq.ID, err)
 }
 
-// pingIQ is an XEP-0199 ping.
-func pingIQ(id, from, to string) []xml.Token {
-	start := xml.StartElement{Name: xml.Name{Local: "iq"}, Attr: []xml.Attr{
-		attr("type", "get"), attr("id", id), attr("from", from), attr("to", to),
-	}}
-	return wrap(start, emptyElem(xml.Name{Space: nsPing, Local: "ping"}))
+// pingContext is the context of one ping: it ends after PingTimeout or
+// with the link. It is not cancelled when the ping returns (see link.ctx):
+// it ends at its deadline, seconds after the write.
+func (l *link) pingContext() context.Context {
+	ctx, cancel := context.WithTimeout(l.ctx, l.c.cfg.PingTimeout)
+	_ = cancel // released at the deadline, or with the link
+	return ctx
 }
 
 // newID returns a random stanza id with the given prefix.
@@ -105,7 +94,8 @@ func newID(prefix string) string {
 // when the ping has come back through it, everything written before has
 // been routed (delivered, stored offline or bounced). A stanza written but
 // not yet routed when the server dies is lost with it; Sync is how a
-// sender knows it may forget what it wrote.
+// sender knows it may forget what it wrote. The answer is matched on the
+// link the ping was written on: one crossing a new link confirms nothing.
 //
 // It returns nil once the ping came back, ErrNotConnected when the link is
 // down or goes down, and an error after PingTimeout without an answer.
@@ -114,23 +104,15 @@ func (c *Component) Sync() error {
 	if l == nil || l.isDead() {
 		return ErrNotConnected
 	}
-	id := newID("sync-")
-	answered := l.expect(id)
-	self := c.domain.String()
-	if err := l.write(pingIQ(id, self, self)); err != nil {
-		l.forget(id)
-		return fmt.Errorf("%w: %v", ErrNotConnected, err)
-	}
-	t := time.NewTimer(c.cfg.PingTimeout)
-	defer t.Stop()
-	select {
-	case <-answered:
+	err := l.ping("sync-")
+	switch {
+	case err == nil:
 		return nil
-	case <-l.dead:
-		l.forget(id)
+	case l.isDead():
 		return ErrNotConnected
-	case <-t.C:
-		l.forget(id)
+	case errors.Is(err, errNoAnswer):
 		return fmt.Errorf("xmpp: sync: no answer from the server within %v", c.cfg.PingTimeout)
 	}
+	l.kill(fmt.Errorf("write: %w", err)) // as a failed write does
+	return fmt.Errorf("%w: %v", ErrNotConnected, err)
 }

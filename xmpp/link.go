@@ -22,26 +22,23 @@ type link struct {
 	c    *Component
 	conn net.Conn
 	sess *xmppsession.Session
-	// ctx is given to every mellium call on sess. It lives as long as the
-	// link: mellium watches a call's context after the call returns, and
-	// cancelling it then can set a past deadline on the connection.
+	// ctx is given to every mellium call on sess (pings derive theirs
+	// from it). It lives as long as the link, until kill: mellium watches
+	// a call's context while the call writes, from a goroutine that may
+	// notice only later that the write is over, and a context ending then
+	// sets a past write deadline on the connection, under another write.
 	ctx    context.Context
 	cancel context.CancelFunc
 	up     time.Time
 
-	wmu sync.Mutex // serialises writes and their deadlines
+	// wmu serialises the writes of write and writeAll and their
+	// deadlines. Pings are written by mellium's SendIQ, within the ping's
+	// context instead.
+	wmu sync.Mutex
 
 	deadOnce sync.Once
 	dead     chan struct{} // closed by kill
 	deadErr  error         // why, if known; valid after dead is closed
-
-	pmu     sync.Mutex
-	pending map[string]chan struct{} // keepalive ping ids
-
-	// cmdSessions are the XEP-0050 sessions waiting for a form, by
-	// session id. Only the reading goroutine touches it; nil until the
-	// first one.
-	cmdSessions map[string]commandSession
 }
 
 // connect dials the server and performs the XEP-0114 handshake, both
@@ -71,14 +68,13 @@ func (c *Component) connect(ctx context.Context) (*link, error) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return &link{
-		c:       c,
-		conn:    conn,
-		sess:    sess,
-		ctx:     lctx,
-		cancel:  cancel,
-		up:      time.Now(),
-		dead:    make(chan struct{}),
-		pending: make(map[string]chan struct{}),
+		c:      c,
+		conn:   conn,
+		sess:   sess,
+		ctx:    lctx,
+		cancel: cancel,
+		up:     time.Now(),
+		dead:   make(chan struct{}),
 	}, nil
 }
 
@@ -147,13 +143,17 @@ func (l *link) write(toks []xml.Token) error {
 	return err
 }
 
-// kill declares the link dead for reason (nil for an orderly end) and
-// closes the connection, which ends Serve even on a frozen peer.
+// kill declares the link dead for reason (nil for an orderly end), closes
+// the connection, which ends Serve even on a frozen peer, and then ends
+// ctx, which ends the pings waiting for an answer.
 func (l *link) kill(reason error) {
 	l.deadOnce.Do(func() {
 		l.deadErr = reason
 		close(l.dead)
 		_ = l.conn.Close()
+		if l.cancel != nil {
+			l.cancel()
+		}
 	})
 }
 

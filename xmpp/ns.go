@@ -15,9 +15,6 @@ const (
 	nsCorrect    = "urn:xmpp:message-correct:0"
 	nsHints      = "urn:xmpp:hints"
 	nsSID        = "urn:xmpp:sid:0"
-	nsCommands   = "http://jabber.org/protocol/commands"
-	nsData       = "jabber:x:data"
-	nsXML        = "http://www.w3.org/XML/1998/namespace"
 )
 
 // chatStates are the XEP-0085 states, which are also element names.
@@ -36,12 +33,6 @@ var presenceTypes = map[string]bool{
 
 // showValues are the <show/> values of RFC 6121 §4.7.2.1.
 var showValues = map[string]bool{"away": true, "chat": true, "dnd": true, "xa": true}
-
-// formFieldTypes are the XEP-0004 field types.
-var formFieldTypes = map[string]bool{
-	"boolean": true, "fixed": true, "hidden": true, "jid-multi": true, "jid-single": true,
-	"list-multi": true, "list-single": true, "text-multi": true, "text-private": true, "text-single": true,
-}
 
 // errorTypes are the stanza error types of RFC 6120 §8.3.2.
 var errorTypes = map[string]bool{"auth": true, "cancel": true, "continue": true, "modify": true, "wait": true}

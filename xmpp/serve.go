@@ -9,14 +9,19 @@ import (
 	"mellium.im/xmpp/jid"
 )
 
-// handler returns the function Serve calls for every top-level element.
+// handler returns the function Serve calls for every top-level element:
+// messages and presence are decoded here, each into one Message or
+// Presence for the Handler; IQs go to a mux (iqMux), built once per link.
+// mellium's mux would hand a message or presence to a handler once per
+// child element, and the Handler wants each stanza once.
 //
 // mellium's default answer to unanswered IQs only applies to the client and
 // server namespaces, not jabber:component:accept, so every IQ get or set is
-// answered here. The function never returns an error: that would end the
-// stream. Answers go through write (with its deadline), never through the
-// token writer Serve offers.
+// answered here (serveIQ). The function never returns an error: that would
+// end the stream. Answers go through write (with its deadline), never through
+// the token writer Serve offers.
 func (l *link) handler(ctx context.Context) func(xmlstream.TokenReadEncoder, *xml.StartElement) error {
+	iqs := l.iqMux(ctx)
 	return func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 		r := xmlstream.MultiReader(xmlstream.Token(start.Copy()), t)
 		switch start.Name.Local {
@@ -28,12 +33,7 @@ func (l *link) handler(ctx context.Context) func(xmlstream.TokenReadEncoder, *xm
 			}
 			l.handleMessage(ctx, &x)
 		case "iq":
-			var x iqXML
-			if err := xml.NewTokenDecoder(r).Decode(&x); err != nil {
-				l.c.log.Warn("undecodable iq stanza", zap.Error(err))
-				return nil
-			}
-			l.handleIQ(ctx, &x)
+			l.serveIQ(iqs, t, start)
 		case "presence":
 			var x presenceXML
 			if err := xml.NewTokenDecoder(r).Decode(&x); err != nil {

@@ -45,3 +45,18 @@ func (r *sliceReader) Token() (xml.Token, error) {
 	r.toks = r.toks[1:]
 	return t, nil
 }
+
+// readTokens reads r to its end. It is for readers built in memory (such
+// as mellium's TokenReaders), which do not fail: an error ends the list.
+func readTokens(r xml.TokenReader) []xml.Token {
+	var toks []xml.Token
+	for {
+		t, err := r.Token()
+		if t != nil {
+			toks = append(toks, xml.CopyToken(t))
+		}
+		if err != nil {
+			return toks
+		}
+	}
+}

@@ -1,6 +1,11 @@
 package xmpp
 
-import "encoding/xml"
+import (
+	"encoding/xml"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/stanza"
+)
 
 // nsVCard is vcard-temp (XEP-0054): clients that do not read XEP-0172
 // nicknames in messages ask a contact's vCard for a name to show.
@@ -18,17 +23,18 @@ type ProfileHandler interface {
 	Nickname(localpart string) (string, bool)
 }
 
-// vcard is the payload answering a vCard request to the JID localpart.
-func (l *link) vcard(localpart string) ([]xml.Token, *StanzaError) {
-	if l.c.profiles == nil {
-		return nil, &StanzaError{Type: "cancel", Condition: "service-unavailable"}
+// vcard answers a vCard request to a patron JID (mellium has no
+// vcard-temp); the domain has none.
+func (l *link) vcard(iq stanza.IQ, t xmlstream.TokenReadEncoder, _ *xml.StartElement) error {
+	if iq.To.Localpart() == "" || l.c.profiles == nil {
+		return replyError(t, iq, errServiceUnavailable)
 	}
-	nick, ok := l.c.profiles.Nickname(localpart)
+	nick, ok := l.c.profiles.Nickname(iq.To.Localpart())
 	if !ok {
-		return nil, errItemNotFound
+		return replyError(t, iq, errItemNotFound)
 	}
 	nick = sanitize(nick)
-	return wrap(xml.StartElement{Name: nameVCard},
+	return reply(t, iq.Result(&sliceReader{toks: wrap(xml.StartElement{Name: nameVCard},
 		textElem(xml.Name{Local: "FN"}, nick),
-		textElem(xml.Name{Local: "NICKNAME"}, nick)), nil
+		textElem(xml.Name{Local: "NICKNAME"}, nick))}))
 }
