@@ -293,7 +293,7 @@ func (e *env) writeDaemonConfig(state string) (string, error) {
 		"messenger:",
 		"  app_id: " + q(appID),
 		"  app_secret: " + q(appSecret),
-		"  verify_token: \"loadgen-verify\"",
+		"  verify_token: \"loadgen-verify-token\"",
 		"  graph_url: " + q(e.gURL),
 		"  pages:",
 		"    - {id: " + q(pageID) + ", name: " + q(pageName) + ", access_token: " + q(pageToken) + "}",
