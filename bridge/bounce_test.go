@@ -1,9 +1,11 @@
 package bridge
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
 )
 
@@ -129,5 +131,50 @@ func TestForgedBounceIgnored(t *testing.T) {
 	}
 	if n := counterValue(t, h.b.metrics.bouncesForged); n != 5 {
 		t.Errorf("ignored bounces = %v after a real one", n)
+	}
+}
+
+// TestSplitTextBouncedByOwner: every part of a long text the owner's
+// server bounces goes back to the queue, not only the first.
+func TestSplitTextBouncedByOwner(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.XMPP.MaxStanzaBytes = 4096 })
+	h.run()
+	h.start()
+	if e := h.reply("alice@library.test/x", "answer"); e != nil {
+		t.Fatal(e)
+	}
+	h.api.next(t)
+	long := strings.TrimSpace(strings.Repeat("where is the periodicals room ", 400))
+	h.accept(patronText("mid.long", long, h.clock.Now()))
+	var parts []xmpp.Message
+	var got []string
+	for strings.Join(got, " ") != long {
+		if m := h.link.next(t); m.Body != "" {
+			got = append(got, m.Body)
+			if m.To != "alice@library.test" {
+				t.Fatalf("part to %q", m.To)
+			}
+			parts = append(parts, m)
+		}
+	}
+	if len(parts) < 3 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	for _, m := range parts {
+		h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: "alice@library.test", To: m.From,
+			Error: xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable"}})
+	}
+	var again []string
+	for len(again) < len(parts) {
+		m := h.link.next(t)
+		if m.To != testQueue {
+			t.Fatalf("rerouted to %q: %q", m.To, m.Body)
+		}
+		again = append(again, m.Body)
+	}
+	for i := range parts {
+		if again[i] != parts[i].Body {
+			t.Errorf("part %d rerouted as %.40q, want %.40q", i+1, again[i], parts[i].Body)
+		}
 	}
 }

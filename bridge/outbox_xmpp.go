@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"mellium.im/xmpp/jid"
 
+	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
 )
 
@@ -105,7 +106,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 		if err != nil {
 			return err
 		}
-		if !bounceAuthentic(bounce.From, bounceRecipients(sent, known, stored)) {
+		if !bounceAuthentic(bounce.From, b.bounceRecipients(cfg, sent, known, stored)) {
 			forged = true
 			return nil
 		}
@@ -142,10 +143,16 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 			transferFailed = undone
 			return err
 		}
-		if conv.Owner == "" || !sameBare(conv.Owner, bounce.From) {
+		switch {
+		case conv.Owner != "" && sameBare(conv.Owner, bounce.From):
+			conv.Owner = ""
+		case conv.Owner == "" && sameBare(sent.Msg.To, bounce.From) && !containsBare(b.targets(cfg, conv), sent.Msg.To):
+			// Another part of a split text, or a message queued for the
+			// same librarian, bouncing after the first: the conversation
+			// is already back with its queue, and so goes this message.
+		default:
 			return nil
 		}
-		conv.Owner = ""
 		if sent.Presence == nil && sent.Msg.Body != "" {
 			if err := requeue(); err != nil {
 				return err
@@ -189,26 +196,35 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 }
 
 // bounceRecipients are the addresses the bounced stanza went to: the
-// entry just sent, or else what the ledger recorded (the librarian, and
-// each operator who got a copy).
-func bounceRecipients(sent xmppEntry, known bool, rec *Record) []string {
-	var to []string
+// entry just sent; else, from the ledger, the librarian it was for, each
+// operator who got a copy, or the Page's queue.
+func (b *Bridge) bounceRecipients(cfg *config.Config, sent xmppEntry, known bool, rec *Record) []string {
 	if known {
-		if sent.Presence != nil {
-			to = append(to, sent.Presence.To)
-		} else {
-			to = append(to, sent.Msg.To)
-		}
+		return []string{sent.Msg.To}
 	}
-	if rec != nil {
-		if rec.Operator != "" {
-			to = append(to, rec.Operator)
-		}
-		for op := range rec.Copies {
-			to = append(to, op)
-		}
+	if rec == nil {
+		return nil
+	}
+	var to []string
+	if rec.Operator != "" {
+		to = append(to, rec.Operator)
+	}
+	for op := range rec.Copies {
+		to = append(to, op)
+	}
+	if len(to) == 0 {
+		to = append(to, cfg.QueueFor(rec.Page))
 	}
 	return to
+}
+
+func containsBare(list []string, j string) bool {
+	for _, x := range list {
+		if sameBare(x, j) {
+			return true
+		}
+	}
+	return false
 }
 
 // bounceAuthentic reports whether an error stanza from from may speak for
