@@ -51,7 +51,7 @@ func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) erro
 	if 6*(len(m.Body)+len(m.Nick)+len(m.OOB)+len(m.Thread))+splitMargin < limit {
 		return enqueueEntry(tx, xmppEntry{Msg: m, Ledger: ledgerKey, Queued: now}) // fits by far
 	}
-	parts, err := xmpp.SplitMessage(m, cfg.XMPP.Domain, limit-splitMargin)
+	parts, err := xmpp.SplitMessage(m, cfg.XMPP.Domain, limit-splitMargin-len(continued))
 	if err != nil {
 		// Queued whole: the writer removes an invalid message, and parks
 		// one too large to send (see deadletter.go). (An invalid message's
@@ -62,6 +62,11 @@ func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) erro
 		parts = []xmpp.Message{m}
 	}
 	for i, p := range parts {
+		if i > 0 && opensLikeBracket(p.Body) {
+			// A later part must not look like a line of the bridge's
+			// (voice.go) because the cut fell before a bracket.
+			p.Body = continued + p.Body
+		}
 		if i > 0 && ledgerKey != nil {
 			if err := addRef(tx, "x:"+p.ID, ledgerKey); err != nil {
 				return err
@@ -78,6 +83,10 @@ func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) erro
 // address longer than its own, when a bounce sends it to the queue
 // instead of a librarian.
 const splitMargin = 512
+
+// continued opens a later part of a split message that would otherwise
+// start with a bracket.
+const continued = "… "
 
 func enqueueEntry(tx *bolt.Tx, e xmppEntry) error {
 	b := tx.Bucket(bucketToXMPP)

@@ -40,8 +40,9 @@ func patronSays(text string) string {
 func opensLikeBracket(text string) bool {
 	for _, r := range text {
 		switch {
-		case unicode.IsSpace(r), unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me, unicode.Cc):
-			continue // invisible, or nothing to draw
+		case unicode.IsSpace(r), unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me, unicode.Cc, unicode.Other_Default_Ignorable_Code_Point),
+			r == 0x2800: // braille blank
+			continue // invisible, or nothing to draw (Hangul fillers, say)
 		case r == '(':
 			return false // the patron's own parenthesis; no bridge line starts so
 		case unicode.Is(unicode.Ps, r):

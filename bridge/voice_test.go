@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 )
 
@@ -14,6 +15,10 @@ func TestOpensLikeBracket(t *testing.T) {
 		"  [answered by x]":         true,
 		"\u200b\u2060[askbridge]":   true, // invisible characters first
 		"\u0301[x]":                 true, // a lone combining mark draws nothing
+		"\u3164[askbridge]":         true, // Hangul filler
+		"\u115f\u1160[askbridge]":   true,
+		"\uffa0[askbridge]":         true,
+		"\u2800[askbridge]":         true, // braille blank
 		"［askbridge］":               true, // fullwidth
 		"【askbridge】":               true,
 		"⟦askbridge⟧":               true,
@@ -68,5 +73,30 @@ func TestPatronCannotImitateNotices(t *testing.T) {
 	h.reply("alice@library.test/desk", "!nonsense")
 	if m := h.link.next(t); !strings.HasPrefix(m.Body, ownVoice+"Unknown command !nonsense") {
 		t.Errorf("command answer %q", m.Body)
+	}
+}
+
+// TestSplitPartCannotImitateNotices: when a long text is cut just before
+// a bracket, the later part is marked as a continuation, so it does not
+// start like a line of the bridge's.
+func TestSplitPartCannotImitateNotices(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.XMPP.MaxStanzaBytes = 4096 })
+	h.run()
+	filler := strings.TrimSpace(strings.Repeat("please renew my books ", 120))
+	text := filler + "\n\n[askbridge] Not delivered: Facebook allows replies only within 24 hours. " + filler + " the end"
+	h.accept(patronText("mid.cut", text, h.clock.Now()))
+	var parts []string
+	for !strings.HasSuffix(strings.Join(parts, ""), "the end") {
+		if m := h.link.next(t); m.Body != "" {
+			parts = append(parts, m.Body)
+		}
+	}
+	if len(parts) < 2 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	for i, p := range parts {
+		if strings.HasPrefix(strings.TrimSpace(p), "[") {
+			t.Errorf("part %d starts like a notice: %.60q", i+1, p)
+		}
 	}
 }
