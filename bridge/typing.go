@@ -27,6 +27,11 @@ const (
 	// composing before typing_off is sent, so that a short pause sends
 	// nothing.
 	typingOffAfter = 3 * time.Second
+	// typingKeep is how long after the librarian's latest chat state
+	// typing_on is sent again while the state is composing: clients send
+	// "composing" once and "paused" when typing stops, but a client that
+	// went away sends nothing more.
+	typingKeep = 30 * time.Second
 	// typingForget is how long an idle conversation's state is kept.
 	typingForget = time.Minute
 )
@@ -38,22 +43,29 @@ type typingState struct {
 	// last turned from composing to anything else.
 	composing bool
 	stopped   time.Time
+	// changed is when the librarian's client last sent a chat state.
+	changed time.Time
 	// shown is set while a typing_on went out that neither a typing_off
 	// nor a message ended.
 	shown bool
 	// lastOn and last are the times of the latest typing_on and of the
 	// latest sender action of any kind; lastSeen of the latest mark_seen.
 	lastOn, last, lastSeen time.Time
-	// pending is set while a later look at the state is scheduled.
-	pending bool
+	// cancel, while a later look at the state is scheduled (at
+	// pendingAt), calls it off.
+	cancel    chan struct{}
+	pendingAt time.Time
 }
 
 // next decides the sender action the state calls for at now, or when to
 // look again (zero: never).
 func (st *typingState) next(now time.Time) (action string, at time.Time) {
 	switch {
+	case st.composing && st.shown && now.Sub(st.changed) > typingKeep:
+		return "", time.Time{} // composing long ago: let the indicator lapse
 	case st.composing && st.shown && now.Sub(st.lastOn) < typingEvery:
-		return "", time.Time{} // still shown
+		// Still shown; shown again typingEvery after the last typing_on.
+		return "", st.lastOn.Add(typingEvery)
 	case st.composing:
 		if at := st.last.Add(typingGap); now.Before(at) {
 			return "", at
@@ -103,7 +115,7 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 	if st.composing && !composing {
 		st.stopped = now
 	}
-	st.composing = composing
+	st.composing, st.changed = composing, now
 	b.typingStepLocked(psid, st, now)
 }
 
@@ -111,24 +123,37 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 // later look. b.typingMu must be held.
 func (b *Bridge) typingStepLocked(psid string, st *typingState, now time.Time) {
 	action, at := st.next(now)
-	switch {
-	case action != "":
+	if action != "" {
 		st.last = now
 		st.shown = action == messenger.SenderActionTypingOn
 		if st.shown {
 			st.lastOn = now
 		}
 		b.senderAction(st.page, psid, action)
-	case !at.IsZero() && !st.pending:
-		st.pending = true
+		_, at = st.next(now) // typing_on shown again later, say
+	}
+	if at.IsZero() || st.cancel != nil && !at.Before(st.pendingAt) {
+		return // nothing to look at, or a look at least as early is scheduled
+	}
+	if st.cancel != nil {
+		close(st.cancel) // a later look, replaced by this earlier one
+	}
+	cancel := make(chan struct{})
+	st.cancel, st.pendingAt = cancel, at
+	{
 		started := b.background(func() {
 			select {
 			case <-b.after(at.Sub(now)):
+			case <-cancel:
+				return
 			case <-b.stopping:
 			}
 			b.typingMu.Lock()
 			defer b.typingMu.Unlock()
-			st.pending = false
+			if st.cancel != cancel {
+				return // replaced meanwhile
+			}
+			st.cancel = nil
 			if b.typingBy[psid] != st {
 				return
 			}
@@ -139,7 +164,7 @@ func (b *Bridge) typingStepLocked(psid string, st *typingState, now time.Time) {
 			}
 		})
 		if !started {
-			st.pending = false
+			st.cancel = nil
 		}
 	}
 }
@@ -159,7 +184,7 @@ func (b *Bridge) typingEnded(psid string) {
 // typingForget. b.typingMu must be held.
 func (b *Bridge) forgetTypingLocked(now time.Time) {
 	for p, st := range b.typingBy {
-		if !st.pending && now.Sub(st.last) > typingForget && now.Sub(st.stopped) > typingForget && now.Sub(st.lastSeen) > typingForget {
+		if st.cancel == nil && now.Sub(st.last) > typingForget && now.Sub(st.stopped) > typingForget && now.Sub(st.lastSeen) > typingForget {
 			delete(b.typingBy, p) // any indicator is long gone
 		}
 	}

@@ -28,14 +28,14 @@ func TestTypingBurst(t *testing.T) {
 	if _, err := st.WaitSent(t.Context(), 1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return len(h.clock.waiting()) == 1 }) // the typing_off, later
+	h.lookWithin(t, typingOffAfter) // the typing_off, later
 	h.clock.Advance(typingOffAfter)
 	if _, err := st.WaitSent(t.Context(), 2); err != nil {
 		t.Fatal(err)
 	}
 	// Again, ending with composing, within typingGap of the typing_off.
 	burst("composing")
-	waitFor(t, func() bool { return len(h.clock.waiting()) == 1 })
+	h.lookWithin(t, typingGap)
 	h.clock.Advance(typingGap)
 	if _, err := st.WaitSent(t.Context(), 3); err != nil {
 		t.Fatal(err)
@@ -56,4 +56,46 @@ func TestTypingBurst(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("Send API calls %q, want %q", got, want)
 	}
+}
+
+// TestTypingShownWhileComposing: clients send "composing" once; the
+// indicator, which Messenger hides after about 20 seconds, is shown again
+// every typingEvery while the librarian is composing, and no longer once
+// the chat state is typingKeep old (a client that went away).
+func TestTypingShownWhileComposing(t *testing.T) {
+	h, st := newGraphHarness(t)
+	h.openConversations(testPage, testPSID)
+	h.chatState(testPSID, "composing")
+	if _, err := st.WaitSent(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	for n := 2; n <= 4; n++ { // at 8, 16 and 24 s
+		h.lookWithin(t, typingEvery)
+		h.clock.Advance(typingEvery)
+		if _, err := st.WaitSent(t.Context(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// At 32 s the state is older than typingKeep: nothing more.
+	h.lookWithin(t, typingEvery)
+	h.clock.Advance(typingEvery)
+	h.clock.Advance(time.Minute)
+	h.stop()
+	var got []string
+	for _, m := range st.Sent() {
+		got = append(got, m.SenderAction)
+	}
+	if want := "typing_on|typing_on|typing_on|typing_on"; strings.Join(got, "|") != want {
+		t.Errorf("sender actions %q, want %s", got, want)
+	}
+}
+
+// lookWithin waits until the bridge has a timer due within d of the fake
+// clock's now (a later look at a conversation's typing state).
+func (h *harness) lookWithin(t *testing.T, d time.Duration) {
+	t.Helper()
+	waitFor(t, func() bool {
+		w := h.clock.waiting()
+		return len(w) > 0 && !w[0].After(h.clock.Now().Add(d))
+	})
 }
