@@ -32,29 +32,45 @@ import (
 var (
 	buildOnce sync.Once
 	binPath   string
+	binTemp   bool // binPath's directory is ours to remove
 	buildErr  error
 )
 
 // TestMain removes the binary the process tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
+	if binTemp {
 		_ = os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)
 }
 
-// binary builds askbridge once per test run.
+// binary builds askbridge once per test run. Run by go test, the test
+// binary lives in the go command's work directory, which the go command
+// removes even when a test panics or times out (and TestMain's clean-up
+// does not run): askbridge is built beside it. Otherwise it goes to a
+// temporary directory that TestMain removes.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "askbridge-bin-")
-		if err != nil {
-			buildErr = err
-			return
+		dir := ""
+		if exe, err := os.Executable(); err == nil && strings.Contains(filepath.ToSlash(exe), "/go-build") {
+			dir = filepath.Dir(exe)
+		} else {
+			dir, err = os.MkdirTemp("", "askbridge-bin-")
+			if err != nil {
+				buildErr = err
+				return
+			}
+			binTemp = true
 		}
 		binPath = filepath.Join(dir, "askbridge")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		build := exec.Command("go", "build", "-o", binPath, ".")
+		// Interrupted, not killed, with the test process: the build stops
+		// and cleans up after itself, instead of writing the binary into
+		// a work directory the go command has removed.
+		build.SysProcAttr = childAttr(syscall.SIGINT)
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -176,6 +192,7 @@ func (r *rig) start(crash string) {
 	r.cmd = exec.Command(binary(r.t), "serve", "--config", r.config)
 	r.cmd.Env = append(append(os.Environ(), crashpoint.Env+"="+crash), r.env...)
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
+	r.cmd.SysProcAttr = childAttr(syscall.SIGKILL) // no daemon left behind by a test run that dies
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
