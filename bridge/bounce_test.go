@@ -79,7 +79,7 @@ func TestTemporaryBounceRetried(t *testing.T) {
 	}
 	// Enough: the last bounce stays recorded.
 	h.b.HandleBounce(t.Context(), bounce)
-	h.link.none(t, 300*time.Millisecond)
+	h.quiet(t)
 	waitFor(t, func() bool {
 		for _, r := range h.records() {
 			if r.XMPPID == m.ID {
@@ -93,7 +93,7 @@ func TestTemporaryBounceRetried(t *testing.T) {
 	m2 := h.link.next(t)
 	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m2.ID, From: testQueue, To: m2.From,
 		Error: xmpp.StanzaError{Type: "cancel", Condition: "item-not-found"}})
-	h.link.none(t, 300*time.Millisecond)
+	h.quiet(t)
 }
 
 // TestForgedBounceIgnored: an error stanza for a message the bridge sent

@@ -53,7 +53,7 @@ func TestBroadcastFirstReplyWins(t *testing.T) {
 	if m := h.link.next(t); m.To != "bob@library.test" {
 		t.Fatalf("follow-up went to %s", m.To)
 	}
-	h.link.none(t, 200*time.Millisecond)
+	h.quiet(t)
 	if n := h.api.callCount(); n != 1 {
 		t.Errorf("Send API calls = %d", n)
 	}
@@ -67,7 +67,7 @@ func TestBroadcastNobodyAvailableThenOperatorComesOnline(t *testing.T) {
 	if m := h.api.next(t); m.Text != noOperatorReply {
 		t.Fatalf("patron got %q", m.Text)
 	}
-	h.link.none(t, 200*time.Millisecond)
+	h.quiet(t)
 	// Alice becomes available: she is offered what waited.
 	h.operatorPresence("alice@library.test/gajim", "", "")
 	var bodies []string

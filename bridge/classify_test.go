@@ -102,7 +102,7 @@ func TestSeenEntriesKeptSevenDays(t *testing.T) {
 	if m := h.link.next(t); m.Body != "new" {
 		t.Fatalf("second relayed = %q", m.Body)
 	}
-	h.link.none(t, 300*time.Millisecond)
+	h.quiet(t)
 }
 
 func TestOverlongIdentitiesAreHashed(t *testing.T) {
@@ -114,7 +114,7 @@ func TestOverlongIdentitiesAreHashed(t *testing.T) {
 		t.Fatalf("got %q", m.Body)
 	}
 	h.accept(patronText(long, "a very long mid", h.clock.Now())) // still deduplicated
-	h.link.none(t, 200*time.Millisecond)
+	h.quiet(t)
 	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: strings.Repeat("x", 33000), From: "alice@library.test/x",
 		To: testPSID + "@" + testDomain, Type: "chat", Body: "reply with a huge id"}); e != nil {
 		t.Fatalf("refused: %v", e)

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -58,8 +59,13 @@ func TestTimeoutThatWentThroughIsNotSentTwice(t *testing.T) {
 	h := newHarness(t)
 	h.api.lose = 1
 	h.api.echo = func(m messenger.OutgoingMessage, mid messenger.MID) {
-		go h.accept(messenger.Event{Kind: messenger.KindEcho, Page: testPage, Patron: m.Recipient,
-			Time: time.Now(), MID: mid, Text: m.Text, AppID: testAppID, Metadata: m.Metadata})
+		e := messenger.Event{Kind: messenger.KindEcho, Page: testPage, Patron: m.Recipient,
+			Time: time.Now(), MID: mid, Text: m.Text, AppID: testAppID, Metadata: m.Metadata}
+		h.echoes.Go(func() {
+			if err := h.b.Accept(context.Background(), []messenger.Event{e}); err != nil {
+				h.t.Errorf("accepting the echo: %v", err)
+			}
+		})
 	}
 	h.run()
 	h.start()

@@ -166,14 +166,42 @@ func (l *fakeLink) next(t *testing.T) xmpp.Message {
 	}
 }
 
-// none checks that nothing is sent for a while.
-func (l *fakeLink) none(t *testing.T, d time.Duration) {
+// none checks that no stanza the link received is left for the test to
+// take. Alone it proves little: see harness.quiet.
+func (l *fakeLink) none(t *testing.T) {
 	t.Helper()
 	select {
 	case m := <-l.ch:
 		t.Fatalf("unexpected stanza %+v", m)
-	case <-time.After(d):
+	default:
 	}
+}
+
+// settle waits until the bridge has handled everything it queued: its
+// inbox and both outboxes are empty. An XMPP outbox entry leaves only once
+// written and confirmed, a Send API one once the call is made (or given
+// up), and a stanza a Send API outcome calls for is queued in the commit
+// that removes the entry: so by then the fakes have received everything
+// the bridge meant to send so far, and a test can check that something
+// did not happen without waiting "long enough". What the bridge will do
+// later on a timer is not covered: advance the clock for it.
+func (h *harness) settle(t *testing.T) {
+	t.Helper()
+	waitFor(t, func() bool {
+		n, err := h.b.Pending()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n == 0
+	})
+}
+
+// quiet checks that once the bridge has settled it has sent nothing over
+// XMPP that the test has not taken.
+func (h *harness) quiet(t *testing.T) {
+	t.Helper()
+	h.settle(t)
+	h.link.none(t)
 }
 
 // fakeAPI records Send API calls and answers with queued errors first.
@@ -203,14 +231,17 @@ func (a *fakeAPI) Send(ctx context.Context, token string, page messenger.PageID,
 		return messenger.SendResult{}, err
 	}
 	a.n++
-	a.ch <- m
 	if a.lose > 0 {
 		a.lose--
 		if a.echo != nil {
+			// Before the call shows on ch, so that a test taking it
+			// can wait for the echo (harness.echoes).
 			a.echo(m, messenger.MID(fmt.Sprintf("m_%d", a.n)))
 		}
+		a.ch <- m
 		return messenger.SendResult{}, fmt.Errorf("fake: %w", context.DeadlineExceeded)
 	}
+	a.ch <- m
 	return messenger.SendResult{RecipientID: string(m.Recipient), MessageID: messenger.MID(fmt.Sprintf("m_%d", a.n))}, nil
 }
 
@@ -338,6 +369,8 @@ type harness struct {
 	sendAPI SendAPI
 	// fakeTimers makes the bridge's Facebook waits run on clock.
 	fakeTimers bool
+	// echoes counts the echoes echoWhileOut is accepting.
+	echoes sync.WaitGroup
 }
 
 func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
@@ -395,6 +428,7 @@ func (h *harness) run() {
 }
 
 func (h *harness) close() {
+	h.echoes.Wait()
 	if h.stop != nil {
 		h.stop()
 	}

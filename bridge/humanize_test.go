@@ -87,7 +87,7 @@ func TestTransferToNobody(t *testing.T) {
 	if m.To != "alice@library.test/desk" || m.Body != "[askbridge] Transfer to nobody@library.test failed (service-unavailable); the conversation stays with you." {
 		t.Errorf("after the bounce %+v", m)
 	}
-	h.link.none(t, 100*time.Millisecond)
+	h.quiet(t)
 	conv, err := h.store.Conversation(testPSID)
 	if err != nil || conv.Owner != "alice@library.test" || conv.Transfer != nil {
 		t.Errorf("conversation %+v %v", conv, err)

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -105,7 +106,14 @@ func (h *harness) echoWhileOut(echo func(m messenger.OutgoingMessage, mid messen
 	h.api.mu.Lock()
 	defer h.api.mu.Unlock()
 	h.api.lose = 1
-	h.api.echo = func(m messenger.OutgoingMessage, mid messenger.MID) { go h.accept(echo(m, mid)) }
+	h.api.echo = func(m messenger.OutgoingMessage, mid messenger.MID) {
+		e := echo(m, mid)
+		h.echoes.Go(func() {
+			if err := h.b.Accept(context.Background(), []messenger.Event{e}); err != nil {
+				h.t.Errorf("accepting the echo: %v", err)
+			}
+		})
+	}
 }
 
 // igReplyConfirmedByEcho sends a librarian's reply whose Send API answer is
@@ -118,11 +126,11 @@ func (h *harness) igReplyConfirmedByEcho(body string) {
 		t.Fatal(e)
 	}
 	h.api.next(t)
-	waitFor(t, func() bool { n, _ := h.b.Pending(); return n == 0 })
+	h.echoes.Wait()
+	h.quiet(t)
 	if n := h.api.callCount(); n != 1 {
 		t.Errorf("%d Send API calls, want 1", n)
 	}
-	h.link.none(t, 100*time.Millisecond)
 	if s := h.sessions(); len(s) != 1 || s[0].MessagesOut != 1 || s[0].RepliesDelivered != 1 {
 		t.Errorf("sessions %+v", s)
 	}
@@ -169,7 +177,7 @@ func TestStandbyNeverAnsweredAutomatically(t *testing.T) {
 	if _, err := h.b.closeIdle(); err != nil {
 		t.Fatal(err)
 	}
-	h.link.none(t, 100*time.Millisecond)
+	h.quiet(t)
 	if n := h.api.callCount(); n != 0 {
 		t.Errorf("%d Send API calls (automatic replies) while another app owns the thread", n)
 	}
@@ -227,7 +235,7 @@ func TestInstagramUnsend(t *testing.T) {
 	if m := h.link.next(t); m.Body != "[unsent a message: my library card number is 1234]" {
 		t.Errorf("librarian got %q", m.Body)
 	}
-	h.link.none(t, 100*time.Millisecond)
+	h.quiet(t)
 	if s := h.sessions(); len(s) != 1 || s[0].MessagesIn != 1 {
 		t.Errorf("sessions %+v: an unsend is no message", s)
 	}

@@ -3,7 +3,6 @@ package bridge
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
@@ -108,6 +107,9 @@ func TestLibrarianSharesFile(t *testing.T) {
 
 func TestTypingIndicators(t *testing.T) {
 	h := newHarness(t)
+	h.fakeTimers = true
+	h.close()
+	h.open() // with the bridge's timers on h.clock
 	h.run()
 	h.start()
 	state := func(s string) {
@@ -122,17 +124,21 @@ func TestTypingIndicators(t *testing.T) {
 	}
 	state("composing") // within the rate limit: nothing
 	state("paused")
+	waitFor(t, func() bool { return len(h.clock.waiting()) == 1 }) // the typing_off, later
+	h.clock.Advance(typingOffAfter)
 	if m := h.api.next(t); m.SenderAction != "typing_off" {
 		t.Fatalf("got %+v", m)
 	}
 	state("paused") // already off: nothing
-	h.clock.Advance(time.Second)
-	// A stranger's chat states never reach Facebook.
+	// A stranger's chat states never reach Facebook. Past typingGap, one
+	// let through would start its typing_on at once.
+	h.clock.Advance(typingGap)
 	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "cs2", From: "mallory@evil.example/x", To: testPSID + "@" + testDomain,
 		Type: "chat", ChatState: "composing"}); e != nil {
 		t.Fatal(e)
 	}
-	time.Sleep(200 * time.Millisecond)
+	h.settle(t)
+	h.stop() // waits for every sender action started
 	if n := h.api.callCount(); n != 2 {
 		t.Errorf("Send API calls = %d, want 2", n)
 	}

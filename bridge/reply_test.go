@@ -59,7 +59,7 @@ func TestReplyFromNonOperatorRefused(t *testing.T) {
 	if e == nil || e.Condition != "forbidden" {
 		t.Fatalf("refusal = %v, want forbidden", e)
 	}
-	time.Sleep(200 * time.Millisecond)
+	h.settle(t) // a reply HandleMessage accepted would be in the outbox
 	if n := h.api.callCount(); n != 0 {
 		t.Errorf("Send API called %d times", n)
 	}
@@ -90,7 +90,7 @@ func TestCommandsNeverReachFacebook(t *testing.T) {
 			t.Errorf("%s answered with %+v", cmd, m)
 		}
 	}
-	time.Sleep(200 * time.Millisecond)
+	h.settle(t) // a reply HandleMessage accepted would be in the outbox
 	if n := h.api.callCount(); n != 0 {
 		t.Errorf("Send API called %d times", n)
 	}
@@ -146,7 +146,7 @@ func TestMessagingWindow(t *testing.T) {
 				if !strings.HasPrefix(m.Body, "[askbridge] Not delivered: Facebook allows replies only within 24 hours") {
 					t.Errorf("notice = %q", m.Body)
 				}
-				time.Sleep(100 * time.Millisecond)
+				h.settle(t)
 				if h.api.callCount() != 0 {
 					t.Error("Send API was called")
 				}

@@ -35,7 +35,7 @@ func TestUnconfirmedStanzasWrittenAgainInOrder(t *testing.T) {
 	if got := strings.Join(bodies, ""); got != "abcabc" {
 		t.Errorf("written %q, want abcabc", got)
 	}
-	h.link.none(t, 300*time.Millisecond)
+	h.quiet(t)
 	waitFor(t, func() bool {
 		n := 0
 		for _, r := range h.records() {

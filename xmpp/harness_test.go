@@ -221,16 +221,19 @@ func nextRosterPush(t *testing.T, c *jabberclient.Client) jabberclient.Received 
 	return r
 }
 
-// quiet checks that c receives no presence for a moment. It pings the
-// server first, so that what the server was doing has arrived.
-func quiet(t *testing.T, c *jabberclient.Client) {
+// quiet checks that c has received no presence the test has not taken,
+// without waiting for a while. The server handles a session's stanzas in
+// order, and comp's in order: so once c's ping is answered, whatever the
+// server sent c for c's own stanzas has arrived, and the next presence c
+// receives must be the one comp sends it last, as a barrier.
+func quiet(t *testing.T, comp *xmpp.Component, c *jabberclient.Client) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
 	if err := c.Ping(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := c.NextPresence(ctx); err == nil {
+	const barrier = "barrier@" + domain
+	sendPresence(t, comp, xmpp.Presence{ID: "quiet", From: barrier, To: c.JID(), Type: "unavailable"})
+	if r := nextPresence(t, c); r.From != barrier || r.ID != "quiet" {
 		t.Errorf("%s received an unexpected presence: %s", c.JID(), r.Raw)
 	}
 }
@@ -246,7 +249,8 @@ func nextIQ(t *testing.T, c *jabberclient.Client) jabberclient.Received {
 	return r
 }
 
-// eventually polls cond until it holds or within passes.
+// eventually polls cond until it holds or within passes: the package's
+// one pause between polls, for what no event announces.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -261,17 +265,13 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 // sendEventually retries Send while the link is not (yet) up.
 func sendEventually(t *testing.T, c *xmpp.Component, m xmpp.Message) {
 	t.Helper()
-	deadline := time.Now().Add(waitLong)
-	for {
+	eventually(t, waitLong, "Send with the link up", func() bool {
 		err := c.Send(m)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, xmpp.ErrNotConnected) || time.Now().After(deadline) {
+		if err != nil && !errors.Is(err, xmpp.ErrNotConnected) {
 			t.Fatalf("Send: %v", err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil
+	})
 }
 
 func contains(t *testing.T, what, s string, subs ...string) {

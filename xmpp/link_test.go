@@ -56,7 +56,10 @@ func TestFrozenServer(t *testing.T) {
 	if !errors.Is(err, xmpp.ErrNotConnected) {
 		t.Errorf("Send while down = %v, want ErrNotConnected", err)
 	}
-	time.Sleep(time.Second) // reconnect attempts hang on the frozen server and time out
+	// Reconnect attempts hang on the frozen server and time out.
+	eventually(t, 5*time.Second, "a reconnect attempt timed out on the frozen server", func() bool {
+		return e.logs.FilterMessage("cannot connect the component").Len() >= 1
+	})
 
 	if err := e.srv.Resume(); err != nil {
 		t.Fatal(err)

@@ -260,7 +260,7 @@ func TestPresence(t *testing.T) {
 		rec.want(t, xmpp.Presence{ID: "uns-1", From: bare, To: patron, Type: "unsubscribe"})
 		contains(t, "roster push", nextRosterPush(t, lib).Raw, `<item jid="`+patron+`" subscription="none">`)
 	})
-	quiet(t, lib)
+	quiet(t, comp, lib)
 	if len(rec.msgs) > 0 || len(rec.bounces) > 0 {
 		t.Errorf("presence reached HandleMessage or HandleBounce")
 	}

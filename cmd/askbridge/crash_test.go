@@ -35,7 +35,9 @@ func TestCrashOnTheWayIn(t *testing.T) {
 				if err == nil && status == 200 {
 					acked[k] = true
 				}
-				time.Sleep(20 * time.Millisecond) // one POST, one dispatch, one drain at a time
+				// Pacing, not a wait for a result: one POST, one dispatch, one
+				// drain at a time, so that the kill cuts between them.
+				time.Sleep(20 * time.Millisecond)
 			}
 			r.waitKilled()
 			if len(acked) == 0 || len(acked) == n {
@@ -49,7 +51,7 @@ func TestCrashOnTheWayIn(t *testing.T) {
 					t.Fatalf("redelivery: %d %v", status, err)
 				}
 			}
-			got := r.collect(n)
+			got := r.collectAll(n)
 			var order []string
 			count := map[string]int{}
 			for _, m := range got {
@@ -146,7 +148,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 	r.start("")
-	got := r.collect(20)
+	got := r.collectAll(20)
 	if len(got) != 20 {
 		t.Errorf("delivered %d messages for 20 acknowledged", len(got))
 	}

@@ -14,17 +14,14 @@ import (
 // waitReady polls /readyz until its body contains want.
 func (r *rig) waitReady(want string, within time.Duration) string {
 	r.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		_, body := r.get("/readyz")
-		if strings.Contains(body, want) {
-			return body
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("/readyz never said %q within %v; last: %s", want, within, body)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var body string
+	if !holds(within, func() bool {
+		_, body = r.get("/readyz")
+		return strings.Contains(body, want)
+	}) {
+		r.t.Fatalf("/readyz never said %q within %v; last: %s", want, within, body)
 	}
+	return body
 }
 
 // TestReadyzOnFullDisk: while webhooks fail for lack of disk space,
@@ -100,17 +97,10 @@ func TestReadyzOnFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Facebook retries the refused POST.
-	deadline = time.Now().Add(10 * time.Second)
-	for {
+	poll(t, 10*time.Second, "the retried webhook acknowledged", func() bool {
 		status, err := r.fb.PostSigned(context.Background(), refused)
-		if err == nil && status == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the retried webhook: %d %v", status, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil && status == 200
+	})
 	body = r.waitReady(`"store":"ok"`, 10*time.Second)
 	if !strings.Contains(body, `"ready":true`) {
 		t.Errorf("/readyz with space again: %s", body)

@@ -47,8 +47,11 @@ func TestKilledRepeatedlyUnderLoad(t *testing.T) {
 						return
 					}
 					retries.Store(fmt.Sprint(i, k, attempt), true)
+					// Facebook's retry pause, pacing traffic while the
+					// daemon restarts; no result is waited for.
 					time.Sleep(50 * time.Millisecond)
 				}
+				// Pacing: patrons type at uneven speeds.
 				time.Sleep(time.Duration(rand.IntN(15)) * time.Millisecond)
 			}
 		}()
@@ -69,7 +72,7 @@ func TestKilledRepeatedlyUnderLoad(t *testing.T) {
 		r.start("")
 	}
 	<-done
-	got := r.collect(patrons * perPatron)
+	got := r.collectAll(patrons * perPatron)
 	ids := map[string]string{}
 	dups := 0
 	last := map[string]string{}

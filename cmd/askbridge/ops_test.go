@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -22,17 +23,10 @@ import (
 // waitLog waits until the daemon's log contains s.
 func (r *rig) waitLog(s string) {
 	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	poll(r.t, 10*time.Second, fmt.Sprintf("the daemon logging %q", s), func() bool {
 		b, _ := os.ReadFile(r.logs)
-		if strings.Contains(string(b), s) {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("the daemon never logged %q", s)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.Contains(string(b), s)
+	})
 }
 
 // TestReloadOnSIGHUP: a good configuration applies at once (here: the

@@ -32,29 +32,45 @@ import (
 var (
 	buildOnce sync.Once
 	binPath   string
+	binTemp   bool // binPath's directory is ours to remove
 	buildErr  error
 )
 
 // TestMain removes the binary the process tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
+	if binTemp {
 		_ = os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)
 }
 
-// binary builds askbridge once per test run.
+// binary builds askbridge once per test run. Run by go test, the test
+// binary lives in the go command's work directory, which the go command
+// removes even when a test panics or times out (and TestMain's clean-up
+// does not run): askbridge is built beside it. Otherwise it goes to a
+// temporary directory that TestMain removes.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "askbridge-bin-")
-		if err != nil {
-			buildErr = err
-			return
+		dir := ""
+		if exe, err := os.Executable(); err == nil && strings.Contains(filepath.ToSlash(exe), "/go-build") {
+			dir = filepath.Dir(exe)
+		} else {
+			dir, err = os.MkdirTemp("", "askbridge-bin-")
+			if err != nil {
+				buildErr = err
+				return
+			}
+			binTemp = true
 		}
 		binPath = filepath.Join(dir, "askbridge")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		build := exec.Command("go", "build", "-o", binPath, ".")
+		// Interrupted, not killed, with the test process: the build stops
+		// and cleans up after itself, instead of writing the binary into
+		// a work directory the go command has removed.
+		build.SysProcAttr = childAttr(syscall.SIGINT)
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -86,6 +102,8 @@ type rig struct {
 	cmd      *exec.Cmd
 	exited   chan error
 	restarts int
+	// barriers counts collectAll's barrier messages.
+	barriers int
 	// env is added to the daemon's environment.
 	env []string
 }
@@ -174,26 +192,47 @@ func (r *rig) start(crash string) {
 	r.cmd = exec.Command(binary(r.t), "serve", "--config", r.config)
 	r.cmd.Env = append(append(os.Environ(), crashpoint.Env+"="+crash), r.env...)
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
+	r.cmd.SysProcAttr = childAttr(syscall.SIGKILL) // no daemon left behind by a test run that dies
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
 	r.exited = make(chan error, 1)
 	go func() { r.exited <- r.cmd.Wait(); logf.Close() }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	poll(r.t, 20*time.Second, "the daemon ready", func() bool {
 		if code, _ := r.get("/readyz"); code == 200 {
-			return
+			return true
 		}
 		select {
 		case err := <-r.exited:
 			r.t.Fatalf("daemon exited before it was ready: %v", err)
 		default:
 		}
+		return false
+	})
+}
+
+// poll calls cond until it holds, for at most within, and fails the test
+// naming what otherwise.
+func poll(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !holds(within, cond) {
+		t.Fatalf("not within %v: %s", within, what)
+	}
+}
+
+// holds calls cond until it holds, for at most within, and reports
+// whether it did: the package's one pause between polls, for what the
+// daemon, another process, announces no other way (/readyz, /metrics,
+// its log).
+func holds(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for !cond() {
 		if time.Now().After(deadline) {
-			r.t.Fatal("daemon not ready within 20s")
+			return false
 		}
 		time.Sleep(30 * time.Millisecond)
 	}
+	return true
 }
 
 // waitKilled waits for the armed daemon to kill itself.
@@ -225,17 +264,11 @@ var depthRE = regexp.MustCompile(`(?m)^askbridge_outbox_depth ([0-9.e+]+)$`)
 // waitDrained waits until the inbox and both outboxes are empty.
 func (r *rig) waitDrained() {
 	r.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	poll(r.t, 30*time.Second, "the inbox and outboxes drained", func() bool {
 		_, body := r.get("/metrics")
-		if m := depthRE.FindStringSubmatch(body); m != nil && m[1] == "0" {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("outboxes not drained within 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		m := depthRE.FindStringSubmatch(body)
+		return m != nil && m[1] == "0"
+	})
 }
 
 // patronBody is a Messenger webhook POST with one text message.
@@ -245,28 +278,17 @@ func patronBody(psid, mid, text string, ts int64) []byte {
 }
 
 // collect reads the librarian's messages until want distinct bodies
-// arrived, then a little longer to catch duplicates.
+// arrived, and returns them; duplicates among them are returned too, but
+// one arriving later is left unread: see collectAll.
 func (r *rig) collect(want int) []jabberclient.Received {
 	r.t.Helper()
 	var got []jabberclient.Received
 	distinct := map[string]bool{}
-	deadline := time.Now().Add(30 * time.Second)
-	quiet := time.Time{}
-	for {
-		limit := deadline
-		if len(distinct) >= want {
-			if quiet.IsZero() {
-				quiet = time.Now().Add(time.Second)
-			}
-			limit = quiet
-		}
-		ctx, cancel := context.WithDeadline(context.Background(), limit)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for len(distinct) < want {
 		m, err := r.lib.Next(ctx)
-		cancel()
 		if err != nil {
-			if len(distinct) >= want {
-				return got
-			}
 			r.t.Fatalf("got %d of %d messages: %v", len(distinct), want, err)
 		}
 		if m.Body == "" {
@@ -274,6 +296,39 @@ func (r *rig) collect(want int) []jabberclient.Received {
 		}
 		got = append(got, m)
 		distinct[m.Body] = true
+	}
+	return got
+}
+
+// collectAll is collect, and then reads on to catch every duplicate,
+// without waiting "long enough": once the inbox and outboxes are drained
+// everything the daemon wrote was routed (the component confirms each
+// batch with the server), so a patron message sent then is a barrier.
+// The server routes the component's stanzas in order: what the daemon
+// relayed before the barrier arrives before it, and is returned.
+func (r *rig) collectAll(want int) []jabberclient.Received {
+	r.t.Helper()
+	got := r.collect(want)
+	r.waitDrained()
+	r.barriers++
+	barrier := fmt.Sprintf("barrier %d", r.barriers)
+	if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(newPSID()), barrier); err != nil {
+		r.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		m, err := r.lib.Next(ctx)
+		if err != nil {
+			r.t.Fatalf("the barrier message never arrived: %v", err)
+		}
+		switch m.Body {
+		case "":
+		case barrier:
+			return got
+		default:
+			got = append(got, m)
+		}
 	}
 }
 

@@ -41,6 +41,9 @@ func TestStatisticsWhileDaemonRuns(t *testing.T) {
 	}
 	r.collect(1)
 	asked := time.Now()
+	// The librarian takes 2 s to answer: the wait the export must show.
+	// The daemon, another process, keeps real time, so this pause makes
+	// the data under test; it waits for no result.
 	time.Sleep(2 * time.Second)
 	if _, err := r.lib.SendChat(patron, "Third floor, book them at the desk."); err != nil {
 		t.Fatal(err)

@@ -55,18 +55,12 @@ func (w *world) sessionsOf(psid messenger.PSID) []stats.Session {
 // them.
 func (w *world) waitSessions(psid messenger.PSID, what string, ok func([]stats.Session) bool) []stats.Session {
 	w.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		s := w.sessionsOf(psid)
-		if ok(s) {
-			return s
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("waiting for %s: sessions %+v", what, s)
-		}
-		// The store is polled: a session ends on the daemon's idle timer.
-		time.Sleep(20 * time.Millisecond)
+	// The store is polled: a session ends on the daemon's idle timer.
+	var s []stats.Session
+	if !holds(15*time.Second, func() bool { s = w.sessionsOf(psid); return ok(s) }) {
+		w.t.Fatalf("waiting for %s: sessions %+v", what, s)
 	}
+	return s
 }
 
 // oneEnded reports whether there is exactly one session and it has ended

@@ -14,21 +14,18 @@ import (
 // waitReadyz waits until /readyz answers want (200 or 503).
 func (w *world) waitReadyz(want int) string {
 	w.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var body string
+	if !holds(20*time.Second, func() bool {
 		resp, err := http.Get("http://" + w.addr + "/readyz")
-		if err == nil {
-			var b strings.Builder
-			_, _ = fmt.Fprint(&b, readAll(resp))
-			if resp.StatusCode == want {
-				return b.String()
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("/readyz never answered %d", want)
-		}
-		time.Sleep(50 * time.Millisecond)
+		body = readAll(resp)
+		return resp.StatusCode == want
+	}) {
+		w.t.Fatalf("/readyz never answered %d", want)
 	}
+	return body
 }
 
 func readAll(resp *http.Response) string {

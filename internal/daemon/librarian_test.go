@@ -52,7 +52,17 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 	if err := ya.SendRaw(`<presence><show>away</show></presence>`); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // let the away status reach the bridge
+	// The component handles stanzas in the order Prosody routes them, and
+	// Prosody routes ya's presence before her later IQ: once the
+	// component answers the IQ, the away status has reached the bridge.
+	if err := ya.SendRaw(`<iq type='get' id='after-away' to='` + e2eDomain + `'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	iqCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if r, err := ya.NextIQ(iqCtx); err != nil || r.ID != "after-away" {
+		t.Fatalf("ya's ping to the component: %+v, %v", r, err)
+	}
 
 	psid := standin.NewPSID()
 	patron := string(psid) + "@" + e2eDomain
@@ -156,7 +166,14 @@ func TestLibrarianChatFeatures(t *testing.T) {
 		t.Errorf("file share: %+v", sent[2])
 	}
 	// The patron reads: the librarian gets a receipt and a displayed marker.
-	time.Sleep(50 * time.Millisecond)
+	// The bridge notes what awaits a receipt when it records the call's
+	// outcome; Facebook's read watermark counts whole milliseconds, so the
+	// read comes in a millisecond after that.
+	waitPending(t, w, 0)
+	recorded := time.Now().UnixMilli()
+	if !holds(time.Second, func() bool { return time.Now().UnixMilli() > recorded }) {
+		t.Fatal("the clock stands still")
+	}
 	if err := w.fb.PatronRead(ctx, e2ePage, psid); err != nil {
 		t.Fatal(err)
 	}

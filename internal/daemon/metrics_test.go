@@ -71,8 +71,7 @@ func TestMetrics(t *testing.T) {
 	// has its value (or the deadline passes, and say which did not).
 	var body string
 	var wrong []string
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	if !holds(10*time.Second, func() bool {
 		resp, err := http.Get("http://" + w.addr + "/metrics")
 		if err != nil {
 			t.Fatal(err)
@@ -91,13 +90,9 @@ func TestMetrics(t *testing.T) {
 				wrong = append(wrong, fmt.Sprintf("%s = %v, want %v..%v", c.series, v, c.min, c.max))
 			}
 		}
-		if len(wrong) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("metrics after 10 s:\n%s", strings.Join(wrong, "\n"))
-		}
-		time.Sleep(20 * time.Millisecond) // the next scrape
+		return len(wrong) == 0
+	}) {
+		t.Fatalf("metrics after 10 s:\n%s", strings.Join(wrong, "\n"))
 	}
 	if !regexp.MustCompile(`(?m)^go_goroutines \d+`).MatchString(body) {
 		t.Error("Go runtime metrics missing")

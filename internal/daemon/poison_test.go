@@ -110,18 +110,12 @@ func TestPoisonTextDoesNotStallOthers(t *testing.T) {
 // waitPending waits until n messages are left to relay.
 func waitPending(t *testing.T, w *world, n int) {
 	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
-	for {
-		got, err := w.d.Bridge().Pending()
-		if err == nil && got == n {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("%d messages left to relay (%v), want %d", got, err, n)
-		}
+	var got int
+	var err error
+	if !holds(10*time.Second, func() bool {
+		got, err = w.d.Bridge().Pending()
+		return err == nil && got == n
+	}) {
+		t.Fatalf("%d messages left to relay (%v), want %d", got, err, n)
 	}
 }

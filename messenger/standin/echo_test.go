@@ -57,7 +57,7 @@ func TestEchoes(t *testing.T) {
 	if want := `"app_id":` + testAppID + `,`; !strings.Contains(string(raw), want) {
 		t.Errorf("echo body %s lacks %s", raw, want)
 	}
-	time.Sleep(50 * time.Millisecond)
+	r.echoesPosted(t)
 	if n := len(r.sink.snapshot()); n != 3 {
 		t.Errorf("bridge got %d events, want 3 (no echo for sender actions)", n)
 	}
@@ -68,7 +68,7 @@ func TestNoEchoesWhenOff(t *testing.T) {
 	if _, err := r.client.Send(context.Background(), tokenA, pageA, messenger.OutgoingMessage{Recipient: patron, Text: "hi"}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	r.echoesPosted(t)
 	if n := len(r.rawBodies()); n != 0 {
 		t.Errorf("bridge got %d webhook POSTs with echoes off", n)
 	}

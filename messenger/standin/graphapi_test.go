@@ -213,6 +213,8 @@ func TestWaitSent(t *testing.T) {
 	r := newRig(t, false)
 	go func() {
 		for i := 0; i < 3; i++ {
+			// Pacing, not a wait for a result: the calls come while
+			// WaitSent waits.
 			time.Sleep(10 * time.Millisecond)
 			_, _ = r.client.Send(context.Background(), tokenA, pageA, messenger.OutgoingMessage{Recipient: patron, Text: "x"})
 		}

@@ -118,7 +118,11 @@ func TestPatronAPIRoundTrip(t *testing.T) {
 		call(t, "GET", messagesURL(base, pageA, patron, 2, "10"), "", &polled)
 		done <- polled
 	}()
-	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-r.polls: // the poll is at the stand-in, waiting (or about to)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the long poll never reached the stand-in")
+	}
 	start := time.Now()
 	if _, err := r.client.Send(context.Background(), tokenA, pageA, messenger.OutgoingMessage{Recipient: patron, SenderAction: "typing_on"}); err != nil {
 		t.Fatal(err)

@@ -57,15 +57,37 @@ func (s *sink) snapshot() []messenger.Event {
 // wait returns the first n events, failing the test after 5 seconds.
 func (s *sink) wait(t *testing.T, n int) []messenger.Event {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if ev := s.snapshot(); len(ev) >= n {
-			return ev
-		}
+	if !holds(5*time.Second, func() bool { return len(s.snapshot()) >= n }) {
+		t.Fatalf("bridge got %d events, want %d", len(s.snapshot()), n)
+	}
+	return s.snapshot()
+}
+
+// holds calls cond until it holds, for at most within, and reports
+// whether it did: the package's one pause between polls.
+func holds(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("bridge got %d events, want %d", len(s.snapshot()), n)
+			return false
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+// echoesPosted waits until the stand-in has posted every echo it queued.
+// A Send API call queues its echo before it answers, so after the calls
+// a test made, the bridge has then received every echo they caused.
+func (r *rig) echoesPosted(t *testing.T) {
+	t.Helper()
+	idle := func() bool {
+		r.st.mu.Lock()
+		defer r.st.mu.Unlock()
+		return !r.st.echoBusy
+	}
+	if !holds(5*time.Second, idle) {
+		t.Fatal("echoes still being posted after 5s")
 	}
 }
 
@@ -79,6 +101,9 @@ type rig struct {
 
 	mu     sync.Mutex
 	bodies [][]byte // raw webhook bodies the bridge received
+	// polls receives when a long poll of /patron/messages reaches the
+	// stand-in's handler.
+	polls chan struct{}
 }
 
 func newRig(t *testing.T, echoes bool) *rig {
@@ -98,7 +123,18 @@ func newRig(t *testing.T, echoes bool) *rig {
 		AppID: testAppID, AppSecret: testSecret, WebhookURL: r.bridge.URL + "/webhook", Echoes: echoes,
 		Pages: []Page{{ID: pageA, Name: "Central Library", AccessToken: tokenA, InstagramID: instagramA}, {ID: pageB, Name: "Branch", AccessToken: tokenB}},
 	})
-	r.graph = httptest.NewServer(r.st.Handler())
+	t.Cleanup(r.st.Close) // before the bridge closes: no echo posted after the test
+	h := r.st.Handler()
+	r.polls = make(chan struct{}, 100)
+	r.graph = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/patron/messages" && req.URL.Query().Get("wait") != "0" {
+			select {
+			case r.polls <- struct{}{}:
+			default: // nobody watches that many
+			}
+		}
+		h.ServeHTTP(w, req)
+	}))
 	t.Cleanup(r.graph.Close)
 	r.client = messenger.NewClient(r.graph.URL, "v21.0", r.graph.Client())
 	return r
