@@ -124,7 +124,7 @@ func TestTypingIndicators(t *testing.T) {
 	}
 	state("composing") // within the rate limit: nothing
 	state("paused")
-	waitFor(t, func() bool { return len(h.clock.waiting()) == 1 }) // the typing_off, later
+	h.lookWithin(t, typingOffAfter) // the typing_off, later
 	h.clock.Advance(typingOffAfter)
 	if m := h.api.next(t); m.SenderAction != "typing_off" {
 		t.Fatalf("got %+v", m)

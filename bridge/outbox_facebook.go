@@ -218,7 +218,10 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		permanent := isGraph && !ge.Retryable() || errors.Is(err, messenger.ErrInvalidMessage) ||
 			errors.Is(err, errPageGone) || errors.Is(err, errTokenRefused)
 		delay := retryDelay(attempt, err)
-		if !permanent && b.now().Add(delay).Sub(e.Queued) < retryFor {
+		// Facebook's rate limit says when to come back: the wait it asks
+		// for never makes a reply undelivered (its 24-hour window may).
+		throttled := isGraph && ge.Throttle() != messenger.ThrottleNone
+		if !permanent && (throttled || b.now().Add(delay).Sub(e.Queued) < retryFor) {
 			b.metrics.sendRetries.Inc()
 			b.log.Warn("Send API call failed; will retry", zap.Error(err), zap.Duration("in", delay), zap.Int("attempt", attempt))
 			if !b.sleep(ctx, delay) {

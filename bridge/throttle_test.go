@@ -332,3 +332,18 @@ func TestThrottleGraphCall(t *testing.T) {
 		t.Errorf("GraphCall for the other Page: called %v, %v", called, err)
 	}
 }
+
+// TestLongThrottleNotUndelivered: a limit longer than the 30 minutes a
+// reply is retried for (Facebook asking for 45) delays the reply; it is
+// not reported undelivered for the wait itself.
+func TestLongThrottleNotUndelivered(t *testing.T) {
+	h, st := newGraphHarness(t)
+	h.openConversations(testPage, testPSID)
+	st.StartThrottle(standin.Throttle{Page: testPage, For: 45 * time.Minute, Code: 80006, RegainAccess: 45 * time.Minute})
+	h.replyTo(testPSID, "We open at 9.")
+	if _, err := st.WaitThrottled(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	// Refused as undelivered, it would never be sent.
+	h.passTime(50*time.Minute, func() bool { by, _ := sentTexts(st.Sent()); return len(by[testPSID]) == 1 })
+}
