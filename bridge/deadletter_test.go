@@ -178,4 +178,9 @@ func TestParkedEntriesExpire(t *testing.T) {
 	if n, _ := h.b.ParkedCount(); n != 0 {
 		t.Errorf("%d still parked", n)
 	}
+	for _, r := range h.records() {
+		if r.MID == "mid.t1" && r.State != StateFailed {
+			t.Errorf("the dropped message's record says %q", r.State)
+		}
+	}
 }

@@ -117,23 +117,35 @@ func noteRemoval(tx *bolt.Tx, changed int, _ []byte) error {
 // purgeParked drops the entries parked before cutoff: a message nobody
 // requeued within the PSID retention must not keep the patron's ID.
 func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
-	old := func(tx *bolt.Tx, v []byte) (bool, error) {
+	old := func(tx *bolt.Tx, v []byte) (*parkedEntry, error) {
 		var e parkedEntry
 		if err := openJSON(tx, v, &e); err != nil {
-			return false, fmt.Errorf("parked entry: %w", err)
+			return nil, fmt.Errorf("parked entry: %w", err)
 		}
-		return e.Parked.Before(cutoff), nil
+		if !e.Parked.Before(cutoff) {
+			return nil, nil
+		}
+		return &e, nil
 	}
 	return p.run(&sweep{
 		bucket: bucketParkedXMPP,
-		pick:   func(tx *bolt.Tx, _, v []byte) (bool, error) { return old(tx, v) },
+		pick: func(tx *bolt.Tx, _, v []byte) (bool, error) {
+			e, err := old(tx, v)
+			return e != nil, err
+		},
 		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
 			dead := tx.Bucket(bucketParkedXMPP)
 			v := dead.Get(k)
 			if v == nil {
 				return false, nil
 			}
-			if drop, err := old(tx, v); err != nil || !drop {
+			e, err := old(tx, v)
+			if err != nil || e == nil {
+				return false, err
+			}
+			if err := updateRecord(tx, e.Entry.Ledger, func(r *Record) {
+				r.State, r.Error = StateFailed, "dropped from the dead-letter bucket after 7 days"
+			}); err != nil {
 				return false, err
 			}
 			return true, dead.Delete(k)
