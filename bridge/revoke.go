@@ -61,31 +61,37 @@ func (b *Bridge) releaseRevoked(cfg *config.Config) (int, error) {
 // whether conv changed.
 func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conversation) (bool, error) {
 	patron := patronJID(conv.PSID, cfg.XMPP.Domain)
-	gone := func(to string) error {
-		return enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Type: "unavailable"})
-	}
-	changed := false
+	var revoked []string
 	offered := conv.Offered[:0:0]
 	for _, op := range conv.Offered {
 		if mayAnswer(cfg, bareJID(op), conv.Page) {
 			offered = append(offered, op)
-			continue
-		}
-		changed = true
-		if err := gone(op); err != nil {
-			return false, err
+		} else {
+			revoked = append(revoked, op)
 		}
 	}
 	conv.Offered = offered
 	former := conv.Owner
-	if former == "" || mayAnswer(cfg, bareJID(former), conv.Page) {
-		return changed, nil
+	handBack := former != "" && !mayAnswer(cfg, bareJID(former), conv.Page)
+	if handBack {
+		conv.Owner = ""
+		if !containsFold(revoked, former) {
+			revoked = append(revoked, former)
+		}
 	}
-	conv.Owner = ""
-	if !containsFold(offered, former) {
-		if err := gone(former); err != nil {
+	// What waits in the outbox for those who may no longer answer goes
+	// to those who do now; then they are told.
+	moved, err := b.retargetQueued(tx, cfg, conv, patron)
+	if err != nil {
+		return false, err
+	}
+	for _, to := range revoked {
+		if err := enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Type: "unavailable"}); err != nil {
 			return false, err
 		}
+	}
+	if !handBack {
+		return moved || len(revoked) > 0, nil
 	}
 	for _, to := range b.targets(cfg, conv) {
 		if err := enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Nick: conv.nick(), Status: channelName(conv.PSID)}); err != nil {
@@ -100,5 +106,65 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 	b.log.Info("conversation handed back: its librarian may no longer answer patrons",
 		zap.String("former", former), zap.String("guest", conv.Guest),
 		zap.String("to", strings.Join(b.targets(cfg, conv), ",")))
+	return true, nil
+}
+
+// retargetQueued sends the patron's messages still waiting in the XMPP
+// outbox for someone cfg no longer allows to answer to whoever answers
+// the conversation now (its owner, its queue, or in broadcast routing the
+// available operators; held for an operator when none is), and drops the
+// presence waiting for them. It reports whether anything changed.
+func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversation, patron string) (bool, error) {
+	out := tx.Bucket(bucketToXMPP)
+	type found struct {
+		k []byte
+		e xmppEntry
+	}
+	var stale []found
+	err := out.ForEach(func(k, v []byte) error {
+		var e xmppEntry
+		if err := openJSON(tx, v, &e); err != nil {
+			return nil // the writer deals with an entry it cannot read
+		}
+		to, from := e.Msg.To, e.Msg.From
+		if e.Presence != nil {
+			to, from = e.Presence.To, e.Presence.From
+		}
+		if sameBare(from, patron) && !mayAnswer(cfg, bareJID(to), conv.Page) {
+			stale = append(stale, found{append([]byte(nil), k...), e})
+		}
+		return nil
+	})
+	if err != nil || len(stale) == 0 {
+		return false, err
+	}
+	targets := b.targets(cfg, conv)
+	for _, f := range stale {
+		if f.e.Presence != nil || len(targets) == 0 {
+			if err := out.Delete(f.k); err != nil {
+				return false, err
+			}
+			if f.e.Presence == nil && f.e.Msg.Body != "" {
+				conv.Held = append(conv.Held, f.e.Msg)
+			}
+			continue
+		}
+		// The first target takes the entry's place, keeping its order;
+		// any other operator gets a copy at the end.
+		for i, to := range targets {
+			e := f.e
+			e.Msg.To = to
+			if i == 0 {
+				if err := putSealed(out, f.k, e); err != nil {
+					return false, err
+				}
+				continue
+			}
+			e.Msg.ID = randomID("fb-")
+			if err := enqueueEntry(tx, e); err != nil {
+				return false, err
+			}
+		}
+	}
 	return true, nil
 }

@@ -76,3 +76,39 @@ func TestRemovedOperatorHandedBackAtStart(t *testing.T) {
 		t.Fatalf("after restart: %+v", m)
 	}
 }
+
+// TestRemovedOperatorQueuedMessages: what was waiting in the outbox for
+// a librarian removed by a reload (the link was down) goes to the queue
+// instead, never to the removed librarian.
+func TestRemovedOperatorQueuedMessages(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.XMPP.Operators = []string{"alice@library.test"}
+	})
+	h.run()
+	h.start()
+	if e := h.reply("alice@library.test/desk", "Let me look."); e != nil {
+		t.Fatal(e)
+	}
+	h.api.next(t)
+	h.link.setUp(false)
+	h.accept(patronText("mid.2", "my card number is 12345", h.clock.Now()))
+	waitFor(t, func() bool { return bucketLen(t, h, bucketToXMPP) > 0 })
+
+	next := *h.cfg
+	next.XMPP.Operators = nil
+	h.b.SetConfig(&next)
+	h.link.setUp(true)
+	h.b.LinkChanged(true)
+
+	var toQueue []string
+	for len(toQueue) < 2 {
+		m := h.link.next(t)
+		if m.To != testQueue {
+			t.Fatalf("%q went to %q", m.Body, m.To)
+		}
+		toQueue = append(toQueue, m.Body)
+	}
+	if toQueue[0] != "my card number is 12345" || !strings.Contains(toQueue[1], "was being answered by alice@library.test") {
+		t.Errorf("the queue got %q", toQueue)
+	}
+}
