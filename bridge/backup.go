@@ -32,7 +32,9 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 	s.backups.Add(1)
 	db := s.db
 	s.gate.RUnlock()
+	s.copying.RLock()
 	tmp, err := s.backupCopy(db)
+	s.copying.RUnlock()
 	s.backups.Add(-1)
 	if tmp != "" {
 		defer os.Remove(tmp)

@@ -59,7 +59,11 @@ func (p *maintPass) rotateKeys() (KeyRotation, error) {
 	for id := range used {
 		keep[id] = true
 	}
+	// A backup opens its copy's sealed values after taking its
+	// snapshot: the keys it may need stay until it has.
+	p.b.store.copying.Lock()
 	rot.Dropped, err = ring.drop(keep)
+	p.b.store.copying.Unlock()
 	rot.Kept = len(ring.ids()) - 1
 	return rot, err
 }

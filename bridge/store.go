@@ -84,6 +84,10 @@ type Store struct {
 	keys *keyRing
 	// backups counts copies in progress; Compact waits for none.
 	backups atomic.Int32
+	// copying is held (read-locked) by each backup from its snapshot to
+	// the opening of its sealed values, so that no queue key is dropped
+	// meanwhile.
+	copying sync.RWMutex
 	// fresh: the store held no record when opened.
 	fresh bool
 	// health is the outcome of the last commit.
