@@ -10,9 +10,12 @@ import (
 // The store keeps messages of the xmpp and messenger packages in record
 // types of its own, so that a change to those packages' structs cannot
 // change what is on disk (a renamed field would otherwise empty every
-// queued message after an upgrade). Converting between the two is a Go
-// conversion where the fields are the same, so that such a change stops
-// the build here, where the store's format must be decided; the JSON keys
+// queued message after an upgrade). Messages, stanza errors and
+// attachments convert by Go conversion, so that a change to their fields
+// stops the build here, where the store's format must be decided;
+// presences and outgoing messages are copied field by field, and
+// TestRecordTypesCoverTheirStructs fails when their structs gain a field
+// the store does not keep. The JSON keys
 // are those earlier releases wrote (the Go field names), so their stores
 // read as they are (testdata/records-before-store-types.json).
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Memory spent on webhook bodies that are not yet verified is bounded, so
@@ -22,6 +23,13 @@ const (
 	smallBodies = 256
 	// largeBodyBytes bounds the bytes of larger bodies read at once.
 	largeBodyBytes = 16 << 20
+	// bodyReadTimeout bounds the time a POST may take to send its body
+	// once its headers are in: Facebook sends a body at once, so a place
+	// is never held for long by anyone sending it slowly.
+	bodyReadTimeout = 5 * time.Second
+	// placeWait is how long a small body waits for a place when all are
+	// taken.
+	placeWait = time.Second
 )
 
 // bodyReader reads webhook bodies within those bounds.
@@ -53,7 +61,15 @@ func (r *bodyReader) read(body io.Reader, length int64) (b []byte, release func(
 		select {
 		case r.small <- struct{}{}:
 		default:
-			return nil, nil, errBodyBusy
+			// All taken: one may free up (bodies are read within
+			// bodyReadTimeout).
+			t := time.NewTimer(placeWait)
+			select {
+			case r.small <- struct{}{}:
+				t.Stop()
+			case <-t.C:
+				return nil, nil, errBodyBusy
+			}
 		}
 		buf := r.pool.Get().(*[]byte)
 		release = func() { r.pool.Put(buf); <-r.small }

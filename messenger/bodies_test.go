@@ -81,3 +81,45 @@ func TestHeldBodiesBounded(t *testing.T) {
 		t.Errorf("real webhook: %d %q", resp.StatusCode, got)
 	}
 }
+
+// TestSlowBodiesLetGo: POSTs that take every place for small bodies and
+// then send them slowly (without knowing the app secret) are cut off after
+// bodyReadTimeout, and a real webhook is answered again.
+func TestSlowBodiesLetGo(t *testing.T) {
+	srv := httptest.NewServer(NewWebhook(WebhookConfig{AppSecret: testSecret, VerifyToken: testVerifyToken}, &recordingSink{}, nil))
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	head := fmt.Sprintf("POST /webhook HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\nX-Hub-Signature-256: sha256=%s\r\n\r\n{",
+		addr, strings.Repeat("0", 64))
+	var cut sync.WaitGroup
+	for range smallBodies {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, head); err != nil {
+			t.Fatal(err)
+		}
+		cut.Add(1)
+		go func() {
+			defer cut.Done()
+			_, _ = io.ReadAll(c) // until the server answers and closes
+		}()
+	}
+	cut.Wait() // every slow POST was cut off
+	text := fixture(t, "text.json")
+	req, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = signedHeader(testSecret, text)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("real webhook after the slow ones: %d", resp.StatusCode)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -141,6 +142,10 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "forbidden", http.StatusForbidden)
 		return
 	}
+	// The body must come within bodyReadTimeout (not all servers have a
+	// ResponseController that can set one: then the server's ReadTimeout
+	// alone applies).
+	_ = http.NewResponseController(rw).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	body, release, err := w.bodies.read(http.MaxBytesReader(rw, r.Body, w.maxBody), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
