@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -55,12 +56,16 @@ func (b *Bridge) dispatchOnce() (int, error) {
 		var done [][]byte
 		c := inbox.Cursor()
 		for k, v := c.First(); k != nil && len(done) < dispatchBatch; k, v = c.Next() {
-			done = append(done, append([]byte(nil), k...))
 			var e messenger.Event
-			if err := openJSON(tx, v, &e); err != nil {
+			if err := openJSON(tx, v, &e); errors.Is(err, errKeyGone) {
+				b.log.Error("inbox entry kept: its queue key is missing", zap.Binary("key", k), zap.Error(err))
+				continue
+			} else if err != nil {
+				done = append(done, append([]byte(nil), k...))
 				b.log.Error("unreadable inbox entry skipped", zap.Binary("key", k), zap.Error(err))
 				continue
 			}
+			done = append(done, append([]byte(nil), k...))
 			if err := b.route(tx, cfg, &e); err != nil {
 				return err
 			}

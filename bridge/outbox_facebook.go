@@ -129,7 +129,12 @@ func (b *Bridge) nextFacebook(psid string) (key []byte, e fbEntry, ok bool, err 
 			if k == nil || !bytes.HasPrefix(k, prefix) {
 				return nil
 			}
-			if err := openJSON(tx, v, &e); err != nil {
+			if err := openJSON(tx, v, &e); errors.Is(err, errKeyGone) {
+				// Kept for the right key file; the patron's later replies
+				// wait behind it, in order.
+				b.log.Error("Send API outbox entry kept: its queue key is missing", zap.Error(err))
+				return nil
+			} else if err != nil {
 				// Unreadable: it can never be sent, and must not block the
 				// patron's other replies.
 				b.log.Error("unreadable Send API outbox entry removed", zap.Error(err))

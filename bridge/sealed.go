@@ -100,6 +100,12 @@ func sealedWith(v []byte) (id uint32, ok bool) {
 	return binary.BigEndian.Uint32(v[1:sealHeader]), true
 }
 
+// errKeyGone is the error of a value sealed with a key the ring does not
+// have. The store refuses to open without the keys its values need, so it
+// means a mistake: the queues keep such an entry (and log it) rather than
+// drop a message that the right key file would make readable.
+var errKeyGone = errors.New("its key is not in the queue key file")
+
 // seal seals plain with the current key.
 func (r *keyRing) seal(plain []byte) ([]byte, error) {
 	k := r.current()
@@ -120,7 +126,7 @@ func (r *keyRing) open(v []byte) ([]byte, error) {
 	}
 	k := r.key(id)
 	if k == nil {
-		return nil, fmt.Errorf("opening entry: sealed with key %d, which was dropped", id)
+		return nil, fmt.Errorf("opening entry: sealed with key %d: %w", id, errKeyGone)
 	}
 	plain, err := k.aead.Open(nil, v[sealHeader:sealHeader+sealNonce], v[sealHeader+sealNonce:], v[:sealHeader])
 	if err != nil {

@@ -271,3 +271,45 @@ func BenchmarkSealOpen(b *testing.B) {
 	}
 	b.ReportMetric(float64(sealHeader+sealNonce+16), "bytes_added")
 }
+
+// TestEntryWithoutItsKeyKept: an entry whose key went missing while the
+// daemon runs (a mistake: the store refuses to open without its keys) is
+// kept in its queue, not removed as unreadable, and the others go on.
+func TestEntryWithoutItsKeyKept(t *testing.T) {
+	h := newHarness(t)
+	h.run()
+	queueWhileDown(t, h, "mid.lost", "sealed with a key that goes missing")
+	ring := h.store.keys
+	old := ring.current().ID
+	if _, err := ring.rotate(h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ring.drop(map[uint32]bool{}); err != nil || ring.key(old) != nil {
+		t.Fatalf("dropping key %d: %v", old, err)
+	}
+	h.accept(patronText("mid.after", "a later message", h.clock.Now()))
+	h.link.setUp(true)
+	h.b.LinkChanged(true)
+	if m := h.link.next(t); m.Body != "a later message" {
+		t.Fatalf("the librarian got %q", m.Body)
+	}
+	// What the lost key sealed (the question, and the patron's presence
+	// queued with it) stays; all else goes out.
+	waitFor(t, func() bool {
+		kept, others := 0, 0
+		err := h.store.view(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketToXMPP).ForEach(func(_, v []byte) error {
+				if id, ok := sealedWith(v); ok && id == old {
+					kept++
+				} else {
+					others++
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kept > 0 && others == 0
+	})
+}

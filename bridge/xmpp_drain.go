@@ -225,7 +225,12 @@ func (b *Bridge) writeXMPP(link Link, d *drainState) (int, time.Time, error) {
 			}
 			scanned++
 			it := xmppItem{key: append([]byte(nil), k...)}
-			if err := openJSON(tx, v, &it.entry); err != nil || it.entry.Msg.ID == "" {
+			err := openJSON(tx, v, &it.entry)
+			if errors.Is(err, errKeyGone) {
+				b.log.Error("XMPP outbox entry kept: its queue key is missing", zap.Error(err))
+				continue
+			}
+			if err != nil || it.entry.Msg.ID == "" {
 				b.log.Error("unreadable XMPP outbox entry removed", zap.Error(err))
 				it.bad = true
 			} else if now.Before(it.entry.NotBefore) {
