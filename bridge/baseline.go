@@ -1,0 +1,86 @@
+package bridge
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/messenger"
+	"github.com/askbridge/askbridge/stats"
+	"github.com/askbridge/askbridge/xmpp"
+)
+
+// BaselineMessage is one patron message for WriteBaseline.
+type BaselineMessage struct {
+	Event messenger.Event
+	// Guest is the patron's pseudonym, Queue the queue the message goes
+	// to, Domain the component's.
+	Guest, Queue, Domain string
+}
+
+// WriteBaseline writes, in one commit shared with concurrent callers as
+// the bridge shares its webhook commits, the records the bridge makes for
+// each patron message that opens a session and goes to the queue:
+// deduplication mark, inbox event, conversation, session, open-session
+// index, ledger record with its references, XMPP outbox entry — in the
+// store's own encodings and sealing. It is the "BoltDB alone" baseline
+// of cmd/loadgen (what the store allows, without the bridge's logic or
+// its later commits), never for a store a bridge runs on.
+func (s *Store) WriteBaseline(msgs []BaselineMessage) error {
+	err := s.batch(func(tx *bolt.Tx) error {
+		for i := range msgs {
+			if err := writeBaseline(tx, &msgs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bridge: baseline records: %w", err)
+	}
+	return nil
+}
+
+func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
+	e := &m.Event
+	at := e.Time
+	psid := string(e.Patron)
+	if err := tx.Bucket(bucketSeen).Put([]byte(dedupKey(e)), u64(uint64(at.UnixNano()))); err != nil {
+		return err
+	}
+	inbox := tx.Bucket(bucketInbox)
+	ik, err := seqKey(inbox)
+	if err != nil {
+		return err
+	}
+	if err := putSealed(inbox, ik, e); err != nil {
+		return err
+	}
+	sessions := tx.Bucket(bucketSessions)
+	sk, err := timeKey(sessions, at)
+	if err != nil {
+		return err
+	}
+	sid := hex.EncodeToString(sk)
+	if err := putSession(tx, sk, &stats.Session{ID: sid, Guest: m.Guest, Page: string(e.Page), Queue: m.Queue,
+		Started: at, MessagesIn: 1}); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketOpen).Put([]byte(psid), nil); err != nil {
+		return err
+	}
+	conv := &Conversation{Page: string(e.Page), PSID: psid, Guest: m.Guest, LastPatron: at, LastActivity: at,
+		Session: sid, LastSession: sid}
+	if err := putConversation(tx, conv); err != nil {
+		return err
+	}
+	msg := xmpp.Message{ID: stanzaID(e), From: patronJID(psid, m.Domain), To: m.Queue, Type: "chat",
+		Body: e.Text, Nick: conv.nick(), Markable: true}
+	lk, err := addRecord(tx, &Record{Time: at, Direction: Inbound, Kind: "message", Page: string(e.Page), Guest: m.Guest,
+		MID: string(e.MID), XMPPID: msg.ID, State: StateQueued})
+	if err != nil {
+		return err
+	}
+	return enqueueEntry(tx, xmppEntry{Msg: msg, Ledger: lk, Queued: at})
+}
