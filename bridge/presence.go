@@ -128,22 +128,12 @@ func (b *Bridge) currentPresence(cfg *config.Config, from, psid, to string) xmpp
 func (b *Bridge) reannounce() error {
 	cfg := b.config()
 	err := b.store.update(func(tx *bolt.Tx) error {
-		psids, err := openPSIDs(tx)
-		if err != nil {
-			return err
-		}
-		for _, psid := range psids {
-			conv, err := getConversation(tx, psid)
-			if err != nil {
-				return err
+		return eachOpenConversation(tx, func(conv *Conversation) error {
+			if conv.Session == "" {
+				return nil
 			}
-			if conv != nil && conv.Session != "" {
-				if err := b.announce(tx, cfg, conv); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+			return b.announce(tx, cfg, conv)
+		})
 	})
 	signal(b.xmppReady)
 	return err
@@ -179,17 +169,9 @@ func (b *Bridge) subscribeOperators(link Link) {
 // operator who just came online: the held messages (or a short note).
 func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
 	err := b.store.update(func(tx *bolt.Tx) error {
-		psids, err := openPSIDs(tx)
-		if err != nil {
-			return err
-		}
-		for _, psid := range psids {
-			conv, err := getConversation(tx, psid)
-			if err != nil {
-				return err
-			}
-			if conv == nil || conv.Owner != "" || containsFold(conv.Offered, op) {
-				continue
+		return eachOpenConversation(tx, func(conv *Conversation) error {
+			if conv.Owner != "" || containsFold(conv.Offered, op) {
+				return nil
 			}
 			conv.Offered = append(conv.Offered, op)
 			conv.LastActivity = b.now() // the idle timer starts now that someone saw it
@@ -209,11 +191,8 @@ func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
 			}
 			// Delivered to someone: operators who come later get the note.
 			conv.Held = nil
-			if err := putConversation(tx, conv); err != nil {
-				return err
-			}
-		}
-		return nil
+			return putConversation(tx, conv)
+		})
 	})
 	signal(b.xmppReady)
 	return err

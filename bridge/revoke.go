@@ -26,30 +26,17 @@ func (b *Bridge) releaseRevoked(cfg *config.Config) (int, error) {
 	moved := 0
 	err := b.store.update(func(tx *bolt.Tx) error {
 		moved = 0
-		psids, err := openPSIDs(tx)
-		if err != nil {
-			return err
-		}
-		for _, psid := range psids {
-			conv, err := getConversation(tx, psid)
-			if err != nil {
-				return err
-			}
-			if conv == nil {
-				continue
-			}
+		return eachOpenConversation(tx, func(conv *Conversation) error {
 			changed, err := b.releaseConversation(tx, cfg, conv)
 			if err != nil {
 				return fmt.Errorf("handing back %s's conversation: %w", conv.nick(), err)
 			}
-			if changed {
-				moved++
-				if err := putConversation(tx, conv); err != nil {
-					return err
-				}
+			if !changed {
+				return nil
 			}
-		}
-		return nil
+			moved++
+			return putConversation(tx, conv)
+		})
 	})
 	if moved > 0 {
 		signal(b.xmppReady)

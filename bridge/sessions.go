@@ -364,6 +364,28 @@ func openPSIDs(tx *bolt.Tx) ([]string, error) {
 	return psids, err
 }
 
+// eachOpenConversation calls fn with the conversation of each patron with
+// an open session (none for an index entry without its conversation).
+func eachOpenConversation(tx *bolt.Tx, fn func(conv *Conversation) error) error {
+	psids, err := openPSIDs(tx)
+	if err != nil {
+		return err
+	}
+	for _, psid := range psids {
+		conv, err := getConversation(tx, psid)
+		if err != nil {
+			return err
+		}
+		if conv == nil {
+			continue
+		}
+		if err := fn(conv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Sessions returns the sessions that started in [from, to), oldest first.
 // It holds them all in memory: exports of long periods use ForEachSession.
 func (s *Store) Sessions(from, to time.Time) ([]stats.Session, error) {

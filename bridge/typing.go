@@ -93,6 +93,20 @@ func (st *typingState) next(now time.Time) (action string, at time.Time) {
 // someone who may not answer or for a conversation outside the messaging
 // window.
 func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
+	composing := state == "composing"
+	b.withTypingState(cfg, psid, sender, func(st *typingState, now time.Time) {
+		if st.composing && !composing {
+			st.stopped = now
+		}
+		st.composing, st.changed = composing, now
+		b.typingStepLocked(psid, st, now)
+	})
+}
+
+// withTypingState runs fn with the conversation's typing state, under
+// b.typingMu, when sender may show the patron a sender action now: one who
+// may answer, within the messaging window, for a Page with a valid token.
+func (b *Bridge) withTypingState(cfg *config.Config, psid, sender string, fn func(st *typingState, now time.Time)) {
 	conv, err := b.store.Conversation(psid)
 	if err != nil || conv == nil || !mayAnswer(cfg, sender, conv.Page) || b.now().Sub(conv.LastPatron) > responseWindow {
 		return
@@ -101,7 +115,6 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 	if !ok || b.tokenInvalid(page) {
 		return
 	}
-	composing := state == "composing"
 	now := b.waitNow()
 	b.typingMu.Lock()
 	defer b.typingMu.Unlock()
@@ -112,11 +125,7 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 		b.typingBy[psid] = st
 	}
 	st.page = page
-	if st.composing && !composing {
-		st.stopped = now
-	}
-	st.composing, st.changed = composing, now
-	b.typingStepLocked(psid, st, now)
+	fn(st, now)
 }
 
 // typingStepLocked sends what the state calls for now, or schedules a
@@ -194,28 +203,13 @@ func (b *Bridge) forgetTypingLocked(now time.Time) {
 // the librarian's client sends an XEP-0333 displayed marker; at most once
 // per typingGap per conversation.
 func (b *Bridge) markSeen(cfg *config.Config, psid, sender string) {
-	conv, err := b.store.Conversation(psid)
-	if err != nil || conv == nil || !mayAnswer(cfg, sender, conv.Page) || b.now().Sub(conv.LastPatron) > responseWindow {
-		return
-	}
-	page, ok := cfg.Page(conv.Page)
-	if !ok || b.tokenInvalid(page) {
-		return
-	}
-	now := b.waitNow()
-	b.typingMu.Lock()
-	defer b.typingMu.Unlock()
-	b.forgetTypingLocked(now)
-	st := b.typingBy[psid]
-	if st == nil {
-		st = &typingState{page: page}
-		b.typingBy[psid] = st
-	}
-	if !st.lastSeen.IsZero() && now.Sub(st.lastSeen) < typingGap {
-		return
-	}
-	st.lastSeen = now
-	b.senderAction(page, psid, messenger.SenderActionMarkSeen)
+	b.withTypingState(cfg, psid, sender, func(st *typingState, now time.Time) {
+		if !st.lastSeen.IsZero() && now.Sub(st.lastSeen) < typingGap {
+			return
+		}
+		st.lastSeen = now
+		b.senderAction(st.page, psid, messenger.SenderActionMarkSeen)
+	})
 }
 
 // senderAction sends a sender action, best effort, in the background;
