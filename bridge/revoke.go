@@ -26,8 +26,12 @@ func (b *Bridge) releaseRevoked(cfg *config.Config) (int, error) {
 	moved := 0
 	err := b.store.update(func(tx *bolt.Tx) error {
 		moved = 0
+		stale, err := staleEntries(tx, cfg)
+		if err != nil {
+			return err
+		}
 		return eachOpenConversation(tx, func(conv *Conversation) error {
-			changed, err := b.releaseConversation(tx, cfg, conv)
+			changed, err := b.releaseConversation(tx, cfg, conv, stale[conv.PSID])
 			if err != nil {
 				return fmt.Errorf("handing back %s's conversation: %w", conv.nick(), err)
 			}
@@ -46,7 +50,7 @@ func (b *Bridge) releaseRevoked(cfg *config.Config) (int, error) {
 
 // releaseConversation applies the rule to one conversation; it reports
 // whether conv changed.
-func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conversation) (bool, error) {
+func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conversation, queued []queuedEntry) (bool, error) {
 	patron := patronJID(conv.PSID, cfg.XMPP.Domain)
 	var revoked []string
 	offered := conv.Offered[:0:0]
@@ -68,7 +72,7 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 	}
 	// What waits in the outbox for those who may no longer answer goes
 	// to those who do now; then they are told.
-	moved, err := b.retargetQueued(tx, cfg, conv, patron)
+	moved, err := b.retargetQueued(tx, cfg, conv, queued)
 	if err != nil {
 		return false, err
 	}
@@ -96,19 +100,18 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 	return true, nil
 }
 
-// retargetQueued sends the patron's messages still waiting in the XMPP
-// outbox for someone cfg no longer allows to answer to whoever answers
-// the conversation now (its owner, its queue, or in broadcast routing the
-// available operators; held for an operator when none is), and drops the
-// presence waiting for them. It reports whether anything changed.
-func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversation, patron string) (bool, error) {
-	out := tx.Bucket(bucketToXMPP)
-	type found struct {
-		k []byte
-		e xmppEntry
-	}
-	var stale []found
-	err := out.ForEach(func(k, v []byte) error {
+// queuedEntry is an XMPP outbox entry and its key.
+type queuedEntry struct {
+	k []byte
+	e xmppEntry
+}
+
+// staleEntries returns, by patron, the XMPP outbox entries from a patron's
+// JID to an address cfg lets answer no Page's patrons: one walk over the
+// outbox for all conversations.
+func staleEntries(tx *bolt.Tx, cfg *config.Config) (map[string][]queuedEntry, error) {
+	stale := map[string][]queuedEntry{}
+	err := tx.Bucket(bucketToXMPP).ForEach(func(k, v []byte) error {
 		var e xmppEntry
 		if err := openJSON(tx, v, &e); err != nil {
 			return nil // the writer deals with an entry it cannot read
@@ -117,16 +120,27 @@ func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversat
 		if e.Presence != nil {
 			to, from = e.Presence.To, e.Presence.From
 		}
-		if sameBare(from, patron) && !mayAnswer(cfg, bareJID(to), conv.Page) {
-			stale = append(stale, found{append([]byte(nil), k...), e})
+		if psid := localpart(from); psid != "" && !mayAnswer(cfg, bareJID(to), "") {
+			stale[psid] = append(stale[psid], queuedEntry{append([]byte(nil), k...), e})
 		}
 		return nil
 	})
-	if err != nil || len(stale) == 0 {
-		return false, err
+	return stale, err
+}
+
+// retargetQueued sends the patron's messages still waiting in the XMPP
+// outbox for someone cfg no longer allows to answer (queued, from
+// staleEntries) to whoever answers the conversation now (its owner, its
+// queue, or in broadcast routing the available operators; held for an
+// operator when none is), and drops the presence waiting for them. It
+// reports whether anything changed.
+func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversation, queued []queuedEntry) (bool, error) {
+	if len(queued) == 0 {
+		return false, nil
 	}
+	out := tx.Bucket(bucketToXMPP)
 	targets := b.targets(cfg, conv)
-	for _, f := range stale {
+	for _, f := range queued {
 		if f.e.Presence != nil || len(targets) == 0 {
 			if err := out.Delete(f.k); err != nil {
 				return false, err
