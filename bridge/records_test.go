@@ -38,9 +38,9 @@ func sampleRecords() map[string]any {
 	}
 }
 
-// TestRecordsOfEarlierRelease: entries an earlier release wrote (with the
-// xmpp and messenger structs' own field names) read as the same values.
-func TestRecordsOfEarlierRelease(t *testing.T) {
+// earlierRecords reads testdata/records-before-store-types.json, by name.
+func earlierRecords(t *testing.T) map[string]json.RawMessage {
+	t.Helper()
 	data, err := os.ReadFile("testdata/records-before-store-types.json")
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +49,13 @@ func TestRecordsOfEarlierRelease(t *testing.T) {
 	if err := json.Unmarshal(data, &old); err != nil {
 		t.Fatal(err)
 	}
+	return old
+}
+
+// TestRecordsOfEarlierRelease: entries an earlier release wrote (with the
+// xmpp and messenger structs' own field names) read as the same values.
+func TestRecordsOfEarlierRelease(t *testing.T) {
+	old := earlierRecords(t)
 	for name, want := range sampleRecords() {
 		got := reflect.New(reflect.TypeOf(want).Elem()).Interface()
 		if err := json.Unmarshal(old[name], got); err != nil {
@@ -63,14 +70,7 @@ func TestRecordsOfEarlierRelease(t *testing.T) {
 // TestRecordsRoundTrip: what the store writes reads back the same, and is
 // no larger than what the earlier release wrote.
 func TestRecordsRoundTrip(t *testing.T) {
-	data, err := os.ReadFile("testdata/records-before-store-types.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var old map[string]json.RawMessage
-	if err := json.Unmarshal(data, &old); err != nil {
-		t.Fatal(err)
-	}
+	old := earlierRecords(t)
 	for name, want := range sampleRecords() {
 		b, err := json.Marshal(want)
 		if err != nil {

@@ -299,33 +299,14 @@ func (b *Bridge) sessionTick() (int, error) {
 	n := 0
 	err := b.store.update(func(tx *bolt.Tx) error {
 		n = 0
-		psids, err := openPSIDs(tx)
-		if err != nil {
-			return err
-		}
-		for _, psid := range psids {
-			conv, err := getConversation(tx, psid)
-			if err != nil {
-				return err
-			}
-			if conv == nil {
-				if err := tx.Bucket(bucketOpen).Delete([]byte(psid)); err != nil {
-					return err
-				}
-				continue
-			}
+		return eachOpenConversation(tx, func(conv *Conversation) error {
 			changed, err := b.checkSession(tx, cfg, conv, now)
-			if err != nil {
+			if err != nil || !changed {
 				return err
 			}
-			if changed {
-				if err := putConversation(tx, conv); err != nil {
-					return err
-				}
-				n++
-			}
-		}
-		return nil
+			n++
+			return putConversation(tx, conv)
+		})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bridge: checking open sessions: %w", err)
@@ -364,8 +345,9 @@ func openPSIDs(tx *bolt.Tx) ([]string, error) {
 	return psids, err
 }
 
-// eachOpenConversation calls fn with the conversation of each patron with
-// an open session (none for an index entry without its conversation).
+// eachOpenConversation calls fn, in a write transaction, with the
+// conversation of each patron with an open session; an index entry whose
+// conversation is gone is removed.
 func eachOpenConversation(tx *bolt.Tx, fn func(conv *Conversation) error) error {
 	psids, err := openPSIDs(tx)
 	if err != nil {
@@ -377,6 +359,9 @@ func eachOpenConversation(tx *bolt.Tx, fn func(conv *Conversation) error) error 
 			return err
 		}
 		if conv == nil {
+			if err := tx.Bucket(bucketOpen).Delete([]byte(psid)); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := fn(conv); err != nil {

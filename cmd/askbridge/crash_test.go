@@ -35,9 +35,10 @@ func TestCrashOnTheWayIn(t *testing.T) {
 				if err == nil && status == 200 {
 					acked[k] = true
 				}
-				// Pacing, not a wait for a result: one POST, one dispatch, one
-				// drain at a time, so that the kill cuts between them.
-				time.Sleep(20 * time.Millisecond)
+				// One POST, one dispatch, one drain at a time, so that the
+				// kill cuts between them: the next POST waits until this
+				// one's message left the outboxes, or the daemon died.
+				r.waitSettled()
 			}
 			r.waitKilled()
 			if len(acked) == 0 || len(acked) == n {

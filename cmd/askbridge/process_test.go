@@ -92,15 +92,17 @@ const (
 // rig is Prosody, the stand-in and a librarian, shared by a daemon that
 // is started, killed and restarted on one state directory.
 type rig struct {
-	t        *testing.T
-	srv      *prosody.Server
-	fb       *standin.Server
-	lib      *jabberclient.Client
-	addr     string
-	config   string
-	logs     string
-	cmd      *exec.Cmd
-	exited   chan error
+	t      *testing.T
+	srv    *prosody.Server
+	fb     *standin.Server
+	lib    *jabberclient.Client
+	addr   string
+	config string
+	logs   string
+	cmd    *exec.Cmd
+	exited chan error
+	// dead is closed when the daemon has exited.
+	dead     chan struct{}
 	restarts int
 	// barriers counts collectAll's barrier messages.
 	barriers int
@@ -196,8 +198,9 @@ func (r *rig) start(crash string) {
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
-	r.exited = make(chan error, 1)
-	go func() { r.exited <- r.cmd.Wait(); logf.Close() }()
+	exited, dead, cmd := make(chan error, 1), make(chan struct{}), r.cmd
+	r.exited, r.dead = exited, dead
+	go func() { exited <- cmd.Wait(); close(dead); logf.Close() }()
 	poll(r.t, 20*time.Second, "the daemon ready", func() bool {
 		if code, _ := r.get("/readyz"); code == 200 {
 			return true
@@ -261,14 +264,31 @@ func (r *rig) get(path string) (int, string) {
 
 var depthRE = regexp.MustCompile(`(?m)^askbridge_outbox_depth ([0-9.e+]+)$`)
 
+// waitSettled waits until the inbox and both outboxes are empty or the
+// daemon has exited (killed at its crash point).
+func (r *rig) waitSettled() {
+	r.t.Helper()
+	poll(r.t, 30*time.Second, "the inbox and outboxes drained, or the daemon gone", func() bool {
+		select {
+		case <-r.dead:
+			return true
+		default:
+			return r.drained()
+		}
+	})
+}
+
 // waitDrained waits until the inbox and both outboxes are empty.
 func (r *rig) waitDrained() {
 	r.t.Helper()
-	poll(r.t, 30*time.Second, "the inbox and outboxes drained", func() bool {
-		_, body := r.get("/metrics")
-		m := depthRE.FindStringSubmatch(body)
-		return m != nil && m[1] == "0"
-	})
+	poll(r.t, 30*time.Second, "the inbox and outboxes drained", r.drained)
+}
+
+// drained reports whether the daemon's inbox and outboxes are empty.
+func (r *rig) drained() bool {
+	_, body := r.get("/metrics")
+	m := depthRE.FindStringSubmatch(body)
+	return m != nil && m[1] == "0"
 }
 
 // patronBody is a Messenger webhook POST with one text message.

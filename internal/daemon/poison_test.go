@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -35,13 +33,7 @@ func longText(n int) string {
 // prefix (name and labels), or "" when absent.
 func (w *world) metric(prefix string) string {
 	w.t.Helper()
-	resp, err := http.Get("http://" + w.addr + "/metrics")
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(w.metricLines(prefix+" "), "\n") {
 		if v, ok := strings.CutPrefix(line, prefix+" "); ok {
 			return v
 		}
