@@ -82,5 +82,5 @@ func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
 	if err != nil {
 		return err
 	}
-	return enqueueEntry(tx, xmppEntry{Msg: msg, Ledger: lk, Queued: at})
+	return (*xmppQueue)(nil).enqueue(tx, xmppEntry{Msg: msg, Ledger: lk, Queued: at})
 }

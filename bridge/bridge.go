@@ -64,7 +64,7 @@ type Bridge struct {
 	link     atomic.Pointer[Link] // set by Run
 	presence *presenceTable
 	recent   *recentStanzas
-	drain    *drainState // the XMPP outbox's writer and confirmer
+	xq       *xmppQueue // the XMPP outbox's owner
 
 	// bgMu guards bgClosed, which Run sets once its loops are done, so no
 	// background call starts after Run waits for them.
@@ -105,11 +105,11 @@ func New(o Options) (*Bridge, error) {
 		stopping:   make(chan struct{}),
 		presence:   newPresenceTable(),
 		recent:     newRecentStanzas(),
-		drain:      newDrainState(),
 	}
 	if b.log == nil {
 		b.log = zap.NewNop()
 	}
+	b.xq = newXMPPQueue(b)
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -153,7 +153,7 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 	var wg sync.WaitGroup
 	loops := []func(context.Context){
 		b.dispatchLoop,
-		func(ctx context.Context) { b.xmppLoop(ctx, link) },
+		func(ctx context.Context) { b.xq.run(ctx, link) },
 		b.facebookLoop,
 		b.maintenanceLoop,
 		b.sessionLoop,

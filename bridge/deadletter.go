@@ -42,7 +42,7 @@ const parkNoticeText = "[not delivered] A message from this patron could not be 
 // park moves the item's entry, if still in the outbox, to the dead-letter
 // bucket, marks its ledger record parked and queues a notice to the
 // librarian it was for.
-func (b *Bridge) park(tx *bolt.Tx, it xmppItem) error {
+func (b *Bridge) park(tx *bolt.Tx, it *xmppItem) error {
 	out := tx.Bucket(bucketToXMPP)
 	if out.Get(it.key) == nil {
 		return nil // forgotten meanwhile
@@ -54,6 +54,8 @@ func (b *Bridge) park(tx *bolt.Tx, it xmppItem) error {
 	if err := out.Delete(it.key); err != nil {
 		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
 	}
+	parked := *it
+	tx.OnCommit(func() { b.parked(&parked) })
 	if err := updateRecord(tx, it.entry.Ledger, func(r *Record) { r.State, r.Error = StateParked, it.park }); err != nil {
 		return err
 	}
@@ -61,39 +63,15 @@ func (b *Bridge) park(tx *bolt.Tx, it xmppItem) error {
 		return nil // nothing a librarian would miss, or already a notice of this
 	}
 	notice := xmpp.Message{ID: randomID("ab-"), From: it.entry.Msg.From, To: it.entry.Msg.To, Type: "chat", Body: parkNoticeText}
-	return enqueueEntry(tx, xmppEntry{Msg: notice, Queued: time.Now(), ParkNotice: true})
+	return b.xq.enqueue(tx, xmppEntry{Msg: notice, Queued: time.Now(), ParkNotice: true})
 }
 
-// parkPoison parks entries that kept closing the stream.
-func (b *Bridge) parkPoison(items []xmppItem) {
-	err := b.store.update(func(tx *bolt.Tx) error {
-		for _, it := range items {
-			if err := b.park(tx, it); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.log.Error("parking an entry that keeps closing the stream; it will be written again", zap.Error(err))
-		return
-	}
-	b.parked(items)
-}
-
-// parked reports the items just parked: a metric and a log line each; it
-// wakes the writer for the notices.
-func (b *Bridge) parked(items []xmppItem) {
-	for _, it := range items {
-		if it.park == "" {
-			continue
-		}
-		signal(b.xmppReady)
-		b.metrics.parked.WithLabelValues(it.park).Inc()
-		b.log.Error("XMPP outbox entry parked in the dead-letter bucket; see `askbridge deadletter list`",
-			zap.Uint64("entry", binary.BigEndian.Uint64(it.key)), zap.String("id", it.entry.Msg.ID),
-			zap.String("to", it.entry.Msg.To), zap.String("reason", it.park), zap.Int("failures", it.failures))
-	}
+// parked reports an entry just parked: a metric and a log line.
+func (b *Bridge) parked(it *xmppItem) {
+	b.metrics.parked.WithLabelValues(it.park).Inc()
+	b.log.Error("XMPP outbox entry parked in the dead-letter bucket; see `askbridge deadletter list`",
+		zap.Uint64("entry", binary.BigEndian.Uint64(it.key)), zap.String("id", it.entry.Msg.ID),
+		zap.String("to", it.entry.Msg.To), zap.String("reason", it.park), zap.Int("failures", it.failures))
 }
 
 // ParkedEntry describes an entry of the dead-letter bucket, without its
@@ -226,7 +204,7 @@ func (b *Bridge) RequeueParked(ids []uint64) (int, error) {
 		e := p.Entry
 		e.Queued, e.NotBefore, e.Tries = time.Now(), time.Time{}, 0
 		if e.Presence != nil {
-			return enqueueEntry(tx, e)
+			return b.xq.enqueue(tx, e)
 		}
 		return b.enqueueXMPP(tx, e.Msg, e.Ledger)
 	})

@@ -117,15 +117,18 @@ func (b *Bridge) startFacebookWorkers(ctx context.Context) error {
 }
 
 // nextFacebook returns the oldest entry of a conversation, or ok=false
-// after marking the worker finished.
+// after marking the worker finished. It reads in a read transaction; only
+// an unreadable entry, which can never be sent and must not block the
+// patron's other replies, takes a write to remove.
 func (b *Bridge) nextFacebook(psid string) (key []byte, e fbEntry, ok bool, err error) {
 	b.fbMu.Lock()
 	defer b.fbMu.Unlock()
 	prefix := append([]byte(psid), 0)
-	err = b.store.update(func(tx *bolt.Tx) error {
-		out := tx.Bucket(bucketToFacebook)
-		for {
-			k, v := out.Cursor().Seek(prefix)
+	for {
+		var bad []byte
+		key, ok = nil, false
+		err = b.store.view(func(tx *bolt.Tx) error {
+			k, v := tx.Bucket(bucketToFacebook).Cursor().Seek(prefix)
 			if k == nil || !bytes.HasPrefix(k, prefix) {
 				return nil
 			}
@@ -135,19 +138,21 @@ func (b *Bridge) nextFacebook(psid string) (key []byte, e fbEntry, ok bool, err 
 				b.log.Error("Send API outbox entry kept: its queue key is missing", zap.Error(err))
 				return nil
 			} else if err != nil {
-				// Unreadable: it can never be sent, and must not block the
-				// patron's other replies.
 				b.log.Error("unreadable Send API outbox entry removed", zap.Error(err))
-				if err := out.Delete(k); err != nil {
-					return err
-				}
+				bad = append([]byte(nil), k...)
+				return nil
+			}
+			key, ok = append([]byte(nil), k...), true
+			return nil
+		})
+		if err == nil && bad != nil {
+			err = b.store.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketToFacebook).Delete(bad) })
+			if err == nil {
 				continue
 			}
-			key = append([]byte(nil), k...)
-			ok = true
-			return nil
 		}
-	})
+		break
+	}
 	if !ok || err != nil {
 		delete(b.fbActive, psid)
 	}

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,11 +31,11 @@ type xmppEntry struct {
 	ParkNotice bool `json:"park_notice,omitempty"`
 }
 
-func enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
+func (b *Bridge) enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
 	if p.ID == "" {
 		p.ID = randomID("p-")
 	}
-	return enqueueEntry(tx, xmppEntry{Presence: &p, Msg: xmpp.Message{ID: p.ID}, Queued: time.Now()})
+	return b.xq.enqueue(tx, xmppEntry{Presence: &p, Msg: xmpp.Message{ID: p.ID}, Queued: time.Now()})
 }
 
 // enqueueXMPP queues m for the XMPP writer. A message whose stanza would
@@ -49,7 +48,7 @@ func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) erro
 	cfg := b.config()
 	limit := cfg.XMPP.StanzaLimit()
 	if 6*(len(m.Body)+len(m.Nick)+len(m.OOB)+len(m.Thread))+splitMargin < limit {
-		return enqueueEntry(tx, xmppEntry{Msg: m, Ledger: ledgerKey, Queued: now}) // fits by far
+		return b.xq.enqueue(tx, xmppEntry{Msg: m, Ledger: ledgerKey, Queued: now}) // fits by far
 	}
 	parts, err := xmpp.SplitMessage(m, cfg.XMPP.Domain, limit-splitMargin-len(continued))
 	if err != nil {
@@ -72,7 +71,7 @@ func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) erro
 				return err
 			}
 		}
-		if err := enqueueEntry(tx, xmppEntry{Msg: p, Ledger: ledgerKey, Queued: now}); err != nil {
+		if err := b.xq.enqueue(tx, xmppEntry{Msg: p, Ledger: ledgerKey, Queued: now}); err != nil {
 			return err
 		}
 	}
@@ -87,15 +86,6 @@ const splitMargin = 512
 // continued opens a later part of a split message that would otherwise
 // start with a bracket.
 const continued = "… "
-
-func enqueueEntry(tx *bolt.Tx, e xmppEntry) error {
-	b := tx.Bucket(bucketToXMPP)
-	k, err := seqKey(b)
-	if err != nil {
-		return fmt.Errorf("XMPP outbox key: %w", err)
-	}
-	return putSealed(b, k, e)
-}
 
 // HandleBounce handles an error the Jabber server returned for a stanza
 // the bridge sent. The ledger records it. A temporary error (the server of
@@ -142,7 +132,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 			e.Tries++
 			e.NotBefore = time.Now().Add(bounceFirst << (e.Tries - 1))
 			retried = true
-			return enqueueEntry(tx, e)
+			return b.xq.enqueue(tx, e)
 		}
 		conv, err := getConversation(tx, localpart(bounce.To))
 		if err != nil || conv == nil {
@@ -169,7 +159,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 			for _, to := range b.targets(cfg, conv) {
 				e := sent
 				e.Msg.To = to
-				if err := enqueueEntry(tx, e); err != nil {
+				if err := b.xq.enqueue(tx, e); err != nil {
 					return err
 				}
 				rerouted = true
@@ -276,7 +266,7 @@ func (b *Bridge) LinkChanged(up bool) {
 		b.metrics.linkChanges.WithLabelValues("up").Inc()
 	} else {
 		// Nothing written on the lost link counts as routed any more.
-		b.drain.linkDown()
+		b.xq.linkDown()
 		b.metrics.linkChanges.WithLabelValues("down").Inc()
 	}
 	if up {

@@ -1,6 +1,12 @@
 package bridge
 
-import "time"
+import (
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"go.uber.org/zap"
+)
 
 // A poison entry is an XMPP outbox entry the Jabber server answers by
 // closing the stream, every time: a stanza over the server's size limit
@@ -28,69 +34,90 @@ const (
 )
 
 // onProbation reports whether suspects are left in the outbox, forgetting
-// those that are gone (confirmed, parked, forgotten). Call with d.mu held,
-// in a transaction that sees the outbox out.
-func (d *drainState) onProbation(inOutbox func(key []byte) bool) bool {
-	for k := range d.suspects {
-		if !inOutbox([]byte(k)) {
-			delete(d.suspects, k)
-			delete(d.strikes, k)
+// those the owner no longer holds (confirmed, parked, forgotten).
+func (q *xmppQueue) onProbation() bool {
+	o := &q.own
+	for k := range o.suspects {
+		if _, ok := o.held[k]; !ok {
+			delete(o.suspects, k)
+			delete(o.strikes, k)
 		}
 	}
-	return len(d.suspects) > 0
+	return len(o.suspects) > 0
 }
 
 // noteFailure records that items, written and not confirmed, were lost
 // with the link at now. It returns the entries to park.
-func (d *drainState) noteFailure(items []xmppItem, now time.Time) []xmppItem {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var recent []xmppItem
+func (q *xmppQueue) noteFailure(items []*xmppItem, now time.Time) []*xmppItem {
+	o := &q.own
+	var recent []*xmppItem
 	for _, it := range items {
-		if !it.skipped() && now.Sub(it.written) <= d.poisonWindow {
+		if !it.skipped() && now.Sub(it.written) <= o.poisonWindow {
 			recent = append(recent, it)
 		}
 	}
 	if len(recent) == 1 && recent[0].alone {
 		k := string(recent[0].key)
-		d.strikes[k]++
-		if d.strikes[k] < poisonStrikes {
+		o.strikes[k]++
+		if o.strikes[k] < poisonStrikes {
 			return nil
 		}
-		recent[0].failures = d.strikes[k] + 1
+		recent[0].failures = o.strikes[k] + 1
 		recent[0].park = reasonStreamClosed
-		delete(d.strikes, k)
-		delete(d.suspects, k)
+		delete(o.strikes, k)
+		delete(o.suspects, k)
 		return recent
 	}
 	for _, it := range recent {
-		d.suspects[string(it.key)] = struct{}{}
+		o.suspects[string(it.key)] = struct{}{}
 	}
 	return nil
 }
 
 // writeFailed records that writing items failed part way, as a link
-// failure right after writing them. Only the writer reads the outbox, and
-// these items are not in flight: it may park them itself.
-func (b *Bridge) writeFailed(d *drainState, items []xmppItem, alone bool) {
+// failure right after writing them.
+func (q *xmppQueue) writeFailed(items []*xmppItem, alone bool) {
 	now := time.Now()
-	for i := range items {
-		items[i].written, items[i].alone = now, alone
+	for _, it := range items {
+		it.written, it.alone = now, alone
 	}
-	if poison := d.noteFailure(items, now); len(poison) > 0 {
-		b.parkPoison(poison)
-	}
+	q.lost(items)
 }
 
 // noteConfirmed clears the confirmed items of suspicion.
-func (d *drainState) noteConfirmed(items []xmppItem) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.suspects) == 0 && len(d.strikes) == 0 {
+func (q *xmppQueue) noteConfirmed(items []*xmppItem) {
+	o := &q.own
+	if len(o.suspects) == 0 && len(o.strikes) == 0 {
 		return
 	}
 	for _, it := range items {
-		delete(d.suspects, string(it.key))
-		delete(d.strikes, string(it.key))
+		delete(o.suspects, string(it.key))
+		delete(o.strikes, string(it.key))
 	}
+}
+
+// parkPoison parks entries that kept closing the stream, and lets go of
+// them.
+func (q *xmppQueue) parkPoison(items []*xmppItem) {
+	b := q.b
+	err := b.store.update(func(tx *bolt.Tx) error {
+		for _, it := range items {
+			if err := b.park(tx, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.log.Error("parking an entry that keeps closing the stream; it will be written again", zap.Error(err))
+		for _, it := range items {
+			it.park = ""
+		}
+		return
+	}
+	o := &q.own
+	for _, it := range items {
+		delete(o.held, string(it.key))
+	}
+	o.waiting = slices.DeleteFunc(o.waiting, func(it *xmppItem) bool { _, ok := o.held[string(it.key)]; return !ok })
 }

@@ -20,7 +20,7 @@ import (
 func (b *Bridge) announce(tx *bolt.Tx, cfg *config.Config, conv *Conversation) error {
 	for _, to := range b.presenceTargets(cfg, conv) {
 		p := xmpp.Presence{From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Nick: conv.nick(), Status: channelName(conv.PSID)}
-		if err := enqueuePresence(tx, p); err != nil {
+		if err := b.enqueuePresence(tx, p); err != nil {
 			return err
 		}
 	}
@@ -31,7 +31,7 @@ func (b *Bridge) announce(tx *bolt.Tx, cfg *config.Config, conv *Conversation) e
 func (b *Bridge) farewell(tx *bolt.Tx, cfg *config.Config, conv *Conversation) error {
 	for _, to := range b.presenceTargets(cfg, conv) {
 		p := xmpp.Presence{From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Type: "unavailable"}
-		if err := enqueuePresence(tx, p); err != nil {
+		if err := b.enqueuePresence(tx, p); err != nil {
 			return err
 		}
 	}
@@ -176,7 +176,7 @@ func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
 			conv.Offered = append(conv.Offered, op)
 			conv.LastActivity = b.now() // the idle timer starts now that someone saw it
 			patron := patronJID(conv.PSID, cfg.XMPP.Domain)
-			if err := enqueuePresence(tx, xmpp.Presence{From: patron, To: op, Nick: conv.nick(), Status: channelName(conv.PSID)}); err != nil {
+			if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: op, Nick: conv.nick(), Status: channelName(conv.PSID)}); err != nil {
 				return err
 			}
 			held := conv.Held

@@ -12,16 +12,20 @@ import (
 // how much waits in the inbox and each outbox, how old the oldest entry
 // is, and how many sessions are open.
 type queueCollector struct {
-	store                        *Store
-	now                          func() time.Time
+	store *Store
+	now   func() time.Time
+	// xmpp, when it answers ok, gives the XMPP outbox's depth and oldest
+	// entry as its owner holds them, sparing the walk of the bucket.
+	xmpp                         func() (depth int, oldest time.Time, ok bool)
 	total, depth, oldest, opened *prometheus.Desc
 	parked                       *prometheus.Desc
 }
 
-func newQueueCollector(s *Store, now func() time.Time) *queueCollector {
+func newQueueCollector(s *Store, now func() time.Time, xmpp func() (int, time.Time, bool)) *queueCollector {
 	return &queueCollector{
 		store:  s,
 		now:    now,
+		xmpp:   xmpp,
 		total:  prometheus.NewDesc("askbridge_outbox_depth", "Entries waiting in the inbox and both outboxes.", nil, nil),
 		depth:  prometheus.NewDesc("askbridge_queue_depth", "Entries waiting, by queue (inbox, to_xmpp, to_facebook).", []string{"queue"}, nil),
 		oldest: prometheus.NewDesc("askbridge_queue_oldest_seconds", "Age of the oldest waiting entry, by queue (0 when empty).", []string{"queue"}, nil),
@@ -67,10 +71,16 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		total := 0
 		for name, bucket := range map[string][]byte{"inbox": bucketInbox, "to_xmpp": bucketToXMPP, "to_facebook": bucketToFacebook} {
 			b := tx.Bucket(bucket)
-			n := b.Stats().KeyN
+			n, t, ok := 0, time.Time{}, false
+			if name == "to_xmpp" && c.xmpp != nil {
+				n, t, ok = c.xmpp()
+			}
+			if !ok {
+				n, t = b.Stats().KeyN, oldestQueued(tx, b, name)
+			}
 			total += n
 			age := 0.0
-			if t := oldestQueued(tx, b, name); !t.IsZero() {
+			if !t.IsZero() {
 				age = max(now.Sub(t).Seconds(), 0)
 			}
 			ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(n), name)

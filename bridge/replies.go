@@ -60,7 +60,9 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 	}
 	var refusal *xmpp.StanzaError
 	var notice string
-	err := b.store.update(func(tx *bolt.Tx) error {
+	// In the commits the webhook's POSTs share: librarians' replies and
+	// patrons' messages pay for one pair of fsyncs together.
+	err := b.store.batch(func(tx *bolt.Tx) error {
 		refusal, notice = nil, ""
 		conv, err := getConversation(tx, psid)
 		if err != nil {

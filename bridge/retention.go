@@ -395,6 +395,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			}
 			removed++
 		}
+		b.xq.changed(tx)
 		for _, name := range [][]byte{bucketToXMPP, bucketParkedXMPP, bucketInbox} {
 			bk := tx.Bucket(name)
 			keys = keys[:0]

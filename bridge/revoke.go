@@ -77,7 +77,7 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 		return false, err
 	}
 	for _, to := range revoked {
-		if err := enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Type: "unavailable"}); err != nil {
+		if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Type: "unavailable"}); err != nil {
 			return false, err
 		}
 	}
@@ -85,7 +85,7 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 		return moved || len(revoked) > 0, nil
 	}
 	for _, to := range b.targets(cfg, conv) {
-		if err := enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Nick: conv.nick(), Status: channelName(conv.PSID)}); err != nil {
+		if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Nick: conv.nick(), Status: channelName(conv.PSID)}); err != nil {
 			return false, err
 		}
 		note := xmpp.Message{ID: randomID("ab-"), From: patron, To: to, Type: "chat",
@@ -139,6 +139,7 @@ func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversat
 		return false, nil
 	}
 	out := tx.Bucket(bucketToXMPP)
+	b.xq.changed(tx)
 	targets := b.targets(cfg, conv)
 	for _, f := range queued {
 		if f.e.Presence != nil || len(targets) == 0 {
@@ -162,7 +163,7 @@ func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversat
 				continue
 			}
 			e.Msg.ID = randomID("fb-")
-			if err := enqueueEntry(tx, e); err != nil {
+			if err := b.xq.enqueue(tx, e); err != nil {
 				return false, err
 			}
 		}

@@ -271,16 +271,23 @@ func BenchmarkRelay(b *testing.B) {
 }
 
 // drainXMPP writes one batch and confirms it, for benchmarks that drive the
-// outbox step by step.
+// outbox step by step: a fresh owner reads the outbox, writes, and commits
+// the removal itself.
 func (b *Bridge) drainXMPP(link Link) (int, time.Time, error) {
-	d := newDrainState()
-	n, due, err := b.writeXMPP(link, d)
-	if err != nil {
-		return 0, due, err
+	q := newXMPPQueue(b)
+	if err := q.load(); err != nil {
+		return 0, time.Time{}, err
 	}
-	b.confirmXMPP(link, d)
-	if d.rewind {
+	due := q.write(link)
+	items := q.own.written
+	if len(items) == 0 {
+		return 0, due, nil
+	}
+	if err := link.Sync(); err != nil {
 		return 0, due, errors.New("bridge: the batch was not confirmed")
 	}
-	return n, due, nil
+	if err := b.store.batch(func(tx *bolt.Tx) error { return b.removeSent(tx, items) }); err != nil {
+		return 0, due, err
+	}
+	return len(items), due, nil
 }

@@ -310,7 +310,7 @@ func FuzzHandleStanza(f *testing.F) {
 		}
 		c := &Component{cfg: Config{Name: "askbridge-fuzz", Version: "0"}, domain: jid.MustParse("fb.test"), h: h, log: zap.NewNop(),
 			presence: h, commands: h}
-		l := &link{c: c, dead: make(chan struct{})}
+		l := &link{c: c, dead: make(chan struct{}), handlers: make(chan func(), handlerQueue)}
 		close(l.dead) // answers go nowhere; write fails at once
 
 		d := xml.NewDecoder(strings.NewReader(fuzzStreamHeader + stanza))
@@ -336,6 +336,8 @@ func FuzzHandleStanza(f *testing.F) {
 			t.Fatalf("handler returned %v: that ends the stream", err)
 		}
 		_, _ = xmlstream.Copy(xmlstream.Discard(), r) // as Serve does
+		close(l.handlers)
+		l.runHandlers() // the Handler calls the stanza made
 
 		for _, m := range h.msgs {
 			if start.Name.Local != "message" {

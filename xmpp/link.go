@@ -36,6 +36,12 @@ type link struct {
 	// context instead.
 	wmu sync.Mutex
 
+	// handlers carries the Handler calls for the stanzas the reader
+	// decoded to the goroutine running them (runHandlers), so that the
+	// reader never waits for a handler (which may wait for a store
+	// commit): it goes on reading, keepalive answers included.
+	handlers chan func()
+
 	deadOnce sync.Once
 	dead     chan struct{} // closed by kill
 	deadErr  error         // why, if known; valid after dead is closed
@@ -68,13 +74,14 @@ func (c *Component) connect(ctx context.Context) (*link, error) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return &link{
-		c:      c,
-		conn:   conn,
-		sess:   sess,
-		ctx:    lctx,
-		cancel: cancel,
-		up:     time.Now(),
-		dead:   make(chan struct{}),
+		c:        c,
+		conn:     conn,
+		sess:     sess,
+		ctx:      lctx,
+		cancel:   cancel,
+		up:       time.Now(),
+		dead:     make(chan struct{}),
+		handlers: make(chan func(), handlerQueue),
 	}, nil
 }
 
@@ -94,8 +101,17 @@ func (c *Component) session(ctx context.Context) (time.Duration, error) {
 
 	var wg sync.WaitGroup
 	wg.Go(l.keepalive)
+	handled := make(chan struct{})
+	go func() {
+		defer close(handled)
+		l.runHandlers()
+	}()
 	served := make(chan error, 1)
-	go func() { served <- l.sess.Serve(xmppsession.HandlerFunc(l.handler(ctx))) }()
+	go func() {
+		err := l.sess.Serve(xmppsession.HandlerFunc(l.handler(ctx)))
+		close(l.handlers) // Serve called the reader's last
+		served <- err
+	}()
 
 	var serveErr error
 	select {
@@ -108,6 +124,7 @@ func (c *Component) session(ctx context.Context) (time.Duration, error) {
 	c.link.CompareAndSwap(l, nil)
 	l.kill(nil)
 	wg.Wait()
+	<-handled // every stanza read on the link is handled before it is down
 	l.cancel()
 	up := time.Since(l.up)
 	c.h.LinkChanged(false)

@@ -127,5 +127,6 @@ func (l *link) handlePresence(ctx context.Context, x *presenceXML) {
 	if l.c.presence == nil {
 		return
 	}
-	l.c.presence.HandlePresence(ctx, x.presence())
+	p := x.presence()
+	l.handle(func() { l.c.presence.HandlePresence(ctx, p) })
 }

@@ -48,6 +48,22 @@ func (l *link) handler(ctx context.Context) func(xmlstream.TokenReadEncoder, *xm
 	}
 }
 
+// handlerQueue bounds the stanzas read and waiting for their Handler
+// call; past it the reader waits (a store stalled for long).
+const handlerQueue = 1024
+
+// handle has f, a Handler call for a stanza just read, run after the calls
+// for the stanzas read before it.
+func (l *link) handle(f func()) { l.handlers <- f }
+
+// runHandlers runs the Handler calls in the order their stanzas were read,
+// until the reader is done.
+func (l *link) runHandlers() {
+	for f := range l.handlers {
+		f()
+	}
+}
+
 // self fills in a from that mellium emptied: it drops from attributes equal
 // to the session's own address (the component domain).
 func (l *link) self(from string) string {
@@ -70,11 +86,13 @@ func (l *link) handleMessage(ctx context.Context, x *messageXML) {
 		if x.Error != nil {
 			b.Error = x.Error.stanzaError()
 		}
-		l.c.h.HandleBounce(ctx, b)
+		l.handle(func() { l.c.h.HandleBounce(ctx, b) })
 		return
 	}
 	m := x.message()
-	if se := l.c.h.HandleMessage(ctx, m); se != nil {
-		_ = l.write(encodeError("message", m.ID, m.To, m.From, *se))
-	}
+	l.handle(func() {
+		if se := l.c.h.HandleMessage(ctx, m); se != nil {
+			_ = l.write(encodeError("message", m.ID, m.To, m.From, *se))
+		}
+	})
 }
