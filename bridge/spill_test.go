@@ -202,8 +202,10 @@ func TestCompactAcceptsWhileCopying(t *testing.T) {
 		testPSID:  "zero,one,two,three,four",
 		otherPSID: "other one,other two",
 	})
-	if _, err := os.Stat(SpillPath(h.dir)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the spill is still there after the compaction: %v", err)
+	for _, left := range []string{SpillPath(h.dir), h.store.Path() + oldSuffix, h.store.Path() + compactSuffix} {
+		if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there after the compaction: %v", left, err)
+		}
 	}
 	h.restart()
 	h.accept(patronText("m.3", "three", now.Add(3*time.Millisecond))) // a late redelivery
