@@ -48,7 +48,12 @@ func (b *Bridge) dispatchLoop(ctx context.Context) {
 }
 
 // dispatchOnce routes up to dispatchBatch inbox entries in one transaction.
+// Events left in the spill by a compaction that could not move them (see
+// spill.go) are moved into the inbox first.
 func (b *Bridge) dispatchOnce() (int, error) {
+	if _, err := b.store.retrySpill(); err != nil {
+		return 0, fmt.Errorf("bridge: dispatch: %w", err)
+	}
 	cfg := b.config()
 	var n int
 	err := b.store.update(func(tx *bolt.Tx) error {

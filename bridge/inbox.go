@@ -75,6 +75,11 @@ func rawDedupKey(e *messenger.Event) string {
 // and the message's path costs one commit less. Otherwise they join the
 // inbox behind the backlog, so that no patron's message overtakes an
 // earlier one, and the dispatcher routes them.
+//
+// While a compaction holds the store's writes, the events are stored in
+// the spill instead (see spill.go), deduplicated against the store and the
+// spill, and join the inbox once the compaction has switched files: the
+// acknowledgement does not wait for the compaction.
 func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bridge: accepting events: %w", err)
@@ -98,7 +103,7 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	now := b.now()
 	cfg := b.config()
 	var stored, dups, routed int
-	err := b.store.batch(func(tx *bolt.Tx) error {
+	_, err := b.store.accept(func(tx *bolt.Tx) error {
 		stored, dups, routed = 0, 0, 0
 		seen := tx.Bucket(bucketSeen)
 		inbox := tx.Bucket(bucketInbox)
@@ -133,6 +138,23 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 			if err := inbox.Put(key, data); err != nil {
 				return fmt.Errorf("writing inbox: %w", err)
 			}
+		}
+		return nil
+	}, func(sp *spillTx) error {
+		// A compaction holds the store's writes: the events wait in the
+		// spill, which the compaction moves into the inbox after it.
+		stored, dups, routed = 0, 0, 0
+		for i := range sorted {
+			e := &sorted[i]
+			added, err := sp.add(e, dedupKey(e), now)
+			if err != nil {
+				return err
+			}
+			if !added {
+				dups++
+				continue
+			}
+			stored++
 		}
 		return nil
 	})

@@ -143,9 +143,9 @@ func BenchmarkMaintenanceAcks(b *testing.B) {
 		copyStateDir(b, tmpl, dir)
 		st, br := openBenchBridge(b, dir)
 		// Some seeded conversations have just passed the retention, so the
-		// pass purges them and would compact the never compacted store,
-		// which blocks every transaction by design (BenchmarkCompact times
-		// it). Compaction is daily: note one an hour ago.
+		// pass purges them and would compact the never compacted store
+		// (BenchmarkCompact times that, BenchmarkCompactWhileAccepting the
+		// acks meanwhile). Compaction is daily: note one an hour ago.
 		err := st.update(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketMeta).Put(metaLastCompaction, u64(uint64(time.Now().Add(-time.Hour).UnixNano())))
 		})
@@ -204,7 +204,7 @@ func BenchmarkMaintenanceAcks(b *testing.B) {
 }
 
 // BenchmarkCompact times Store.Compact, which rewrites the whole file
-// while every transaction waits, on a store holding a year of ledger
+// while write transactions wait, on a store holding a year of ledger
 // records: "seeded-s" as seeded, "after-pass-s" after a first maintenance
 // pass (that does not compact) has pruned the old references: the file a
 // routine compaction rewrites. The "-MB" metrics are the file's sizes.

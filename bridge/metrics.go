@@ -81,10 +81,13 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 	return m, nil
 }
 
-// pending counts entries in the inbox and both outboxes.
+// pending counts entries in the spill, the inbox and both outboxes.
 func (s *Store) pending() (int, error) {
-	n := 0
-	err := s.view(func(tx *bolt.Tx) error {
+	n, err := s.spilled()
+	if err != nil {
+		return 0, err
+	}
+	err = s.view(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketInbox, bucketToXMPP, bucketToFacebook} {
 			n += tx.Bucket(name).Stats().KeyN
 		}
@@ -93,5 +96,5 @@ func (s *Store) pending() (int, error) {
 	return n, err
 }
 
-// Pending counts messages not yet relayed: inbox and both outboxes.
+// Pending counts messages not yet relayed: spill, inbox and both outboxes.
 func (b *Bridge) Pending() (int, error) { return b.store.pending() }

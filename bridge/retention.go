@@ -217,13 +217,18 @@ func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 		return false, nil
 	}
 	t0 := time.Now()
-	if err := b.store.Compact(); errors.Is(err, ErrBusy) {
+	rep, err := b.store.compact()
+	if rep.Spilled > 0 {
+		signal(b.inboxReady) // the webhook events stored meanwhile
+	}
+	if errors.Is(err, ErrBusy) {
 		return false, nil // next time
 	} else if err != nil {
 		return false, err
 	}
-	// Every transaction waited for the compaction.
-	b.log.Info("store compacted", zap.Duration("took", time.Since(t0)))
+	// Write transactions waited for the copy; webhook events did not.
+	b.log.Info("store compacted", zap.Duration("took", time.Since(t0)), zap.Duration("writes_held", rep.Held),
+		zap.Int("events_spilled", rep.Spilled))
 	err = b.store.update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Delete(metaNeedsCompaction); err != nil {

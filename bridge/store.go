@@ -73,10 +73,17 @@ var ErrBusy = errors.New("bridge: store busy with a backup; compaction put off")
 // the store file.
 var ErrStoreLocked = errors.New("store is in use by another askbridge process")
 
-// Store is the BoltDB file that holds all of the bridge's state. Every
-// transaction passes a gate that Compact closes while it rewrites the file.
+// Store is the BoltDB file that holds all of the bridge's state.
+//
+// Locks, always taken in this order: compacting, spillMu, gate, swap. A
+// write transaction holds gate and swap read-locked, a read transaction
+// swap only; Compact holds gate while it copies the file and replaces it
+// (writes wait, reads go on, webhook events go to the spill: see
+// spill.go), and swap only while it renames the copy into place and
+// opens it. copying is apart: see its comment.
 type Store struct {
 	gate  sync.RWMutex
+	swap  sync.RWMutex
 	group boltgroup.Group
 	db    *bolt.DB
 	path  string
@@ -85,9 +92,20 @@ type Store struct {
 	// backups counts copies in progress; Compact waits for none.
 	backups atomic.Int32
 	// copying is held (read-locked) by each backup from its snapshot to
-	// the opening of its sealed values, so that no queue key is dropped
+	// the opening of its sealed values, and by a compaction's spill until
+	// its events are in the store, so that no queue key is dropped
 	// meanwhile.
 	copying sync.RWMutex
+	// compacting serializes compactions and the moves of spilled events
+	// into the store.
+	compacting sync.Mutex
+	// spill, while not nil, takes webhook events instead of the store
+	// (see spill.go); spillMu guards it, and each Accept writing to the
+	// spill holds it read-locked.
+	spillMu sync.RWMutex
+	spill   *spillBox
+	// hook, if set (by tests), is called at each stage of a compaction.
+	hook func(compactStage)
 	// fresh: the store held no record when opened.
 	fresh bool
 	// health is the outcome of the last commit.
@@ -220,8 +238,16 @@ func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
 		return nil, err
 	}
 	removeBackupLeftovers(path)
+	_ = os.Remove(path + compactSuffix) // a copy a crash cut short
+	_ = os.Remove(path + oldSuffix)     // the old file of a compaction a crash cut short
 	rings.Store(db, keys)
-	return &Store{db: db, path: path, keys: keys, fresh: !sh.hasData}, nil
+	st := &Store{db: db, path: path, keys: keys, fresh: !sh.hasData}
+	if err := st.recoverSpill(); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("bridge: the spill %s holds events acknowledged to Facebook that could not be moved into the store "+
+			"(leave the file in place, fix the cause and start again): %w", SpillPath(stateDir), err)
+	}
+	return st, nil
 }
 
 // Fresh reports whether the store held no record (no message, session or
@@ -251,6 +277,8 @@ func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
 func (s *Store) update(fn func(*bolt.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
+	s.swap.RLock()
+	defer s.swap.RUnlock()
 	wrapped, outcome := s.tracked(fn)
 	err := s.db.Update(wrapped)
 	outcome(err)
@@ -258,8 +286,8 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 }
 
 func (s *Store) view(fn func(*bolt.Tx) error) error {
-	s.gate.RLock()
-	defer s.gate.RUnlock()
+	s.swap.RLock()
+	defer s.swap.RUnlock()
 	return s.db.View(fn)
 }
 
@@ -268,64 +296,239 @@ func (s *Store) view(fn func(*bolt.Tx) error) error {
 func (s *Store) batch(fn func(*bolt.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
+	return s.batchLocked(fn)
+}
+
+// batchLocked is batch for a caller holding the gate read-locked.
+func (s *Store) batchLocked(fn func(*bolt.Tx) error) error {
+	s.swap.RLock()
+	defer s.swap.RUnlock()
 	wrapped, outcome := s.tracked(fn)
 	err := s.group.Do(s.db, wrapped)
 	outcome(err)
 	return err
 }
 
+// compactSuffix names the copy Compact makes beside the store.
+const compactSuffix = ".compact"
+
+// compactStage names the points of a compaction at which a test hook
+// runs.
+type compactStage int
+
+const (
+	// compactCopying: writes are held and the spill takes webhook
+	// events; the copy is about to start.
+	compactCopying compactStage = iota
+	// compactCopied: the copy is complete and synced; the switch to it is
+	// about to start.
+	compactCopied
+	// compactSwitched: the store is the new file and takes writes again;
+	// the spill, still taking webhook events, is about to be moved.
+	compactSwitched
+	// spillMoved: the last spilled events are committed in the store; the
+	// spill is about to be removed.
+	spillMoved
+)
+
+// at runs the test hook, if any.
+func (s *Store) at(stage compactStage) {
+	if s.hook != nil {
+		s.hook(stage)
+	}
+}
+
+// compactReport tells what one compaction did.
+type compactReport struct {
+	// Held is how long writes were held: the copy and the switch.
+	Held time.Duration
+	// Spilled counts the webhook events stored in the spill meanwhile and
+	// moved into the inbox since.
+	Spilled int
+}
+
 // Compact rewrites the store into a fresh file holding only live data and
 // replaces the old file with it. Deleted records (a forgotten patron's
 // PSID, purged transcripts) leave no bytes behind in freed pages, and the
-// file shrinks. Transactions wait while it runs.
+// file shrinks.
+//
+// Reads go on while it copies the store; write transactions wait for the
+// copy and the switch to the new file, except the webhook's: Accept stores
+// events meanwhile in the spill (see spill.go), and Compact moves them
+// into the inbox before it returns.
 //
 // It returns ErrBusy, doing nothing, while a backup is being written: a
 // slow backup must not hold every transaction up behind the compaction.
 func (s *Store) Compact() error {
+	_, err := s.compact()
+	return err
+}
+
+func (s *Store) compact() (compactReport, error) {
+	var rep compactReport
+	s.compacting.Lock()
+	defer s.compacting.Unlock()
+	// Events a failed move left in the spill go first.
+	if _, err := s.drainSpill(); err != nil {
+		return rep, fmt.Errorf("bridge: compacting: %w", err)
+	}
+	if s.backups.Load() > 0 {
+		return rep, ErrBusy
+	}
+	if err := s.startSpill(); err != nil {
+		return rep, fmt.Errorf("bridge: compacting: %w", err)
+	}
+	held, old, err := s.rewrite()
+	rep.Held = held
+	s.at(compactSwitched)
+	// Whatever happened, what the spill took goes to the store.
+	n, moveErr := s.drainSpill()
+	rep.Spilled = n
+	if old != nil {
+		if cerr := retire(old); cerr != nil && err == nil {
+			err = fmt.Errorf("bridge: compacting: closing the old file: %w", cerr)
+		}
+	}
+	if moveErr == nil {
+		return rep, err
+	}
+	if errors.Is(err, ErrBusy) {
+		err = nil // the move failed: not something to try again later
+	}
+	return rep, errors.Join(err, fmt.Errorf("bridge: compacting: %w", moveErr))
+}
+
+// rewrite holds writes while it copies the store into a new file and
+// switches to it, and returns for how long it held them and the old file,
+// still open (see switchTo), if it switched.
+func (s *Store) rewrite() (held time.Duration, old *bolt.DB, err error) {
 	s.gate.Lock()
 	defer s.gate.Unlock()
+	t0 := time.Now()
+	defer func() { held = time.Since(t0) }()
 	if s.backups.Load() > 0 {
-		return ErrBusy
+		return 0, nil, ErrBusy
 	}
-	tmp := s.path + ".compact"
-	_ = os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		return fmt.Errorf("bridge: compacting: %w", err)
-	}
-	if err := bolt.Compact(dst, s.db, 64<<20); err != nil {
-		dst.Close()
+	s.at(compactCopying)
+	tmp := s.path + compactSuffix
+	if err := copyLive(s.db, tmp); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("bridge: compacting: %w", err)
+		return 0, nil, fmt.Errorf("bridge: compacting: %w", err)
+	}
+	s.at(compactCopied)
+	old, err = s.switchTo(tmp)
+	return 0, old, err
+}
+
+// switchTo replaces the store file with the copy at tmp and opens it,
+// holding swap (no transaction runs) only while it renames the copy into
+// place, syncs the directory and opens the copy: a few milliseconds. It
+// returns the old file's handle, for retire. The caller holds the gate.
+func (s *Store) switchTo(tmp string) (*bolt.DB, error) {
+	s.swap.Lock()
+	defer s.swap.Unlock()
+	old := s.db
+	// A second name keeps the old file, so that retire can shrink it bit
+	// by bit instead of the rename freeing all its blocks at once.
+	_ = os.Remove(s.path + oldSuffix)
+	_ = os.Link(s.path, s.path+oldSuffix) // without it, retire frees the blocks at once
+	if err := os.Rename(tmp, s.path); err != nil {
+		os.Remove(tmp)
+		os.Remove(s.path + oldSuffix)
+		return nil, fmt.Errorf("bridge: compacting: %w", err)
+	}
+	syncErr := syncDir(filepath.Dir(s.path))
+	// The old file, open still, keeps its lock and its blocks; the copy
+	// is another file.
+	db, err := openBolt(s.path, time.Second)
+	if err != nil {
+		// The old file is no longer the store: nothing may commit to it.
+		rings.Delete(old)
+		return nil, fmt.Errorf("bridge: reopening after compaction: %w", errors.Join(err, old.Close()))
+	}
+	rings.Delete(old)
+	rings.Store(db, s.keys)
+	s.db = db
+	if syncErr != nil {
+		return old, fmt.Errorf("bridge: compacting: %w", syncErr)
+	}
+	return old, nil
+}
+
+// oldSuffix names the store's old file, kept by a compaction until it is
+// shrunk and removed.
+const oldSuffix = ".old"
+
+// Steps in which retire shrinks the old file. Freeing a large file's
+// blocks at once (hundreds of megabytes, as closing the last handle of a
+// file renamed over does) holds the file system's journal, with every
+// commit's sync behind it, for 200–250 ms on the test machine (ext4
+// mounted with discard); a few megabytes at a time, each step synced,
+// hold it for a few milliseconds.
+const (
+	retireStep = 4 << 20
+	retireRest = 2 * time.Millisecond
+)
+
+// retire closes the store's old file, which no transaction uses any more,
+// and removes it (see oldSuffix), shrinking it step by step first.
+func retire(old *bolt.DB) error {
+	path := old.Path() + oldSuffix
+	if err := old.Close(); err != nil {
+		os.Remove(path)
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // no second name: the blocks went with the close
+	}
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	for n := fi.Size(); n > 0; {
+		n = max(0, n-retireStep)
+		if err := f.Truncate(n); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		time.Sleep(retireRest)
+	}
+	return nil
+}
+
+// copyTxSize bounds what one transaction of a compaction's copy writes.
+// Each of its commits is synced, so the copy reaches the disk a few
+// megabytes at a time: the spill's commits, on the same disk, then wait
+// for little. (Synced once at the end, or in commits of 64 MB, the copy of
+// a store of 1,000,000 ledger records held spilled acknowledgements up to
+// 100–250 ms at each flush; in commits of 8 MB, under 40 ms.)
+const copyTxSize = 8 << 20
+
+// copyLive copies the live data of src into a new file at path, in one
+// read transaction of src, and syncs it.
+func copyLive(src *bolt.DB, path string) error {
+	_ = os.Remove(path)
+	dst, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: 1 << 30})
+	if err != nil {
+		return err
+	}
+	if err := bolt.Compact(dst, src, copyTxSize); err != nil {
+		dst.Close()
+		return err
 	}
 	if err := dst.Sync(); err != nil {
 		dst.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("bridge: compacting: %w", err)
+		return err
 	}
-	if err := dst.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("bridge: compacting: %w", err)
-	}
-	rings.Delete(s.db)
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("bridge: compacting: %w", err)
-	}
-	renameErr := os.Rename(tmp, s.path)
-	if renameErr == nil {
-		renameErr = syncDir(filepath.Dir(s.path))
-	}
-	db, err := openBolt(s.path, time.Second)
-	if err != nil {
-		return fmt.Errorf("bridge: reopening after compaction: %w", err)
-	}
-	rings.Store(db, s.keys)
-	s.db = db
-	if renameErr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("bridge: compacting: %w", renameErr)
-	}
-	return nil
+	return dst.Close()
 }
 
 func syncDir(dir string) error {
@@ -337,13 +540,28 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Close closes the store file.
+// Close closes the store file, and the spill if events wait there (the
+// next open moves them into the store).
 func (s *Store) Close() error {
+	s.compacting.Lock()
+	defer s.compacting.Unlock()
+	s.spillMu.Lock()
+	defer s.spillMu.Unlock()
+	var spillErr error
+	if box := s.spill; box != nil {
+		s.spill = nil
+		spillErr = s.closeSpill(box, false)
+	}
 	s.gate.Lock()
 	defer s.gate.Unlock()
+	s.swap.Lock()
+	defer s.swap.Unlock()
 	rings.Delete(s.db)
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("bridge: closing store: %w", err)
+		return fmt.Errorf("bridge: closing store: %w", errors.Join(err, spillErr))
+	}
+	if spillErr != nil {
+		return fmt.Errorf("bridge: closing store: %w", spillErr)
 	}
 	return nil
 }
@@ -356,6 +574,8 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Writable() error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
+	s.swap.RLock()
+	defer s.swap.RUnlock()
 	return s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put([]byte("probe"), u64(uint64(time.Now().UnixNano())))
 	})
