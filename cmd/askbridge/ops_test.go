@@ -40,7 +40,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	desk, err := jabberclient.Dial(ctx, r.srv.C2SAddr, jid.MustParse("desk@localhost"), "pw-desk", zaptest.NewLogger(t))
+	desk, err := jabberclient.Dial(ctx, r.srv.C2SAddr(), jid.MustParse("desk@localhost"), "pw-desk", zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -158,13 +158,13 @@ xmpp:
   queue: librarian@localhost
   operators: ["librarian@localhost"]
 sessions: {timezone: UTC}
-`, filepath.Join(dir, "state"), r.addr, procAppID, procSecret, fbLn.Addr(), procPage, procToken, r.srv.ComponentAddr, procDomain)
+`, filepath.Join(dir, "state"), r.addr, procAppID, procSecret, fbLn.Addr(), procPage, procToken, r.srv.ComponentAddr(), procDomain)
 	if err := os.WriteFile(r.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r.lib, err = jabberclient.Dial(ctx, r.srv.C2SAddr, jid.MustParse("librarian@localhost"), "pw", zaptest.NewLogger(t).Named("librarian"))
+	r.lib, err = jabberclient.Dial(ctx, r.srv.C2SAddr(), jid.MustParse("librarian@localhost"), "pw", zaptest.NewLogger(t).Named("librarian"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,8 +73,8 @@ func setup(ctx context.Context, o *options, log *zap.Logger) (*env, error) {
 		e.close()
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
-	e.c2s, e.queue, e.queuePW = e.srv.C2SAddr, queueUser+"@"+xmppHost, queuePassword
-	e.component, e.compDomain, e.compSecret = e.srv.ComponentAddr, bareDomain, bareSecret
+	e.c2s, e.queue, e.queuePW = e.srv.C2SAddr(), queueUser+"@"+xmppHost, queuePassword
+	e.component, e.compDomain, e.compSecret = e.srv.ComponentAddr(), bareDomain, bareSecret
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -298,7 +298,7 @@ func (e *env) writeDaemonConfig(state string) (string, error) {
 		"  pages:",
 		"    - {id: " + q(pageID) + ", name: " + q(pageName) + ", access_token: " + q(pageToken) + "}",
 		"xmpp:",
-		"  server: " + q(e.srv.ComponentAddr),
+		"  server: " + q(e.component),
 		"  domain: " + q(bridgeDomain),
 		"  secret: " + q(bridgeSecret),
 		"  queue: " + q(e.queue),

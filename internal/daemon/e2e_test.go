@@ -77,7 +77,7 @@ func newWorldWith(t *testing.T, server func(*prosody.Options), mutate ...func(*c
 		server(&o)
 	}
 	w.srv = prosody.StartTest(t, o)
-	w.start(w.srv.ComponentAddr, w.srv.C2SAddr, mutate...)
+	w.start(w.srv.ComponentAddr(), w.srv.C2SAddr(), mutate...)
 	return w
 }
 

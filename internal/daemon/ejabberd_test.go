@@ -28,7 +28,7 @@ func newEjabberdWorld(t *testing.T) *ejabberdWorld {
 			{Name: "mallory", Password: "pw-mallory"},
 		},
 	})
-	w.start(w.ej.ComponentAddr, w.ej.C2SAddr)
+	w.start(w.ej.ComponentAddr(), w.ej.C2SAddr())
 	return w
 }
 
