@@ -250,6 +250,12 @@ func (w *World) Login(user, password string) *jabberclient.Client {
 	return c
 }
 
+// LoginLibrarian logs the librarian, the queue, in (see Login).
+func (w *World) LoginLibrarian() *jabberclient.Client {
+	w.tb.Helper()
+	return w.Login(Librarian, LibrarianPassword)
+}
+
 // Holds calls cond until it holds, for at most within, and reports whether
 // it did: the tests' one pause between polls, for what the daemon
 // announces no other way (/readyz, /metrics, its store, its log).

@@ -23,7 +23,7 @@ func TestWorld(t *testing.T) {
 	if w.Config.Sessions.IdleTimeout != time.Hour {
 		t.Errorf("Options.Config not applied: %+v", w.Config.Sessions)
 	}
-	lib := w.Login(Librarian, LibrarianPassword)
+	lib := w.LoginLibrarian()
 	says := func(text string) {
 		t.Helper()
 		if _, err := w.Facebook.PatronSays(context.Background(), PageID, standin.NewPSID(), text); err != nil {
