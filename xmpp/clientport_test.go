@@ -13,7 +13,7 @@ import (
 func TestClientPortRecognised(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
-	cfg.Server = e.srv.C2SAddr
+	cfg.Server = e.srv.C2SAddr()
 	e.run(t, cfg)
 	eventually(t, 10*time.Second, "the client port named in the log", func() bool {
 		for _, l := range e.logs.All() {

@@ -123,7 +123,7 @@ func newEnv(t *testing.T) *env {
 // config is a test configuration with short intervals.
 func (e *env) config() xmpp.Config {
 	return xmpp.Config{
-		Server:       e.srv.ComponentAddr,
+		Server:       e.srv.ComponentAddr(),
 		Domain:       domain,
 		Secret:       secret,
 		Name:         "askbridge-test",
@@ -180,7 +180,7 @@ func (e *env) login(t *testing.T, user string) *jabberclient.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	c, err := jabberclient.Dial(ctx, e.srv.C2SAddr, jid.MustParse(user+"@"+e.srv.Host), "pw", nil)
+	c, err := jabberclient.Dial(ctx, e.srv.C2SAddr(), jid.MustParse(user+"@"+e.srv.Domain()), "pw", nil)
 	if err != nil {
 		t.Fatalf("%s login: %v%s", user, err, e.srv.LogTail())
 	}

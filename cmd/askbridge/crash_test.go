@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/askbridge/askbridge/internal/crashpoint"
+	"github.com/askbridge/askbridge/internal/testenv"
 )
 
 // TestCrashOnTheWayIn kills the daemon with SIGKILL at each point of a
@@ -30,7 +31,7 @@ func TestCrashOnTheWayIn(t *testing.T) {
 			acked := map[int]bool{}
 			for k, b := range bodies {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				status, err := r.fb.PostSigned(ctx, b)
+				status, err := r.Facebook.PostSigned(ctx, b)
 				cancel()
 				if err == nil && status == 200 {
 					acked[k] = true
@@ -48,7 +49,7 @@ func TestCrashOnTheWayIn(t *testing.T) {
 			// Facebook retries what was not acknowledged, and may deliver
 			// the rest again too.
 			for _, b := range bodies {
-				if status, err := r.fb.PostSigned(context.Background(), b); err != nil || status != 200 {
+				if status, err := r.Facebook.PostSigned(context.Background(), b); err != nil || status != 200 {
 					t.Fatalf("redelivery: %d %v", status, err)
 				}
 			}
@@ -88,29 +89,29 @@ func TestCrashOnTheWayOut(t *testing.T) {
 		t.Run(point, func(t *testing.T) {
 			r.t = t
 			psid := newPSID()
-			before := len(r.fb.Sent())
+			before := len(r.Facebook.Sent())
 			r.start(point)
-			if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(psid), "question"); err != nil {
+			if _, err := r.Facebook.PatronSays(context.Background(), testenv.PageID, messengerPSID(psid), "question"); err != nil {
 				t.Fatal(err)
 			}
 			r.collect(1)
-			if _, err := r.lib.SendChat(psid+"@"+procDomain, "reply across "+point); err != nil {
+			if _, err := r.lib.SendChat(psid+"@"+testenv.ComponentDomain, "reply across "+point); err != nil {
 				t.Fatal(err)
 			}
 			r.waitKilled()
 			r.start("")
 			r.waitDrained()
-			if _, err := r.lib.SendChat(psid+"@"+procDomain, "after restart"); err != nil {
+			if _, err := r.lib.SendChat(psid+"@"+testenv.ComponentDomain, "after restart"); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			if _, err := r.fb.WaitSent(ctx, before+2); err != nil {
-				t.Fatalf("Send API calls: %v (%d)", err, len(r.fb.Sent())-before)
+			if _, err := r.Facebook.WaitSent(ctx, before+2); err != nil {
+				t.Fatalf("Send API calls: %v (%d)", err, len(r.Facebook.Sent())-before)
 			}
 			r.waitDrained()
 			var texts []string
-			for _, m := range r.fb.Sent()[before:] {
+			for _, m := range r.Facebook.Sent()[before:] {
 				if string(m.Recipient) == psid {
 					texts = append(texts, m.Text)
 				}
@@ -131,7 +132,7 @@ func TestGracefulShutdown(t *testing.T) {
 	r.start("")
 	psid := newPSID()
 	for k := 0; k < 20; k++ {
-		if status, err := r.fb.PostSigned(context.Background(), patronBody(psid, fmt.Sprintf("mid.term.%d", k), fmt.Sprintf("term %02d", k), time.Now().UnixMilli()+int64(k))); err != nil || status != 200 {
+		if status, err := r.Facebook.PostSigned(context.Background(), patronBody(psid, fmt.Sprintf("mid.term.%d", k), fmt.Sprintf("term %02d", k), time.Now().UnixMilli()+int64(k))); err != nil || status != 200 {
 			t.Fatalf("post %d: %d %v", k, status, err)
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/askbridge/askbridge/internal/testenv"
 )
 
 // stateDir is the rig's state directory.
@@ -55,7 +57,7 @@ func readFile(t *testing.T, path string) []byte {
 func TestDamagedStoreRefused(t *testing.T) {
 	r := newRig(t)
 	r.start("")
-	if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(newPSID()), "keep me"); err != nil {
+	if _, err := r.Facebook.PatronSays(context.Background(), testenv.PageID, messengerPSID(newPSID()), "keep me"); err != nil {
 		t.Fatal(err)
 	}
 	r.collect(1)

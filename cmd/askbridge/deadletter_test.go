@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askbridge/askbridge/internal/prosody"
+	"github.com/askbridge/askbridge/internal/testenv"
 )
 
 // TestDeadLetterCLI: with the bridge's stanza cap above the Jabber
@@ -16,14 +16,14 @@ import (
 // gets through, the librarian is told, the metric and /readyz count it,
 // `askbridge deadletter list` shows it and `drop` removes it.
 func TestDeadLetterCLI(t *testing.T) {
-	r := newRig(t, func(o *prosody.Options) { o.ComponentStanzaLimit = 8 << 10 })
+	r := newRigWith(t, testenv.Options{ComponentStanzaLimit: 8 << 10})
 	r.env = append(r.env, "ASKBRIDGE_XMPP_MAX_STANZA_BYTES=65536")
 	r.start("")
 	ctx := context.Background()
-	if _, err := r.fb.PatronSays(ctx, procPage, messengerPSID(newPSID()), strings.Repeat("too long for the server ", 1000)); err != nil {
+	if _, err := r.Facebook.PatronSays(ctx, testenv.PageID, messengerPSID(newPSID()), strings.Repeat("too long for the server ", 1000)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.fb.PatronSays(ctx, procPage, messengerPSID(newPSID()), "next patron"); err != nil {
+	if _, err := r.Facebook.PatronSays(ctx, testenv.PageID, messengerPSID(newPSID()), "next patron"); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}

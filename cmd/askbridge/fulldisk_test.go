@@ -9,13 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/askbridge/askbridge/internal/testenv"
 )
 
 // waitReady polls /readyz until its body contains want.
 func (r *rig) waitReady(want string, within time.Duration) string {
 	r.t.Helper()
 	var body string
-	if !holds(within, func() bool {
+	if !testenv.Holds(within, func() bool {
 		_, body = r.get("/readyz")
 		return strings.Contains(body, want)
 	}) {
@@ -76,7 +78,7 @@ func TestReadyzOnFullDisk(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for k := 0; refused == nil; k++ {
 		body := patronBody(psid, fmt.Sprintf("mid.full.%d", k), text, time.Now().UnixMilli())
-		status, err := r.fb.PostSigned(context.Background(), body)
+		status, err := r.Facebook.PostSigned(context.Background(), body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +100,7 @@ func TestReadyzOnFullDisk(t *testing.T) {
 	}
 	// Facebook retries the refused POST.
 	poll(t, 10*time.Second, "the retried webhook acknowledged", func() bool {
-		status, err := r.fb.PostSigned(context.Background(), refused)
+		status, err := r.Facebook.PostSigned(context.Background(), refused)
 		return err == nil && status == 200
 	})
 	body = r.waitReady(`"store":"ok"`, 10*time.Second)

@@ -37,7 +37,7 @@ func TestKilledRepeatedlyUnderLoad(t *testing.T) {
 				body := patronBody(psid, fmt.Sprintf("mid.load.%d.%d", i, k), fmt.Sprintf("p%d m%02d", i, k), time.Now().UnixMilli())
 				for attempt := 0; ; attempt++ {
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					status, err := r.fb.PostSigned(ctx, body)
+					status, err := r.Facebook.PostSigned(ctx, body)
 					cancel()
 					if err == nil && status == 200 {
 						break

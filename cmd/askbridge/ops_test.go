@@ -12,12 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
-	"mellium.im/xmpp/jid"
-
 	"github.com/askbridge/askbridge/bridge"
-	"github.com/askbridge/askbridge/internal/jabberclient"
-	"github.com/askbridge/askbridge/internal/prosody"
+	"github.com/askbridge/askbridge/internal/testenv"
 )
 
 // waitLog waits until the daemon's log contains s.
@@ -35,16 +31,12 @@ func (r *rig) waitLog(s string) {
 func TestReloadOnSIGHUP(t *testing.T) {
 	r := newRig(t)
 	r.start("")
-	if err := r.srv.Register(prosody.User{Name: "desk", Password: "pw-desk"}); err != nil {
+	if err := r.Server.Register(testenv.User{Name: "desk", Password: "pw-desk"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	desk, err := jabberclient.Dial(ctx, r.srv.C2SAddr, jid.MustParse("desk@localhost"), "pw-desk", zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer desk.Close()
+	desk := r.Login("desk", "pw-desk")
 
 	orig, err := os.ReadFile(r.config)
 	if err != nil {
@@ -61,7 +53,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	r.waitLog(`"restart_needed":["xmpp.secret"]`)
 	psid := newPSID()
-	if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(psid), "to the new queue"); err != nil {
+	if _, err := r.Facebook.PatronSays(context.Background(), testenv.PageID, messengerPSID(psid), "to the new queue"); err != nil {
 		t.Fatal(err)
 	}
 	m, err := desk.Next(ctx)
@@ -86,7 +78,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	if code, body := r.get("/readyz"); code != 200 {
 		t.Fatalf("after a rejected reload: %d %s", code, body)
 	}
-	if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(psid), "still the new queue"); err != nil {
+	if _, err := r.Facebook.PatronSays(context.Background(), testenv.PageID, messengerPSID(psid), "still the new queue"); err != nil {
 		t.Fatal(err)
 	}
 	m, err = desk.Next(ctx)
@@ -103,7 +95,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 func TestBackupWhileRunning(t *testing.T) {
 	r := newRig(t)
 	r.start("")
-	if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(newPSID()), "back me up"); err != nil {
+	if _, err := r.Facebook.PatronSays(context.Background(), testenv.PageID, messengerPSID(newPSID()), "back me up"); err != nil {
 		t.Fatal(err)
 	}
 	r.collect(1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,12 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
-	"mellium.im/xmpp/jid"
-
 	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/internal/jabberclient"
-	"github.com/askbridge/askbridge/internal/prosody"
+	"github.com/askbridge/askbridge/internal/localserver"
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/messenger/standin"
 )
@@ -81,22 +78,13 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-const (
-	procPage   = "510249619162304"
-	procDomain = "fb.localhost"
-	procAppID  = "1708188056130407"
-	procSecret = "app-secret-for-process-tests"
-	procToken  = "EAA-process-token"
-)
-
-// rig is Prosody, the stand-in and a librarian, shared by a daemon that
-// is started, killed and restarted on one state directory.
+// rig is a test world (testenv) without an in-process daemon: the
+// askbridge binary runs on its values, started, killed and restarted on
+// one state directory, and the librarian is logged in throughout.
 type rig struct {
+	*testenv.World
 	t      *testing.T
-	srv    *prosody.Server
-	fb     *standin.Server
 	lib    *jabberclient.Client
-	addr   string
 	config string
 	logs   string
 	cmd    *exec.Cmd
@@ -110,74 +98,53 @@ type rig struct {
 	env []string
 }
 
-// newRig starts Prosody (with its options changed by server, if given),
-// the stand-in and the librarian; start runs the daemon.
-func newRig(t *testing.T, server ...func(*prosody.Options)) *rig {
+// newRig starts the world (see newRigWith); start runs the daemon.
+func newRig(t *testing.T) *rig {
 	t.Helper()
-	bin := binary(t)
-	_ = bin
-	r := &rig{t: t}
-	o := prosody.Options{
-		Host:       "localhost",
-		Components: []prosody.Component{{Domain: procDomain, Secret: "component-secret"}},
-		Users:      []prosody.User{{Name: "librarian", Password: "pw"}},
-	}
-	for _, f := range server {
-		f(&o)
-	}
-	r.srv = prosody.StartTest(t, o)
-	r.addr = freeAddr(t)
-	r.fb = standin.New(standin.Config{AppID: procAppID, AppSecret: procSecret, WebhookURL: "http://" + r.addr + "/webhook",
-		Pages: []standin.Page{{ID: procPage, Name: "Central", AccessToken: procToken}}, Echoes: true,
-		Log: zaptest.NewLogger(t).Named("facebook")})
-	fbLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fbSrv := &http.Server{Handler: r.fb.Handler()}
-	go fbSrv.Serve(fbLn)
-	t.Cleanup(func() { fbSrv.Close() })
-	t.Cleanup(r.fb.Close)
+	return newRigWith(t, testenv.Options{})
+}
 
+// newRigWith starts the world of o without its daemon, writes the daemon's
+// configuration file and logs the librarian in.
+func newRigWith(t *testing.T, o testenv.Options) *rig {
+	t.Helper()
+	binary(t)
+	o.NoDaemon = true
+	r := &rig{World: testenv.New(t, o), t: t}
 	dir := t.TempDir()
 	r.config = filepath.Join(dir, "config.yaml")
 	r.logs = filepath.Join(dir, "daemon.log")
+	c := r.Config
 	cfg := fmt.Sprintf(`state_dir: %s
 log: {level: debug, format: json}
 http: {listen: %q, stats_token: stats-token-for-tests}
 messenger:
   app_id: %q
   app_secret: %q
-  verify_token: verify-token-for-tests
-  graph_url: http://%s
-  pages: [{id: %q, name: Central, access_token: %q}]
+  verify_token: %s
+  graph_url: %s
+  pages: [{id: %q, name: %q, access_token: %q}]
 xmpp:
   server: %q
   domain: %s
-  secret: component-secret
-  queue: librarian@localhost
-  operators: ["librarian@localhost"]
+  secret: %s
+  queue: %s
+  operators: [%q]
 sessions: {timezone: UTC}
-`, filepath.Join(dir, "state"), r.addr, procAppID, procSecret, fbLn.Addr(), procPage, procToken, r.srv.ComponentAddr, procDomain)
+`, filepath.Join(dir, "state"), c.HTTP.Listen, c.Messenger.AppID, c.Messenger.AppSecret, c.Messenger.VerifyToken, c.Messenger.GraphURL,
+		c.Messenger.Pages[0].ID, c.Messenger.Pages[0].Name, c.Messenger.Pages[0].AccessToken,
+		c.XMPP.Server, c.XMPP.Domain, c.XMPP.Secret, c.XMPP.Queue, c.XMPP.Queue)
 	if err := os.WriteFile(r.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	r.lib, err = jabberclient.Dial(ctx, r.srv.C2SAddr, jid.MustParse("librarian@localhost"), "pw", zaptest.NewLogger(t).Named("librarian"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r.lib = r.LoginLibrarian()
 	t.Cleanup(func() {
-		r.lib.Close()
 		if r.cmd != nil && r.cmd.ProcessState == nil {
 			_ = r.cmd.Process.Kill()
 			<-r.exited
 		}
 		if t.Failed() {
-			if b, err := os.ReadFile(r.logs); err == nil {
-				t.Logf("daemon log (tail):\n%s", tail(string(b), 40))
-			}
+			t.Logf("daemon log (tail):\n%s", localserver.Tail(r.logs, 40))
 		}
 	})
 	return r
@@ -218,24 +185,9 @@ func (r *rig) start(crash string) {
 // naming what otherwise.
 func poll(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	if !holds(within, cond) {
+	if !testenv.Holds(within, cond) {
 		t.Fatalf("not within %v: %s", within, what)
 	}
-}
-
-// holds calls cond until it holds, for at most within, and reports
-// whether it did: the package's one pause between polls, for what the
-// daemon, another process, announces no other way (/readyz, /metrics,
-// its log).
-func holds(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
-	return true
 }
 
 // waitKilled waits for the armed daemon to kill itself.
@@ -253,7 +205,7 @@ func (r *rig) waitKilled() {
 }
 
 func (r *rig) get(path string) (int, string) {
-	resp, err := http.Get("http://" + r.addr + path)
+	resp, err := http.Get(r.URL(path))
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -294,7 +246,7 @@ func (r *rig) drained() bool {
 // patronBody is a Messenger webhook POST with one text message.
 func patronBody(psid, mid, text string, ts int64) []byte {
 	return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"%s","text":"%s"}}]}]}`,
-		procPage, ts, psid, procPage, ts, mid, text))
+		testenv.PageID, ts, psid, testenv.PageID, ts, mid, text))
 }
 
 // collect reads the librarian's messages until want distinct bodies
@@ -332,7 +284,7 @@ func (r *rig) collectAll(want int) []jabberclient.Received {
 	r.waitDrained()
 	r.barriers++
 	barrier := fmt.Sprintf("barrier %d", r.barriers)
-	if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(newPSID()), barrier); err != nil {
+	if _, err := r.Facebook.PatronSays(context.Background(), testenv.PageID, messengerPSID(newPSID()), barrier); err != nil {
 		r.t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -350,24 +302,6 @@ func (r *rig) collectAll(want int) []jabberclient.Received {
 			got = append(got, m)
 		}
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 func newPSID() string { return string(standin.NewPSID()) }

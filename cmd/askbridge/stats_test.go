@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/stats"
 )
 
@@ -35,8 +36,8 @@ func TestStatisticsWhileDaemonRuns(t *testing.T) {
 	r := newRig(t)
 	r.start("")
 	psid := newPSID()
-	patron := psid + "@" + procDomain
-	if _, err := r.fb.PatronSays(context.Background(), procPage, messengerPSID(psid), "Where are the study rooms?"); err != nil {
+	patron := psid + "@" + testenv.ComponentDomain
+	if _, err := r.Facebook.PatronSays(context.Background(), testenv.PageID, messengerPSID(psid), "Where are the study rooms?"); err != nil {
 		t.Fatal(err)
 	}
 	r.collect(1)
@@ -87,7 +88,7 @@ func TestStatisticsWhileDaemonRuns(t *testing.T) {
 
 	// The same over HTTP, with the token; without it, refused.
 	today := time.Now().UTC().Format("2006-01-02")
-	url := "http://" + r.addr + "/stats/export?from=" + today + "&to=" + today + "&report=summary&format=json"
+	url := r.URL("/stats/export?from=" + today + "&to=" + today + "&report=summary&format=json")
 	if resp, err := http.Get(url); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("without token: %v %v", resp.StatusCode, err)
 	}

@@ -88,13 +88,3 @@ func loadAvg() float64 {
 	x, _ := strconv.ParseFloat(f[0], 64)
 	return x
 }
-
-// prosodyPID reads the private Prosody's pid file, or 0.
-func prosodyPID(path string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	return n
-}

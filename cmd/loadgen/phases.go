@@ -15,7 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/askbridge/askbridge/internal/prosody"
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/messenger/standin"
 )
@@ -39,7 +39,7 @@ type env struct {
 	o     *options
 	log   *zap.Logger
 	dir   string
-	srv   *prosody.Server
+	srv   testenv.Server
 	graph *http.Server
 	gURL  string
 
@@ -59,22 +59,22 @@ func setup(ctx context.Context, o *options, log *zap.Logger) (*env, error) {
 		e.component, e.compDomain, e.compSecret = o.ext.component, o.ext.compDomain, o.ext.compSecret
 		return e, nil
 	}
-	e.srv, err = prosody.Start(ctx, prosody.Options{
+	e.srv, err = testenv.StartServer(ctx, testenv.Prosody, testenv.ServerOptions{
 		Dir:  filepath.Join(dir, "prosody"),
 		Host: xmppHost,
-		Components: []prosody.Component{
+		Components: []testenv.Component{
 			{Domain: bridgeDomain, Secret: bridgeSecret},
 			{Domain: bareDomain, Secret: bareSecret},
 		},
-		Users: []prosody.User{{Name: queueUser, Password: queuePassword}},
+		Users: []testenv.User{{Name: queueUser, Password: queuePassword}},
 		Log:   log.Named("prosody"),
 	})
 	if err != nil {
 		e.close()
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
-	e.c2s, e.queue, e.queuePW = e.srv.C2SAddr, queueUser+"@"+xmppHost, queuePassword
-	e.component, e.compDomain, e.compSecret = e.srv.ComponentAddr, bareDomain, bareSecret
+	e.c2s, e.queue, e.queuePW = e.srv.C2SAddr(), queueUser+"@"+e.srv.Domain(), queuePassword
+	e.component, e.compDomain, e.compSecret = e.srv.ComponentAddr(), bareDomain, bareSecret
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -265,7 +265,7 @@ func (e *env) pids(m map[string]int) map[string]int {
 	}
 	m["loadgen"] = os.Getpid()
 	if e.srv != nil {
-		m["prosody"] = prosodyPID(filepath.Join(e.srv.Dir, "prosody.pid"))
+		m[e.srv.Name()] = e.srv.PID()
 	}
 	return m
 }
@@ -298,7 +298,7 @@ func (e *env) writeDaemonConfig(state string) (string, error) {
 		"  pages:",
 		"    - {id: " + q(pageID) + ", name: " + q(pageName) + ", access_token: " + q(pageToken) + "}",
 		"xmpp:",
-		"  server: " + q(e.srv.ComponentAddr),
+		"  server: " + q(e.component),
 		"  domain: " + q(bridgeDomain),
 		"  secret: " + q(bridgeSecret),
 		"  queue: " + q(e.queue),

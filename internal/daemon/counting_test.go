@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/internal/jabberclient"
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/messenger/standin"
 	"github.com/askbridge/askbridge/stats"
@@ -31,14 +32,14 @@ func countingWorld(t *testing.T, grace time.Duration) *world {
 // sessionsOf returns the sessions of one patron, oldest first.
 func (w *world) sessionsOf(psid messenger.PSID) []stats.Session {
 	w.t.Helper()
-	conv, err := w.d.store.Conversation(string(psid))
+	conv, err := w.Daemon.Store().Conversation(string(psid))
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	if conv == nil {
 		return nil
 	}
-	all, err := w.d.store.Sessions(time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	all, err := w.Daemon.Store().Sessions(time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func (w *world) waitSessions(psid messenger.PSID, what string, ok func([]stats.S
 	w.t.Helper()
 	// The store is polled: a session ends on the daemon's idle timer.
 	var s []stats.Session
-	if !holds(15*time.Second, func() bool { s = w.sessionsOf(psid); return ok(s) }) {
+	if !testenv.Holds(15*time.Second, func() bool { s = w.sessionsOf(psid); return ok(s) }) {
 		w.t.Fatalf("waiting for %s: sessions %+v", what, s)
 	}
 	return s
@@ -87,18 +88,18 @@ func chatUntil(t *testing.T, c *jabberclient.Client, prefix string) jabberclient
 // "Today's statistics", the summary export and the status report agree.
 func TestCountingFollowsConversations(t *testing.T) {
 	w := countingWorld(t, 15*time.Minute)
-	lib := w.login("librarian", "pw-librarian")
+	lib := w.LoginLibrarian()
 	ctx := context.Background()
 	say := func(psid messenger.PSID, text string) {
 		t.Helper()
-		if _, err := w.fb.PatronSays(ctx, e2ePage, psid, text); err != nil {
+		if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, psid, text); err != nil {
 			t.Fatal(err)
 		}
 		chatUntil(t, lib, text)
 	}
 	answer := func(psid messenger.PSID, text string) {
 		t.Helper()
-		if _, err := lib.SendChat(string(psid)+"@"+e2eDomain, text); err != nil {
+		if _, err := lib.SendChat(string(psid)+"@"+testenv.ComponentDomain, text); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,7 +110,7 @@ func TestCountingFollowsConversations(t *testing.T) {
 	say(night, "Do you have Dune? (asked at night)")
 	missed := w.waitSessions(night, "the idle end", oneEnded(stats.StatusMissed))[0]
 	answer(night, "Good morning! Yes, two copies.")
-	waitSent(t, w.fb, 1)
+	waitSent(t, w.Facebook, 1)
 	late := w.waitSessions(night, "the late answer", oneEnded(stats.StatusAnswered))[0]
 	if late.ID != missed.ID || late.Operator != "librarian@localhost" || late.MessagesOut != 1 || late.Questions != 1 ||
 		!late.Accepted.After(missed.Ended) || late.Wait() < time.Second {
@@ -133,7 +134,7 @@ func TestCountingFollowsConversations(t *testing.T) {
 	// Every reply refused for good: undelivered, and the librarian knows.
 	gone := standin.NewPSID()
 	say(gone, "hello?")
-	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 551, Type: "OAuthException",
+	w.Facebook.FailNext(testenv.PageID, messenger.GraphError{HTTPStatus: 400, Code: 551, Type: "OAuthException",
 		Message: "This person isn't available right now."})
 	answer(gone, "Hi! How can I help?")
 	chatUntil(t, lib, "[askbridge] Not delivered:")
@@ -174,14 +175,14 @@ func TestCountingFollowsConversations(t *testing.T) {
 // patron's later, unanswered one.
 func TestClassifyAfterClose(t *testing.T) {
 	w := countingWorld(t, 0) // no follow-ups: the next message is a new session
-	lib := w.login("librarian", "pw-librarian")
+	lib := w.LoginLibrarian()
 	ctx := context.Background()
 	psid := standin.NewPSID()
-	if _, err := w.fb.PatronSays(ctx, e2ePage, psid, "Can I renew online?"); err != nil {
+	if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, psid, "Can I renew online?"); err != nil {
 		t.Fatal(err)
 	}
 	chatUntil(t, lib, "Can I renew online?")
-	patron := string(psid) + "@" + e2eDomain
+	patron := string(psid) + "@" + testenv.ComponentDomain
 	if _, err := lib.SendChat(patron, "Yes, in your account."); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestClassifyAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := w.waitSessions(psid, "the close", oneEnded(stats.StatusAnswered))[0]
-	if _, err := w.fb.PatronSays(ctx, e2ePage, psid, "Another question"); err != nil {
+	if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, psid, "Another question"); err != nil {
 		t.Fatal(err)
 	}
 	chatUntil(t, lib, "Another question")
@@ -211,7 +212,7 @@ func TestClassifyAfterClose(t *testing.T) {
 // loopback request needs no token).
 func exportBody(t *testing.T, w *world, report, format, day string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + w.addr + "/stats/export?report=" + report + "&format=" + format + "&from=" + day + "&to=" + day)
+	resp, err := http.Get(w.URL("/stats/export?report=" + report + "&format=" + format + "&from=" + day + "&to=" + day))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +239,7 @@ var commandNote = regexp.MustCompile(`<note[^>]*>([^<]*)</note>`)
 // (XEP-0050) from the librarian's client and returns its note.
 func todayNote(t *testing.T, c *jabberclient.Client) string {
 	t.Helper()
-	err := c.SendRaw(`<iq type="set" id="today-1" to="` + e2eDomain + `"><command xmlns="http://jabber.org/protocol/commands" node="askbridge/today" action="execute"/></iq>`)
+	err := c.SendRaw(`<iq type="set" id="today-1" to="` + testenv.ComponentDomain + `"><command xmlns="http://jabber.org/protocol/commands" node="askbridge/today" action="execute"/></iq>`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,15 +277,15 @@ func TestCalendarDaysAndNamedZones(t *testing.T) {
 	early := time.Date(2026, 9, 6, 4, 30, 0, 0, time.UTC)
 	var in []stats.Session
 	for _, at := range []time.Time{late, early} {
-		in = append(in, stats.Session{Guest: "g", Page: e2ePage, Queue: "librarian@localhost", Started: at,
+		in = append(in, stats.Session{Guest: "g", Page: testenv.PageID, Queue: "librarian@localhost", Started: at,
 			Ended: at.Add(time.Minute), Status: stats.StatusMissed, MessagesIn: 1})
 	}
-	if err := w.d.store.ImportSessions(in); err != nil {
+	if err := w.Daemon.Store().ImportSessions(in); err != nil {
 		t.Fatal(err)
 	}
 	get := func(query string) string {
 		t.Helper()
-		resp, err := http.Get("http://" + w.addr + "/stats/export?" + query)
+		resp, err := http.Get(w.URL("/stats/export?" + query))
 		if err != nil {
 			t.Fatal(err)
 		}

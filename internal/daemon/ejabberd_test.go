@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -6,40 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/askbridge/askbridge/internal/ejabberd"
-	"github.com/askbridge/askbridge/messenger/standin"
+	"github.com/askbridge/askbridge/internal/testenv"
 )
-
-// ejabberdWorld is newWorld's world on Debian's ejabberd instead of
-// Prosody: the basic relay must work against both servers.
-type ejabberdWorld struct {
-	*world
-	ej *ejabberd.Server
-}
-
-func newEjabberdWorld(t *testing.T) *ejabberdWorld {
-	t.Helper()
-	w := &ejabberdWorld{world: &world{t: t}}
-	w.ej = ejabberd.StartTest(t, ejabberd.Options{
-		Host:       "localhost",
-		Components: []ejabberd.Component{{Domain: e2eDomain, Secret: "component-secret"}},
-		Users: []ejabberd.User{
-			{Name: "librarian", Password: "pw-librarian"},
-			{Name: "mallory", Password: "pw-mallory"},
-		},
-	})
-	w.start(w.ej.ComponentAddr, w.ej.C2SAddr)
-	return w
-}
 
 // TestEjabberdConversationCrossesBothWays is TestConversationCrossesBothWays
 // on ejabberd: patron → librarian through ejabberd, the reply → Send API,
 // our own echo not relayed; and ejabberd routes a librarian's disco query
 // to the component.
 func TestEjabberdConversationCrossesBothWays(t *testing.T) {
-	lib := conversationCrossesBothWays(t, newEjabberdWorld(t).world)
+	lib := conversationCrossesBothWays(t, ejabberdWorld(t))
 	ctx := context.Background()
-	if err := lib.SendRaw(`<iq type="get" id="disco-1" to="` + e2eDomain + `"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`); err != nil {
+	if err := lib.SendRaw(`<iq type="get" id="disco-1" to="` + testenv.ComponentDomain + `"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`); err != nil {
 		t.Fatal(err)
 	}
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -54,26 +31,13 @@ func TestEjabberdConversationCrossesBothWays(t *testing.T) {
 }
 
 func TestEjabberdDuplicateDeliveryRelayedOnce(t *testing.T) {
-	duplicateDeliveryRelayedOnce(t, newEjabberdWorld(t).world)
+	duplicateDeliveryRelayedOnce(t, ejabberdWorld(t))
 }
 
 // TestEjabberdReplyFromNonOperatorRefused: the component's forbidden error
 // travels back through ejabberd to the sender.
 func TestEjabberdReplyFromNonOperatorRefused(t *testing.T) {
-	w := newEjabberdWorld(t)
-	lib := w.login("librarian", "pw-librarian")
-	mallory := w.login("mallory", "pw-mallory")
-	psid := standin.NewPSID()
-	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hello"); err != nil {
-		t.Fatal(err)
-	}
-	nextChat(t, lib)
-	if _, err := mallory.SendChat(string(psid)+"@"+e2eDomain, "I am not staff"); err != nil {
-		t.Fatal(err)
-	}
-	if m := nextChat(t, mallory); m.Type != "error" || m.ErrorCondition != "forbidden" {
-		t.Fatalf("mallory got %+v, want a forbidden error", m)
-	}
+	replyFromNonOperatorRefused(t, ejabberdWorld(t))
 }
 
 // TestEjabberdReplyWhileComponentAway: unlike Prosody, ejabberd knows a
@@ -82,16 +46,5 @@ func TestEjabberdReplyFromNonOperatorRefused(t *testing.T) {
 // (With s2s enabled, ejabberd would first try the domain as a remote
 // server; see docs/deploy.md.)
 func TestEjabberdReplyWhileComponentAway(t *testing.T) {
-	w := newEjabberdWorld(t)
-	lib := w.login("librarian", "pw-librarian")
-	w.stop()
-	w.stop = nil
-	if _, err := lib.SendChat("4100000000000003@"+e2eDomain, "anyone there?"); err != nil {
-		t.Fatal(err)
-	}
-	m := nextChat(t, lib)
-	if m.Type != "error" || m.ErrorCondition == "" {
-		t.Fatalf("librarian got %+v, want an error stanza", m)
-	}
-	t.Logf("ejabberd answered %s: %s", m.ErrorCondition, m.Raw)
+	replyWhileComponentAwayIsBounced(t, ejabberdWorld(t))
 }

@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -9,14 +9,15 @@ import (
 	"time"
 
 	"github.com/askbridge/askbridge/internal/jabberclient"
+	"github.com/askbridge/askbridge/internal/testenv"
 )
 
 // waitReadyz waits until /readyz answers want (200 or 503).
 func (w *world) waitReadyz(want int) string {
 	w.t.Helper()
 	var body string
-	if !holds(20*time.Second, func() bool {
-		resp, err := http.Get("http://" + w.addr + "/readyz")
+	if !testenv.Holds(20*time.Second, func() bool {
+		resp, err := http.Get(w.URL("/readyz"))
 		if err != nil {
 			return false
 		}
@@ -48,8 +49,8 @@ func (w *world) postSeries(psid, tag string, n int) []string {
 	for k := 0; k < n; k++ {
 		text := fmt.Sprintf("%s %02d", tag, k)
 		body := []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"mid.%s.%d","text":"%s"}}]}]}`,
-			e2ePage, time.Now().UnixMilli(), psid, e2ePage, time.Now().UnixMilli()+int64(k), strings.ReplaceAll(tag, " ", "-"), k, text))
-		status, err := w.fb.PostSigned(context.Background(), body)
+			testenv.PageID, time.Now().UnixMilli(), psid, testenv.PageID, time.Now().UnixMilli()+int64(k), strings.ReplaceAll(tag, " ", "-"), k, text))
+		status, err := w.Facebook.PostSigned(context.Background(), body)
 		if err != nil || status != 200 {
 			w.t.Fatalf("webhook %d: status %d, %v", k, status, err)
 		}
@@ -76,7 +77,7 @@ func expectInOrder(t *testing.T, c *jabberclient.Client, want []string) {
 // back the link returns and the messages arrive in order.
 func TestJabberServerStoppedAndRestarted(t *testing.T) {
 	w := newWorld(t)
-	if err := w.srv.Halt(); err != nil {
+	if err := w.prosody().Halt(); err != nil {
 		t.Fatal(err)
 	}
 	body := w.waitReadyz(503)
@@ -86,11 +87,11 @@ func TestJabberServerStoppedAndRestarted(t *testing.T) {
 	texts := w.postSeries("4100000000000001", "while down", 5)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := w.srv.Restart(ctx); err != nil {
+	if err := w.Server.Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
 	w.waitReadyz(200)
-	lib := w.login("librarian", "pw-librarian") // offline messages arrive at login
+	lib := w.LoginLibrarian() // offline messages arrive at login
 	expectInOrder(t, lib, texts)
 }
 
@@ -99,13 +100,13 @@ func TestJabberServerStoppedAndRestarted(t *testing.T) {
 // ready, webhooks are still kept, and after SIGCONT everything arrives.
 func TestJabberServerFrozen(t *testing.T) {
 	w := newWorld(t)
-	lib := w.login("librarian", "pw-librarian")
-	if err := w.srv.Pause(); err != nil {
+	lib := w.LoginLibrarian()
+	if err := w.prosody().Pause(); err != nil {
 		t.Fatal(err)
 	}
 	w.waitReadyz(503)
 	texts := w.postSeries("4100000000000002", "while frozen", 5)
-	if err := w.srv.Resume(); err != nil {
+	if err := w.prosody().Resume(); err != nil {
 		t.Fatal(err)
 	}
 	w.waitReadyz(200)
@@ -116,16 +117,21 @@ func TestJabberServerFrozen(t *testing.T) {
 // while the bridge is not connected gets an error from the Jabber server,
 // never silence.
 func TestReplyWhileComponentAwayIsBounced(t *testing.T) {
-	w := newWorld(t)
-	lib := w.login("librarian", "pw-librarian")
-	w.stop()
-	w.stop = nil
-	if _, err := lib.SendChat("4100000000000003@"+e2eDomain, "anyone there?"); err != nil {
+	replyWhileComponentAwayIsBounced(t, newWorld(t))
+}
+
+// replyWhileComponentAwayIsBounced stops the daemon and checks that the
+// server answers the librarian's message to a patron with an error.
+func replyWhileComponentAwayIsBounced(t *testing.T, w *world) {
+	t.Helper()
+	lib := w.LoginLibrarian()
+	w.StopDaemon()
+	if _, err := lib.SendChat("4100000000000003@"+testenv.ComponentDomain, "anyone there?"); err != nil {
 		t.Fatal(err)
 	}
 	m := nextChat(t, lib)
 	if m.Type != "error" || m.ErrorCondition == "" {
 		t.Fatalf("librarian got %+v, want an error stanza", m)
 	}
-	t.Logf("Prosody answered %s", m.ErrorCondition)
+	t.Logf("%s answered %s: %s", w.Server.Name(), m.ErrorCondition, m.Raw)
 }

@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/messenger/standin"
 	"github.com/askbridge/askbridge/stats"
@@ -19,34 +20,34 @@ import (
 // client, and the session counts as instagram.
 func TestInstagramCrossesBothWays(t *testing.T) {
 	w := newWorld(t)
-	lib := w.login("librarian", "pw-librarian")
+	lib := w.LoginLibrarian()
 	ctx := context.Background()
 	igsid := standin.NewPSID()
 	patron := messenger.PSID("ig-" + string(igsid))
-	if _, err := w.fb.PatronSays(ctx, e2ePage, patron, "is the teen zine workshop still on saturday?"); err != nil {
+	if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, patron, "is the teen zine workshop still on saturday?"); err != nil {
 		t.Fatal(err)
 	}
 	m := nextChat(t, lib)
-	jid := "ig-" + string(igsid) + "@" + e2eDomain
+	jid := "ig-" + string(igsid) + "@" + testenv.ComponentDomain
 	if !strings.HasPrefix(m.From, jid) || m.Body != "is the teen zine workshop still on saturday?" || !strings.Contains(m.Raw, "Instagram patron ") {
 		t.Fatalf("librarian got %+v", m)
 	}
 	if err := lib.SendRaw(`<message type="chat" id="ig-r1" to="` + jid + `"><body>Yes! 2 pm.</body><markable xmlns="urn:xmpp:chat-markers:0"/></message>`); err != nil {
 		t.Fatal(err)
 	}
-	sent := waitSent(t, w.fb, 1)
-	if sent[0].Recipient != igsid || sent[0].Text != "Yes! 2 pm." || sent[0].Page != e2ePage {
+	sent := waitSent(t, w.Facebook, 1)
+	if sent[0].Recipient != igsid || sent[0].Text != "Yes! 2 pm." || sent[0].Page != testenv.PageID {
 		t.Fatalf("Send API got %+v", sent[0])
 	}
 	// The echo comes back as Instagram sends it; a later message proves
 	// it was not relayed.
-	if _, err := w.fb.PatronSays(ctx, e2ePage, patron, "cool, thanks"); err != nil {
+	if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, patron, "cool, thanks"); err != nil {
 		t.Fatal(err)
 	}
 	if m := nextChat(t, lib); m.Body != "cool, thanks" {
 		t.Fatalf("after the echo the librarian got %q", m.Body)
 	}
-	if err := w.fb.PatronRead(ctx, e2ePage, patron); err != nil {
+	if err := w.Facebook.PatronRead(ctx, testenv.PageID, patron); err != nil {
 		t.Fatal(err)
 	}
 	for {

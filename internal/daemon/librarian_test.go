@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/internal/jabberclient"
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger/standin"
 )
 
@@ -31,8 +32,8 @@ func nextPresence(t *testing.T, c *jabberclient.Client, match func(jabberclient.
 // client asks its user to.
 func approve(t *testing.T, c *jabberclient.Client) {
 	t.Helper()
-	nextPresence(t, c, func(p jabberclient.Received) bool { return p.From == e2eDomain && p.Type == "subscribe" })
-	if err := c.SendRaw(`<presence to='` + e2eDomain + `' type='subscribed'/>`); err != nil {
+	nextPresence(t, c, func(p jabberclient.Received) bool { return p.From == testenv.ComponentDomain && p.Type == "subscribe" })
+	if err := c.SendRaw(`<presence to='` + testenv.ComponentDomain + `' type='subscribed'/>`); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -45,8 +46,8 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 		c.XMPP.Routing = "broadcast"
 		c.XMPP.Operators = []string{"librarian@localhost", "ya@localhost"}
 	})
-	lib := w.login("librarian", "pw-librarian")
-	ya := w.login("ya", "pw-ya")
+	lib := w.LoginLibrarian()
+	ya := w.Login("ya", "pw-ya")
 	approve(t, lib)
 	approve(t, ya)
 	if err := ya.SendRaw(`<presence><show>away</show></presence>`); err != nil {
@@ -55,7 +56,7 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 	// The component handles stanzas in the order Prosody routes them, and
 	// Prosody routes ya's presence before her later IQ: once the
 	// component answers the IQ, the away status has reached the bridge.
-	if err := ya.SendRaw(`<iq type='get' id='after-away' to='` + e2eDomain + `'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
+	if err := ya.SendRaw(`<iq type='get' id='after-away' to='` + testenv.ComponentDomain + `'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
 		t.Fatal(err)
 	}
 	iqCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -65,8 +66,8 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 	}
 
 	psid := standin.NewPSID()
-	patron := string(psid) + "@" + e2eDomain
-	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "Is there a teen book club?"); err != nil {
+	patron := string(psid) + "@" + testenv.ComponentDomain
+	if _, err := w.Facebook.PatronSays(context.Background(), testenv.PageID, psid, "Is there a teen book club?"); err != nil {
 		t.Fatal(err)
 	}
 	if m := nextChat(t, lib); m.Body != "Is there a teen book club?" {
@@ -86,7 +87,7 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 	if _, err := ya.SendChat(patron, "Yes! Thursdays at 4."); err != nil {
 		t.Fatal(err)
 	}
-	if sent := waitSent(t, w.fb, 1); sent[0].Text != "Yes! Thursdays at 4." {
+	if sent := waitSent(t, w.Facebook, 1); sent[0].Text != "Yes! Thursdays at 4." {
 		t.Fatalf("Send API got %q", sent[0].Text)
 	}
 	if m := nextChat(t, lib); !strings.HasPrefix(m.Body, "[answered by ya@localhost]") {
@@ -98,13 +99,13 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 	if m := nextChat(t, lib); !strings.HasPrefix(m.Body, "[askbridge] Not sent: ya@localhost is answering") {
 		t.Fatalf("librarian got %q", m.Body)
 	}
-	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "thanks"); err != nil {
+	if _, err := w.Facebook.PatronSays(context.Background(), testenv.PageID, psid, "thanks"); err != nil {
 		t.Fatal(err)
 	}
 	if m := nextChat(t, ya); m.Body != "thanks" {
 		t.Fatalf("ya got %q", m.Body)
 	}
-	if n := len(w.fb.Sent()); n != 1 {
+	if n := len(w.Facebook.Sent()); n != 1 {
 		t.Errorf("Send API calls = %d", n)
 	}
 }
@@ -115,19 +116,19 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 // corrections, the gateway's identity and the ad-hoc commands.
 func TestLibrarianChatFeatures(t *testing.T) {
 	w := newWorld(t)
-	lib := w.login("librarian", "pw-librarian")
+	lib := w.LoginLibrarian()
 	psid := standin.NewPSID()
-	patron := string(psid) + "@" + e2eDomain
+	patron := string(psid) + "@" + testenv.ComponentDomain
 	ctx := context.Background()
 	post := func(body string) {
 		t.Helper()
-		if status, err := w.fb.PostSigned(ctx, []byte(body)); err != nil || status != 200 {
+		if status, err := w.Facebook.PostSigned(ctx, []byte(body)); err != nil || status != 200 {
 			t.Fatalf("webhook: %d %v", status, err)
 		}
 	}
 	now := time.Now().UnixMilli()
 	post(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"mid.photo","attachments":[{"type":"image","payload":{"url":"https://scontent.example/cover.jpg"}}]}}]}]}`,
-		e2ePage, now, psid, e2ePage, now))
+		testenv.PageID, now, psid, testenv.PageID, now))
 	m := nextChat(t, lib)
 	if !strings.Contains(m.Body, "https://scontent.example/cover.jpg") || !strings.Contains(m.Raw, `<x xmlns="jabber:x:oob"><url>https://scontent.example/cover.jpg</url>`) {
 		t.Errorf("image: %s", m.Raw)
@@ -154,7 +155,7 @@ func TestLibrarianChatFeatures(t *testing.T) {
 	if err := lib.SendRaw(`<message id='r1' to='` + patron + `' type='chat'><body>Here it is.</body><request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>`); err != nil {
 		t.Fatal(err)
 	}
-	sent := waitSent(t, w.fb, 2)
+	sent := waitSent(t, w.Facebook, 2)
 	if sent[0].SenderAction != "typing_on" || sent[1].Text != "Here it is." {
 		t.Fatalf("Send API got %+v", sent)
 	}
@@ -162,7 +163,7 @@ func TestLibrarianChatFeatures(t *testing.T) {
 	if err := lib.SendRaw(`<message id='f1' to='` + patron + `' type='chat'><body>https://upload.localhost/x/hours.pdf</body><x xmlns='jabber:x:oob'><url>https://upload.localhost/x/hours.pdf</url></x></message>`); err != nil {
 		t.Fatal(err)
 	}
-	if sent := waitSent(t, w.fb, 3); sent[2].Attachment == nil || sent[2].Attachment.Type != "file" {
+	if sent := waitSent(t, w.Facebook, 3); sent[2].Attachment == nil || sent[2].Attachment.Type != "file" {
 		t.Errorf("file share: %+v", sent[2])
 	}
 	// The patron reads: the librarian gets a receipt and a displayed marker.
@@ -171,10 +172,10 @@ func TestLibrarianChatFeatures(t *testing.T) {
 	// read comes in a millisecond after that.
 	waitPending(t, w, 0)
 	recorded := time.Now().UnixMilli()
-	if !holds(time.Second, func() bool { return time.Now().UnixMilli() > recorded }) {
+	if !testenv.Holds(time.Second, func() bool { return time.Now().UnixMilli() > recorded }) {
 		t.Fatal("the clock stands still")
 	}
-	if err := w.fb.PatronRead(ctx, e2ePage, psid); err != nil {
+	if err := w.Facebook.PatronRead(ctx, testenv.PageID, psid); err != nil {
 		t.Fatal(err)
 	}
 	var receipt, displayed bool
@@ -187,23 +188,23 @@ func TestLibrarianChatFeatures(t *testing.T) {
 	if err := lib.SendRaw(`<message to='` + patron + `' type='chat'><displayed xmlns='urn:xmpp:chat-markers:0' id='whatever'/></message>`); err != nil {
 		t.Fatal(err)
 	}
-	if sent := waitSent(t, w.fb, 4); sent[3].SenderAction != "mark_seen" {
+	if sent := waitSent(t, w.Facebook, 4); sent[3].SenderAction != "mark_seen" {
 		t.Errorf("marker: %+v", sent[3])
 	}
 
 	// The patron edits a message: an XEP-0308 correction of the original.
 	post(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"mid.q","text":"Do you hve Dune?"}}]}]}`,
-		e2ePage, now+10, psid, e2ePage, now+10))
+		testenv.PageID, now+10, psid, testenv.PageID, now+10))
 	orig := nextChat(t, lib)
 	post(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message_edit":{"mid":"mid.q","text":"Do you have Dune?","num_edit":1}}]}]}`,
-		e2ePage, now+20, psid, e2ePage, now+20))
+		testenv.PageID, now+20, psid, testenv.PageID, now+20))
 	fix := nextChat(t, lib)
 	if fix.Body != "Do you have Dune?" || !strings.Contains(fix.Raw, `<replace xmlns="urn:xmpp:message-correct:0" id="`+orig.ID+`">`) {
 		t.Errorf("correction: %s (original id %s)", fix.Raw, orig.ID)
 	}
 
 	// The gateway's identity, and the ad-hoc commands.
-	if err := lib.SendRaw(`<iq type='get' id='d1' to='` + e2eDomain + `'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`); err != nil {
+	if err := lib.SendRaw(`<iq type='get' id='d1' to='` + testenv.ComponentDomain + `'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`); err != nil {
 		t.Fatal(err)
 	}
 	iqctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -213,7 +214,7 @@ func TestLibrarianChatFeatures(t *testing.T) {
 		!strings.Contains(info.Raw, `http://jabber.org/protocol/commands`) {
 		t.Errorf("disco#info: %s %v", info.Raw, err)
 	}
-	if err := lib.SendRaw(`<iq type='set' id='c1' to='` + e2eDomain + `'><command xmlns='http://jabber.org/protocol/commands' node='askbridge/open' action='execute'/></iq>`); err != nil {
+	if err := lib.SendRaw(`<iq type='set' id='c1' to='` + testenv.ComponentDomain + `'><command xmlns='http://jabber.org/protocol/commands' node='askbridge/open' action='execute'/></iq>`); err != nil {
 		t.Fatal(err)
 	}
 	open, err := lib.NextIQ(iqctx)

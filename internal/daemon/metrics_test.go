@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/messenger/standin"
 )
@@ -19,18 +20,18 @@ import (
 // each metric an operator relies on is exposed with the right value.
 func TestMetrics(t *testing.T) {
 	w := newWorld(t)
-	lib := w.login("librarian", "pw-librarian")
+	lib := w.LoginLibrarian()
 	psid := standin.NewPSID()
-	patron := string(psid) + "@" + e2eDomain
-	if _, err := w.fb.PatronSays(context.Background(), e2ePage, psid, "hi"); err != nil {
+	patron := string(psid) + "@" + testenv.ComponentDomain
+	if _, err := w.Facebook.PatronSays(context.Background(), testenv.PageID, psid, "hi"); err != nil {
 		t.Fatal(err)
 	}
 	nextChat(t, lib)
 	if _, err := lib.SendChat(patron, "hello!"); err != nil {
 		t.Fatal(err)
 	}
-	waitSent(t, w.fb, 1)
-	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 551, Type: "OAuthException"})
+	waitSent(t, w.Facebook, 1)
+	w.Facebook.FailNext(testenv.PageID, messenger.GraphError{HTTPStatus: 400, Code: 551, Type: "OAuthException"})
 	if _, err := lib.SendChat(patron, "are you there?"); err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +72,8 @@ func TestMetrics(t *testing.T) {
 	// has its value (or the deadline passes, and say which did not).
 	var body string
 	var wrong []string
-	if !holds(10*time.Second, func() bool {
-		resp, err := http.Get("http://" + w.addr + "/metrics")
+	if !testenv.Holds(10*time.Second, func() bool {
+		resp, err := http.Get(w.URL("/metrics"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger/standin"
 )
 
@@ -21,11 +22,11 @@ func TestMessengerPlatform2026(t *testing.T) {
 		c.Sessions.Greeting = "Hi! A librarian will be with you shortly."
 		c.Sessions.DiscloseAutomatic = true // the default of a configuration file
 	})
-	lib := w.login("librarian", "pw-librarian")
+	lib := w.LoginLibrarian()
 	ctx := context.Background()
 	post := func(body string) {
 		t.Helper()
-		if status, err := w.fb.PostSigned(ctx, []byte(body)); err != nil || status != 200 {
+		if status, err := w.Facebook.PostSigned(ctx, []byte(body)); err != nil || status != 200 {
 			t.Fatalf("webhook: %d %v", status, err)
 		}
 	}
@@ -34,7 +35,7 @@ func TestMessengerPlatform2026(t *testing.T) {
 	// Standby first: no greeting may go out for it.
 	owned := standin.NewPSID()
 	post(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"standby":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"m_standby_1","text":"question for the bot"}}]}]}`,
-		e2ePage, now, owned, e2ePage, now))
+		testenv.PageID, now, owned, testenv.PageID, now))
 	if m := chatUntil(t, lib, "(patron"); m.Body != "(patron, while another app owns the conversation) question for the bot" {
 		t.Errorf("standby message shown as %q", m.Body)
 	}
@@ -44,13 +45,13 @@ func TestMessengerPlatform2026(t *testing.T) {
 	post(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"messaging":[{"sender":{"id":"%s"},"recipient":{"id":"%s"},"timestamp":%d,"message":{"mid":"m_sticker_2026","attachments":[`+
 		`{"type":"sticker","payload":{"sticker_id":369239263222822,"url":"https://scontent.xx.fbcdn.net/s.png"}},`+
 		`{"type":"image","payload":{"sticker_id":369239263222822,"url":"https://scontent.xx.fbcdn.net/s.png"}}]}}]}]}`,
-		e2ePage, now, sticker, e2ePage, now))
+		testenv.PageID, now, sticker, testenv.PageID, now))
 	if m := chatUntil(t, lib, "[sticker]"); m.Body != "[sticker]" {
 		t.Errorf("sticker shown as %q", m.Body)
 	}
 	// The greeting of that new conversation is the first Send API call:
 	// none went to the standby patron, and it says it is automatic.
-	sent := waitSent(t, w.fb, 1)
+	sent := waitSent(t, w.Facebook, 1)
 	if sent[0].Recipient != sticker || sent[0].Text != "(Automatic reply) Hi! A librarian will be with you shortly." {
 		t.Errorf("first Send API call %+v", sent[0])
 	}
@@ -58,13 +59,13 @@ func TestMessengerPlatform2026(t *testing.T) {
 		t.Errorf("after the sticker the librarian got %q (the sticker twice?)", m.Body)
 	}
 	// A later message of the sticker patron proves nothing else came.
-	if _, err := w.fb.PatronSays(ctx, e2ePage, sticker, "marker"); err != nil {
+	if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, sticker, "marker"); err != nil {
 		t.Fatal(err)
 	}
 	if m := nextChat(t, lib); m.Body != "marker" {
 		t.Errorf("then the librarian got %q", m.Body)
 	}
-	for _, s := range w.fb.Sent() {
+	for _, s := range w.Facebook.Sent() {
 		if s.Recipient == owned {
 			t.Errorf("a Send API call went to the patron another app answers: %+v", s)
 		}

@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/askbridge/askbridge/config"
-	"github.com/askbridge/askbridge/internal/prosody"
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger/standin"
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -47,19 +47,19 @@ func (w *world) metric(prefix string) string {
 // the link never goes down, /readyz stays ready, and after a restart
 // nothing is left waiting.
 func TestPoisonTextDoesNotStallOthers(t *testing.T) {
-	w := newWorldWith(t, func(o *prosody.Options) { o.ComponentStanzaLimit = poisonServerLimit },
-		func(c *config.Config) { c.XMPP.MaxStanzaBytes = 16 << 10 })
-	lib := w.login("librarian", "pw-librarian")
+	w := newWorldWith(t, testenv.Options{ComponentStanzaLimit: poisonServerLimit,
+		Config: func(c *config.Config) { c.XMPP.MaxStanzaBytes = 16 << 10 }})
+	lib := w.LoginLibrarian()
 	ctx := context.Background()
 	long := longText(3 * poisonServerLimit)
 	poisoner, other1, other2 := standin.NewPSID(), standin.NewPSID(), standin.NewPSID()
-	if _, err := w.fb.PatronSays(ctx, e2ePage, poisoner, long); err != nil {
+	if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, poisoner, long); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.fb.PatronSays(ctx, e2ePage, other1, "Are you open on Sunday?"); err != nil {
+	if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, other1, "Are you open on Sunday?"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.fb.PatronSays(ctx, e2ePage, other2, "\x00\x01\x08\uFFFE"); err != nil {
+	if _, err := w.Facebook.PatronSays(ctx, testenv.PageID, other2, "\x00\x01\x08\uFFFE"); err != nil {
 		t.Fatal(err)
 	}
 	var parts []string
@@ -91,10 +91,10 @@ func TestPoisonTextDoesNotStallOthers(t *testing.T) {
 	w.waitReadyz(200)
 	waitPending(t, w, 0)
 
-	w.restart()
+	w.RestartDaemon()
 	waitPending(t, w, 0)
 	w.patronWrites(lib, "after the restart")
-	if n, err := w.d.Bridge().ParkedCount(); err != nil || n != 0 {
+	if n, err := w.Daemon.Bridge().ParkedCount(); err != nil || n != 0 {
 		t.Errorf("%d entries parked, %v", n, err)
 	}
 }
@@ -104,8 +104,8 @@ func waitPending(t *testing.T, w *world, n int) {
 	t.Helper()
 	var got int
 	var err error
-	if !holds(10*time.Second, func() bool {
-		got, err = w.d.Bridge().Pending()
+	if !testenv.Holds(10*time.Second, func() bool {
+		got, err = w.Daemon.Bridge().Pending()
 		return err == nil && got == n
 	}) {
 		t.Fatalf("%d messages left to relay (%v), want %d", got, err, n)

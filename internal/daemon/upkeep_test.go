@@ -1,10 +1,11 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger"
 )
 
@@ -14,21 +15,21 @@ import (
 func TestUpkeep(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 190, Type: "OAuthException",
+	w.Facebook.FailNext(testenv.PageID, messenger.GraphError{HTTPStatus: 400, Code: 190, Type: "OAuthException",
 		Message: "Error validating access token: Session has expired"})
-	w.d.upkeep(ctx)
+	w.Daemon.Upkeep(ctx)
 	if body := w.waitReadyz(503); !strings.Contains(body, "error 190") {
 		t.Errorf("readyz: %s", body)
 	}
-	w.d.upkeep(ctx)
+	w.Daemon.Upkeep(ctx)
 	w.waitReadyz(200)
 
-	w.fb.Unsubscribe(e2ePage)
-	if got := w.fb.Subscriptions(e2ePage); len(got) != 0 {
+	w.Facebook.Unsubscribe(testenv.PageID)
+	if got := w.Facebook.Subscriptions(testenv.PageID); len(got) != 0 {
 		t.Fatalf("still subscribed: %v", got)
 	}
-	w.d.upkeep(ctx)
-	if got := strings.Join(w.fb.Subscriptions(e2ePage), ","); got != strings.Join(messenger.WebhookFields, ",") {
+	w.Daemon.Upkeep(ctx)
+	if got := strings.Join(w.Facebook.Subscriptions(testenv.PageID), ","); got != strings.Join(messenger.WebhookFields, ",") {
 		t.Errorf("subscribed fields after upkeep: %s", got)
 	}
 }
@@ -40,17 +41,17 @@ func TestUpkeep(t *testing.T) {
 func TestUpkeepInstagramSubscription(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	w.d.upkeep(ctx)
+	w.Daemon.Upkeep(ctx)
 	if body := w.waitReadyz(200); strings.Contains(body, "instagram") {
 		t.Errorf("readyz with the subscription: %s", body)
 	}
-	w.fb.UnsubscribeInstagram()
-	w.d.upkeep(ctx)
+	w.Facebook.UnsubscribeInstagram()
+	w.Daemon.Upkeep(ctx)
 	body := w.waitReadyz(200)
 	if !strings.Contains(body, "instagram: the app is not subscribed to the Instagram webhook fields messages, messaging_seen") {
 		t.Errorf("readyz without the subscription: %s", body)
 	}
-	if strings.Contains(body, e2eSecret) {
+	if strings.Contains(body, testenv.AppSecret) {
 		t.Error("the app secret is in the readiness body")
 	}
 }
@@ -61,14 +62,14 @@ func TestUpkeepInstagramSubscription(t *testing.T) {
 func TestUpkeepTokenCheckFails(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 503, Code: 2, Type: "OAuthException",
+	w.Facebook.FailNext(testenv.PageID, messenger.GraphError{HTTPStatus: 503, Code: 2, Type: "OAuthException",
 		Message: "An unexpected error has occurred. Please retry your request later.", IsTransient: true})
-	w.d.upkeep(ctx)
+	w.Daemon.Upkeep(ctx)
 	body := w.waitReadyz(503)
-	if !strings.Contains(body, `"facebook":"Page `+e2ePage+` (Central Library): the access token could not be checked`) {
+	if !strings.Contains(body, `"facebook":"Page `+testenv.PageID+` (Central Library): the access token could not be checked`) {
 		t.Errorf("readyz: %s", body)
 	}
-	w.d.upkeep(ctx)
+	w.Daemon.Upkeep(ctx)
 	if body := w.waitReadyz(200); !strings.Contains(body, `"facebook":"ok"`) {
 		t.Errorf("readyz after a good check: %s", body)
 	}

@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/askbridge/askbridge/config"
+	"github.com/askbridge/askbridge/internal/daemon"
+	"github.com/askbridge/askbridge/internal/testenv"
 	"github.com/askbridge/askbridge/messenger"
 )
 
@@ -32,14 +34,14 @@ func TestAPIVersionWarning(t *testing.T) {
 }
 
 // readiness is the /readyz body.
-func (w *world) readiness() readiness {
+func (w *world) readiness() daemon.Readiness {
 	w.t.Helper()
-	resp, err := http.Get("http://" + w.addr + "/readyz")
+	resp, err := http.Get(w.URL("/readyz"))
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var r readiness
+	var r daemon.Readiness
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		w.t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func (w *world) readiness() readiness {
 // with a newline.
 func (w *world) metricLines(prefix string) string {
 	w.t.Helper()
-	resp, err := http.Get("http://" + w.addr + "/metrics")
+	resp, err := http.Get(w.URL("/metrics"))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -74,9 +76,9 @@ func (w *world) metricLines(prefix string) string {
 // Page, until a reply goes through again.
 func TestPageRestricted(t *testing.T) {
 	w := newWorld(t)
-	lib := w.login("librarian", "pw-librarian")
+	lib := w.LoginLibrarian()
 	patron := w.patronWrites(lib, "hello")
-	w.fb.FailNext(e2ePage, messenger.GraphError{HTTPStatus: 400, Code: 10, Subcode: 1893063, Type: "OAuthException",
+	w.Facebook.FailNext(testenv.PageID, messenger.GraphError{HTTPStatus: 400, Code: 10, Subcode: 1893063, Type: "OAuthException",
 		Message: "(#10) This Page is temporarily restricted from sending messages."})
 	if _, err := lib.SendChat(patron, "Hi!"); err != nil {
 		t.Fatal(err)
@@ -84,21 +86,21 @@ func TestPageRestricted(t *testing.T) {
 	if m := chatUntil(t, lib, "[askbridge] Not delivered:"); !strings.Contains(m.Body, "temporarily restricted the library's Page from sending") {
 		t.Errorf("notice %q", m.Body)
 	}
-	if r := w.readiness(); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "Page "+e2ePage+" (Central Library): Facebook has restricted it") {
+	if r := w.readiness(); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "Page "+testenv.PageID+" (Central Library): Facebook has restricted it") {
 		t.Errorf("readyz warnings %q", r.Warnings)
 	}
-	if m := w.metricLines("askbridge_page_sending_restricted{"); m != `askbridge_page_sending_restricted{page="`+e2ePage+`"} 1`+"\n" {
+	if m := w.metricLines("askbridge_page_sending_restricted{"); m != `askbridge_page_sending_restricted{page="`+testenv.PageID+`"} 1`+"\n" {
 		t.Errorf("metric %q", m)
 	}
 	if _, err := lib.SendChat(patron, "Trying again."); err != nil {
 		t.Fatal(err)
 	}
-	waitSent(t, w.fb, 1)
+	waitSent(t, w.Facebook, 1)
 	// The outcome is recorded right after the call.
-	if !holds(10*time.Second, func() bool { return len(w.readiness().Warnings) == 0 }) {
+	if !testenv.Holds(10*time.Second, func() bool { return len(w.readiness().Warnings) == 0 }) {
 		t.Fatalf("the restriction is still reported after a reply went through: %q", w.readiness().Warnings)
 	}
-	if m := w.metricLines("askbridge_page_sending_restricted{"); m != `askbridge_page_sending_restricted{page="`+e2ePage+`"} 0`+"\n" {
+	if m := w.metricLines("askbridge_page_sending_restricted{"); m != `askbridge_page_sending_restricted{page="`+testenv.PageID+`"} 0`+"\n" {
 		t.Errorf("metric after the restriction %q", m)
 	}
 }

@@ -183,7 +183,7 @@ func Run(ctx context.Context, o Options) error {
 	var cfgText bytes.Buffer
 	err = demoConfig.Execute(&cfgText, demoValues{
 		HTTPListen: httpLn.Addr().String(), AppSecret: appSecret, VerifyToken: verify, GraphURL: graphURL,
-		PageToken: pageToken, ComponentAddr: srv.ComponentAddr, ComponentSecret: compSecret,
+		PageToken: pageToken, ComponentAddr: srv.ComponentAddr(), ComponentSecret: compSecret,
 		Greeting: quoteYAML(demoGreeting), Unanswered: quoteYAML(demoUnanswered),
 		Librarian: demoLibrarian, Colleague: demoColleague,
 	})
@@ -209,7 +209,7 @@ func Run(ctx context.Context, o Options) error {
 		ConfigPath:  cfgPath,
 		StatsURL:    "http://" + httpLn.Addr().String() + "/stats/",
 		PatronURL:   "http://" + patronLn.Addr().String() + "/",
-		C2SAddr:     srv.C2SAddr,
+		C2SAddr:     srv.C2SAddr(),
 		Librarian:   demoLibrarian,
 		Colleague:   demoColleague,
 		Password:    password,

@@ -23,14 +23,14 @@ func (s *Server) Register(u User) error {
 	if strings.ContainsAny(u.Name, "@/ ") {
 		return fmt.Errorf("ejabberd: register %q: give the local part only", u.Name)
 	}
-	out, err := s.Ctl("register", u.Name, s.Host, u.Password)
+	out, err := s.Ctl("register", u.Name, s.Domain(), u.Password)
 	if err != nil && strings.Contains(out, "already registered") {
-		out, err = s.Ctl("change_password", u.Name, s.Host, u.Password)
+		out, err = s.Ctl("change_password", u.Name, s.Domain(), u.Password)
 	}
 	if err != nil {
-		return fmt.Errorf("ejabberd: register %s@%s: %w: %s", u.Name, s.Host, err, out)
+		return fmt.Errorf("ejabberd: register %s@%s: %w: %s", u.Name, s.Domain(), err, out)
 	}
-	s.log.Debug("ejabberd: registered user", zap.String("user", u.Name+"@"+s.Host))
+	s.log.Debug("ejabberd: registered user", zap.String("user", u.Name+"@"+s.Domain()))
 	return nil
 }
 

@@ -41,13 +41,10 @@ type Options struct {
 
 // Server is a running private ejabberd.
 type Server struct {
-	// Host is the c2s virtual host.
-	Host string
-	// C2SAddr is the loopback host:port of the c2s listener.
-	C2SAddr string
-	// ComponentAddr is the loopback host:port of the ejabberd_service
-	// listener (present only when Options.Components is not empty).
-	ComponentAddr string
+	// Endpoints give the c2s virtual host (Domain), the c2s and
+	// ejabberd_service listeners (the latter present only when
+	// Options.Components is not empty) and the components.
+	localserver.Endpoints
 	// Dir holds ejabberd.yml, logs/ejabberd.log and the database.
 	Dir string
 	// Node is the Erlang node name.
@@ -86,7 +83,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err := checkUser(); err != nil {
 		return nil, err
 	}
-	s := &Server{Host: o.Host, Dir: o.Dir, ctl: ctl, log: o.Log, components: len(o.Components) > 0}
+	s := &Server{Dir: o.Dir, ctl: ctl, log: o.Log, components: len(o.Components) > 0}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -115,7 +112,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			return nil, fmt.Errorf("ejabberd: %w", err)
 		}
 		files := map[string]string{
-			configFile: renderConfig(s.Host, o.Components, s.ports, o.Debug),
+			configFile: renderConfig(o.Host, o.Components, s.ports, o.Debug),
 			ctlFile:    renderCtl(s.Dir, s.Node, s.ports),
 		}
 		for name, text := range files {
@@ -124,7 +121,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 				return nil, fmt.Errorf("ejabberd: write %s: %w", name, err)
 			}
 		}
-		s.C2SAddr, s.ComponentAddr = localserver.Addr(s.ports.c2s), localserver.Addr(s.ports.component)
+		s.Endpoints = localserver.NewEndpoints(o.Host, s.ports.c2s, s.ports.component, o.Components)
 		s.proc, err = launch(ctx, s.ctl, s.Dir, s.ports, s.components)
 		if err == nil {
 			break
@@ -139,7 +136,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("ejabberd: start: %w", err)
 	}
 	s.log.Info("ejabberd started", zap.String("dir", s.Dir), zap.String("node", s.Node),
-		zap.String("c2s", s.C2SAddr), zap.String("component", s.ComponentAddr))
+		zap.String("c2s", s.C2SAddr()), zap.String("component", s.ComponentAddr()))
 
 	for _, u := range o.Users {
 		if err := s.Register(u); err != nil {
@@ -236,6 +233,19 @@ func (s *Server) Restart(ctx context.Context) error {
 // LogTail returns the last lines of the server's log, for test failures.
 func (s *Server) LogTail() string {
 	return logTail(s.Dir)
+}
+
+// Name is "ejabberd".
+func (s *Server) Name() string { return "ejabberd" }
+
+// PID is the Erlang VM's process id, 0 while it is not running.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.vmPID()
 }
 
 func randomHex(n int) string {

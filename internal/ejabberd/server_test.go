@@ -60,8 +60,8 @@ func TestStartLoginComponentStop(t *testing.T) {
 		Components: []Component{{Domain: "fb.test", Secret: "secret"}},
 		Users:      []User{{Name: "alice", Password: "pw"}},
 	})
-	if !strings.HasPrefix(s.C2SAddr, "127.0.0.1:") || !strings.HasPrefix(s.ComponentAddr, "127.0.0.1:") || s.C2SAddr == s.ComponentAddr {
-		t.Errorf("addresses c2s=%q component=%q", s.C2SAddr, s.ComponentAddr)
+	if !strings.HasPrefix(s.C2SAddr(), "127.0.0.1:") || !strings.HasPrefix(s.ComponentAddr(), "127.0.0.1:") || s.C2SAddr() == s.ComponentAddr() {
+		t.Errorf("addresses c2s=%q component=%q", s.C2SAddr(), s.ComponentAddr())
 	}
 	// Registering again only changes the password.
 	if err := s.Register(User{Name: "alice", Password: "pw2"}); err != nil {
@@ -72,33 +72,36 @@ func TestStartLoginComponentStop(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := jabberclient.Dial(ctx, s.C2SAddr, jid.MustParse("alice@localhost"), "pw2", nil)
+	c, err := jabberclient.Dial(ctx, s.C2SAddr(), jid.MustParse("alice@localhost"), "pw2", nil)
 	if err != nil {
 		t.Fatalf("login: %v%s", err, s.LogTail())
 	}
 	c.Close()
 
-	if _, answer := handshake(t, s.ComponentAddr, "fb.test", "secret"); answer != "<handshake/>" {
+	if _, answer := handshake(t, s.ComponentAddr(), "fb.test", "secret"); answer != "<handshake/>" {
 		t.Errorf("component handshake answered %q%s", answer, s.LogTail())
 	}
 	// Unlike Prosody (and Openfire), ejabberd accepts a second connection
 	// for a domain that is already connected and then splits the traffic
 	// between them. docs/deploy.md warns about it; this pins the behaviour.
-	if _, answer := handshake(t, s.ComponentAddr, "fb.test", "secret"); answer != "<handshake/>" {
+	if _, answer := handshake(t, s.ComponentAddr(), "fb.test", "secret"); answer != "<handshake/>" {
 		t.Errorf("second component connection answered %q (ejabberd now refuses it? update docs/deploy.md)", answer)
 	}
-	if _, answer := handshake(t, s.ComponentAddr, "fb.test", "wrong"); !strings.Contains(answer, "stream:error") {
+	if _, answer := handshake(t, s.ComponentAddr(), "fb.test", "wrong"); !strings.Contains(answer, "stream:error") {
 		t.Errorf("wrong secret answered %q", answer)
 	}
 
-	vm := s.proc.vmPID()
+	vm := s.PID()
 	if vm == 0 {
 		t.Fatal("ejabberd wrote no pid file")
 	}
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if localserver.AllAccept(s.C2SAddr) || localserver.AllAccept(s.ComponentAddr) {
+	if s.PID() != 0 {
+		t.Errorf("PID %d after Stop", s.PID())
+	}
+	if localserver.AllAccept(s.C2SAddr()) || localserver.AllAccept(s.ComponentAddr()) {
 		t.Error("ports still accept after Stop")
 	}
 	if err := syscall.Kill(vm, 0); !errors.Is(err, syscall.ESRCH) {
@@ -111,16 +114,16 @@ func TestStartLoginComponentStop(t *testing.T) {
 
 func TestRestartKeepsAccounts(t *testing.T) {
 	s := StartTest(t, Options{Host: "chat.test", Users: []User{{Name: "alice", Password: "pw"}}})
-	c2s := s.C2SAddr
+	c2s := s.C2SAddr()
 	if err := s.Restart(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if s.C2SAddr != c2s {
-		t.Errorf("address changed on restart: %s → %s", c2s, s.C2SAddr)
+	if s.C2SAddr() != c2s {
+		t.Errorf("address changed on restart: %s → %s", c2s, s.C2SAddr())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := jabberclient.Dial(ctx, s.C2SAddr, jid.MustParse("alice@chat.test"), "pw", nil)
+	c, err := jabberclient.Dial(ctx, s.C2SAddr(), jid.MustParse("alice@chat.test"), "pw", nil)
 	if err != nil {
 		t.Fatalf("login after restart: %v%s", err, s.LogTail())
 	}

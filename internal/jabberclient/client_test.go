@@ -16,7 +16,7 @@ func dial(t *testing.T, s *prosody.Server, name, password string) *Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, s.C2SAddr, jid.MustParse(name+"@"+s.Host), password, nil)
+	c, err := Dial(ctx, s.C2SAddr(), jid.MustParse(name+"@"+s.Domain()), password, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v%s", name, err, s.LogTail())
 	}
@@ -152,11 +152,11 @@ func TestDialWrongPassword(t *testing.T) {
 	s := prosody.StartTest(t, prosody.Options{Users: []prosody.User{{Name: "alice", Password: "pw"}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := Dial(ctx, s.C2SAddr, jid.MustParse("alice@localhost"), "wrong", nil)
+	_, err := Dial(ctx, s.C2SAddr(), jid.MustParse("alice@localhost"), "wrong", nil)
 	if err == nil {
 		t.Fatal("Dial with a wrong password succeeded")
 	}
-	if _, err := Dial(ctx, s.C2SAddr, jid.MustParse("alice@localhost/res"), "pw", nil); err == nil {
+	if _, err := Dial(ctx, s.C2SAddr(), jid.MustParse("alice@localhost/res"), "pw", nil); err == nil {
 		t.Error("Dial accepted a full JID")
 	}
 }

@@ -26,13 +26,13 @@ func (s *Server) Register(u User) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, s.ctl, "--config", s.config, "register", u.Name, s.Host, u.Password)
+	cmd := exec.CommandContext(ctx, s.ctl, "--config", s.config, "register", u.Name, s.Domain(), u.Password)
 	cmd.Dir = s.Dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("prosody: register %s@%s: %w: %s", u.Name, s.Host, err, strings.TrimSpace(out.String()))
+		return fmt.Errorf("prosody: register %s@%s: %w: %s", u.Name, s.Domain(), err, strings.TrimSpace(out.String()))
 	}
-	s.log.Debug("prosody: registered user", zap.String("user", u.Name+"@"+s.Host))
+	s.log.Debug("prosody: registered user", zap.String("user", u.Name+"@"+s.Domain()))
 	return nil
 }

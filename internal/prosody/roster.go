@@ -34,7 +34,7 @@ func (s *Server) writeContacts(contacts []Contact) error {
 		}
 		byUser[c.User] = append(byUser[c.User], c)
 	}
-	dir := filepath.Join(s.Dir, dataDir, storeName(s.Host), "roster")
+	dir := filepath.Join(s.Dir, dataDir, storeName(s.Domain()), "roster")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("prosody: contacts: %w", err)
 	}

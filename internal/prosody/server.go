@@ -45,13 +45,10 @@ type Options struct {
 
 // Server is a running private Prosody.
 type Server struct {
-	// Host is the c2s virtual host.
-	Host string
-	// C2SAddr is the loopback host:port of the c2s listener.
-	C2SAddr string
-	// ComponentAddr is the loopback host:port of the component listener
-	// (Prosody opens it only when Options.Components is not empty).
-	ComponentAddr string
+	// Endpoints give the c2s virtual host (Domain), the c2s and component
+	// listeners (Prosody opens the latter only when Options.Components is
+	// not empty) and the components.
+	localserver.Endpoints
 	// Dir holds prosody.cfg.lua, prosody.log and the data directory.
 	Dir string
 
@@ -88,10 +85,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Host: o.Host, Dir: o.Dir, bin: bin, ctl: ctl, log: o.Log, components: len(o.Components) > 0}
-	if s.Host == "" {
-		s.Host = "localhost"
+	host := o.Host
+	if host == "" {
+		host = "localhost"
 	}
+	s := &Server{Dir: o.Dir, bin: bin, ctl: ctl, log: o.Log, components: len(o.Components) > 0}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -111,7 +109,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 
 	if o.TLS {
-		if err := writeSelfSigned(filepath.Join(s.Dir, certsDir), s.Host); err != nil {
+		if err := writeSelfSigned(filepath.Join(s.Dir, certsDir), host); err != nil {
 			s.cleanup()
 			return nil, err
 		}
@@ -123,12 +121,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			s.cleanup()
 			return nil, fmt.Errorf("prosody: %w", err)
 		}
-		cfg := renderConfig(s.Dir, s.Host, o.Components, s.ports, o.Debug, o.TLS, o.ComponentStanzaLimit)
+		cfg := renderConfig(s.Dir, host, o.Components, s.ports, o.Debug, o.TLS, o.ComponentStanzaLimit)
 		if err := os.WriteFile(s.config, []byte(cfg), 0o640); err != nil {
 			s.cleanup()
 			return nil, fmt.Errorf("prosody: write config: %w", err)
 		}
-		s.C2SAddr, s.ComponentAddr = localserver.Addr(s.ports.c2s), localserver.Addr(s.ports.component)
+		s.Endpoints = localserver.NewEndpoints(host, s.ports.c2s, s.ports.component, o.Components)
 		s.proc, err = launch(ctx, s.bin, s.config, s.Dir, s.ports, s.components)
 		if err == nil {
 			break
@@ -142,7 +140,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("prosody: start: %w", err)
 	}
 	s.log.Info("prosody started", zap.String("dir", s.Dir),
-		zap.String("c2s", s.C2SAddr), zap.String("component", s.ComponentAddr))
+		zap.String("c2s", s.C2SAddr()), zap.String("component", s.ComponentAddr()))
 
 	for _, u := range o.Users {
 		if err := s.Register(u); err != nil {
@@ -256,4 +254,17 @@ func (s *Server) signal(what string, sig os.Signal) error {
 // LogTail returns the last lines of the server's log, for test failures.
 func (s *Server) LogTail() string {
 	return logTail(s.Dir)
+}
+
+// Name is "prosody".
+func (s *Server) Name() string { return "prosody" }
+
+// PID is the server's process id, 0 while it is not running.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.cmd.Process.Pid
 }

@@ -47,13 +47,16 @@ func TestStartRegisterStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	if s.Host != "localhost" {
-		t.Errorf("Host = %q, want localhost", s.Host)
+	if s.Domain() != "localhost" {
+		t.Errorf("Domain = %q, want localhost", s.Domain())
 	}
-	if !strings.HasPrefix(s.C2SAddr, "127.0.0.1:") || !strings.HasPrefix(s.ComponentAddr, "127.0.0.1:") || s.C2SAddr == s.ComponentAddr {
-		t.Errorf("addresses c2s=%q component=%q", s.C2SAddr, s.ComponentAddr)
+	if c := s.Components(); len(c) != 1 || c[0].Domain != "fb.test" || c[0].Secret != "secret" {
+		t.Errorf("Components = %+v", c)
 	}
-	if !answers(t, s.C2SAddr, 2*time.Second) {
+	if !strings.HasPrefix(s.C2SAddr(), "127.0.0.1:") || !strings.HasPrefix(s.ComponentAddr(), "127.0.0.1:") || s.C2SAddr() == s.ComponentAddr() {
+		t.Errorf("addresses c2s=%q component=%q", s.C2SAddr(), s.ComponentAddr())
+	}
+	if !answers(t, s.C2SAddr(), 2*time.Second) {
 		t.Fatalf("c2s does not answer%s", s.LogTail())
 	}
 	if _, err := os.Stat(filepath.Join(s.Dir, dataDir, "localhost", "accounts", "alice.dat")); err != nil {
@@ -65,11 +68,18 @@ func TestStartRegisterStop(t *testing.T) {
 	if err := s.Register(User{Name: "bob@x", Password: "pw"}); err == nil {
 		t.Error("Register accepted a full JID as a name")
 	}
+	// The process Start runs is Prosody itself, the one its pid file names.
+	if b, err := os.ReadFile(filepath.Join(s.Dir, pidFile)); err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(s.PID()) {
+		t.Errorf("PID %d, pid file %q (%v)", s.PID(), b, err)
+	}
 
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if localserver.AllAccept(s.C2SAddr) || localserver.AllAccept(s.ComponentAddr) {
+	if s.PID() != 0 {
+		t.Errorf("PID %d after Stop", s.PID())
+	}
+	if localserver.AllAccept(s.C2SAddr()) || localserver.AllAccept(s.ComponentAddr()) {
 		t.Error("ports still accept after Stop")
 	}
 	if _, err := os.Stat(s.Dir); !errors.Is(err, os.ErrNotExist) {
@@ -82,27 +92,27 @@ func TestStartRegisterStop(t *testing.T) {
 
 func TestRestartPauseResume(t *testing.T) {
 	s := StartTest(t, Options{Host: "chat.test"})
-	c2s := s.C2SAddr
+	c2s := s.C2SAddr()
 	if err := s.Restart(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if s.C2SAddr != c2s {
-		t.Errorf("address changed on restart: %s → %s", c2s, s.C2SAddr)
+	if s.C2SAddr() != c2s {
+		t.Errorf("address changed on restart: %s → %s", c2s, s.C2SAddr())
 	}
-	if !answers(t, s.C2SAddr, 2*time.Second) {
+	if !answers(t, s.C2SAddr(), 2*time.Second) {
 		t.Fatalf("no answer after restart%s", s.LogTail())
 	}
 
 	if err := s.Pause(); err != nil {
 		t.Fatal(err)
 	}
-	if answers(t, s.C2SAddr, 300*time.Millisecond) {
+	if answers(t, s.C2SAddr(), 300*time.Millisecond) {
 		t.Error("a paused server answered")
 	}
 	if err := s.Resume(); err != nil {
 		t.Fatal(err)
 	}
-	if !answers(t, s.C2SAddr, 2*time.Second) {
+	if !answers(t, s.C2SAddr(), 2*time.Second) {
 		t.Errorf("no answer after resume%s", s.LogTail())
 	}
 	// Stop must also end a paused server promptly.
@@ -172,7 +182,7 @@ func TestFixedPorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := StartTest(t, Options{C2SPort: want.c2s, ComponentPort: want.component, Components: []Component{{Domain: "fb.test", Secret: "s"}}})
-	if s.C2SAddr != localserver.Addr(want.c2s) || s.ComponentAddr != localserver.Addr(want.component) {
-		t.Errorf("addresses %s, %s; want ports %d, %d", s.C2SAddr, s.ComponentAddr, want.c2s, want.component)
+	if s.C2SAddr() != localserver.Addr(want.c2s) || s.ComponentAddr() != localserver.Addr(want.component) {
+		t.Errorf("addresses %s, %s; want ports %d, %d", s.C2SAddr(), s.ComponentAddr(), want.c2s, want.component)
 	}
 }

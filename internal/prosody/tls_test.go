@@ -33,7 +33,7 @@ func TestTLSStartTLS(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
 
-	conn, err := net.DialTimeout("tcp", s.C2SAddr, 5*time.Second)
+	conn, err := net.DialTimeout("tcp", s.C2SAddr(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
