@@ -291,6 +291,9 @@ func (q *xmppQueue) run(ctx context.Context, link Link) {
 		if len(o.early) > 0 || o.reload {
 			idle = min(idle, gapWait/4)
 		}
+		if d := time.Until(o.pauseUntil); d > 0 {
+			idle = min(idle, d)
+		}
 		timer.Reset(idle)
 		select {
 		case <-ctx.Done():

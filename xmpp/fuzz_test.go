@@ -332,12 +332,17 @@ func FuzzHandleStanza(f *testing.F) {
 			}
 		}
 		r := readOnly{TokenReader: xmlstream.InnerElement(d), t: t}
+		handled := make(chan struct{})
+		go func() {
+			defer close(handled)
+			l.runHandlers()
+		}()
 		if err := l.handler(context.Background())(r, &start); err != nil {
 			t.Fatalf("handler returned %v: that ends the stream", err)
 		}
 		_, _ = xmlstream.Copy(xmlstream.Discard(), r) // as Serve does
 		close(l.handlers)
-		l.runHandlers() // the Handler calls the stanza made
+		<-handled // the Handler calls the stanza made
 
 		for _, m := range h.msgs {
 			if start.Name.Local != "message" {

@@ -33,6 +33,14 @@ func (l *link) handler(ctx context.Context) func(xmlstream.TokenReadEncoder, *xm
 			}
 			l.handleMessage(ctx, &x)
 		case "iq":
+			if iqRequest(start) {
+				// Answered after the stanzas read before it are handled,
+				// as a client expects: a command sent after a message,
+				// or a ping after a presence, finds it handled. (Answers
+				// to the component's own pings never come here: mellium
+				// matches them, so the keepalive never waits for this.)
+				l.settle()
+			}
 			l.serveIQ(iqs, t, start)
 		case "presence":
 			var x presenceXML
@@ -55,6 +63,24 @@ const handlerQueue = 1024
 // handle has f, a Handler call for a stanza just read, run after the calls
 // for the stanzas read before it.
 func (l *link) handle(f func()) { l.handlers <- f }
+
+// settle returns once the Handler calls for the stanzas read so far are
+// done.
+func (l *link) settle() {
+	done := make(chan struct{})
+	l.handle(func() { close(done) })
+	<-done
+}
+
+// iqRequest reports whether start opens an IQ get or set.
+func iqRequest(start *xml.StartElement) bool {
+	for _, a := range start.Attr {
+		if a.Name.Space == "" && a.Name.Local == "type" {
+			return a.Value == "get" || a.Value == "set"
+		}
+	}
+	return false
+}
 
 // runHandlers runs the Handler calls in the order their stanzas were read,
 // until the reader is done.
