@@ -367,8 +367,10 @@ type harness struct {
 	stop  func()
 	// sendAPI, if set, replaces api (a real client of the stand-in).
 	sendAPI SendAPI
-	// fakeTimers makes the bridge's Facebook waits run on clock.
+	// fakeTimers makes the bridge's Facebook waits run on clock; after,
+	// if set, is the bridge's timer of Facebook waits instead.
 	fakeTimers bool
+	after      func(time.Duration) <-chan time.Time
 	// echoes counts the echoes echoWhileOut is accepting.
 	echoes sync.WaitGroup
 }
@@ -405,6 +407,9 @@ func (h *harness) open() {
 		Log: zaptest.NewLogger(h.t), Now: h.clock.Now}
 	if h.fakeTimers {
 		o.After = h.clock.After
+	}
+	if h.after != nil {
+		o.After = h.after
 	}
 	b, err := New(o)
 	if err != nil {

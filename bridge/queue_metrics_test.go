@@ -1,10 +1,14 @@
 package bridge
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/xmpp"
 )
 
 // TestOldestQueuedFacebook: the Send API outbox is ordered by
@@ -43,5 +47,51 @@ func TestOldestQueuedFacebook(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOldestQueuedXMPPRetry: the XMPP outbox's age comes from its owner
+// and is that of its oldest entry, also when that entry is a bounce retry
+// queued at the end with its original time.
+func TestOldestQueuedXMPPRetry(t *testing.T) {
+	h := newHarness(t)
+	h.link.setUp(false)
+	now := time.Now()
+	err := h.store.update(func(tx *bolt.Tx) error {
+		for i, at := range []time.Time{now.Add(-time.Minute), now.Add(-time.Hour)} {
+			e := xmppEntry{Msg: xmpp.Message{ID: fmt.Sprintf("q-%d", i), To: "ask@chat.library.test", Body: "x"}, Queued: at}
+			if i == 1 {
+				e.Tries, e.NotBefore = 1, now.Add(time.Hour) // a retry, not due yet
+			}
+			if err := h.b.xq.enqueue(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.run()
+	waitFor(t, func() bool { n, _, ok := h.b.xq.snapshot(); return ok && n == 2 })
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(newQueueCollector(h.store, func() time.Time { return now }, h.b.xq.snapshot))
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	age := -1.0
+	for _, f := range families {
+		if f.GetName() != "askbridge_queue_oldest_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if m.GetLabel()[0].GetValue() == "to_xmpp" {
+				age = m.GetGauge().GetValue()
+			}
+		}
+	}
+	if age < 3599 || age > 3601 {
+		t.Errorf("askbridge_queue_oldest_seconds{to_xmpp} = %v, want 3600 (the retry's original time)", age)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
@@ -322,7 +321,11 @@ func TestWriteUpgradeFixture(t *testing.T) {
 	h := &harness{t: t, dir: dir, link: newFakeLink(), api: newFakeAPI(), clock: &clock{t: upgradeStart}}
 	h.cfg = upgradeConfig(dir)
 	h.link.tooLarge = upPoison
-	openStalled(h)
+	// Facebook waits never end: a Send API call that fails is not retried
+	// while the generator runs, so that each conversation's first reply
+	// keeps one attempt and the others none.
+	h.after = func(time.Duration) <-chan time.Time { return nil }
+	h.open()
 	t.Cleanup(h.close)
 	h.run()
 	g := &fixtureWriter{h: h}
@@ -369,28 +372,6 @@ func TestWriteUpgradeFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("fixture written to %s: buckets %v", out, want.Buckets)
-}
-
-// openStalled opens h's store and bridge like harness.open, with Facebook
-// waits that never end: a Send API call that fails is not retried while
-// the generator runs, so that each conversation's first reply keeps one
-// attempt and the others none.
-func openStalled(h *harness) {
-	h.t.Helper()
-	st, err := OpenStore(h.dir, time.Second)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ps, err := LoadPseudonymizer(h.dir, st)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	b, err := New(Options{Config: h.cfg, Store: st, Pseudonyms: ps, SendAPI: h.api, Log: zaptest.NewLogger(h.t),
-		Now: h.clock.Now, After: func(time.Duration) <-chan time.Time { return nil }})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.store, h.b = st, b
 }
 
 // fixtureWriter plays the fixture's story on a running bridge.

@@ -68,12 +68,11 @@ type xmppItem struct {
 	// park, when set, is why the entry is to be parked in the dead-letter
 	// bucket instead of written (see deadletter.go).
 	park string
-	// written is when it was written, epoch on which link; alone, that it
-	// was written on probation, with nothing else in flight (see
+	// written is when it was written; alone, that it was written on
+	// probation, with nothing else in flight (see
 	// poison.go); failures, how many link failures it was written before,
 	// when it is parked for them.
 	written  time.Time
-	epoch    uint64
 	alone    bool
 	failures int
 	// state is where the owner holds it.
@@ -604,7 +603,7 @@ func (q *xmppQueue) write(link Link) time.Time {
 	}
 	written := time.Now()
 	for _, it := range items {
-		it.written, it.alone, it.epoch, it.state = written, probation, o.epoch, stWritten
+		it.written, it.alone, it.state = written, probation, stWritten
 	}
 	o.written = append(o.written, items...)
 	o.waiting = slices.DeleteFunc(o.waiting, func(it *xmppItem) bool { return it.state == stWritten })

@@ -184,3 +184,45 @@ func TestSync(t *testing.T) {
 		t.Errorf("Sync while down = %v", err)
 	}
 }
+
+// blockedHandler is a recorder whose HandleMessage waits for release, as
+// the bridge's waits for a store commit.
+type blockedHandler struct {
+	*recorder
+	entered, release chan struct{}
+}
+
+func (h *blockedHandler) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.StanzaError {
+	h.entered <- struct{}{}
+	<-h.release
+	return h.recorder.HandleMessage(ctx, m)
+}
+
+// TestReaderGoesOnWhileHandlerWaits: while the Handler waits (a store
+// busy compacting, say), the component still reads the stream, so the
+// server's answers to its pings arrive and the link stays up.
+func TestReaderGoesOnWhileHandlerWaits(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.PingInterval = time.Hour // only Sync pings
+	cfg.PingTimeout = time.Second
+	h := &blockedHandler{recorder: newRecorder(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	comp := e.runWith(t, cfg, h)
+	h.wantLink(t, true, waitLong)
+	lib := e.librarian(t)
+	if _, err := lib.SendChat(patron, "a reply the store is slow to take"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.entered:
+	case <-time.After(waitLong):
+		t.Fatal("the message never reached the Handler")
+	}
+	if err := comp.Sync(); err != nil {
+		t.Errorf("Sync while the Handler waits: %v", err)
+	}
+	close(h.release)
+	if m := h.nextMessage(t); m.Body != "a reply the store is slow to take" {
+		t.Errorf("Handler got %q", m.Body)
+	}
+}

@@ -33,12 +33,12 @@ func (l *link) handler(ctx context.Context) func(xmlstream.TokenReadEncoder, *xm
 			}
 			l.handleMessage(ctx, &x)
 		case "iq":
-			if iqRequest(start) {
+			if l.peerRequest(start) {
 				// Answered after the stanzas read before it are handled,
 				// as a client expects: a command sent after a message,
-				// or a ping after a presence, finds it handled. (Answers
-				// to the component's own pings never come here: mellium
-				// matches them, so the keepalive never waits for this.)
+				// or a ping after a presence, finds it handled. The
+				// component's own pings (the keepalive and Sync, which the
+				// server routes back to it) never wait for this.
 				l.settle()
 			}
 			l.serveIQ(iqs, t, start)
@@ -72,14 +72,22 @@ func (l *link) settle() {
 	<-done
 }
 
-// iqRequest reports whether start opens an IQ get or set.
-func iqRequest(start *xml.StartElement) bool {
+// peerRequest reports whether start opens an IQ get or set from someone
+// other than the component itself.
+func (l *link) peerRequest(start *xml.StartElement) bool {
+	request, self := false, true
 	for _, a := range start.Attr {
-		if a.Name.Space == "" && a.Name.Local == "type" {
-			return a.Value == "get" || a.Value == "set"
+		if a.Name.Space != "" {
+			continue
+		}
+		switch a.Name.Local {
+		case "type":
+			request = a.Value == "get" || a.Value == "set"
+		case "from":
+			self = a.Value == "" || a.Value == l.c.domain.String()
 		}
 	}
-	return false
+	return request && !self
 }
 
 // runHandlers runs the Handler calls in the order their stanzas were read,
