@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/stats"
 	"github.com/askbridge/askbridge/xmpp"
@@ -29,8 +30,8 @@ var _ xmpp.CommandHandler = (*Bridge)(nil)
 var _ xmpp.ProfileHandler = (*Bridge)(nil)
 
 // Commands lists the ad-hoc commands for operators; others get none.
-func (b *Bridge) Commands(from string) []xmpp.Command {
-	if !mayAnswer(b.config(), bareJID(from), "") {
+func (b *Bridge) Commands(from jid.JID) []xmpp.Command {
+	if !mayAnswer(b.config(), from, "") {
 		return nil
 	}
 	return []xmpp.Command{
@@ -42,8 +43,8 @@ func (b *Bridge) Commands(from string) []xmpp.Command {
 }
 
 // RunCommand runs an ad-hoc command.
-func (b *Bridge) RunCommand(ctx context.Context, from string, req xmpp.CommandRequest) xmpp.CommandResponse {
-	if !mayAnswer(b.config(), bareJID(from), "") {
+func (b *Bridge) RunCommand(ctx context.Context, from jid.JID, req xmpp.CommandRequest) xmpp.CommandResponse {
+	if !mayAnswer(b.config(), from, "") {
 		return xmpp.CommandResponse{Error: &xmpp.StanzaError{Type: "auth", Condition: "forbidden"}}
 	}
 	var resp xmpp.CommandResponse
@@ -159,7 +160,7 @@ func todayNote(day time.Time, sum stats.Summary, open int) string {
 
 // formCommand shows the classify or transfer form, then applies it by
 // running the equivalent in-chat commands.
-func (b *Bridge) formCommand(from string, req xmpp.CommandRequest) (xmpp.CommandResponse, error) {
+func (b *Bridge) formCommand(from jid.JID, req xmpp.CommandRequest) (xmpp.CommandResponse, error) {
 	if req.Action == "cancel" {
 		return xmpp.CommandResponse{Status: "canceled"}, nil
 	}
@@ -228,7 +229,7 @@ func (b *Bridge) formCommand(from string, req xmpp.CommandRequest) (xmpp.Command
 }
 
 // runCommands runs in-chat commands on a conversation, as sender.
-func (b *Bridge) runCommands(sender, psid string, cmds []string) ([]string, error) {
+func (b *Bridge) runCommands(sender jid.JID, psid string, cmds []string) ([]string, error) {
 	cfg := b.config()
 	var answers []string
 	err := b.store.update(func(tx *bolt.Tx) error {

@@ -71,7 +71,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 		return nil // Facebook would refuse it, and no human asked for it
 	}
 	targets := b.targets(cfg, conv)
-	to := cfg.QueueFor(conv.Page)
+	to := parseJID(cfg.QueueFor(conv.Page))
 	if len(targets) > 0 {
 		to = targets[0]
 	}
@@ -87,7 +87,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 		}
 		msg := messenger.OutgoingMessage{Recipient: recipientOf(conv.PSID), MessagingType: messenger.MessagingTypeResponse,
 			Text: part, Metadata: metadataPrefix + encodeKey(key)}
-		if err := enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: to, Patron: patron, Queued: now}); err != nil {
+		if err := enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: to.String(), Patron: patron.String(), Queued: now}); err != nil {
 			return err
 		}
 	}

@@ -37,7 +37,7 @@ func TestGreetingOnNewSessionOnly(t *testing.T) {
 	if m := h.link.next(t); m.Body != "hello" {
 		t.Fatalf("first = %q", m.Body)
 	}
-	if m := h.link.next(t); m.Body != "[automatic reply sent to the patron] Hi! A librarian will be with you shortly." || m.To != testQueue {
+	if m := h.link.next(t); m.Body != "[automatic reply sent to the patron] Hi! A librarian will be with you shortly." || m.To.String() != testQueue {
 		t.Fatalf("librarians saw %+v", m)
 	}
 	if m := h.api.next(t); m.Text != "Hi! A librarian will be with you shortly." || m.MessagingType != "RESPONSE" || m.Tag != "" {

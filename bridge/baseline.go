@@ -75,7 +75,7 @@ func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
 	if err := putConversation(tx, conv); err != nil {
 		return err
 	}
-	msg := xmpp.Message{ID: stanzaID(e), From: patronJID(psid, m.Domain), To: m.Queue, Type: "chat",
+	msg := xmpp.Message{ID: stanzaID(e), From: patronJID(psid, m.Domain), To: parseJID(m.Queue), Type: "chat",
 		Body: e.Text, Nick: conv.nick(), Markable: true}
 	lk, err := addRecord(tx, &Record{Time: at, Direction: Inbound, Kind: "message", Page: string(e.Page), Guest: m.Guest,
 		MID: string(e.MID), XMPPID: msg.ID, State: StateQueued})

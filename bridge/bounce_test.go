@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -19,14 +21,14 @@ func TestBounceRecordedAndConversationBackToQueue(t *testing.T) {
 	h.api.next(t)
 	h.accept(patronText("mid.2", "follow-up", h.clock.Now()))
 	m := h.link.next(t)
-	if m.To != "alice@library.test" {
+	if m.To.String() != "alice@library.test" {
 		t.Fatalf("follow-up to %q", m.To)
 	}
 	// Alice's server cannot deliver it.
-	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: "alice@library.test", To: m.From,
+	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: jid.MustParse("alice@library.test"), To: m.From,
 		Error: xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable"}})
 	// The bounced message itself goes to the queue, and so does the next.
-	if again := h.link.next(t); again.To != testQueue || again.Body != "follow-up" {
+	if again := h.link.next(t); again.To.String() != testQueue || again.Body != "follow-up" {
 		t.Errorf("bounced message rerouted as %+v", again)
 	}
 	// The record keeps the bounce and ends up sent, to the queue.
@@ -39,7 +41,7 @@ func TestBounceRecordedAndConversationBackToQueue(t *testing.T) {
 		return false
 	})
 	h.accept(patronText("mid.3", "hello?", h.clock.Now()))
-	if m := h.link.next(t); m.To != testQueue {
+	if m := h.link.next(t); m.To.String() != testQueue {
 		t.Errorf("after bounce went to %q", m.To)
 	}
 }
@@ -69,7 +71,7 @@ func TestTemporaryBounceRetried(t *testing.T) {
 	h.run()
 	h.accept(patronText("mid.fed", "via federation", h.clock.Now()))
 	m := h.link.next(t)
-	bounce := xmpp.Bounce{ID: m.ID, From: "chat.library.test", To: m.From,
+	bounce := xmpp.Bounce{ID: m.ID, From: jid.MustParse("chat.library.test"), To: m.From,
 		Error: xmpp.StanzaError{Type: "cancel", Condition: "remote-server-not-found"}}
 	for i := 0; i < bounceRetries; i++ {
 		h.b.HandleBounce(t.Context(), bounce)
@@ -91,7 +93,7 @@ func TestTemporaryBounceRetried(t *testing.T) {
 	// A permanent error is not retried.
 	h.accept(patronText("mid.perm", "to nobody", h.clock.Now()))
 	m2 := h.link.next(t)
-	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m2.ID, From: testQueue, To: m2.From,
+	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m2.ID, From: jid.MustParse(testQueue), To: m2.From,
 		Error: xmpp.StanzaError{Type: "cancel", Condition: "item-not-found"}})
 	h.quiet(t)
 }
@@ -106,11 +108,14 @@ func TestForgedBounceIgnored(t *testing.T) {
 	h.run()
 	h.accept(patronText("mid.q", "Where are the atlases?", h.clock.Now()))
 	m := h.link.next(t)
-	if m.To != testQueue {
+	if m.To.String() != testQueue {
 		t.Fatalf("question to %q", m.To)
 	}
 	temp := xmpp.StanzaError{Type: "wait", Condition: "resource-constraint"}
-	for _, from := range []string{"mallory@chat.library.test", "mallory@evil.test/x", "evil.test", "chat.library.test/res", "not a jid"} {
+	// (A from that is not a JID never gets here: the component drops the
+	// stanza. The zero JID stands for it.)
+	for _, from := range []jid.JID{jid.MustParse("mallory@chat.library.test"), jid.MustParse("mallory@evil.test/x"),
+		jid.MustParse("evil.test"), jid.MustParse("chat.library.test/res"), {}} {
 		h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: from, To: m.From, Error: temp})
 	}
 	if n := counterValue(t, h.b.metrics.bouncesForged); n != 5 {
@@ -125,7 +130,7 @@ func TestForgedBounceIgnored(t *testing.T) {
 		}
 	}
 	// The queue's own server is believed, and the question is sent again.
-	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: "chat.library.test", To: m.From, Error: temp})
+	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: jid.MustParse("chat.library.test"), To: m.From, Error: temp})
 	if again := h.link.next(t); again.ID != m.ID || again.Body != "Where are the atlases?" {
 		t.Fatalf("retry: %+v", again)
 	}
@@ -151,7 +156,7 @@ func TestSplitTextBouncedByOwner(t *testing.T) {
 	for strings.Join(got, " ") != long {
 		if m := h.link.next(t); m.Body != "" {
 			got = append(got, m.Body)
-			if m.To != "alice@library.test" {
+			if m.To.String() != "alice@library.test" {
 				t.Fatalf("part to %q", m.To)
 			}
 			parts = append(parts, m)
@@ -161,13 +166,13 @@ func TestSplitTextBouncedByOwner(t *testing.T) {
 		t.Fatalf("%d parts", len(parts))
 	}
 	for _, m := range parts {
-		h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: "alice@library.test", To: m.From,
+		h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: m.ID, From: jid.MustParse("alice@library.test"), To: m.From,
 			Error: xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable"}})
 	}
 	var again []string
 	for len(again) < len(parts) {
 		m := h.link.next(t)
-		if m.To != testQueue {
+		if m.To.String() != testQueue {
 			t.Fatalf("rerouted to %q: %q", m.To, m.Body)
 		}
 		again = append(again, m.Body)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -17,7 +19,7 @@ func broadcastConfig(c *config.Config) {
 }
 
 func (h *harness) operatorPresence(full, typ, show string) {
-	h.b.HandlePresence(h.t.Context(), xmpp.Presence{From: full, To: testDomain, Type: typ, Show: show})
+	h.b.HandlePresence(h.t.Context(), xmpp.Presence{From: jid.MustParse(full), To: jid.MustParse(testDomain), Type: typ, Show: show})
 }
 
 func TestBroadcastFirstReplyWins(t *testing.T) {
@@ -30,7 +32,7 @@ func TestBroadcastFirstReplyWins(t *testing.T) {
 	got := map[string]string{}
 	for range 2 {
 		m := h.link.next(t)
-		got[m.To] = m.Body
+		got[m.To.String()] = m.Body
 	}
 	if got["alice@library.test"] != "anyone?" || got["bob@library.test"] != "anyone?" || len(got) != 2 {
 		t.Fatalf("offered to %v", got)
@@ -39,18 +41,18 @@ func TestBroadcastFirstReplyWins(t *testing.T) {
 		t.Fatal(e)
 	}
 	h.api.next(t)
-	if m := h.link.next(t); m.To != "alice@library.test" || !strings.HasPrefix(m.Body, "[answered by bob@library.test]") {
+	if m := h.link.next(t); m.To.String() != "alice@library.test" || !strings.HasPrefix(m.Body, "[answered by bob@library.test]") {
 		t.Fatalf("alice was told %+v", m)
 	}
 	// Alice can no longer answer; the patron's next message goes to Bob only.
 	if e := h.reply("alice@library.test/gajim", "me too"); e != nil {
 		t.Fatal(e)
 	}
-	if m := h.link.next(t); m.To != "alice@library.test/gajim" || !strings.HasPrefix(m.Body, "[askbridge] Not sent: bob@library.test is answering") {
+	if m := h.link.next(t); m.To.String() != "alice@library.test/gajim" || !strings.HasPrefix(m.Body, "[askbridge] Not sent: bob@library.test is answering") {
 		t.Fatalf("alice got %+v", m)
 	}
 	h.accept(patronText("mid.b2", "thanks bob", h.clock.Now()))
-	if m := h.link.next(t); m.To != "bob@library.test" {
+	if m := h.link.next(t); m.To.String() != "bob@library.test" {
 		t.Fatalf("follow-up went to %s", m.To)
 	}
 	h.quiet(t)
@@ -73,7 +75,7 @@ func TestBroadcastNobodyAvailableThenOperatorComesOnline(t *testing.T) {
 	var bodies []string
 	for range 2 {
 		m := h.link.next(t)
-		if m.To != "alice@library.test" {
+		if m.To.String() != "alice@library.test" {
 			t.Fatalf("offered to %s", m.To)
 		}
 		bodies = append(bodies, m.Body)
@@ -83,7 +85,7 @@ func TestBroadcastNobodyAvailableThenOperatorComesOnline(t *testing.T) {
 	}
 	// The patron's presence came with the offer.
 	for p := h.link.nextPresence(t); ; p = h.link.nextPresence(t) {
-		if p.To == "alice@library.test" && p.Type == "" && strings.HasPrefix(p.Nick, "Facebook patron ") {
+		if p.To.String() == "alice@library.test" && p.Type == "" && strings.HasPrefix(p.Nick, "Facebook patron ") {
 			break
 		}
 	}
@@ -94,13 +96,13 @@ func TestSubscriptionsAndProbes(t *testing.T) {
 	h.run()
 	h.start()
 	patron := testPSID + "@" + testDomain
-	h.b.HandlePresence(t.Context(), xmpp.Presence{From: "alice@library.test/x", To: patron, Type: "subscribe"})
+	h.b.HandlePresence(t.Context(), xmpp.Presence{From: jid.MustParse("alice@library.test/x"), To: jid.MustParse(patron), Type: "subscribe"})
 	drain := func(want ...string) {
 		t.Helper()
 		for _, w := range want {
 			for {
 				p := h.link.nextPresence(t)
-				if p.From == patron && bareJID(p.To) == "alice@library.test" {
+				if p.From.String() == patron && p.To.Bare().String() == "alice@library.test" {
 					if p.Type != w {
 						t.Fatalf("presence %+v, want type %q", p, w)
 					}
@@ -113,9 +115,9 @@ func TestSubscriptionsAndProbes(t *testing.T) {
 		}
 	}
 	drain("subscribed", "")
-	h.b.HandlePresence(t.Context(), xmpp.Presence{From: "mallory@evil.example/x", To: patron, Type: "subscribe"})
+	h.b.HandlePresence(t.Context(), xmpp.Presence{From: jid.MustParse("mallory@evil.example/x"), To: jid.MustParse(patron), Type: "subscribe"})
 	for p := h.link.nextPresence(t); ; p = h.link.nextPresence(t) {
-		if p.To == "mallory@evil.example" {
+		if p.To.String() == "mallory@evil.example" {
 			if p.Type != "unsubscribed" {
 				t.Fatalf("stranger got %+v", p)
 			}
@@ -126,7 +128,7 @@ func TestSubscriptionsAndProbes(t *testing.T) {
 		t.Fatal(e)
 	}
 	h.link.next(t)
-	h.b.HandlePresence(t.Context(), xmpp.Presence{From: "alice@library.test/x", To: patron, Type: "probe"})
+	h.b.HandlePresence(t.Context(), xmpp.Presence{From: jid.MustParse("alice@library.test/x"), To: jid.MustParse(patron), Type: "probe"})
 	drain("unavailable")
 }
 
@@ -143,7 +145,7 @@ func TestHeldMessagesSurviveTheIdleTimeout(t *testing.T) {
 		t.Fatalf("session closed while its messages wait: %+v", s)
 	}
 	h.operatorPresence("carol@library.test/morning", "", "")
-	if m := h.link.next(t); m.To != "carol@library.test" || m.Body != "anyone at night?" {
+	if m := h.link.next(t); m.To.String() != "carol@library.test" || m.Body != "anyone at night?" {
 		t.Fatalf("carol got %+v", m)
 	}
 	// Once seen, the usual idle timeout applies again.
@@ -191,7 +193,7 @@ func TestBroadcastEditCorrectsEachCopy(t *testing.T) {
 	copyOf := map[string]string{}
 	for range 2 {
 		m := h.link.next(t)
-		copyOf[m.To] = m.ID
+		copyOf[m.To.String()] = m.ID
 	}
 	if len(copyOf) != 2 || copyOf["alice@library.test"] == copyOf["bob@library.test"] {
 		t.Fatalf("copies %v", copyOf)
@@ -200,8 +202,8 @@ func TestBroadcastEditCorrectsEachCopy(t *testing.T) {
 		Time: h.clock.Now().Add(time.Second), MID: "mid.ed", Text: "Do you have Dune?"})
 	for range 2 {
 		m := h.link.next(t)
-		if m.Body != "Do you have Dune?" || m.Replace != copyOf[m.To] {
-			t.Errorf("%s got %+v; its copy was %s", m.To, m, copyOf[m.To])
+		if m.Body != "Do you have Dune?" || m.Replace != copyOf[m.To.String()] {
+			t.Errorf("%s got %+v; its copy was %s", m.To, m, copyOf[m.To.String()])
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -115,8 +117,8 @@ func TestOverlongIdentitiesAreHashed(t *testing.T) {
 	}
 	h.accept(patronText(long, "a very long mid", h.clock.Now())) // still deduplicated
 	h.quiet(t)
-	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: strings.Repeat("x", 33000), From: "alice@library.test/x",
-		To: testPSID + "@" + testDomain, Type: "chat", Body: "reply with a huge id"}); e != nil {
+	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: strings.Repeat("x", 33000), From: jid.MustParse("alice@library.test/x"),
+		To: jid.MustParse(testPSID + "@" + testDomain), Type: "chat", Body: "reply with a huge id"}); e != nil {
 		t.Fatalf("refused: %v", e)
 	}
 	if m := h.api.next(t); m.Text != "reply with a huge id" {

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	bolt "go.etcd.io/bbolt"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/stats"
@@ -26,12 +27,11 @@ const helpText = `askbridge commands (typed into the chat with the patron; never
 To send the patron a message that starts with "!", start it with "!!": "!!! Closed Monday" sends "!! Closed Monday".`
 
 // command runs an in-chat command on the conversation's latest session and
-// returns the answer for the librarian. sender is the librarian's bare
-// JID, from the full JID the command came from (later notices go there).
-// It changes the store only through tx; a bad argument gets a short usage
-// line.
-func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, from, body string) (string, error) {
-	sender := bareJID(from)
+// returns the answer for the librarian, who sent it from the full JID
+// from (later notices go there). It changes the store only through tx; a
+// bad argument gets a short usage line.
+func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, from jid.JID, body string) (string, error) {
+	sender := from.Bare()
 	fields := strings.Fields(body)
 	name := strings.ToLower(strings.TrimPrefix(fields[0], "!"))
 	args := fields[1:]
@@ -48,7 +48,7 @@ func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, fr
 		}
 		return fmt.Sprintf("Session closed: %s, %s long.", s.Status, humanDuration(s.Duration())), nil
 	case "read", "questions", "tag", "tags":
-		s, key, err := b.classifyTarget(tx, conv, sender)
+		s, key, err := b.classifyTarget(tx, conv, sender.String())
 		if err != nil {
 			return "", err
 		}

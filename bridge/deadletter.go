@@ -71,7 +71,7 @@ func (b *Bridge) parked(it *xmppItem) {
 	b.metrics.parked.WithLabelValues(it.park).Inc()
 	b.log.Error("XMPP outbox entry parked in the dead-letter bucket; see `askbridge deadletter list`",
 		zap.Uint64("entry", binary.BigEndian.Uint64(it.key)), zap.String("id", it.entry.Msg.ID),
-		zap.String("to", it.entry.Msg.To), zap.String("reason", it.park), zap.Int("failures", it.failures))
+		zap.Stringer("to", it.entry.Msg.To), zap.String("reason", it.park), zap.Int("failures", it.failures))
 }
 
 // ParkedEntry describes an entry of the dead-letter bucket, without its
@@ -106,9 +106,9 @@ func (s *Store) Parked() ([]ParkedEntry, error) {
 				return fmt.Errorf("parked entry %x: %w", k, err)
 			}
 			e := ParkedEntry{ID: binary.BigEndian.Uint64(k), Parked: p.Parked, Queued: p.Entry.Queued, Kind: "message",
-				StanzaID: p.Entry.Msg.ID, To: p.Entry.Msg.To, Bytes: len(p.Entry.Msg.Body), Reason: p.Reason, Failures: p.Failures}
+				StanzaID: p.Entry.Msg.ID, To: p.Entry.Msg.To.String(), Bytes: len(p.Entry.Msg.Body), Reason: p.Reason, Failures: p.Failures}
 			if p.Entry.Presence != nil {
-				e.Kind, e.To = "presence", p.Entry.Presence.To
+				e.Kind, e.To = "presence", p.Entry.Presence.To.String()
 			}
 			if v := tx.Bucket(bucketLedger).Get(p.Entry.Ledger); p.Entry.Ledger != nil && v != nil {
 				var r Record

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/messenger"
 )
 
@@ -139,6 +141,8 @@ func validPSID(s string) bool {
 	return true
 }
 
-func patronJID(psid, domain string) string {
-	return psid + "@" + domain
+// patronJID is the patron's address at the component domain: the patron
+// key (PSID, or ig- and the IGSID) as its localpart.
+func patronJID(psid, domain string) jid.JID {
+	return parseJID(psid + "@" + domain)
 }

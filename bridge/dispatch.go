@@ -263,17 +263,17 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		if i > 0 {
 			m.ID = fmt.Sprintf("%s.%d", msg.ID, i)
 		}
-		if m.Replace != "" && orig.Copies[to] != "" {
-			m.Replace = orig.Copies[to] // this operator's copy of the original
+		if m.Replace != "" && orig.Copies[to.String()] != "" {
+			m.Replace = orig.Copies[to.String()] // this operator's copy of the original
 		}
 		if len(targets) > 1 {
 			if copies == nil {
 				copies = map[string]string{}
 			}
-			copies[to] = m.ID
+			copies[to.String()] = m.ID
 		}
 		b.log.Debug("patron message queued for XMPP", zap.String("guest", conv.Guest), zap.String("kind", rec.Kind),
-			zap.String("to", to), zap.String("id", m.ID))
+			zap.Stringer("to", to), zap.String("id", m.ID))
 		if err := b.enqueueXMPP(tx, m, key); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.uber.org/zap/zaptest"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
@@ -465,7 +466,7 @@ func (h *harness) accept(events ...messenger.Event) {
 // reply sends a librarian's message to the patron through HandleMessage.
 func (h *harness) reply(from, body string) *xmpp.StanzaError {
 	return h.b.HandleMessage(context.Background(), xmpp.Message{
-		ID: "r" + fmt.Sprint(time.Now().UnixNano()), From: from, To: testPSID + "@" + testDomain, Type: "chat", Body: body})
+		ID: "r" + fmt.Sprint(time.Now().UnixNano()), From: jid.MustParse(from), To: jid.MustParse(testPSID + "@" + testDomain), Type: "chat", Body: body})
 }
 
 func (h *harness) records() []Record {
@@ -480,5 +481,5 @@ func (h *harness) records() []Record {
 func xmppMsg(from, body string) xmpp.Message { return xmppMsgTo(from, testPSID, body) }
 
 func xmppMsgTo(from, psid, body string) xmpp.Message {
-	return xmpp.Message{ID: fmt.Sprint("x", time.Now().UnixNano()), From: from, To: psid + "@" + testDomain, Type: "chat", Body: body}
+	return xmpp.Message{ID: fmt.Sprint("x", time.Now().UnixNano()), From: jid.MustParse(from), To: jid.MustParse(psid + "@" + testDomain), Type: "chat", Body: body}
 }

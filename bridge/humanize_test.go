@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/xmpp"
 )
 
@@ -71,9 +73,9 @@ func TestTransferToNobody(t *testing.T) {
 		t.Fatal(e)
 	}
 	var summary xmpp.Message
-	for acked := false; summary.To == "" || !acked; {
+	for acked := false; summary.To.String() == "" || !acked; {
 		switch m := h.link.next(t); {
-		case m.To == "nobody@library.test":
+		case m.To.String() == "nobody@library.test":
 			summary = m
 		case strings.HasPrefix(m.Body, "[askbridge] Transferred to nobody@library.test"):
 			acked = true
@@ -81,10 +83,10 @@ func TestTransferToNobody(t *testing.T) {
 			t.Fatalf("unexpected %+v", m)
 		}
 	}
-	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: summary.ID, From: "nobody@library.test", To: summary.From,
+	h.b.HandleBounce(t.Context(), xmpp.Bounce{ID: summary.ID, From: jid.MustParse("nobody@library.test"), To: summary.From,
 		Error: xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable"}})
 	m := h.link.next(t)
-	if m.To != "alice@library.test/desk" || m.Body != "[askbridge] Transfer to nobody@library.test failed (service-unavailable); the conversation stays with you." {
+	if m.To.String() != "alice@library.test/desk" || m.Body != "[askbridge] Transfer to nobody@library.test failed (service-unavailable); the conversation stays with you." {
 		t.Errorf("after the bounce %+v", m)
 	}
 	h.quiet(t)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
@@ -32,8 +33,8 @@ func igEvent(kind messenger.Kind, mid, text string, at time.Time) messenger.Even
 
 // igReply sends a librarian's message to the Instagram patron.
 func (h *harness) igReply(body string) *xmpp.StanzaError {
-	return h.b.HandleMessage(h.t.Context(), xmpp.Message{ID: randomID("r"), From: "alice@library.test/desk",
-		To: "ig-" + testIGSID + "@" + testDomain, Type: "chat", Body: body})
+	return h.b.HandleMessage(h.t.Context(), xmpp.Message{ID: randomID("r"), From: jid.MustParse("alice@library.test/desk"),
+		To: jid.MustParse("ig-" + testIGSID + "@" + testDomain), Type: "chat", Body: body})
 }
 
 // TestInstagramConversation checks that an Instagram patron is a chat
@@ -44,11 +45,11 @@ func TestInstagramConversation(t *testing.T) {
 	h.run()
 	h.accept(igEvent(messenger.KindMessage, "ig_1", "is the zine workshop on?", h.clock.Now()))
 	p := h.link.nextPresence(t)
-	if p.From != "ig-"+testIGSID+"@"+testDomain || p.Status != "Instagram" || !strings.HasPrefix(p.Nick, "Instagram patron ") {
+	if p.From.String() != "ig-"+testIGSID+"@"+testDomain || p.Status != "Instagram" || !strings.HasPrefix(p.Nick, "Instagram patron ") {
 		t.Errorf("presence %+v", p)
 	}
 	m := h.link.next(t)
-	if m.From != "ig-"+testIGSID+"@"+testDomain || m.Body != "is the zine workshop on?" || !strings.HasPrefix(m.Nick, "Instagram patron ") || m.To != testQueue {
+	if m.From.String() != "ig-"+testIGSID+"@"+testDomain || m.Body != "is the zine workshop on?" || !strings.HasPrefix(m.Nick, "Instagram patron ") || m.To.String() != testQueue {
 		t.Fatalf("librarian got %+v", m)
 	}
 	if e := h.igReply("Yes, Saturday at 2."); e != nil {
@@ -203,8 +204,8 @@ func TestInstagramSeen(t *testing.T) {
 	h.run()
 	h.accept(igEvent(messenger.KindMessage, "ig_1", "hi", h.clock.Now()))
 	h.link.next(t)
-	e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "lib-1", From: "alice@library.test/desk",
-		To: "ig-" + testIGSID + "@" + testDomain, Type: "chat", Body: "Hello!", Markable: true})
+	e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "lib-1", From: jid.MustParse("alice@library.test/desk"),
+		To: jid.MustParse("ig-" + testIGSID + "@" + testDomain), Type: "chat", Body: "Hello!", Markable: true})
 	if e != nil {
 		t.Fatal(e)
 	}
@@ -213,7 +214,7 @@ func TestInstagramSeen(t *testing.T) {
 	h.clock.Advance(time.Minute)
 	seen := igEvent(messenger.KindRead, "m_1", "", h.clock.Now())
 	h.accept(seen)
-	if m := h.link.next(t); m.DisplayedFor != "lib-1" || m.To != "alice@library.test/desk" {
+	if m := h.link.next(t); m.DisplayedFor != "lib-1" || m.To.String() != "alice@library.test/desk" {
 		t.Errorf("librarian got %+v, want a displayed marker for lib-1", m)
 	}
 }
@@ -288,7 +289,7 @@ func TestInstagramTypingAndWindow(t *testing.T) {
 	h.run()
 	h.accept(igEvent(messenger.KindMessage, "ig_1", "hi", h.clock.Now()))
 	h.link.next(t)
-	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "cs", From: "alice@library.test/x", To: "ig-" + testIGSID + "@" + testDomain,
+	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "cs", From: jid.MustParse("alice@library.test/x"), To: jid.MustParse("ig-" + testIGSID + "@" + testDomain),
 		Type: "chat", ChatState: "composing"}); e != nil {
 		t.Fatal(e)
 	}

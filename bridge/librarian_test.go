@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -32,7 +34,7 @@ func TestTransfer(t *testing.T) {
 	var toYA, ack string
 	for range 2 {
 		m := h.link.next(t)
-		switch m.To {
+		switch m.To.String() {
 		case "ya@teen.library.test":
 			toYA = m.Body
 		case "alice@library.test/x":
@@ -47,7 +49,7 @@ func TestTransfer(t *testing.T) {
 		t.Errorf("summary = %q", toYA)
 	}
 	h.accept(patronText("mid.after", "hello?", h.clock.Now()))
-	if m := h.link.next(t); m.To != "ya@teen.library.test" {
+	if m := h.link.next(t); m.To.String() != "ya@teen.library.test" {
 		t.Errorf("after transfer the patron's message went to %q", m.To)
 	}
 	if e := h.reply("alice@library.test/x", "!close"); e != nil {
@@ -68,7 +70,7 @@ func TestTransferWithoutTranscriptsSummarises(t *testing.T) {
 	}
 	for range 2 {
 		m := h.link.next(t)
-		if m.To == "bob@library.test" && (!strings.Contains(m.Body, "1 message(s) from the patron") || strings.Contains(m.Body, "question")) {
+		if m.To.String() == "bob@library.test" && (!strings.Contains(m.Body, "1 message(s) from the patron") || strings.Contains(m.Body, "question")) {
 			t.Errorf("summary = %q", m.Body)
 		}
 	}
@@ -95,7 +97,7 @@ func TestLibrarianSharesFile(t *testing.T) {
 	h := newHarness(t)
 	h.run()
 	h.start()
-	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "f1", From: "alice@library.test/x", To: testPSID + "@" + testDomain,
+	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "f1", From: jid.MustParse("alice@library.test/x"), To: jid.MustParse(testPSID + "@" + testDomain),
 		Type: "chat", Body: "https://upload.library.test/abc/map.png", OOB: "https://upload.library.test/abc/map.png"}); e != nil {
 		t.Fatal(e)
 	}
@@ -113,7 +115,7 @@ func TestTypingIndicators(t *testing.T) {
 	h.run()
 	h.start()
 	state := func(s string) {
-		if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "cs", From: "alice@library.test/x", To: testPSID + "@" + testDomain,
+		if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "cs", From: jid.MustParse("alice@library.test/x"), To: jid.MustParse(testPSID + "@" + testDomain),
 			Type: "chat", ChatState: s}); e != nil {
 			t.Fatal(e)
 		}
@@ -133,7 +135,7 @@ func TestTypingIndicators(t *testing.T) {
 	// A stranger's chat states never reach Facebook. Past typingGap, one
 	// let through would start its typing_on at once.
 	h.clock.Advance(typingGap)
-	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "cs2", From: "mallory@evil.example/x", To: testPSID + "@" + testDomain,
+	if e := h.b.HandleMessage(t.Context(), xmpp.Message{ID: "cs2", From: jid.MustParse("mallory@evil.example/x"), To: jid.MustParse(testPSID + "@" + testDomain),
 		Type: "chat", ChatState: "composing"}); e != nil {
 		t.Fatal(e)
 	}

@@ -257,8 +257,8 @@ func (b *Bridge) fail(key []byte, e *fbEntry, err error) {
 	b.log.Warn("reply not delivered to the patron", zap.Error(err))
 	notice := xmpp.Message{
 		ID:   randomID("ab-"),
-		From: e.Patron,
-		To:   e.Notify,
+		From: parseJID(e.Patron),
+		To:   parseJID(e.Notify),
 		Type: "chat",
 		Body: bridgeSays("Not delivered: " + undeliveredReason(err)),
 	}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -134,7 +135,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 			retried = true
 			return b.xq.enqueue(tx, e)
 		}
-		conv, err := getConversation(tx, localpart(bounce.To))
+		conv, err := getConversation(tx, bounce.To.Localpart())
 		if err != nil || conv == nil {
 			return err
 		}
@@ -142,10 +143,12 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 			transferFailed = undone
 			return err
 		}
+		from := bounce.From.Bare()
+		sameFrom := func(j jid.JID) bool { return j.Bare().Equal(from) }
 		switch {
-		case conv.Owner != "" && sameBare(conv.Owner, bounce.From):
+		case conv.Owner != "" && sameFrom(parseJID(conv.Owner)):
 			conv.Owner = ""
-		case conv.Owner == "" && sameBare(sent.Msg.To, bounce.From) && !containsBare(b.targets(cfg, conv), sent.Msg.To):
+		case conv.Owner == "" && sameFrom(sent.Msg.To) && !slices.ContainsFunc(b.targets(cfg, conv), sameFrom):
 			// Another part of a split text, or a message queued for the
 			// same librarian, bouncing after the first: the conversation
 			// is already back with its queue, and so goes this message.
@@ -170,7 +173,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	if err != nil {
 		b.log.Error("recording bounce", zap.Error(err))
 	}
-	log := b.log.With(zap.String("id", bounce.ID), zap.String("from", bounce.From),
+	log := b.log.With(zap.String("id", bounce.ID), zap.Stringer("from", bounce.From),
 		zap.String("condition", bounce.Error.Condition), zap.String("type", bounce.Error.Type),
 		zap.String("kind", rec.Kind), zap.String("guest", rec.Guest))
 	if forged {
@@ -197,50 +200,36 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 // bounceRecipients are the addresses the bounced stanza went to: the
 // entry just sent; else, from the ledger, the librarian it was for, each
 // operator who got a copy, or the Page's queue.
-func (b *Bridge) bounceRecipients(cfg *config.Config, sent xmppEntry, known bool, rec *Record) []string {
+func (b *Bridge) bounceRecipients(cfg *config.Config, sent xmppEntry, known bool, rec *Record) []jid.JID {
 	if known {
-		return []string{sent.Msg.To}
+		return []jid.JID{sent.Msg.To}
 	}
 	if rec == nil {
 		return nil
 	}
-	var to []string
+	var to []jid.JID
 	if rec.Operator != "" {
-		to = append(to, rec.Operator)
+		to = append(to, parseJID(rec.Operator))
 	}
 	for op := range rec.Copies {
-		to = append(to, op)
+		to = append(to, parseJID(op))
 	}
 	if len(to) == 0 {
-		to = append(to, cfg.QueueFor(rec.Page))
+		to = append(to, parseJID(cfg.QueueFor(rec.Page)))
 	}
 	return to
-}
-
-func containsBare(list []string, j string) bool {
-	for _, x := range list {
-		if sameBare(x, j) {
-			return true
-		}
-	}
-	return false
 }
 
 // bounceAuthentic reports whether an error stanza from from may speak for
 // a stanza sent to one of to: it comes from that address (any resource)
 // or from that address's server. Anyone else's error stanza would let a
 // Jabber user make the bridge resend a message or move a conversation.
-func bounceAuthentic(from string, to []string) bool {
-	f, err := jid.Parse(from)
-	if err != nil {
-		return false
-	}
+func bounceAuthentic(from jid.JID, to []jid.JID) bool {
 	for _, t := range to {
-		j, err := jid.Parse(t)
-		if err != nil {
-			continue
+		if t.Domainpart() == "" {
+			continue // a stored address that did not parse
 		}
-		if f.Bare().Equal(j.Bare()) || f.Localpart() == "" && f.Resourcepart() == "" && f.Domain().Equal(j.Domain()) {
+		if from.Bare().Equal(t.Bare()) || from.Localpart() == "" && from.Resourcepart() == "" && from.Domain().Equal(t.Domain()) {
 			return true
 		}
 	}

@@ -2,10 +2,12 @@ package bridge
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
@@ -38,25 +40,25 @@ func (b *Bridge) farewell(tx *bolt.Tx, cfg *config.Config, conv *Conversation) e
 	return nil
 }
 
-func (b *Bridge) presenceTargets(cfg *config.Config, conv *Conversation) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(j string) {
-		if j != "" && !seen[strings.ToLower(j)] {
-			seen[strings.ToLower(j)] = true
+// presenceTargets returns who sees the patron's presence: whoever sees
+// the conversation, each once.
+func (b *Bridge) presenceTargets(cfg *config.Config, conv *Conversation) []jid.JID {
+	var out []jid.JID
+	add := func(j jid.JID) {
+		if j.Domainpart() != "" && !slices.ContainsFunc(out, j.Equal) {
 			out = append(out, j)
 		}
 	}
-	add(conv.Owner)
+	add(parseJID(conv.Owner))
 	if cfg.XMPP.Routing == "broadcast" {
 		for _, op := range conv.Offered {
-			add(op)
+			add(parseJID(op))
 		}
 		for _, op := range b.presence.available(cfg.XMPP.Operators) {
 			add(op)
 		}
 	} else {
-		add(cfg.QueueFor(conv.Page))
+		add(parseJID(cfg.QueueFor(conv.Page)))
 	}
 	return out
 }
@@ -67,9 +69,9 @@ func (b *Bridge) presenceTargets(cfg *config.Config, conv *Conversation) []strin
 // coming online is offered the conversations waiting for one).
 func (b *Bridge) HandlePresence(ctx context.Context, p xmpp.Presence) {
 	cfg := b.config()
-	sender := bareJID(p.From)
+	sender := p.From.Bare()
 	allowed := mayAnswer(cfg, sender, "")
-	psid := localpart(p.To)
+	psid := p.To.Localpart()
 	send := func(q xmpp.Presence) {
 		link := b.link.Load()
 		if link == nil {
@@ -81,7 +83,7 @@ func (b *Bridge) HandlePresence(ctx context.Context, p xmpp.Presence) {
 	}
 	from := p.To
 	if psid == "" {
-		from = cfg.XMPP.Domain
+		from = p.To.Domain()
 	}
 	switch p.Type {
 	case "subscribe":
@@ -112,7 +114,7 @@ func (b *Bridge) HandlePresence(ctx context.Context, p xmpp.Presence) {
 }
 
 // currentPresence is the presence of the component or of a patron now.
-func (b *Bridge) currentPresence(cfg *config.Config, from, psid, to string) xmpp.Presence {
+func (b *Bridge) currentPresence(cfg *config.Config, from jid.JID, psid string, to jid.JID) xmpp.Presence {
 	if psid == "" {
 		return xmpp.Presence{From: from, To: to, Nick: "askbridge", Status: "Facebook Messenger bridge"}
 	}
@@ -146,6 +148,7 @@ func (b *Bridge) subscribeOperators(link Link) {
 	if cfg.XMPP.Routing != "broadcast" {
 		return
 	}
+	domain := parseJID(cfg.XMPP.Domain)
 	for _, op := range cfg.XMPP.Operators {
 		if strings.HasPrefix(op, "*@") {
 			continue
@@ -154,7 +157,7 @@ func (b *Bridge) subscribeOperators(link Link) {
 		// answered "unsubscribed", which would cancel a subscription
 		// request sent before it.
 		for _, typ := range []string{"probe", "subscribe"} {
-			p := xmpp.Presence{From: cfg.XMPP.Domain, To: op, Type: typ}
+			p := xmpp.Presence{From: domain, To: parseJID(op), Type: typ}
 			if typ == "subscribe" {
 				p.Nick = "askbridge"
 			}
@@ -167,13 +170,13 @@ func (b *Bridge) subscribeOperators(link Link) {
 
 // offerWaiting offers each open conversation nobody has claimed to an
 // operator who just came online: the held messages (or a short note).
-func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
+func (b *Bridge) offerWaiting(cfg *config.Config, op jid.JID) error {
 	err := b.store.update(func(tx *bolt.Tx) error {
 		return eachOpenConversation(tx, func(conv *Conversation) error {
-			if conv.Owner != "" || containsFold(conv.Offered, op) {
+			if conv.Owner != "" || listed(conv.Offered, op) {
 				return nil
 			}
-			conv.Offered = append(conv.Offered, op)
+			conv.Offered = append(conv.Offered, op.String())
 			conv.LastActivity = b.now() // the idle timer starts now that someone saw it
 			patron := patronJID(conv.PSID, cfg.XMPP.Domain)
 			if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: op, Nick: conv.nick(), Status: channelName(conv.PSID)}); err != nil {
@@ -196,13 +199,4 @@ func (b *Bridge) offerWaiting(cfg *config.Config, op string) error {
 	})
 	signal(b.xmppReady)
 	return err
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -59,7 +60,7 @@ func TestOldestQueuedXMPPRetry(t *testing.T) {
 	now := time.Now()
 	err := h.store.update(func(tx *bolt.Tx) error {
 		for i, at := range []time.Time{now.Add(-time.Minute), now.Add(-time.Hour)} {
-			e := xmppEntry{Msg: xmpp.Message{ID: fmt.Sprintf("q-%d", i), To: "ask@chat.library.test", Body: "x"}, Queued: at}
+			e := xmppEntry{Msg: xmpp.Message{ID: fmt.Sprintf("q-%d", i), To: jid.MustParse("ask@chat.library.test"), Body: "x"}, Queued: at}
 			if i == 1 {
 				e.Tries, e.NotBefore = 1, now.Add(time.Hour) // a retry, not due yet
 			}

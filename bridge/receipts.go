@@ -81,7 +81,7 @@ func (b *Bridge) watermark(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) 
 			continue
 		}
 		if a.Receipt && !a.Delivered {
-			m := xmpp.Message{ID: randomID("ab-"), From: patron, To: a.To, Type: "chat", ReceiptFor: a.XMPPID, NoStore: true}
+			m := xmpp.Message{ID: randomID("ab-"), From: patron, To: parseJID(a.To), Type: "chat", ReceiptFor: a.XMPPID, NoStore: true}
 			if err := b.enqueueXMPP(tx, m, nil); err != nil {
 				return err
 			}
@@ -98,7 +98,7 @@ func (b *Bridge) watermark(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) 
 		}
 	}
 	if lastRead != nil {
-		m := xmpp.Message{ID: randomID("ab-"), From: patron, To: lastRead.To, Type: "chat", DisplayedFor: lastRead.XMPPID, NoStore: true}
+		m := xmpp.Message{ID: randomID("ab-"), From: patron, To: parseJID(lastRead.To), Type: "chat", DisplayedFor: lastRead.XMPPID, NoStore: true}
 		if err := b.enqueueXMPP(tx, m, nil); err != nil {
 			return err
 		}

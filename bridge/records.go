@@ -10,14 +10,16 @@ import (
 // The store keeps messages of the xmpp and messenger packages in record
 // types of its own, so that a change to those packages' structs cannot
 // change what is on disk (a renamed field would otherwise empty every
-// queued message after an upgrade). Messages, stanza errors and
-// attachments convert by Go conversion, so that a change to their fields
-// stops the build here, where the store's format must be decided;
-// presences and outgoing messages are copied field by field, and
+// queued message after an upgrade). Stanza errors and attachments convert
+// by Go conversion, so that a change to their fields stops the build
+// here, where the store's format must be decided; messages, presences and
+// outgoing messages are copied field by field, and
 // TestRecordTypesCoverTheirStructs fails when their structs gain a field
-// the store does not keep. The JSON keys
-// are those earlier releases wrote (the Go field names), so their stores
-// read as they are (testdata/records-before-store-types.json).
+// the store does not keep. Addresses are kept as strings (jid.JID's
+// String); read back, one that does not parse is the zero JID (parseJID),
+// which the writer refuses as invalid as it refused the string. The JSON
+// keys are those earlier releases wrote (the Go field names), so their
+// stores read as they are (testdata/records-before-store-types.json).
 
 // storedMessage is an xmpp.Message in the store.
 type storedMessage struct {
@@ -84,7 +86,7 @@ func storePresence(p *xmpp.Presence) *storedPresence {
 	if p == nil {
 		return nil
 	}
-	s := storedPresence{ID: p.ID, From: p.From, To: p.To, Type: p.Type, Show: p.Show, Status: p.Status, Nick: p.Nick, Priority: p.Priority}
+	s := storedPresence{ID: p.ID, From: p.From.String(), To: p.To.String(), Type: p.Type, Show: p.Show, Status: p.Status, Nick: p.Nick, Priority: p.Priority}
 	if p.Error != nil {
 		e := storedStanzaError(*p.Error)
 		s.Error = &e
@@ -96,7 +98,7 @@ func (s *storedPresence) presence() *xmpp.Presence {
 	if s == nil {
 		return nil
 	}
-	p := xmpp.Presence{ID: s.ID, From: s.From, To: s.To, Type: s.Type, Show: s.Show, Status: s.Status, Nick: s.Nick, Priority: s.Priority}
+	p := xmpp.Presence{ID: s.ID, From: parseJID(s.From), To: parseJID(s.To), Type: s.Type, Show: s.Show, Status: s.Status, Nick: s.Nick, Priority: s.Priority}
 	if s.Error != nil {
 		e := xmpp.StanzaError(*s.Error)
 		p.Error = &e
@@ -124,13 +126,27 @@ func (s storedOutgoing) outgoing() messenger.OutgoingMessage {
 	return m
 }
 
+func storeMessage(m xmpp.Message) storedMessage {
+	return storedMessage{ID: m.ID, From: m.From.String(), To: m.To.String(), Type: m.Type, Body: m.Body,
+		Thread: m.Thread, Nick: m.Nick, OOB: m.OOB, ChatState: m.ChatState, ReceiptRequest: m.ReceiptRequest,
+		ReceiptFor: m.ReceiptFor, Markable: m.Markable, DisplayedFor: m.DisplayedFor,
+		MarkerReceivedFor: m.MarkerReceivedFor, Replace: m.Replace, NoStore: m.NoStore}
+}
+
+func (s storedMessage) message() xmpp.Message {
+	return xmpp.Message{ID: s.ID, From: parseJID(s.From), To: parseJID(s.To), Type: s.Type, Body: s.Body,
+		Thread: s.Thread, Nick: s.Nick, OOB: s.OOB, ChatState: s.ChatState, ReceiptRequest: s.ReceiptRequest,
+		ReceiptFor: s.ReceiptFor, Markable: s.Markable, DisplayedFor: s.DisplayedFor,
+		MarkerReceivedFor: s.MarkerReceivedFor, Replace: s.Replace, NoStore: s.NoStore}
+}
+
 func storeMessages(ms []xmpp.Message) []storedMessage {
 	if ms == nil {
 		return nil
 	}
 	out := make([]storedMessage, len(ms))
 	for i, m := range ms {
-		out[i] = storedMessage(m)
+		out[i] = storeMessage(m)
 	}
 	return out
 }
@@ -141,7 +157,7 @@ func messages(ss []storedMessage) []xmpp.Message {
 	}
 	out := make([]xmpp.Message, len(ss))
 	for i, s := range ss {
-		out[i] = xmpp.Message(s)
+		out[i] = s.message()
 	}
 	return out
 }
@@ -153,7 +169,7 @@ func (e xmppEntry) MarshalJSON() ([]byte, error) {
 		fields
 		Msg      storedMessage   `json:"msg"`
 		Presence *storedPresence `json:"presence,omitempty"`
-	}{fields(e), storedMessage(e.Msg), storePresence(e.Presence)})
+	}{fields(e), storeMessage(e.Msg), storePresence(e.Presence)})
 }
 
 // UnmarshalJSON reads what MarshalJSON, or an earlier release, wrote.
@@ -168,7 +184,7 @@ func (e *xmppEntry) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*e = xmppEntry(r.fields)
-	e.Msg, e.Presence = xmpp.Message(r.Msg), r.Presence.presence()
+	e.Msg, e.Presence = r.Msg.message(), r.Presence.presence()
 	return nil
 }
 

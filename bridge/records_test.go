@@ -8,12 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
 )
 
 func sampleStoredMessage() xmpp.Message {
-	return xmpp.Message{ID: "fb-1", From: "1066835436691078@fb.library.test", To: "ask@chat.library.test", Type: "chat",
+	return xmpp.Message{ID: "fb-1", From: jid.MustParse("1066835436691078@fb.library.test"), To: jid.MustParse("ask@chat.library.test"), Type: "chat",
 		Body: "Is the library open on Sunday?", Thread: "t1", Nick: "Facebook patron 7f3a", OOB: "https://x.example/a.jpg",
 		ChatState: "active", ReceiptRequest: true, ReceiptFor: "r0", Markable: true, DisplayedFor: "d0",
 		MarkerReceivedFor: "m0", Replace: "fb-0", NoStore: true}
@@ -26,7 +28,7 @@ func sampleRecords() map[string]any {
 	m := sampleStoredMessage()
 	return map[string]any{
 		"xmpp_message": &xmppEntry{Msg: m, Ledger: []byte{1, 2, 3}, Queued: at, NotBefore: at.Add(time.Minute), Tries: 2},
-		"xmpp_presence": &xmppEntry{Presence: &xmpp.Presence{ID: "p1", From: "1066835436691078@fb.library.test", To: "ask@chat.library.test",
+		"xmpp_presence": &xmppEntry{Presence: &xmpp.Presence{ID: "p1", From: jid.MustParse("1066835436691078@fb.library.test"), To: jid.MustParse("ask@chat.library.test"),
 			Nick: "Facebook patron 7f3a", Status: "Messenger", Priority: 5}, Queued: at},
 		"facebook": &fbEntry{Page: testPage, Msg: messenger.OutgoingMessage{Recipient: testPSID, MessagingType: "MESSAGE_TAG",
 			Tag: "HUMAN_AGENT", Text: "We open at 9.", Metadata: "askbridge:0102",
@@ -95,8 +97,8 @@ func TestRecordsRoundTrip(t *testing.T) {
 
 // TestRecordTypesCoverTheirStructs: the store's records copy every field
 // of the structs they stand for (the others are Go conversions, which
-// the compiler checks), so a field added to xmpp.Presence or
-// messenger.OutgoingMessage fails here until the store keeps it.
+// the compiler checks), so a field added to xmpp.Message, xmpp.Presence
+// or messenger.OutgoingMessage fails here until the store keeps it.
 func TestRecordTypesCoverTheirStructs(t *testing.T) {
 	names := func(v any) []string {
 		var out []string
@@ -106,13 +108,18 @@ func TestRecordTypesCoverTheirStructs(t *testing.T) {
 		}
 		return out
 	}
-	for _, pair := range [][2]any{{xmpp.Presence{}, storedPresence{}}, {messenger.OutgoingMessage{}, storedOutgoing{}}} {
+	for _, pair := range [][2]any{{xmpp.Message{}, storedMessage{}}, {xmpp.Presence{}, storedPresence{}},
+		{messenger.OutgoingMessage{}, storedOutgoing{}}} {
 		if a, b := names(pair[0]), names(pair[1]); !slices.Equal(a, b) {
 			t.Errorf("%T has fields %v, the store's %T %v", pair[0], a, pair[1], b)
 		}
 	}
 	// And the copies keep every value.
-	p := &xmpp.Presence{ID: "i", From: "f", To: "t", Type: "error", Show: "away", Status: "s", Nick: "n", Priority: -3,
+	m := sampleStoredMessage()
+	if got := storeMessage(m).message(); !reflect.DeepEqual(got, m) {
+		t.Errorf("message copied as %+v", got)
+	}
+	p := &xmpp.Presence{ID: "i", From: jid.MustParse("f"), To: jid.MustParse("t"), Type: "error", Show: "away", Status: "s", Nick: "n", Priority: -3,
 		Error: &xmpp.StanzaError{Type: "cancel", Condition: "gone", Text: "x"}}
 	if got := storePresence(p).presence(); !reflect.DeepEqual(got, p) {
 		t.Errorf("presence copied as %+v", got)
@@ -121,5 +128,10 @@ func TestRecordTypesCoverTheirStructs(t *testing.T) {
 		Attachment: &messenger.Attachment{Type: "file", URL: "u", Title: "T", StickerID: "s", Lat: 1, Long: 2}, SenderAction: "typing_on"}
 	if got := storeOutgoing(o).outgoing(); !reflect.DeepEqual(got, o) {
 		t.Errorf("outgoing message copied as %+v", got)
+	}
+	// A stored address that does not parse reads as the zero JID, which
+	// the component refuses to send to.
+	if got := (storedMessage{ID: "x", From: "a@b@c", To: "@x"}).message(); !got.From.Equal(jid.JID{}) || !got.To.Equal(jid.JID{}) {
+		t.Errorf("unparsable addresses read as %q, %q", got.From, got.To)
 	}
 }

@@ -15,7 +15,7 @@ func TestPatronMessageReachesQueue(t *testing.T) {
 	h.run()
 	h.accept(patronText("mid.1", "When do you open?", h.clock.Now()))
 	m := h.link.next(t)
-	if m.From != testPSID+"@"+testDomain || m.To != testQueue || m.Body != "When do you open?" || m.Type != "chat" {
+	if m.From.String() != testPSID+"@"+testDomain || m.To.String() != testQueue || m.Body != "When do you open?" || m.Type != "chat" {
 		t.Fatalf("stanza = %+v", m)
 	}
 	if !strings.HasPrefix(m.Nick, "Facebook patron ") || strings.Contains(m.Nick, testPSID) {
@@ -62,7 +62,7 @@ func TestPatronEventsOrderedByTimestamp(t *testing.T) {
 	var mine []string
 	for i := 0; i < 4; i++ {
 		m := h.link.next(t)
-		if strings.HasPrefix(m.From, testPSID) {
+		if strings.HasPrefix(m.From.String(), testPSID) {
 			mine = append(mine, m.Body)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/internal/crashpoint"
@@ -33,12 +34,12 @@ const metadataPrefix = "askbridge:"
 // returns, so an accepted reply is never lost.
 func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.StanzaError {
 	cfg := b.config()
-	psid := localpart(m.To)
+	psid := m.To.Localpart()
 	if psid == "" {
 		// Addressed to the bridge itself: nothing to relay.
 		return nil
 	}
-	sender := bareJID(m.From)
+	sender := m.From.Bare()
 	body := strings.TrimSpace(m.Body)
 	if body == "" && m.OOB != "" {
 		body = m.OOB
@@ -100,7 +101,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 	}
 	if refusal != nil {
 		b.metrics.refused.Inc()
-		b.log.Info("message to a patron refused", zap.String("from", sender), zap.String("condition", refusal.Condition))
+		b.log.Info("message to a patron refused", zap.Stringer("from", sender), zap.String("condition", refusal.Condition))
 		return refusal
 	}
 	if notice != "" {
@@ -109,7 +110,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 	}
 	crashpoint.Hit(crashpoint.AfterReplyStored)
 	b.typingEnded(psid) // Messenger hides the indicator when the message arrives
-	b.log.Debug("librarian reply queued for the Send API", zap.String("from", sender), zap.String("id", m.ID))
+	b.log.Debug("librarian reply queued for the Send API", zap.Stringer("from", sender), zap.String("id", m.ID))
 	signal(b.fbReady)
 	signal(b.xmppReady) // "answered by" notes, presence
 	return nil
@@ -121,9 +122,10 @@ func forbidden() *xmpp.StanzaError {
 
 // queueReply writes a reply's Send API outbox entries and ledger records.
 // It returns a notice for the librarian instead when Facebook would refuse
-// the reply anyway.
-func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation, m xmpp.Message, sender, body string) (string, error) {
+// the reply anyway. sender is m.From's bare JID.
+func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation, m xmpp.Message, sender jid.JID, body string) (string, error) {
 	now := b.now()
+	operator := sender.String()
 	out := messenger.OutgoingMessage{Recipient: recipientOf(conv.PSID), MessagingType: "RESPONSE"}
 	since := now.Sub(conv.LastPatron)
 	switch {
@@ -132,7 +134,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		out.MessagingType, out.Tag = "MESSAGE_TAG", "HUMAN_AGENT"
 	default:
 		rec := &Record{Time: now, Direction: Outbound, Kind: "reply", Page: conv.Page, Guest: conv.Guest,
-			XMPPID: m.ID, Operator: sender, State: StateFailed, Error: "outside messaging window"}
+			XMPPID: m.ID, Operator: operator, State: StateFailed, Error: "outside messaging window"}
 		if _, err := addRecord(tx, rec); err != nil {
 			return "", err
 		}
@@ -144,7 +146,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 	if refusal, err := b.claim(tx, cfg, conv, sender); err != nil || refusal != "" {
 		return refusal, err
 	}
-	session, err := b.humanReplied(tx, cfg, conv, sender, now, false)
+	session, err := b.humanReplied(tx, cfg, conv, operator, now, false)
 	if err != nil {
 		return "", err
 	}
@@ -154,7 +156,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 	}
 	if a := outgoingAttachment(body, m.OOB); a != nil {
 		rec := &Record{Time: now, Direction: Outbound, Kind: "attachment", Page: conv.Page, Guest: conv.Guest,
-			Operator: sender, State: StateQueued, XMPPID: m.ID}
+			Operator: operator, State: StateQueued, XMPPID: m.ID}
 		if cfg.Privacy.Transcripts {
 			rec.Text = a.URL
 		}
@@ -165,12 +167,13 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg := out
 		msg.Attachment = a
 		msg.Metadata = metadataPrefix + encodeKey(key)
-		return "", enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now, Session: session})
+		return "", enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From.String(), Patron: m.To.String(),
+			Queued: now, Session: session})
 	}
 	parts := messenger.SplitText(body)
 	for i, part := range parts {
 		rec := &Record{Time: now, Direction: Outbound, Kind: "reply", Page: conv.Page, Guest: conv.Guest,
-			Operator: sender, State: StateQueued}
+			Operator: operator, State: StateQueued}
 		if i == 0 {
 			rec.XMPPID = m.ID
 		}
@@ -184,7 +187,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg := out
 		msg.Text = part
 		msg.Metadata = metadataPrefix + encodeKey(key)
-		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From, Patron: m.To, Queued: now}
+		e := &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From.String(), Patron: m.To.String(), Queued: now}
 		if i == len(parts)-1 {
 			// One librarian message is one reply, however many parts:
 			// its last part's outcome is the reply's.

@@ -40,13 +40,13 @@ func TestReplyReachesSendAPIAndClaims(t *testing.T) {
 	})
 	// The librarian who answered now gets the patron's messages.
 	h.accept(patronText("mid.next", "thanks", h.clock.Now()))
-	if next := h.link.next(t); next.To != "alice@library.test" {
+	if next := h.link.next(t); next.To.String() != "alice@library.test" {
 		t.Errorf("follow-up went to %q", next.To)
 	}
 	// After the idle timeout the conversation returns to the queue.
 	h.clock.Advance(31 * time.Minute)
 	h.accept(patronText("mid.later", "another question", h.clock.Now()))
-	if later := h.link.next(t); later.To != testQueue {
+	if later := h.link.next(t); later.To.String() != testQueue {
 		t.Errorf("after idle timeout went to %q", later.To)
 	}
 }
@@ -86,7 +86,7 @@ func TestCommandsNeverReachFacebook(t *testing.T) {
 			t.Fatal(e)
 		}
 		m := h.link.next(t)
-		if m.To != "alice@library.test/x" || !strings.Contains(m.Body, "!help") {
+		if m.To.String() != "alice@library.test/x" || !strings.Contains(m.Body, "!help") {
 			t.Errorf("%s answered with %+v", cmd, m)
 		}
 	}
@@ -172,7 +172,7 @@ func TestPermanentGraphErrorTellsLibrarian(t *testing.T) {
 		t.Fatal(e)
 	}
 	m := h.link.next(t)
-	if m.To != "alice@library.test/x" || m.From != testPSID+"@"+testDomain ||
+	if m.To.String() != "alice@library.test/x" || m.From.String() != testPSID+"@"+testDomain ||
 		m.Body != "[askbridge] Not delivered: "+reasonWindow {
 		t.Errorf("notice = %+v", m)
 	}

@@ -372,7 +372,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 	if conv, err := b.store.Conversation(psid); err == nil && conv != nil {
 		guests[conv.Guest] = true // also for a Page no longer configured
 	}
-	jid := []byte(patronJID(psid, cfg.XMPP.Domain))
+	jid := []byte(patronJID(psid, cfg.XMPP.Domain).String())
 	removed := 0
 	err := b.store.update(func(tx *bolt.Tx) error {
 		removed = 0

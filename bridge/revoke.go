@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"fmt"
-	"strings"
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
@@ -55,7 +54,7 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 	var revoked []string
 	offered := conv.Offered[:0:0]
 	for _, op := range conv.Offered {
-		if mayAnswer(cfg, bareJID(op), conv.Page) {
+		if mayAnswer(cfg, parseJID(op), conv.Page) {
 			offered = append(offered, op)
 		} else {
 			revoked = append(revoked, op)
@@ -63,10 +62,10 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 	}
 	conv.Offered = offered
 	former := conv.Owner
-	handBack := former != "" && !mayAnswer(cfg, bareJID(former), conv.Page)
+	handBack := former != "" && !mayAnswer(cfg, parseJID(former), conv.Page)
 	if handBack {
 		conv.Owner = ""
-		if !containsFold(revoked, former) {
+		if !listed(revoked, parseJID(former)) {
 			revoked = append(revoked, former)
 		}
 	}
@@ -77,7 +76,7 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 		return false, err
 	}
 	for _, to := range revoked {
-		if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Type: "unavailable"}); err != nil {
+		if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: parseJID(to), Type: "unavailable"}); err != nil {
 			return false, err
 		}
 	}
@@ -96,7 +95,7 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 	}
 	b.log.Info("conversation handed back: its librarian may no longer answer patrons",
 		zap.String("former", former), zap.String("guest", conv.Guest),
-		zap.String("to", strings.Join(b.targets(cfg, conv), ",")))
+		zap.Stringers("to", b.targets(cfg, conv)))
 	return true, nil
 }
 
@@ -120,7 +119,7 @@ func staleEntries(tx *bolt.Tx, cfg *config.Config) (map[string][]queuedEntry, er
 		if e.Presence != nil {
 			to, from = e.Presence.To, e.Presence.From
 		}
-		if psid := localpart(from); psid != "" && !mayAnswer(cfg, bareJID(to), "") {
+		if psid := from.Localpart(); psid != "" && !mayAnswer(cfg, to, "") {
 			stale[psid] = append(stale[psid], queuedEntry{append([]byte(nil), k...), e})
 		}
 		return nil

@@ -21,7 +21,7 @@ func TestRemovedOperatorLosesConversations(t *testing.T) {
 	}
 	h.api.next(t)
 	h.accept(patronText("mid.2", "thanks, waiting", h.clock.Now()))
-	if m := h.link.next(t); m.To != "alice@library.test" {
+	if m := h.link.next(t); m.To.String() != "alice@library.test" {
 		t.Fatalf("follow-up went to %q", m.To)
 	}
 	h.drainPresence()
@@ -32,19 +32,19 @@ func TestRemovedOperatorLosesConversations(t *testing.T) {
 
 	// The queue is told, and sees the patron online; alice sees them leave.
 	m := h.link.next(t)
-	if m.To != testQueue || !strings.Contains(m.Body, "was being answered by alice@library.test, who may no longer answer patrons") {
+	if m.To.String() != testQueue || !strings.Contains(m.Body, "was being answered by alice@library.test, who may no longer answer patrons") {
 		t.Fatalf("notice %+v", m)
 	}
 	seen := map[string]string{}
 	for len(seen) < 2 {
 		p := h.link.nextPresence(t)
-		seen[p.To] = p.Type
+		seen[p.To.String()] = p.Type
 	}
 	if seen["alice@library.test"] != "unavailable" || seen[testQueue] != "" {
 		t.Errorf("presences %v", seen)
 	}
 	h.accept(patronText("mid.3", "are you there?", h.clock.Now()))
-	if m := h.link.next(t); m.To != testQueue || m.Body != "are you there?" {
+	if m := h.link.next(t); m.To.String() != testQueue || m.Body != "are you there?" {
 		t.Errorf("next patron message went to %q: %q", m.To, m.Body)
 	}
 	if e := h.reply("alice@library.test/desk", "still me"); e == nil || e.Condition != "forbidden" {
@@ -72,7 +72,7 @@ func TestRemovedOperatorHandedBackAtStart(t *testing.T) {
 	h.cfg.XMPP.Operators = []string{"bob@library.test"}
 	h.open()
 	h.run()
-	if m := h.link.next(t); m.To != testQueue || !strings.Contains(m.Body, "alice@library.test, who may no longer answer patrons") {
+	if m := h.link.next(t); m.To.String() != testQueue || !strings.Contains(m.Body, "alice@library.test, who may no longer answer patrons") {
 		t.Fatalf("after restart: %+v", m)
 	}
 }
@@ -103,7 +103,7 @@ func TestRemovedOperatorQueuedMessages(t *testing.T) {
 	var toQueue []string
 	for len(toQueue) < 2 {
 		m := h.link.next(t)
-		if m.To != testQueue {
+		if m.To.String() != testQueue {
 			t.Fatalf("%q went to %q", m.Body, m.To)
 		}
 		toQueue = append(toQueue, m.Body)

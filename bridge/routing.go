@@ -2,11 +2,11 @@ package bridge
 
 import (
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
@@ -34,17 +34,17 @@ func (c *Conversation) hold(m xmpp.Message) {
 }
 
 // targets returns who gets the conversation's next stanza.
-func (b *Bridge) targets(cfg *config.Config, conv *Conversation) []string {
+func (b *Bridge) targets(cfg *config.Config, conv *Conversation) []jid.JID {
 	if conv.Owner != "" {
-		return []string{conv.Owner}
+		return []jid.JID{parseJID(conv.Owner)}
 	}
 	if cfg.XMPP.Routing != "broadcast" {
-		return []string{cfg.QueueFor(conv.Page)}
+		return []jid.JID{parseJID(cfg.QueueFor(conv.Page))}
 	}
 	avail := b.presence.available(cfg.XMPP.Operators)
 	for _, op := range avail {
-		if !slices.Contains(conv.Offered, op) {
-			conv.Offered = append(conv.Offered, op)
+		if !listed(conv.Offered, op) {
+			conv.Offered = append(conv.Offered, op.String())
 		}
 	}
 	return avail
@@ -53,22 +53,22 @@ func (b *Bridge) targets(cfg *config.Config, conv *Conversation) []string {
 // claim makes the first librarian who answers the conversation's owner. In
 // broadcast routing the others who were offered it are told; a reply from
 // someone else once it is claimed is refused with a notice.
-func (b *Bridge) claim(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender string) (refusal string, err error) {
-	queue := cfg.QueueFor(conv.Page)
+func (b *Bridge) claim(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender jid.JID) (refusal string, err error) {
 	if conv.Owner != "" {
 		return b.ownedByOther(cfg, conv, sender), nil
 	}
-	if strings.EqualFold(sender, queue) {
+	if parseJID(cfg.QueueFor(conv.Page)).Equal(sender) {
 		return "", nil
 	}
-	conv.Owner = sender
+	conv.Owner = sender.String()
 	patron := patronJID(conv.PSID, cfg.XMPP.Domain)
 	for _, op := range conv.Offered {
-		if strings.EqualFold(op, sender) {
+		to := parseJID(op)
+		if to.Equal(sender) {
 			continue
 		}
-		note := xmpp.Message{ID: randomID("ab-"), From: patron, To: op, Type: "chat", NoStore: true,
-			Body: "[answered by " + sender + "] You no longer need to answer " + conv.nick() + "."}
+		note := xmpp.Message{ID: randomID("ab-"), From: patron, To: to, Type: "chat", NoStore: true,
+			Body: "[answered by " + sender.String() + "] You no longer need to answer " + conv.nick() + "."}
 		if err := b.enqueueXMPP(tx, note, nil); err != nil {
 			return "", err
 		}
@@ -79,8 +79,8 @@ func (b *Bridge) claim(tx *bolt.Tx, cfg *config.Config, conv *Conversation, send
 
 // ownedByOther returns a refusal when, in broadcast routing, another
 // operator owns the conversation; "" otherwise.
-func (b *Bridge) ownedByOther(cfg *config.Config, conv *Conversation, sender string) string {
-	if cfg.XMPP.Routing != "broadcast" || conv.Owner == "" || strings.EqualFold(conv.Owner, sender) {
+func (b *Bridge) ownedByOther(cfg *config.Config, conv *Conversation, sender jid.JID) string {
+	if cfg.XMPP.Routing != "broadcast" || conv.Owner == "" || parseJID(conv.Owner).Equal(sender) {
 		return ""
 	}
 	return "Not sent: " + conv.Owner + " is answering this patron. Ask them to !transfer the conversation to you."
@@ -90,33 +90,34 @@ func (b *Bridge) ownedByOther(cfg *config.Config, conv *Conversation, sender str
 // their servers send to the component. It is rebuilt after each reconnect.
 type presenceTable struct {
 	mu  sync.Mutex
-	res map[string]map[string]string // bare JID → resource → show
+	res map[string]map[string]string // bare JID (as a string) → resource → show
 }
 
 func newPresenceTable() *presenceTable {
 	return &presenceTable{res: map[string]map[string]string{}}
 }
 
-// update records a presence; it reports whether the bare JID went from
-// unavailable to available.
-func (t *presenceTable) update(full, typ, show string) (bare string, cameOnline bool) {
-	bare, resource := bareJID(full), resourcepart(full)
+// update records a presence from full; it reports whether its bare JID
+// went from unavailable to available.
+func (t *presenceTable) update(full jid.JID, typ, show string) (bare jid.JID, cameOnline bool) {
+	bare = full.Bare()
+	key, resource := bare.String(), full.Resourcepart()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	before := t.availableLocked(bare)
+	before := t.availableLocked(key)
 	switch typ {
 	case "":
-		if t.res[bare] == nil {
-			t.res[bare] = map[string]string{}
+		if t.res[key] == nil {
+			t.res[key] = map[string]string{}
 		}
-		t.res[bare][resource] = show
+		t.res[key][resource] = show
 	case "unavailable", "error":
-		delete(t.res[bare], resource)
-		if typ == "error" || len(t.res[bare]) == 0 {
-			delete(t.res, bare)
+		delete(t.res[key], resource)
+		if typ == "error" || len(t.res[key]) == 0 {
+			delete(t.res, key)
 		}
 	}
-	return bare, !before && t.availableLocked(bare)
+	return bare, !before && t.availableLocked(key)
 }
 
 func (t *presenceTable) availableLocked(bare string) bool {
@@ -130,16 +131,19 @@ func (t *presenceTable) availableLocked(bare string) bool {
 
 // available lists the operators (exact JIDs of xmpp.operators) who are
 // available, sorted.
-func (t *presenceTable) available(operators []string) []string {
+func (t *presenceTable) available(operators []string) []jid.JID {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var out []string
+	var out []jid.JID
 	for _, op := range operators {
-		if !strings.HasPrefix(op, "*@") && t.availableLocked(strings.ToLower(op)) {
-			out = append(out, strings.ToLower(op))
+		if strings.HasPrefix(op, "*@") {
+			continue
+		}
+		if j := parseJID(op); t.availableLocked(j.String()) {
+			out = append(out, j)
 		}
 	}
-	sort.Strings(out)
+	slices.SortFunc(out, func(a, b jid.JID) int { return strings.Compare(a.String(), b.String()) })
 	return out
 }
 

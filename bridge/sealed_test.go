@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -70,13 +71,13 @@ func TestSealedUpgrade(t *testing.T) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		writePlain(t, tx, bucketInbox, nil, patronText("mid.old.1", "old inbox text", now))
 		writePlain(t, tx, bucketToXMPP, nil, xmppEntry{Queued: now, Msg: xmpp.Message{ID: "old-x1",
-			From: patronJID(testPSID, testDomain), To: testQueue, Type: "chat", Body: "old outbox text"}})
+			From: patronJID(testPSID, testDomain), To: jid.MustParse(testQueue), Type: "chat", Body: "old outbox text"}})
 		k, err := facebookKey(tx.Bucket(bucketToFacebook), testPSID)
 		if err != nil {
 			return err
 		}
 		writePlain(t, tx, bucketToFacebook, k, fbEntry{Page: testPage, Queued: now, Notify: "alice@library.test/x",
-			Patron: patronJID(testPSID, testDomain), Msg: messenger.OutgoingMessage{Recipient: testPSID, Text: "old reply text"}})
+			Patron: patronJID(testPSID, testDomain).String(), Msg: messenger.OutgoingMessage{Recipient: testPSID, Text: "old reply text"}})
 		writePlain(t, tx, bucketConversations, []byte(otherPSID), Conversation{Page: testPage, PSID: otherPSID,
 			Guest: "0123456789abcdef", LastPatron: now, LastActivity: now,
 			Held: []xmpp.Message{{ID: "held-1", Body: "old held text"}}})
@@ -257,7 +258,7 @@ func BenchmarkSealOpen(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := xmppEntry{Queued: time.Now(), Ledger: make([]byte, 16), Msg: xmpp.Message{ID: "abcdef123456",
-		From: patronJID(testPSID, testDomain), To: testQueue, Type: "chat", Body: strings.Repeat("x", 200)}}
+		From: patronJID(testPSID, testDomain), To: jid.MustParse(testQueue), Type: "chat", Body: strings.Repeat("x", 200)}}
 	plain, _ := json.Marshal(e)
 	b.ReportAllocs()
 	for b.Loop() {

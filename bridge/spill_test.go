@@ -119,7 +119,7 @@ func (h *harness) relayed() map[string][]string {
 	defer h.link.mu.Unlock()
 	out := map[string][]string{}
 	for _, m := range h.link.sent {
-		psid, _, _ := strings.Cut(m.From, "@")
+		psid, _, _ := strings.Cut(m.From.String(), "@")
 		out[psid] = append(out[psid], m.Body)
 	}
 	return out

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
@@ -74,8 +75,8 @@ func (h *harness) replyTo(psid, body string) {
 // chatState sends a librarian's chat state to the patron.
 func (h *harness) chatState(psid, state string) {
 	h.t.Helper()
-	if e := h.b.HandleMessage(context.Background(), xmpp.Message{ID: "cs", From: "alice@library.test/x",
-		To: psid + "@" + testDomain, Type: "chat", ChatState: state}); e != nil {
+	if e := h.b.HandleMessage(context.Background(), xmpp.Message{ID: "cs", From: jid.MustParse("alice@library.test/x"),
+		To: jid.MustParse(psid + "@" + testDomain), Type: "chat", ChatState: state}); e != nil {
 		h.t.Fatal(e)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
@@ -20,14 +21,16 @@ const recentShown = 10
 // transfer hands the conversation to another queue or operator: the
 // patron's next messages go there, the session counts a transfer, and the
 // new owner gets a summary (and the recent messages, if transcripts are
-// kept) from the patron's JID so it shows in the right chat.
-func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender, by, target string) (string, error) {
-	to := bareJID(strings.TrimSpace(target))
-	if to == "" || localpart(to) == "" {
+// kept) from the patron's JID so it shows in the right chat. sender is
+// the bare JID of by, the full JID the command came from.
+func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender, by jid.JID, target string) (string, error) {
+	to, err := jid.Parse(strings.TrimSpace(target))
+	if err != nil || to.Localpart() == "" {
 		return fmt.Sprintf("%q is not a JID such as ya@chat.library.example.org.", target), nil
 	}
+	to = to.Bare()
 	if !mayAnswer(cfg, to, conv.Page) {
-		return "Cannot transfer to " + to + ": only the queue and the operators in xmpp.operators can answer patrons.", nil
+		return "Cannot transfer to " + to.String() + ": only the queue and the operators in xmpp.operators can answer patrons.", nil
 	}
 	s, key, err := getSession(tx, conv.Session)
 	if err != nil {
@@ -41,10 +44,10 @@ func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s
 		return "", err
 	}
 	prev := conv.Owner
-	if strings.EqualFold(to, cfg.QueueFor(conv.Page)) {
+	if parseJID(cfg.QueueFor(conv.Page)).Equal(to) {
 		conv.Owner = ""
 	} else {
-		conv.Owner = to
+		conv.Owner = to.String()
 	}
 	conv.LastActivity = b.now()
 	summary, err := b.transferSummary(tx, cfg, conv, s.Started, s.MessagesIn, s.MessagesOut, s.ReadLevel, s.Tags, sender)
@@ -56,8 +59,8 @@ func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s
 	if err := b.enqueueXMPP(tx, msg, nil); err != nil {
 		return "", err
 	}
-	conv.Transfer = &PendingTransfer{ID: msg.ID, To: to, By: by, Prev: prev}
-	return "Transferred to " + to + " (you will be told here if " + to + " cannot be reached).", nil
+	conv.Transfer = &PendingTransfer{ID: msg.ID, To: to.String(), By: by.String(), Prev: prev}
+	return "Transferred to " + to.String() + " (you will be told here if " + to.String() + " cannot be reached).", nil
 }
 
 // transferBounced undoes a transfer whose summary the Jabber server
@@ -87,20 +90,20 @@ func (b *Bridge) transferBounced(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 	stays := "with you"
 	if t.Prev == "" {
 		stays = "in its queue"
-	} else if !sameBare(t.Prev, t.By) {
-		stays = "with " + bareJID(t.Prev)
+	} else if prev := parseJID(t.Prev).Bare(); !prev.Equal(parseJID(t.By).Bare()) {
+		stays = "with " + prev.String()
 	}
-	notice := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: t.By, Type: "chat",
+	notice := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: parseJID(t.By), Type: "chat",
 		Body: bridgeSays("Transfer to " + t.To + " failed (" + why + "); the conversation stays " + stays + ".")}
 	return true, errors.Join(b.enqueueXMPP(tx, notice, nil), putConversation(tx, conv))
 }
 
 func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversation, started time.Time,
-	in, out, read int, tags []string, from string) (string, error) {
+	in, out, read int, tags []string, sender jid.JID) (string, error) {
 	loc := location(cfg)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "[transferred to you by %s] %s, session started %s (%s ago): %d message(s) from the patron, %d reply(ies).",
-		bareJID(from), conv.nick(), started.In(loc).Format("15:04"), humanDuration(b.now().Sub(started)), in, out)
+		sender, conv.nick(), started.In(loc).Format("15:04"), humanDuration(b.now().Sub(started)), in, out)
 	if read > 0 {
 		fmt.Fprintf(&sb, " READ %d.", read)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
@@ -92,7 +93,7 @@ func (st *typingState) next(now time.Time) (action string, at time.Time) {
 // not retried, dropped while Facebook's rate limit is in force, never for
 // someone who may not answer or for a conversation outside the messaging
 // window.
-func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
+func (b *Bridge) typing(cfg *config.Config, psid string, sender jid.JID, state string) {
 	composing := state == "composing"
 	b.withTypingState(cfg, psid, sender, func(st *typingState, now time.Time) {
 		if st.composing && !composing {
@@ -106,7 +107,7 @@ func (b *Bridge) typing(cfg *config.Config, psid, sender, state string) {
 // withTypingState runs fn with the conversation's typing state, under
 // b.typingMu, when sender may show the patron a sender action now: one who
 // may answer, within the messaging window, for a Page with a valid token.
-func (b *Bridge) withTypingState(cfg *config.Config, psid, sender string, fn func(st *typingState, now time.Time)) {
+func (b *Bridge) withTypingState(cfg *config.Config, psid string, sender jid.JID, fn func(st *typingState, now time.Time)) {
 	conv, err := b.store.Conversation(psid)
 	if err != nil || conv == nil || !mayAnswer(cfg, sender, conv.Page) || b.now().Sub(conv.LastPatron) > responseWindow {
 		return
@@ -202,7 +203,7 @@ func (b *Bridge) forgetTypingLocked(now time.Time) {
 // markSeen tells the patron that the librarian read their messages, when
 // the librarian's client sends an XEP-0333 displayed marker; at most once
 // per typingGap per conversation.
-func (b *Bridge) markSeen(cfg *config.Config, psid, sender string) {
+func (b *Bridge) markSeen(cfg *config.Config, psid string, sender jid.JID) {
 	b.withTypingState(cfg, psid, sender, func(st *typingState, now time.Time) {
 		if !st.lastSeen.IsZero() && now.Sub(st.lastSeen) < typingGap {
 			return

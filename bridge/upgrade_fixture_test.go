@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
@@ -165,14 +166,14 @@ type wantStanza struct {
 }
 
 func messageStanza(m xmpp.Message) wantStanza {
-	return wantStanza{ID: m.ID, From: m.From, To: m.To, Type: m.Type, Body: m.Body, Thread: m.Thread, Nick: m.Nick,
+	return wantStanza{ID: m.ID, From: m.From.String(), To: m.To.String(), Type: m.Type, Body: m.Body, Thread: m.Thread, Nick: m.Nick,
 		OOB: m.OOB, ChatState: m.ChatState, ReceiptRequest: m.ReceiptRequest, ReceiptFor: m.ReceiptFor,
 		Markable: m.Markable, DisplayedFor: m.DisplayedFor, MarkerReceivedFor: m.MarkerReceivedFor,
 		Replace: m.Replace, NoStore: m.NoStore}
 }
 
 func presenceStanza(p xmpp.Presence) wantStanza {
-	return wantStanza{Presence: true, ID: p.ID, From: p.From, To: p.To, Type: p.Type, Nick: p.Nick,
+	return wantStanza{Presence: true, ID: p.ID, From: p.From.String(), To: p.To.String(), Type: p.Type, Nick: p.Nick,
 		Show: p.Show, Status: p.Status, Priority: p.Priority}
 }
 
@@ -407,7 +408,7 @@ func (g *fixtureWriter) says(from, key string, m xmpp.Message) {
 	g.h.t.Helper()
 	g.n++
 	m.ID = fmt.Sprintf("lib-%d", g.n)
-	m.From, m.To, m.Type = from, patronJID(key, testDomain), "chat"
+	m.From, m.To, m.Type = jid.MustParse(from), patronJID(key, testDomain), "chat"
 	if e := g.h.b.HandleMessage(context.Background(), m); e != nil {
 		g.h.t.Fatalf("%s to %s: %q refused: %v", from, key, m.Body, e)
 	}
@@ -417,7 +418,7 @@ func (g *fixtureWriter) reply(from, key, body string) { g.says(from, key, xmpp.M
 
 // presence sends an operator's presence to the component.
 func (g *fixtureWriter) presence(from, typ string) {
-	g.h.b.HandlePresence(context.Background(), xmpp.Presence{From: from, To: testDomain, Type: typ})
+	g.h.b.HandlePresence(context.Background(), xmpp.Presence{From: jid.MustParse(from), To: jid.MustParse(testDomain), Type: typ})
 }
 
 // history writes, with the link up and the Send API answering, what has

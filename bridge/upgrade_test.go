@@ -15,6 +15,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/stats"
@@ -106,7 +107,7 @@ func TestUpgradeFromSchema4(t *testing.T) {
 		// yet.
 		for _, to := range append([]string{c.Owner}, c.Offered...) {
 			if to != "" {
-				announced = append(announced, wantStanza{Presence: true, From: patronJID(c.PSID, testDomain), To: to,
+				announced = append(announced, wantStanza{Presence: true, From: patronJID(c.PSID, testDomain).String(), To: to,
 					Nick: Nick(channelOf(c.PSID), c.Guest), Status: channelName(c.PSID)})
 			}
 		}
@@ -156,26 +157,27 @@ func TestUpgradeFromSchema4(t *testing.T) {
 	}
 	offer := func(op string, c wantConversation) []wantStanza {
 		patron := patronJID(c.PSID, testDomain)
-		out := []wantStanza{{Presence: true, From: patron, To: op, Nick: Nick(channelOf(c.PSID), c.Guest), Status: channelName(c.PSID)}}
+		out := []wantStanza{{Presence: true, From: patron.String(), To: op, Nick: Nick(channelOf(c.PSID), c.Guest), Status: channelName(c.PSID)}}
 		msgs := held[c.PSID]
 		if msgs == nil {
 			msgs = []wantStanza{{Type: "chat", Body: "[" + Nick(channelOf(c.PSID), c.Guest) + " is waiting for a librarian; reply to answer]"}}
 		}
 		for _, m := range msgs {
-			m.ID, m.From, m.To = "", patron, op
+			m.ID, m.From, m.To = "", patron.String(), op
 			out = append(out, m)
 		}
 		return out
 	}
 	for _, op := range []string{upAliceDesk, upBobLaptop} {
-		h.b.HandlePresence(t.Context(), xmpp.Presence{From: op, To: testDomain})
+		h.b.HandlePresence(t.Context(), xmpp.Presence{From: jid.MustParse(op), To: jid.MustParse(testDomain)})
 		h.settle(t)
+		bare := jid.MustParse(op).Bare().String()
 		var offered []wantStanza
 		for _, c := range holding {
-			offered = append(offered, offer(bareJID(op), c)...)
+			offered = append(offered, offer(bare, c)...)
 		}
 		queued, direct := link.take()
-		checkNew(t, bareJID(op)+" coming online", queued, offered, "")
+		checkNew(t, bare+" coming online", queued, offered, "")
 		if len(direct) != 0 {
 			t.Errorf("presence sent outside the outbox: %+v", direct)
 		}
@@ -285,7 +287,7 @@ func TestUpgradeFromSchema4(t *testing.T) {
 		if !s.Presence || s.Type != "unavailable" {
 			t.Errorf("stanza written as the sessions ended: %+v", s)
 		}
-		patronsLeft[localpart(s.From)] = true
+		patronsLeft[jid.MustParse(s.From).Localpart()] = true
 	}
 	if len(patronsLeft) != open {
 		t.Errorf("unavailable presence from %d patrons, want %d", len(patronsLeft), open)
@@ -332,11 +334,11 @@ func checkUpgradeStory(t *testing.T, w *upgradeWant) {
 	var igText []string
 	patrons := map[string]bool{}
 	for _, e := range w.XMPP {
-		if e.Stanza.From == patronJID(upIG, testDomain) && strings.HasPrefix(e.Stanza.ID, stanzaID(&messenger.Event{
+		if e.Stanza.From == patronJID(upIG, testDomain).String() && strings.HasPrefix(e.Stanza.ID, stanzaID(&messenger.Event{
 			Kind: messenger.KindMessage, Page: testPage, MID: "ig_m_2"})) {
 			igText = append(igText, e.Stanza.Body)
 		}
-		patrons[localpart(e.Stanza.From)] = true
+		patrons[jid.MustParse(e.Stanza.From).Localpart()] = true
 	}
 	if len(igText) < 2 || strings.Join(igText, " ") != upLongIG {
 		t.Errorf("the Instagram patron's long text is queued in %d parts that do not add up to it", len(igText))

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/xmpp"
 )
 
@@ -19,9 +21,9 @@ func TestSendBatch(t *testing.T) {
 
 	var batch []xmpp.Stanza
 	for i := range 20 {
-		batch = append(batch, xmpp.Message{ID: fmt.Sprintf("b-%d", i), From: patron, To: "librarian@localhost", Body: fmt.Sprintf("message %d", i)})
+		batch = append(batch, xmpp.Message{ID: fmt.Sprintf("b-%d", i), From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: fmt.Sprintf("message %d", i)})
 		if i == 7 {
-			batch = append(batch, xmpp.Message{ID: "bad", From: patron, To: "not a jid@@", Body: "never"})
+			batch = append(batch, xmpp.Message{ID: "bad", From: jid.MustParse(patron), To: jid.JID{}, Body: "never"})
 		}
 	}
 	invalid, err := comp.SendBatch(batch)
@@ -43,7 +45,7 @@ func TestSendBatch(t *testing.T) {
 		}
 	}
 	// Presence goes in a batch too.
-	if _, err := comp.SendBatch([]xmpp.Stanza{xmpp.Presence{From: patron, To: "librarian@localhost", Type: "subscribe"}}); err != nil {
+	if _, err := comp.SendBatch([]xmpp.Stanza{xmpp.Presence{From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Type: "subscribe"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := comp.Sync(); err != nil {
@@ -57,7 +59,7 @@ func TestSendBatchNotConnected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = comp.SendBatch([]xmpp.Stanza{xmpp.Message{ID: "x", From: patron, To: "librarian@localhost", Body: "hi"}})
+	_, err = comp.SendBatch([]xmpp.Stanza{xmpp.Message{ID: "x", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: "hi"}})
 	if !errors.Is(err, xmpp.ErrNotConnected) {
 		t.Fatalf("err = %v, want ErrNotConnected", err)
 	}
@@ -73,7 +75,7 @@ func TestSendBatchTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := xmpp.Message{ID: "big", From: patron, To: "librarian@localhost", Body: strings.Repeat("a ", 3000)}
+	big := xmpp.Message{ID: "big", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: strings.Repeat("a ", 3000)}
 	invalid, err := comp.SendBatch([]xmpp.Stanza{big})
 	if err != nil || len(invalid) != 1 || !errors.Is(invalid[0], xmpp.ErrTooLarge) || !errors.Is(invalid[0], xmpp.ErrInvalidMessage) {
 		t.Fatalf("invalid = %v, err = %v; want ErrTooLarge", invalid, err)

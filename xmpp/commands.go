@@ -65,7 +65,7 @@ var _ adhoc.Runner = commandRunner{}
 // their node and name sanitized; a node left empty is left out.
 func (r commandRunner) Commands(from jid.JID) []adhoc.Command {
 	var cmds []adhoc.Command
-	for _, c := range r.h.Commands(from.String()) {
+	for _, c := range r.h.Commands(from) {
 		if node := sanitize(c.Node); node != "" {
 			cmds = append(cmds, adhoc.Command{Node: node, Name: sanitize(c.Name)})
 		}
@@ -75,7 +75,7 @@ func (r commandRunner) Commands(from jid.JID) []adhoc.Command {
 
 // Run implements adhoc.Runner.
 func (r commandRunner) Run(ctx context.Context, from jid.JID, req adhoc.Request) adhoc.Response {
-	resp := r.h.RunCommand(ctx, from.String(), CommandRequest{
+	resp := r.h.RunCommand(ctx, from, CommandRequest{
 		Node: req.Node, SessionID: req.SessionID, Action: string(req.Action), Values: req.Values,
 	})
 	out := adhoc.Response{Note: sanitize(resp.Note)}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/internal/jabberclient"
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -22,8 +24,8 @@ type commander struct {
 
 var _ xmpp.CommandHandler = (*commander)(nil)
 
-func (c *commander) Commands(from string) []xmpp.Command {
-	if !strings.HasPrefix(from, "librarian@localhost/") {
+func (c *commander) Commands(from jid.JID) []xmpp.Command {
+	if !strings.HasPrefix(from.String(), "librarian@localhost/") {
 		return nil
 	}
 	return []xmpp.Command{
@@ -33,7 +35,7 @@ func (c *commander) Commands(from string) []xmpp.Command {
 	}
 }
 
-func (c *commander) RunCommand(_ context.Context, from string, req xmpp.CommandRequest) xmpp.CommandResponse {
+func (c *commander) RunCommand(_ context.Context, from jid.JID, req xmpp.CommandRequest) xmpp.CommandResponse {
 	c.mu.Lock()
 	c.runs = append(c.runs, req)
 	c.mu.Unlock()

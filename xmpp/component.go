@@ -106,8 +106,9 @@ func (c *Component) Run(ctx context.Context) error {
 
 // Send writes m as a message stanza on the live stream, within
 // WriteTimeout. m.ID must be set (the server's bounce carries it), m.From
-// must be the component domain or a JID in it, m.To a valid JID; m.Type
-// defaults to "chat". Text characters XML cannot carry are dropped.
+// must be the component domain or a JID in it, m.To set (not the zero
+// JID); m.Type defaults to "chat". Text characters XML cannot carry are
+// dropped.
 //
 // Send returns ErrNotConnected (possibly wrapping a write error, after which
 // the link is torn down and Run reconnects) or ErrInvalidMessage (ErrTooLarge

@@ -2,8 +2,11 @@ package xmpp
 
 import (
 	"encoding/xml"
+	"fmt"
 	"strconv"
 	"strings"
+
+	"mellium.im/xmpp/jid"
 )
 
 // langText is an element with text and an optional xml:lang.
@@ -88,9 +91,33 @@ func (x *idXML) id() string {
 	return x.ID
 }
 
-// message converts the stanza to a Message.
-func (x *messageXML) message() Message {
-	m := Message{ID: x.ID, From: x.From, To: x.To, Type: x.Type, Thread: x.Thread, Nick: x.Nick}
+// stanzaAddresses parses the from and to of a message or presence stanza
+// that the component of domain read. An empty from is the domain: mellium
+// drops from attributes equal to the session's own address. It returns an
+// error for a stanza to drop: one not addressed to domain or a JID in it,
+// or whose from does not parse.
+func stanzaAddresses(from, to string, domain jid.JID) (jid.JID, jid.JID, error) {
+	t, err := jid.Parse(to)
+	if err != nil {
+		return jid.JID{}, jid.JID{}, fmt.Errorf("not addressed to the component: to %q: %w", to, err)
+	}
+	if t.Domainpart() != domain.Domainpart() {
+		return jid.JID{}, jid.JID{}, fmt.Errorf("not addressed to the component: to %q", to)
+	}
+	if from == "" {
+		return domain, t, nil
+	}
+	f, err := jid.Parse(from)
+	if err != nil {
+		return jid.JID{}, jid.JID{}, fmt.Errorf("malformed from %q: %w", from, err)
+	}
+	return f, t, nil
+}
+
+// message converts the stanza to a Message, with its addresses parsed
+// (stanzaAddresses).
+func (x *messageXML) message(from, to jid.JID) Message {
+	m := Message{ID: x.ID, From: from, To: to, Type: x.Type, Thread: x.Thread, Nick: x.Nick}
 	if m.Type == "" {
 		m.Type = "normal" // RFC 6121 §5.2.2
 	}
@@ -157,11 +184,11 @@ type presenceXML struct {
 	Error    *errorXML  `xml:"error"`
 }
 
-// presence converts the stanza to a Presence. Show values outside RFC
-// 6121's four and priorities that are not integers are dropped;
-// priorities are clamped to -128…127.
-func (x *presenceXML) presence() Presence {
-	p := Presence{ID: x.ID, From: x.From, To: x.To, Type: x.Type, Nick: x.Nick}
+// presence converts the stanza to a Presence, with its addresses parsed
+// (stanzaAddresses). Show values outside RFC 6121's four and priorities
+// that are not integers are dropped; priorities are clamped to -128…127.
+func (x *presenceXML) presence(from, to jid.JID) Presence {
+	p := Presence{ID: x.ID, From: from, To: to, Type: x.Type, Nick: x.Nick}
 	if show := strings.TrimSpace(x.Show); showValues[show] && p.Type == "" {
 		p.Show = show
 	}

@@ -18,30 +18,25 @@ func checkID(what, id string) error {
 	return nil
 }
 
-// addresses checks and normalises a stanza's from and to. From must be
-// domain or a JID in it: Prosody closes the whole stream on a foreign
-// from.
-func addresses(from, to string, domain jid.JID) (jid.JID, jid.JID, error) {
-	f, err := jid.Parse(from)
-	if err != nil {
-		return jid.JID{}, jid.JID{}, fmt.Errorf("%w: from %q: %v", ErrInvalidMessage, from, err)
+// checkAddresses checks a stanza's from and to. From must be domain or a
+// JID in it: Prosody closes the whole stream on a foreign from. To may be
+// any JID but the zero JID.
+func checkAddresses(from, to, domain jid.JID) error {
+	if from.Domainpart() == "" {
+		return fmt.Errorf("%w: empty from", ErrInvalidMessage)
 	}
-	if f.Domainpart() != domain.Domainpart() {
-		return jid.JID{}, jid.JID{}, fmt.Errorf("%w: from %q is outside the component domain %s", ErrInvalidMessage, from, domain)
+	if from.Domainpart() != domain.Domainpart() {
+		return fmt.Errorf("%w: from %q is outside the component domain %s", ErrInvalidMessage, from, domain)
 	}
-	if to == "" {
-		return jid.JID{}, jid.JID{}, fmt.Errorf("%w: empty to", ErrInvalidMessage)
+	if to.Domainpart() == "" {
+		return fmt.Errorf("%w: empty to", ErrInvalidMessage)
 	}
-	t, err := jid.Parse(to)
-	if err != nil {
-		return jid.JID{}, jid.JID{}, fmt.Errorf("%w: to %q: %v", ErrInvalidMessage, to, err)
-	}
-	return f, t, nil
+	return nil
 }
 
 // encodeMessage checks m and returns it as the tokens of a message stanza.
 // Text is sanitized (a body left without displayable text becomes
-// NoDisplayableText); addresses are normalised.
+// NoDisplayableText).
 func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 	if m.ID == "" {
 		return nil, fmt.Errorf("%w: empty id", ErrInvalidMessage)
@@ -54,8 +49,7 @@ func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 			return nil, err
 		}
 	}
-	from, to, err := addresses(m.From, m.To, domain)
-	if err != nil {
+	if err := checkAddresses(m.From, m.To, domain); err != nil {
 		return nil, err
 	}
 	typ := m.Type
@@ -73,7 +67,7 @@ func encodeMessage(m Message, domain jid.JID) ([]xml.Token, error) {
 	}
 
 	start := xml.StartElement{Name: xml.Name{Local: "message"}, Attr: []xml.Attr{
-		attr("type", typ), attr("id", m.ID), attr("from", from.String()), attr("to", to.String()),
+		attr("type", typ), attr("id", m.ID), attr("from", m.From.String()), attr("to", m.To.String()),
 	}}
 	var inner [][]xml.Token
 	if body := displayBody(m.Body); body != "" {

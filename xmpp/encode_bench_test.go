@@ -11,8 +11,8 @@ import (
 // benchMessage is what the bridge sends for a patron's text message.
 var benchMessage = Message{
 	ID:   "fb-3f2a9c0d1e2b4a5f6071",
-	From: "7000001000000042@fb.library.example.org",
-	To:   "ask@chat.libraryh3lp.com",
+	From: jid.MustParse("7000001000000042@fb.library.example.org"),
+	To:   jid.MustParse("ask@chat.libraryh3lp.com"),
 	Type: "chat",
 	Body: "Hello! Do you have the 2024 annual report of the city council? I need it for a school project.",
 	Nick: "Facebook patron 7f3a",

@@ -34,33 +34,33 @@ func TestEncodeMessage(t *testing.T) {
 		m    Message
 		want string
 	}{
-		{"body only", Message{ID: "1", From: "12@fb.test", To: "lib@example.org", Body: "hi <there> & bye"},
+		{"body only", Message{ID: "1", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: "hi <there> & bye"},
 			`<message type="chat" id="1" from="12@fb.test" to="lib@example.org"><body>hi &lt;there&gt; &amp; bye</body><origin-id xmlns="urn:xmpp:sid:0" id="1"></origin-id></message>`},
-		{"everything", Message{ID: "2", From: "12@fb.test", To: "lib@example.org/pidgin", Type: "normal", Body: "b",
+		{"everything", Message{ID: "2", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org/pidgin"), Type: "normal", Body: "b",
 			Thread: "t", Nick: "Facebook patron 7f3a", OOB: "https://x.example/a?b=1&c=2", ChatState: "active"},
 			`<message type="normal" id="2" from="12@fb.test" to="lib@example.org/pidgin"><body>b</body><thread>t</thread>` +
 				`<nick xmlns="http://jabber.org/protocol/nick">Facebook patron 7f3a</nick>` +
 				`<x xmlns="jabber:x:oob"><url>https://x.example/a?b=1&amp;c=2</url></x>` +
 				`<active xmlns="http://jabber.org/protocol/chatstates"></active><origin-id xmlns="urn:xmpp:sid:0" id="2"></origin-id></message>`},
-		{"chat state only", Message{ID: "3", From: "12@fb.test", To: "lib@example.org", ChatState: "composing"},
+		{"chat state only", Message{ID: "3", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), ChatState: "composing"},
 			`<message type="chat" id="3" from="12@fb.test" to="lib@example.org"><composing xmlns="http://jabber.org/protocol/chatstates"></composing></message>`},
-		{"from the domain, normalised", Message{ID: "4", From: "FB.test", To: "Lib@Example.org", Body: "x"},
+		{"from the domain, normalised", Message{ID: "4", From: jid.MustParse("FB.test"), To: jid.MustParse("Lib@Example.org"), Body: "x"},
 			`<message type="chat" id="4" from="fb.test" to="lib@example.org"><body>x</body><origin-id xmlns="urn:xmpp:sid:0" id="4"></origin-id></message>`},
-		{"forbidden characters", Message{ID: "5", From: "12@fb.test", To: "lib@example.org", Body: "\x00a\x01", Nick: "\x02"},
+		{"forbidden characters", Message{ID: "5", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: "\x00a\x01", Nick: "\x02"},
 			`<message type="chat" id="5" from="12@fb.test" to="lib@example.org"><body>a</body><origin-id xmlns="urn:xmpp:sid:0" id="5"></origin-id></message>`},
-		{"only forbidden characters", Message{ID: "5b", From: "12@fb.test", To: "lib@example.org", Body: "\x00\x01\x08\uFFFE"},
+		{"only forbidden characters", Message{ID: "5b", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: "\x00\x01\x08\uFFFE"},
 			`<message type="chat" id="5b" from="12@fb.test" to="lib@example.org"><body>[message with no displayable text]</body><origin-id xmlns="urn:xmpp:sid:0" id="5b"></origin-id></message>`},
-		{"receipt request, markable", Message{ID: "6", From: "12@fb.test", To: "lib@example.org", Body: "b", ReceiptRequest: true, Markable: true},
+		{"receipt request, markable", Message{ID: "6", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: "b", ReceiptRequest: true, Markable: true},
 			`<message type="chat" id="6" from="12@fb.test" to="lib@example.org"><body>b</body>` +
 				`<request xmlns="urn:xmpp:receipts"></request><markable xmlns="urn:xmpp:chat-markers:0"></markable><origin-id xmlns="urn:xmpp:sid:0" id="6"></origin-id></message>`},
-		{"correction", Message{ID: "7", From: "12@fb.test", To: "lib@example.org", Body: "b2", Replace: "6"},
+		{"correction", Message{ID: "7", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: "b2", Replace: "6"},
 			`<message type="chat" id="7" from="12@fb.test" to="lib@example.org"><body>b2</body>` +
 				`<replace xmlns="urn:xmpp:message-correct:0" id="6"></replace><origin-id xmlns="urn:xmpp:sid:0" id="7"></origin-id></message>`},
-		{"receipts and markers", Message{ID: "8", From: "12@fb.test", To: "lib@example.org", ReceiptFor: "m1", MarkerReceivedFor: "m1", DisplayedFor: "m0", NoStore: true},
+		{"receipts and markers", Message{ID: "8", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), ReceiptFor: "m1", MarkerReceivedFor: "m1", DisplayedFor: "m0", NoStore: true},
 			`<message type="chat" id="8" from="12@fb.test" to="lib@example.org">` +
 				`<received xmlns="urn:xmpp:receipts" id="m1"></received><received xmlns="urn:xmpp:chat-markers:0" id="m1"></received>` +
 				`<displayed xmlns="urn:xmpp:chat-markers:0" id="m0"></displayed><no-store xmlns="urn:xmpp:hints"></no-store></message>`},
-		{"ids are escaped", Message{ID: "a&b", From: "12@fb.test", To: "lib@example.org", ReceiptFor: `"<'`},
+		{"ids are escaped", Message{ID: "a&b", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), ReceiptFor: `"<'`},
 			`<message type="chat" id="a&amp;b" from="12@fb.test" to="lib@example.org"><received xmlns="urn:xmpp:receipts" id="&#34;&lt;&#39;"></received></message>`},
 	}
 	for _, tt := range tests {
@@ -77,18 +77,17 @@ func TestEncodeMessage(t *testing.T) {
 
 func TestEncodeMessageInvalid(t *testing.T) {
 	domain := jid.MustParse("fb.test")
-	ok := Message{ID: "1", From: "12@fb.test", To: "lib@example.org"}
+	ok := Message{ID: "1", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org")}
 	tests := []struct {
 		name string
 		mod  func(*Message)
 	}{
 		{"no id", func(m *Message) { m.ID = "" }},
 		{"control character in id", func(m *Message) { m.ID = "\x01" }},
-		{"no from", func(m *Message) { m.From = "" }},
-		{"foreign from", func(m *Message) { m.From = "12@example.org" }},
-		{"subdomain from", func(m *Message) { m.From = "12@x.fb.test" }},
-		{"no to", func(m *Message) { m.To = "" }},
-		{"malformed to", func(m *Message) { m.To = "@example.org" }},
+		{"no from", func(m *Message) { m.From = jid.JID{} }},
+		{"foreign from", func(m *Message) { m.From = jid.MustParse("12@example.org") }},
+		{"subdomain from", func(m *Message) { m.From = jid.MustParse("12@x.fb.test") }},
+		{"no to", func(m *Message) { m.To = jid.JID{} }},
 		{"error type", func(m *Message) { m.Type = "error" }},
 		{"unknown type", func(m *Message) { m.Type = "private" }},
 		{"unknown chat state", func(m *Message) { m.ChatState = "typing" }},
@@ -138,16 +137,16 @@ func TestEncodePresence(t *testing.T) {
 		p    Presence
 		want string
 	}{
-		{"available with nick", Presence{ID: "1", From: "12@fb.test", To: "op@example.org", Nick: "Facebook patron 7f3a", Show: "chat", Status: "waiting", Priority: -1},
+		{"available with nick", Presence{ID: "1", From: jid.MustParse("12@fb.test"), To: jid.MustParse("op@example.org"), Nick: "Facebook patron 7f3a", Show: "chat", Status: "waiting", Priority: -1},
 			`<presence id="1" from="12@fb.test" to="op@example.org"><show>chat</show><status>waiting</status><priority>-1</priority>` +
 				`<nick xmlns="http://jabber.org/protocol/nick">Facebook patron 7f3a</nick></presence>`},
-		{"subscribe from the domain", Presence{ID: "2", From: "FB.test", To: "Op@Example.org", Type: "subscribe", Nick: "Ask \x00bridge"},
+		{"subscribe from the domain", Presence{ID: "2", From: jid.MustParse("FB.test"), To: jid.MustParse("Op@Example.org"), Type: "subscribe", Nick: "Ask \x00bridge"},
 			`<presence type="subscribe" id="2" from="fb.test" to="op@example.org"><nick xmlns="http://jabber.org/protocol/nick">Ask bridge</nick></presence>`},
-		{"unavailable", Presence{ID: "3", From: "12@fb.test", To: "op@example.org/r", Type: "unavailable", Status: "bye\x01"},
+		{"unavailable", Presence{ID: "3", From: jid.MustParse("12@fb.test"), To: jid.MustParse("op@example.org/r"), Type: "unavailable", Status: "bye\x01"},
 			`<presence type="unavailable" id="3" from="12@fb.test" to="op@example.org/r"><status>bye</status></presence>`},
-		{"probe", Presence{ID: "4", From: "fb.test", To: "op@example.org", Type: "probe"},
+		{"probe", Presence{ID: "4", From: jid.MustParse("fb.test"), To: jid.MustParse("op@example.org"), Type: "probe"},
 			`<presence type="probe" id="4" from="fb.test" to="op@example.org"></presence>`},
-		{"error", Presence{ID: "5", From: "12@fb.test", To: "op@example.org", Type: "error", Error: &StanzaError{Type: "cancel", Condition: "item-not-found"}},
+		{"error", Presence{ID: "5", From: jid.MustParse("12@fb.test"), To: jid.MustParse("op@example.org"), Type: "error", Error: &StanzaError{Type: "cancel", Condition: "item-not-found"}},
 			`<presence type="error" id="5" from="12@fb.test" to="op@example.org"><error type="cancel">` +
 				`<item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"></item-not-found></error></presence>`},
 	}
@@ -165,16 +164,15 @@ func TestEncodePresence(t *testing.T) {
 
 func TestEncodePresenceInvalid(t *testing.T) {
 	domain := jid.MustParse("fb.test")
-	ok := Presence{ID: "1", From: "12@fb.test", To: "op@example.org"}
+	ok := Presence{ID: "1", From: jid.MustParse("12@fb.test"), To: jid.MustParse("op@example.org")}
 	tests := []struct {
 		name string
 		mod  func(*Presence)
 	}{
 		{"no id", func(p *Presence) { p.ID = "" }},
 		{"control character in id", func(p *Presence) { p.ID = "\x01" }},
-		{"foreign from", func(p *Presence) { p.From = "12@example.org" }},
-		{"no to", func(p *Presence) { p.To = "" }},
-		{"malformed to", func(p *Presence) { p.To = "a@b@c" }},
+		{"foreign from", func(p *Presence) { p.From = jid.MustParse("12@example.org") }},
+		{"no to", func(p *Presence) { p.To = jid.JID{} }},
 		{"unknown type", func(p *Presence) { p.Type = "invisible" }},
 		{"unknown show", func(p *Presence) { p.Show = "busy" }},
 		{"show when unavailable", func(p *Presence) { p.Type, p.Show = "unavailable", "away" }},

@@ -92,6 +92,14 @@ func wellFormed(doc []byte) error {
 	}
 }
 
+// fuzzJID parses a fuzzed address; one that does not parse is the zero
+// JID, which the encoder must refuse as it refused the string before
+// addresses were typed.
+func fuzzJID(s string) jid.JID {
+	j, _ := jid.Parse(s)
+	return j
+}
+
 var (
 	fuzzTypes  = []string{"", "chat", "normal", "groupchat", "headline", "error", "bogus"}
 	fuzzStates = []string{"", "active", "composing", "paused", "inactive", "gone", "typing"}
@@ -114,7 +122,7 @@ func FuzzEncodeMessage(f *testing.F) {
 		if fromLocal != "" {
 			from = fromLocal + "@fb.test"
 		}
-		m := Message{ID: id, From: from, To: to, Type: fuzzTypes[int(typ)%len(fuzzTypes)],
+		m := Message{ID: id, From: fuzzJID(from), To: fuzzJID(to), Type: fuzzTypes[int(typ)%len(fuzzTypes)],
 			ChatState: fuzzStates[int(state)%len(fuzzStates)], Body: body, Thread: thread, Nick: nick, OOB: oob}
 		toks, err := encodeMessage(m, domain)
 		if err != nil {
@@ -137,10 +145,10 @@ func FuzzEncodeMessage(f *testing.F) {
 		if err := xml.Unmarshal(doc, &x); err != nil {
 			t.Fatalf("stanza does not decode: %v\n%q", err, doc)
 		}
-		got := x.message()
+		got := x.message(m.From, m.To)
 		wantFrom, wantTo := jid.MustParse(from).String(), jid.MustParse(to).String()
-		if got.ID != id || got.From != wantFrom || got.To != wantTo {
-			t.Errorf("addresses: got id %q from %q to %q, want %q %q %q", got.ID, got.From, got.To, id, wantFrom, wantTo)
+		if x.ID != id || x.From != wantFrom || x.To != wantTo {
+			t.Errorf("addresses: got id %q from %q to %q, want %q %q %q", x.ID, x.From, x.To, id, wantFrom, wantTo)
 		}
 		if !strings.HasSuffix(wantFrom, "fb.test") {
 			t.Errorf("from %q is outside the component domain", wantFrom)
@@ -221,9 +229,9 @@ func (h *fuzzHandler) HandlePresence(_ context.Context, p Presence) {
 	h.presences = append(h.presences, p)
 }
 
-func (h *fuzzHandler) Commands(string) []Command { return []Command{{Node: "tag", Name: "Tag"}} }
+func (h *fuzzHandler) Commands(jid.JID) []Command { return []Command{{Node: "tag", Name: "Tag"}} }
 
-func (h *fuzzHandler) RunCommand(_ context.Context, _ string, req CommandRequest) CommandResponse {
+func (h *fuzzHandler) RunCommand(_ context.Context, _ jid.JID, req CommandRequest) CommandResponse {
 	h.runs = append(h.runs, req)
 	if req.Values == nil {
 		return CommandResponse{Form: &Form{Fields: []FormField{{Var: "tags", Type: "text-multi"}}}}
@@ -348,24 +356,23 @@ func FuzzHandleStanza(f *testing.F) {
 			if start.Name.Local != "message" {
 				t.Fatalf("a <%s> reached HandleMessage", start.Name.Local)
 			}
-			to, err := jid.Parse(m.To)
-			if err != nil || to.Domainpart() != "fb.test" {
+			if m.To.Domainpart() != "fb.test" {
 				t.Errorf("message to %q reached HandleMessage", m.To)
 			}
 			if m.Type == "error" || m.Type == "" {
 				t.Errorf("message of type %q reached HandleMessage", m.Type)
 			}
-			if m.From == "" {
+			if m.From.Domainpart() == "" {
 				t.Error("message without from reached HandleMessage")
 			}
-			for _, s := range []string{m.ID, m.From, m.To, m.Type, m.Body, m.Thread, m.Nick, m.OOB} {
+			for _, s := range []string{m.ID, m.From.String(), m.To.String(), m.Type, m.Body, m.Thread, m.Nick, m.OOB} {
 				if sanitize(s) != s {
 					t.Errorf("decoded text %q has characters XML cannot carry", s)
 				}
 			}
 			if h.reply != nil {
 				// What handleMessage writes back must be well-formed.
-				doc, err := renderTokens(encodeError("message", m.ID, m.To, m.From, *h.reply))
+				doc, err := renderTokens(encodeError("message", m.ID, m.To.String(), m.From.String(), *h.reply))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -378,15 +385,14 @@ func FuzzHandleStanza(f *testing.F) {
 			if start.Name.Local != "presence" {
 				t.Fatalf("a <%s> reached HandlePresence", start.Name.Local)
 			}
-			to, err := jid.Parse(p.To)
-			if err != nil || to.Domainpart() != "fb.test" {
+			if p.To.Domainpart() != "fb.test" {
 				t.Errorf("presence to %q reached HandlePresence", p.To)
 			}
 			if !presenceTypes[p.Type] || (p.Show != "" && !showValues[p.Show]) || p.Priority < -128 || p.Priority > 127 ||
-				(p.Type == "error") != (p.Error != nil) || p.From == "" {
+				(p.Type == "error") != (p.Error != nil) || p.From.Domainpart() == "" {
 				t.Errorf("HandlePresence got %+v", p)
 			}
-			for _, s := range []string{p.ID, p.From, p.To, p.Status, p.Nick} {
+			for _, s := range []string{p.ID, p.From.String(), p.To.String(), p.Status, p.Nick} {
 				if sanitize(s) != s {
 					t.Errorf("decoded text %q has characters XML cannot carry", s)
 				}
@@ -422,7 +428,7 @@ func FuzzEncodePresence(f *testing.F) {
 		if fromLocal != "" {
 			from = fromLocal + "@fb.test"
 		}
-		p := Presence{ID: id, From: from, To: to, Type: fuzzPresenceTypes[int(typ)%len(fuzzPresenceTypes)],
+		p := Presence{ID: id, From: fuzzJID(from), To: fuzzJID(to), Type: fuzzPresenceTypes[int(typ)%len(fuzzPresenceTypes)],
 			Show: show, Nick: nick, Status: status, Priority: prio}
 		if p.Type == "error" {
 			p.Error = &StanzaError{Type: "cancel", Condition: "not-allowed", Text: status}
@@ -445,7 +451,7 @@ func FuzzEncodePresence(f *testing.F) {
 		if err := xml.Unmarshal(doc, &x); err != nil {
 			t.Fatalf("stanza does not decode: %v\n%q", err, doc)
 		}
-		got := x.presence()
+		got := x.presence(p.From, p.To)
 		if got.ID != id || got.Type != p.Type || got.Show != show || got.Priority != prio ||
 			got.Nick != wantSanitized(nick) || (p.Type != "error" && got.Status != wantSanitized(status)) {
 			t.Errorf("round trip: got %+v, sent %+v\n%q", got, p, doc)

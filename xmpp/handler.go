@@ -1,11 +1,19 @@
 package xmpp
 
-import "context"
+import (
+	"context"
+
+	"mellium.im/xmpp/jid"
+)
 
 // Handler receives what the component reads. Its methods are called one at
 // a time, on the goroutine that reads the stream: they must return quickly
 // (a BoltDB commit is fine; no network calls), since the stream is not read
 // meanwhile.
+//
+// Every stanza reaches them with its addresses parsed: a message or
+// presence whose from or to is not a JID, or whose to is outside the
+// component domain, is dropped (and logged) as it is read.
 type Handler interface {
 	// HandleMessage gets every non-error message stanza addressed to the
 	// component domain or a JID in it, bodyless ones (a chat state,
@@ -73,7 +81,7 @@ type CommandHandler interface {
 	// the component's domain; nil or empty for users who may not run any.
 	// It is asked on every discovery request and command call, so
 	// revoking a user's rights takes effect at once.
-	Commands(from string) []Command
+	Commands(from jid.JID) []Command
 	// RunCommand runs one of the commands Commands(from) lists. A first
 	// call has no form values (req.Values nil) and may return a form to
 	// fill (Status "executing"); the next call carries the submitted
@@ -81,5 +89,5 @@ type CommandHandler interface {
 	// Action "cancel" ends a session; the answer's Status is then
 	// "canceled" whatever it says. Single-stage commands just return a
 	// Note.
-	RunCommand(ctx context.Context, from string, req CommandRequest) CommandResponse
+	RunCommand(ctx context.Context, from jid.JID, req CommandRequest) CommandResponse
 }

@@ -232,7 +232,7 @@ func quiet(t *testing.T, comp *xmpp.Component, c *jabberclient.Client) {
 		t.Fatal(err)
 	}
 	const barrier = "barrier@" + domain
-	sendPresence(t, comp, xmpp.Presence{ID: "quiet", From: barrier, To: c.JID(), Type: "unavailable"})
+	sendPresence(t, comp, xmpp.Presence{ID: "quiet", From: jid.MustParse(barrier), To: jid.MustParse(c.JID()), Type: "unavailable"})
 	if r := nextPresence(t, c); r.From != barrier || r.ID != "quiet" {
 		t.Errorf("%s received an unexpected presence: %s", c.JID(), r.Raw)
 	}

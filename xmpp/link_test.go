@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/xmpp"
 )
 
@@ -22,7 +24,7 @@ func TestRestartReconnects(t *testing.T) {
 	rec.wantLink(t, false, waitLong)
 	rec.wantLink(t, true, waitLong)
 	lib := e.librarian(t)
-	sendEventually(t, comp, xmpp.Message{ID: "after-restart", From: patron, To: "librarian@localhost", Body: "back"})
+	sendEventually(t, comp, xmpp.Message{ID: "after-restart", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: "back"})
 	if r := next(t, lib); r.ID != "after-restart" || r.Body != "back" {
 		t.Errorf("received %+v", r)
 	}
@@ -52,7 +54,7 @@ func TestFrozenServer(t *testing.T) {
 	if comp.Connected() {
 		t.Error("Connected() true after LinkChanged(false)")
 	}
-	err := comp.Send(xmpp.Message{ID: "frozen", From: patron, To: "librarian@localhost", Body: "x"})
+	err := comp.Send(xmpp.Message{ID: "frozen", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: "x"})
 	if !errors.Is(err, xmpp.ErrNotConnected) {
 		t.Errorf("Send while down = %v, want ErrNotConnected", err)
 	}
@@ -69,7 +71,7 @@ func TestFrozenServer(t *testing.T) {
 	rec.wantLink(t, true, 5*time.Second)
 	eventually(t, 2*time.Second, "a keepalive after resume", func() bool { return comp.LastKeepalive().After(before) })
 	lib := e.librarian(t)
-	sendEventually(t, comp, xmpp.Message{ID: "thawed", From: patron, To: "librarian@localhost", Body: "back"})
+	sendEventually(t, comp, xmpp.Message{ID: "thawed", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: "back"})
 	if r := next(t, lib); r.ID != "thawed" {
 		t.Errorf("received %+v", r)
 	}
@@ -93,7 +95,7 @@ func TestWrongSecret(t *testing.T) {
 			}
 		}
 	}
-	if err := comp.Send(xmpp.Message{ID: "x", From: patron, To: "librarian@localhost"}); !errors.Is(err, xmpp.ErrNotConnected) {
+	if err := comp.Send(xmpp.Message{ID: "x", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost")}); !errors.Is(err, xmpp.ErrNotConnected) {
 		t.Errorf("Send = %v, want ErrNotConnected", err)
 	}
 }
@@ -158,7 +160,7 @@ func TestSync(t *testing.T) {
 	rec.wantLink(t, true, waitLong)
 	lib := e.librarian(t)
 	for i := 0; i < 20; i++ {
-		if err := comp.Send(xmpp.Message{ID: fmt.Sprint("s", i), From: patron, To: "librarian@localhost", Body: "x"}); err != nil {
+		if err := comp.Send(xmpp.Message{ID: fmt.Sprint("s", i), From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,13 +1,21 @@
 package xmpp
 
-// Message is a message stanza as the bridge sees it: addresses as strings
-// (full JIDs), the body, and the few extensions the bridge maps.
+import "mellium.im/xmpp/jid"
+
+// Message is a message stanza as the bridge sees it: its addresses, the
+// body, and the few extensions the bridge maps.
 type Message struct {
 	// ID is the stanza id. Outgoing messages always carry one, so bounces
 	// can be matched to them.
-	ID   string
-	From string
-	To   string
+	ID string
+	// From is the sender. A message read from the stream has a valid one
+	// (the component domain when the server left it out); one to send
+	// must come from the component domain or a JID in it.
+	From jid.JID
+	// To is the recipient: the component domain or a JID in it for a
+	// message read from the stream (others are dropped there); any JID
+	// for one to send, but not the zero JID.
+	To jid.JID
 	// Type is "chat" (the default), "normal", "groupchat" or "headline".
 	// Error stanzas arrive as a Bounce instead, and are never sent.
 	Type string
@@ -69,10 +77,11 @@ func (e *StanzaError) Error() string {
 }
 
 // Bounce is an error stanza that answers a message the component sent: ID
-// is the id of the message that failed, From the entity that answered.
+// is the id of the message that failed, From the entity that answered, To
+// the address in the component's domain the message came from.
 type Bounce struct {
 	ID    string
-	From  string
-	To    string
+	From  jid.JID
+	To    jid.JID
 	Error StanzaError
 }

@@ -2,8 +2,11 @@ package xmpp_test
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -19,7 +22,7 @@ func TestMessagesBothWays(t *testing.T) {
 
 	t.Run("to librarian", func(t *testing.T) {
 		m := xmpp.Message{
-			ID: "out-1", From: patron, To: "librarian@localhost", Body: "Are you open on Sunday?",
+			ID: "out-1", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: "Are you open on Sunday?",
 			Nick: "Facebook patron 7f3a", OOB: "https://example.org/photo.jpg", ChatState: "active", Thread: "t-1",
 		}
 		if err := comp.Send(m); err != nil {
@@ -42,8 +45,8 @@ func TestMessagesBothWays(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := rec.nextMessage(t)
-		want := xmpp.Message{ID: id, From: lib.JID(), To: patron, Type: "chat", Body: "Yes, 1 to 5 pm."}
-		if m != want {
+		want := xmpp.Message{ID: id, From: jid.MustParse(lib.JID()), To: jid.MustParse(patron), Type: "chat", Body: "Yes, 1 to 5 pm."}
+		if !reflect.DeepEqual(m, want) {
 			t.Errorf("handler got %+v, want %+v", m, want)
 		}
 
@@ -53,8 +56,8 @@ func TestMessagesBothWays(t *testing.T) {
 			t.Fatal(err)
 		}
 		m = rec.nextMessage(t)
-		want = xmpp.Message{ID: "cs1", From: lib.JID(), To: patron, Type: "chat", ChatState: "composing", OOB: "https://example.org/map.png", Thread: "th"}
-		if m != want {
+		want = xmpp.Message{ID: "cs1", From: jid.MustParse(lib.JID()), To: jid.MustParse(patron), Type: "chat", ChatState: "composing", OOB: "https://example.org/map.png", Thread: "th"}
+		if !reflect.DeepEqual(m, want) {
 			t.Errorf("handler got %+v, want %+v", m, want)
 		}
 	})
@@ -80,7 +83,7 @@ func TestMessagesBothWays(t *testing.T) {
 				[]string{`<composing xmlns="http://jabber.org/protocol/chatstates"></composing>`, `<no-store xmlns="urn:xmpp:hints"></no-store>`}},
 		}
 		for _, tt := range tests {
-			tt.m.From, tt.m.To = patron, "librarian@localhost"
+			tt.m.From, tt.m.To = jid.MustParse(patron), jid.MustParse("librarian@localhost")
 			if err := comp.Send(tt.m); err != nil {
 				t.Fatal(err)
 			}
@@ -116,8 +119,8 @@ func TestMessagesBothWays(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := tt.want
-			want.From, want.To, want.Type = lib.JID(), patron, "chat"
-			if m := rec.nextMessage(t); m != want {
+			want.From, want.To, want.Type = jid.MustParse(lib.JID()), jid.MustParse(patron), "chat"
+			if m := rec.nextMessage(t); !reflect.DeepEqual(m, want) {
 				t.Errorf("handler got %+v,\nwant %+v", m, want)
 			}
 		}
@@ -142,7 +145,7 @@ func TestMessagesBothWays(t *testing.T) {
 		if _, err := lib.SendChat(domain, "hello gateway"); err != nil {
 			t.Fatal(err)
 		}
-		if m := rec.nextMessage(t); m.To != domain || m.Body != "hello gateway" {
+		if m := rec.nextMessage(t); m.To.String() != domain || m.Body != "hello gateway" {
 			t.Errorf("handler got %+v", m)
 		}
 	})
@@ -159,11 +162,11 @@ func TestBounces(t *testing.T) {
 	}
 	for i, tt := range tests {
 		id := fmt.Sprint("bounce-", i)
-		if err := comp.Send(xmpp.Message{ID: id, From: patron, To: tt.to, Body: "hello?"}); err != nil {
+		if err := comp.Send(xmpp.Message{ID: id, From: jid.MustParse(patron), To: jid.MustParse(tt.to), Body: "hello?"}); err != nil {
 			t.Fatal(err)
 		}
 		b := rec.nextBounce(t)
-		if b.ID != id || b.From != tt.to || b.To != patron || b.Error.Condition != tt.condition || b.Error.Type != "cancel" {
+		if b.ID != id || b.From.String() != tt.to || b.To.String() != patron || b.Error.Condition != tt.condition || b.Error.Type != "cancel" {
 			t.Errorf("bounce %+v, want %s for %s", b, tt.condition, id)
 		}
 	}
@@ -179,10 +182,10 @@ func TestForbiddenCharacters(t *testing.T) {
 	rec.wantLink(t, true, waitLong)
 
 	nasty := "a\x00b\x01c\x1bd\uFFFEe\uFFFFf\xed\xa0\x80g\xffh\ti\nj"
-	if err := comp.Send(xmpp.Message{ID: "bad-1", From: patron, To: "librarian@localhost", Body: nasty, Nick: "n\x00ick", Thread: "\x02"}); err != nil {
+	if err := comp.Send(xmpp.Message{ID: "bad-1", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: nasty, Nick: "n\x00ick", Thread: "\x02"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := comp.Send(xmpp.Message{ID: "after-1", From: patron, To: "librarian@localhost", Body: "still here"}); err != nil {
+	if err := comp.Send(xmpp.Message{ID: "after-1", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: "still here"}); err != nil {
 		t.Fatal(err)
 	}
 	r := next(t, lib)

@@ -16,9 +16,13 @@ type Presence struct {
 	// ID is the stanza id. SendPresence makes one up when it is empty;
 	// set it to match a type="error" answer (which reaches
 	// PresenceHandler.HandlePresence with the same ID).
-	ID   string
-	From string
-	To   string
+	ID string
+	// From and To are the sender and the recipient, as in a Message: a
+	// presence read from the stream has valid ones, To in the component's
+	// domain; one to send comes from the component domain or a JID in
+	// it, to any JID but the zero JID.
+	From jid.JID
+	To   jid.JID
 	// Type is "" (available), "unavailable", "subscribe", "subscribed",
 	// "unsubscribe", "unsubscribed", "probe" or "error".
 	Type string
@@ -38,9 +42,9 @@ type Presence struct {
 
 // SendPresence writes p as a presence stanza on the live stream, within
 // WriteTimeout, as Send does for messages: p.From must be the component
-// domain or a JID in it, p.To a valid JID, p.Type one of the Presence
-// types (p.Error set for "error"), p.Show only in available presence.
-// Text is sanitized; an empty p.ID gets a random one.
+// domain or a JID in it, p.To set (not the zero JID), p.Type one of the
+// Presence types (p.Error set for "error"), p.Show only in available
+// presence. Text is sanitized; an empty p.ID gets a random one.
 //
 // It returns ErrNotConnected or ErrInvalidMessage (wrapped), like Send. It
 // is safe for concurrent use; stanzas are written in the order Send and
@@ -72,8 +76,7 @@ func encodePresence(p Presence, domain jid.JID) ([]xml.Token, error) {
 	if err := checkID("id", p.ID); err != nil {
 		return nil, err
 	}
-	from, to, err := addresses(p.From, p.To, domain)
-	if err != nil {
+	if err := checkAddresses(p.From, p.To, domain); err != nil {
 		return nil, err
 	}
 	if !presenceTypes[p.Type] {
@@ -89,7 +92,7 @@ func encodePresence(p Presence, domain jid.JID) ([]xml.Token, error) {
 		return nil, fmt.Errorf("%w: presence of type %q with error %v", ErrInvalidMessage, p.Type, p.Error)
 	}
 
-	attrs := []xml.Attr{attr("id", p.ID), attr("from", from.String()), attr("to", to.String())}
+	attrs := []xml.Attr{attr("id", p.ID), attr("from", p.From.String()), attr("to", p.To.String())}
 	if p.Type != "" {
 		attrs = append([]xml.Attr{attr("type", p.Type)}, attrs...)
 	}
@@ -115,9 +118,9 @@ func encodePresence(p Presence, domain jid.JID) ([]xml.Token, error) {
 // handlePresence passes a presence addressed to the domain (or a JID in
 // it) to the PresenceHandler, if the Handler is one.
 func (l *link) handlePresence(ctx context.Context, x *presenceXML) {
-	x.From = l.self(x.From)
-	if to, err := jid.Parse(x.To); err != nil || to.Domainpart() != l.c.domain.Domainpart() {
-		l.c.log.Warn("presence not addressed to the component ignored", zap.String("to", x.To), zap.String("id", x.ID))
+	from, to, err := stanzaAddresses(x.From, x.To, l.c.domain)
+	if err != nil {
+		l.c.log.Warn("presence ignored", zap.String("id", x.ID), zap.Error(err))
 		return
 	}
 	if !presenceTypes[x.Type] {
@@ -127,6 +130,6 @@ func (l *link) handlePresence(ctx context.Context, x *presenceXML) {
 	if l.c.presence == nil {
 		return
 	}
-	p := x.presence()
+	p := x.presence(from, to)
 	l.handle(func() { l.c.presence.HandlePresence(ctx, p) })
 }

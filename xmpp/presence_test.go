@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/internal/jabberclient"
 	"github.com/askbridge/askbridge/xmpp"
 )
@@ -58,10 +60,10 @@ func (r *presenceRecorder) wantFrom(t *testing.T, typ, to string, froms ...strin
 	var got []string
 	for range froms {
 		p := r.nextPresence(t)
-		if p.Type != typ || p.To != to {
+		if p.Type != typ || p.To.String() != to {
 			t.Errorf("handler got %+v, want type %q to %s", p, typ, to)
 		}
-		got = append(got, p.From)
+		got = append(got, p.From.String())
 	}
 	slices.Sort(got)
 	froms = slices.Sorted(slices.Values(froms))
@@ -131,17 +133,17 @@ func TestPresence(t *testing.T) {
 	t.Run("operator subscribes to a patron", func(t *testing.T) {
 		sendRaw(t, lib, `<presence type='subscribe' to='`+patron+`' id='sub-1'><nick xmlns='http://jabber.org/protocol/nick'>Ann</nick></presence>`)
 		// Prosody stamps the bare JID as from, and keeps the nick.
-		rec.want(t, xmpp.Presence{ID: "sub-1", From: bare, To: patron, Type: "subscribe", Nick: "Ann"})
+		rec.want(t, xmpp.Presence{ID: "sub-1", From: jid.MustParse(bare), To: jid.MustParse(patron), Type: "subscribe", Nick: "Ann"})
 		contains(t, "roster push", nextRosterPush(t, lib).Raw,
 			`<item ask="subscribe" jid="`+patron+`" subscription="none">`)
 
-		sendPresence(t, comp, xmpp.Presence{ID: "ok-1", From: patron, To: bare, Type: "subscribed"})
+		sendPresence(t, comp, xmpp.Presence{ID: "ok-1", From: jid.MustParse(patron), To: jid.MustParse(bare), Type: "subscribed"})
 		contains(t, "roster push", nextRosterPush(t, lib).Raw, `<item jid="`+patron+`" subscription="to">`)
 		if r := nextPresence(t, lib); r.ID != "ok-1" || r.From != patron || r.Type != "subscribed" {
 			t.Errorf("librarian received %s, want the approval", r.Raw)
 		}
 
-		sendPresence(t, comp, xmpp.Presence{ID: "av-1", From: patron, To: bare, Nick: "Facebook patron 7f3a", Show: "chat", Status: "waiting", Priority: 1})
+		sendPresence(t, comp, xmpp.Presence{ID: "av-1", From: jid.MustParse(patron), To: jid.MustParse(bare), Nick: "Facebook patron 7f3a", Show: "chat", Status: "waiting", Priority: 1})
 		r := nextPresence(t, lib)
 		if r.ID != "av-1" || r.From != patron || r.Type != "" {
 			t.Errorf("librarian received %s, want the patron's presence", r.Raw)
@@ -156,13 +158,13 @@ func TestPresence(t *testing.T) {
 		// The account is subscribed to the patron now: when a resource
 		// logs in, Prosody probes the patron, and the component answers.
 		lib2 = e.librarian(top)
-		rec.want(t, xmpp.Presence{From: lib2.JID(), To: patron, Type: "probe"})
-		sendPresence(t, comp, xmpp.Presence{ID: "av-2", From: patron, To: lib2.JID(), Nick: "Facebook patron 7f3a"})
+		rec.want(t, xmpp.Presence{From: jid.MustParse(lib2.JID()), To: jid.MustParse(patron), Type: "probe"})
+		sendPresence(t, comp, xmpp.Presence{ID: "av-2", From: jid.MustParse(patron), To: jid.MustParse(lib2.JID()), Nick: "Facebook patron 7f3a"})
 		contains(t, "presence", nextPresenceFrom(t, lib2, patron).Raw, nick)
 	})
 
 	t.Run("patron becomes unavailable", func(t *testing.T) {
-		sendPresence(t, comp, xmpp.Presence{ID: "un-1", From: patron, To: bare, Type: "unavailable", Status: "conversation ended"})
+		sendPresence(t, comp, xmpp.Presence{ID: "un-1", From: jid.MustParse(patron), To: jid.MustParse(bare), Type: "unavailable", Status: "conversation ended"})
 		for _, c := range []*jabberclient.Client{lib, lib2} {
 			r := nextPresenceFrom(t, c, patron)
 			if r.Type != "unavailable" || r.ID != "un-1" {
@@ -173,10 +175,10 @@ func TestPresence(t *testing.T) {
 	})
 
 	t.Run("component subscribes to the operator", func(t *testing.T) {
-		sendPresence(t, comp, xmpp.Presence{ID: "sub-2", From: domain, To: bare, Type: "subscribe", Nick: "Ask a Librarian bridge"})
+		sendPresence(t, comp, xmpp.Presence{ID: "sub-2", From: jid.MustParse(domain), To: jid.MustParse(bare), Type: "subscribe", Nick: "Ask a Librarian bridge"})
 		// Prosody acknowledges a subscription request it holds for the
 		// user with an unavailable presence from the bare JID.
-		rec.want(t, xmpp.Presence{From: bare, To: domain, Type: "unavailable"})
+		rec.want(t, xmpp.Presence{From: jid.MustParse(bare), To: jid.MustParse(domain), Type: "unavailable"})
 		for _, c := range []*jabberclient.Client{lib, lib2} {
 			r := nextPresenceFrom(t, c, domain)
 			if r.Type != "subscribe" || r.ID != "sub-2" {
@@ -187,19 +189,19 @@ func TestPresence(t *testing.T) {
 
 		sendRaw(t, lib, `<presence type='subscribed' to='`+domain+`' id='ok-2'/>`)
 		contains(t, "roster push", nextRosterPush(t, lib).Raw, `<item jid="`+domain+`" subscription="from">`)
-		rec.want(t, xmpp.Presence{ID: "ok-2", From: bare, To: domain, Type: "subscribed"})
+		rec.want(t, xmpp.Presence{ID: "ok-2", From: jid.MustParse(bare), To: jid.MustParse(domain), Type: "subscribed"})
 		// …followed by the presence of every available resource.
 		rec.wantFrom(t, "", domain, lib.JID(), lib2.JID())
 	})
 
 	t.Run("operator's availability", func(t *testing.T) {
 		sendRaw(t, lib, `<presence id='away-1'><show>away</show><status>lunch</status><priority>5</priority></presence>`)
-		rec.want(t, xmpp.Presence{ID: "away-1", From: lib.JID(), To: domain, Show: "away", Status: "lunch", Priority: 5})
+		rec.want(t, xmpp.Presence{ID: "away-1", From: jid.MustParse(lib.JID()), To: jid.MustParse(domain), Show: "away", Status: "lunch", Priority: 5})
 		sendRaw(t, lib, `<presence id='back-1'/>`)
-		rec.want(t, xmpp.Presence{ID: "back-1", From: lib.JID(), To: domain})
+		rec.want(t, xmpp.Presence{ID: "back-1", From: jid.MustParse(lib.JID()), To: jid.MustParse(domain)})
 		// The component may probe an operator who approved it: Prosody
 		// answers with the presence of each available resource.
-		sendPresence(t, comp, xmpp.Presence{From: domain, To: bare, Type: "probe"})
+		sendPresence(t, comp, xmpp.Presence{From: jid.MustParse(domain), To: jid.MustParse(bare), Type: "probe"})
 		rec.wantFrom(t, "", domain, lib.JID(), lib2.JID())
 	})
 
@@ -208,18 +210,18 @@ func TestPresence(t *testing.T) {
 		// domain; then the server probes the patron the account is
 		// subscribed to.
 		lib3 := e.librarian(t)
-		rec.want(t, xmpp.Presence{From: lib3.JID(), To: domain})
-		rec.want(t, xmpp.Presence{From: lib3.JID(), To: patron, Type: "probe"})
+		rec.want(t, xmpp.Presence{From: jid.MustParse(lib3.JID()), To: jid.MustParse(domain)})
+		rec.want(t, xmpp.Presence{From: jid.MustParse(lib3.JID()), To: jid.MustParse(patron), Type: "probe"})
 		from := lib3.JID()
 		if err := lib3.Close(); err != nil {
 			t.Fatal(err)
 		}
-		rec.want(t, xmpp.Presence{From: from, To: domain, Type: "unavailable"})
+		rec.want(t, xmpp.Presence{From: jid.MustParse(from), To: jid.MustParse(domain), Type: "unavailable"})
 	})
 
 	t.Run("directed presence", func(t *testing.T) {
 		sendRaw(t, lib2, `<presence to='999@`+domain+`' id='dir-1'><show>chat</show></presence>`)
-		rec.want(t, xmpp.Presence{ID: "dir-1", From: lib2.JID(), To: "999@" + domain, Show: "chat"})
+		rec.want(t, xmpp.Presence{ID: "dir-1", From: jid.MustParse(lib2.JID()), To: jid.MustParse("999@" + domain), Show: "chat"})
 		// Logging out sends unavailable to the subscribers (the domain)
 		// and to the JIDs that got directed presence.
 		from := lib2.JID()
@@ -227,9 +229,9 @@ func TestPresence(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := []xmpp.Presence{rec.nextPresence(t), rec.nextPresence(t)}
-		slices.SortFunc(got, func(a, b xmpp.Presence) int { return strings.Compare(a.To, b.To) })
-		if got[0].From != from || got[0].To != "999@"+domain || got[0].Type != "unavailable" ||
-			got[1].From != from || got[1].To != domain || got[1].Type != "unavailable" {
+		slices.SortFunc(got, func(a, b xmpp.Presence) int { return strings.Compare(a.To.String(), b.To.String()) })
+		if got[0].From.String() != from || got[0].To.String() != "999@"+domain || got[0].Type != "unavailable" ||
+			got[1].From.String() != from || got[1].To.String() != domain || got[1].Type != "unavailable" {
 			t.Errorf("after logout the handler got %+v", got)
 		}
 		nextPresenceFrom(t, lib, from) // lib sees its other resource go
@@ -241,23 +243,23 @@ func TestPresence(t *testing.T) {
 		// stanzas that get none.
 		// A probe to an account that has not approved the component:
 		// no answer at all (not even unsubscribed).
-		sendPresence(t, comp, xmpp.Presence{From: domain, To: "visitor@localhost", Type: "probe"})
+		sendPresence(t, comp, xmpp.Presence{From: jid.MustParse(domain), To: jid.MustParse("visitor@localhost"), Type: "probe"})
 		// Available presence to an account without online resources:
 		// dropped.
-		sendPresence(t, comp, xmpp.Presence{From: patron, To: "nobody@localhost"})
+		sendPresence(t, comp, xmpp.Presence{From: jid.MustParse(patron), To: jid.MustParse("nobody@localhost")})
 		// A subscription request to an account that does not exist: the
 		// same unavailable acknowledgement as for one that does.
-		sendPresence(t, comp, xmpp.Presence{From: patron, To: "nobody@localhost", Type: "subscribe"})
-		rec.want(t, xmpp.Presence{From: "nobody@localhost", To: patron, Type: "unavailable"})
+		sendPresence(t, comp, xmpp.Presence{From: jid.MustParse(patron), To: jid.MustParse("nobody@localhost"), Type: "subscribe"})
+		rec.want(t, xmpp.Presence{From: jid.MustParse("nobody@localhost"), To: jid.MustParse(patron), Type: "unavailable"})
 		// An address the server cannot reach: an error with our id.
-		sendPresence(t, comp, xmpp.Presence{ID: "far-1", From: patron, To: "someone@elsewhere.example"})
-		rec.want(t, xmpp.Presence{ID: "far-1", From: "someone@elsewhere.example", To: patron, Type: "error",
+		sendPresence(t, comp, xmpp.Presence{ID: "far-1", From: jid.MustParse(patron), To: jid.MustParse("someone@elsewhere.example")})
+		rec.want(t, xmpp.Presence{ID: "far-1", From: jid.MustParse("someone@elsewhere.example"), To: jid.MustParse(patron), Type: "error",
 			Error: &xmpp.StanzaError{Type: "cancel", Condition: "not-allowed", Text: "Communication with remote domains is not enabled"}})
 	})
 
 	t.Run("operator unsubscribes", func(t *testing.T) {
 		sendRaw(t, lib, `<presence type='unsubscribe' to='`+patron+`' id='uns-1'/>`)
-		rec.want(t, xmpp.Presence{ID: "uns-1", From: bare, To: patron, Type: "unsubscribe"})
+		rec.want(t, xmpp.Presence{ID: "uns-1", From: jid.MustParse(bare), To: jid.MustParse(patron), Type: "unsubscribe"})
 		contains(t, "roster push", nextRosterPush(t, lib).Raw, `<item jid="`+patron+`" subscription="none">`)
 	})
 	quiet(t, comp, lib)

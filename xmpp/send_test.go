@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/askbridge/askbridge/xmpp"
 )
 
@@ -12,7 +14,7 @@ func TestSendValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok := xmpp.Message{ID: "1", From: patron, To: "librarian@localhost", Body: "hi"}
+	ok := xmpp.Message{ID: "1", From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Body: "hi"}
 	if err := comp.Send(ok); !errors.Is(err, xmpp.ErrNotConnected) {
 		t.Errorf("Send before Run = %v, want ErrNotConnected", err)
 	}
@@ -22,11 +24,10 @@ func TestSendValidation(t *testing.T) {
 	bad := []func(m *xmpp.Message){
 		func(m *xmpp.Message) { m.ID = "" },
 		func(m *xmpp.Message) { m.ID = "a\x00b" },
-		func(m *xmpp.Message) { m.From = "12345@other.test" },
-		func(m *xmpp.Message) { m.From = "12345@sub.fb.test" },
-		func(m *xmpp.Message) { m.From = "" },
-		func(m *xmpp.Message) { m.To = "" },
-		func(m *xmpp.Message) { m.To = "a@b@c" },
+		func(m *xmpp.Message) { m.From = jid.MustParse("12345@other.test") },
+		func(m *xmpp.Message) { m.From = jid.MustParse("12345@sub.fb.test") },
+		func(m *xmpp.Message) { m.From = jid.JID{} },
+		func(m *xmpp.Message) { m.To = jid.JID{} },
 		func(m *xmpp.Message) { m.Type = "error" },
 		func(m *xmpp.Message) { m.ChatState = "typing" },
 	}
@@ -38,14 +39,14 @@ func TestSendValidation(t *testing.T) {
 		}
 	}
 
-	okp := xmpp.Presence{From: patron, To: "librarian@localhost", Nick: "Facebook patron 7f3a"}
+	okp := xmpp.Presence{From: jid.MustParse(patron), To: jid.MustParse("librarian@localhost"), Nick: "Facebook patron 7f3a"}
 	if err := comp.SendPresence(okp); !errors.Is(err, xmpp.ErrNotConnected) {
 		t.Errorf("SendPresence before Run = %v, want ErrNotConnected (an empty id is made up)", err)
 	}
 	badp := []func(p *xmpp.Presence){
 		func(p *xmpp.Presence) { p.ID = "a\x00b" },
-		func(p *xmpp.Presence) { p.From = "12345@other.test" },
-		func(p *xmpp.Presence) { p.To = "" },
+		func(p *xmpp.Presence) { p.From = jid.MustParse("12345@other.test") },
+		func(p *xmpp.Presence) { p.To = jid.JID{} },
 		func(p *xmpp.Presence) { p.Type = "available" },
 		func(p *xmpp.Presence) { p.Show = "online" },
 		func(p *xmpp.Presence) { p.Type = "error" },

@@ -6,7 +6,6 @@ import (
 
 	"go.uber.org/zap"
 	"mellium.im/xmlstream"
-	"mellium.im/xmpp/jid"
 )
 
 // handler returns the function Serve calls for every top-level element:
@@ -98,8 +97,8 @@ func (l *link) runHandlers() {
 	}
 }
 
-// self fills in a from that mellium emptied: it drops from attributes equal
-// to the session's own address (the component domain).
+// self fills in an IQ's from that mellium emptied: it drops from
+// attributes equal to the session's own address (the component domain).
 func (l *link) self(from string) string {
 	if from == "" {
 		return l.c.domain.String()
@@ -110,23 +109,23 @@ func (l *link) self(from string) string {
 // handleMessage passes a message to the Handler and sends the error it
 // returns, if any.
 func (l *link) handleMessage(ctx context.Context, x *messageXML) {
-	x.From = l.self(x.From)
-	if to, err := jid.Parse(x.To); err != nil || to.Domainpart() != l.c.domain.Domainpart() {
-		l.c.log.Warn("message not addressed to the component ignored", zap.String("to", x.To), zap.String("id", x.ID))
+	from, to, err := stanzaAddresses(x.From, x.To, l.c.domain)
+	if err != nil {
+		l.c.log.Warn("message ignored", zap.String("id", x.ID), zap.Error(err))
 		return
 	}
 	if x.Type == "error" {
-		b := Bounce{ID: x.ID, From: x.From, To: x.To, Error: StanzaError{Condition: "undefined-condition"}}
+		b := Bounce{ID: x.ID, From: from, To: to, Error: StanzaError{Condition: "undefined-condition"}}
 		if x.Error != nil {
 			b.Error = x.Error.stanzaError()
 		}
 		l.handle(func() { l.c.h.HandleBounce(ctx, b) })
 		return
 	}
-	m := x.message()
+	m := x.message(from, to)
 	l.handle(func() {
 		if se := l.c.h.HandleMessage(ctx, m); se != nil {
-			_ = l.write(encodeError("message", m.ID, m.To, m.From, *se))
+			_ = l.write(encodeError("message", m.ID, m.To.String(), m.From.String(), *se))
 		}
 	})
 }

@@ -2,6 +2,7 @@ package xmpp
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestSplitMessage(t *testing.T) {
 		b.WriteString(words[i%len(words)])
 	}
 	text := b.String()
-	m := Message{ID: "fb-1", From: "12@fb.test", To: "lib@example.org", Body: text, Nick: "Facebook patron 7f3a",
+	m := Message{ID: "fb-1", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: text, Nick: "Facebook patron 7f3a",
 		Markable: true, OOB: "https://cdn.example/a.jpg", ChatState: "active", Replace: "fb-0"}
 	parts, err := SplitMessage(m, "fb.test", limit)
 	if err != nil {
@@ -49,7 +50,7 @@ func TestSplitMessage(t *testing.T) {
 			wantID = "fb-1" + partSuffix(i+1)
 		}
 		last := i == len(parts)-1
-		if p.ID != wantID || p.Nick != m.Nick || !p.Markable || p.To != m.To || p.From != m.From ||
+		if p.ID != wantID || p.Nick != m.Nick || !p.Markable || !p.To.Equal(m.To) || !p.From.Equal(m.From) ||
 			(p.Replace != "") != (i == 0) || (p.OOB != "") != last || (p.ChatState != "") != last {
 			t.Errorf("part %d: %+v", i, p)
 		}
@@ -64,11 +65,11 @@ func TestSplitMessage(t *testing.T) {
 		t.Fatal("the parts do not add up to the text")
 	}
 
-	short := Message{ID: "fb-2", From: "12@fb.test", To: "lib@example.org", Body: "hours?"}
-	if parts, err := SplitMessage(short, "fb.test", limit); err != nil || len(parts) != 1 || parts[0] != short {
+	short := Message{ID: "fb-2", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: "hours?"}
+	if parts, err := SplitMessage(short, "fb.test", limit); err != nil || len(parts) != 1 || !reflect.DeepEqual(parts[0], short) {
 		t.Errorf("a short message came back as %+v, %v", parts, err)
 	}
-	huge := Message{ID: "fb-3", From: "12@fb.test", To: "lib@example.org", Body: "x", Nick: strings.Repeat("n", 2*limit)}
+	huge := Message{ID: "fb-3", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: "x", Nick: strings.Repeat("n", 2*limit)}
 	if _, err := SplitMessage(huge, "fb.test", limit); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("a message too large without its text: %v, want ErrTooLarge", err)
 	}
@@ -78,7 +79,7 @@ func TestSplitMessage(t *testing.T) {
 func TestCheckSize(t *testing.T) {
 	domain := jid.MustParse("fb.test")
 	for _, body := range []string{strings.Repeat("a", 3900), strings.Repeat("&", 900), strings.Repeat("<\"'>", 300), strings.Repeat("é\t\r", 700)} {
-		toks, err := encodeMessage(Message{ID: "1", From: "12@fb.test", To: "lib@example.org", Body: body}, domain)
+		toks, err := encodeMessage(Message{ID: "1", From: jid.MustParse("12@fb.test"), To: jid.MustParse("lib@example.org"), Body: body}, domain)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 )
 
@@ -21,8 +22,9 @@ const (
 
 // session is a multi-stage command waiting for its next call.
 type session struct {
-	from, node string
-	started    time.Time
+	from    jid.JID
+	node    string
+	started time.Time
 }
 
 // Responder answers the <command/> requests of XEP-0050 for a Runner and
@@ -52,7 +54,6 @@ func (r *Responder) run(ctx context.Context, iq stanza.IQ, rd xml.TokenReader, s
 	if err != nil {
 		return errorAnswer(iq, stanza.Error{Type: stanza.Modify, Condition: stanza.BadRequest}, "")
 	}
-	from := iq.From.String()
 	cmd, ok := Find(r.runner.Commands(iq.From), req.Node)
 	if !ok {
 		return iq.Error(stanza.Error{Type: stanza.Cancel, Condition: stanza.ItemNotFound})
@@ -77,7 +78,7 @@ func (r *Responder) run(ctx context.Context, iq stanza.IQ, rd xml.TokenReader, s
 				Text: map[string]string{"": "too many command sessions"}})
 		}
 		sid = newSessionID()
-	} else if s, ok := r.sessions[sid]; !ok || s.from != from || s.node != cmd.Node {
+	} else if s, ok := r.sessions[sid]; !ok || !s.from.Equal(iq.From) || s.node != cmd.Node {
 		return badRequest(iq, condBadSessionID)
 	}
 
@@ -98,7 +99,7 @@ func (r *Responder) run(ctx context.Context, iq stanza.IQ, rd xml.TokenReader, s
 	}
 	if status == Executing {
 		if _, ok := r.sessions[sid]; !ok {
-			r.sessions[sid] = session{from: from, node: cmd.Node, started: time.Now()}
+			r.sessions[sid] = session{from: iq.From, node: cmd.Node, started: time.Now()}
 		}
 	} else {
 		delete(r.sessions, sid)
