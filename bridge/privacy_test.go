@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -122,6 +123,34 @@ func TestForget(t *testing.T) {
 	if err != nil || len(sessions) != 1 || sessions[0].Guest != "forgotten" || sessions[0].Status != "answered" {
 		t.Errorf("sessions after forget: %+v %v", sessions, err)
 	}
+}
+
+// TestForgetEarlierSpelling: a stanza an earlier release queued for the
+// patron, with the address spelt as xmpp.domain spells it (capitals), is
+// forgotten too, although this release writes addresses normalised.
+func TestForgetEarlierSpelling(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.XMPP.Domain = "FB.Library.Test" })
+	old := json.RawMessage(`{"msg":{"ID":"old-1","From":"` + testPSID + `@FB.Library.Test","To":"alice@library.test","Type":"chat","Body":"left from before"}}`)
+	err := h.store.update(func(tx *bolt.Tx) error {
+		out := tx.Bucket(bucketToXMPP)
+		k, err := seqKey(out)
+		if err != nil {
+			return err
+		}
+		return putSealed(out, k, old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.b.Forget(testPSID); err != nil || n != 1 {
+		t.Fatalf("Forget: %d removed, %v; want the one queued stanza", n, err)
+	}
+	_ = h.store.view(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(bucketToXMPP).Stats().KeyN; n != 0 {
+			t.Errorf("%d stanzas still queued for the forgotten patron", n)
+		}
+		return nil
+	})
 }
 
 // TestRoutinePurgesCompactDaily: without force, purges compact at most

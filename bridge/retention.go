@@ -372,7 +372,12 @@ func (b *Bridge) Forget(psid string) (int, error) {
 	if conv, err := b.store.Conversation(psid); err == nil && conv != nil {
 		guests[conv.Guest] = true // also for a Page no longer configured
 	}
-	jid := []byte(patronJID(psid, cfg.XMPP.Domain).String())
+	// The patron's address as this release writes it (normalised), and as
+	// earlier ones wrote it (the configured domain's own spelling).
+	addrs := [][]byte{[]byte(patronJID(psid, cfg.XMPP.Domain).String()), []byte(psid + "@" + cfg.XMPP.Domain)}
+	holdsPatron := func(v []byte) bool {
+		return bytes.Contains(v, addrs[0]) || bytes.Contains(v, addrs[1])
+	}
 	removed := 0
 	err := b.store.update(func(tx *bolt.Tx) error {
 		removed = 0
@@ -409,7 +414,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 				if err != nil {
 					return fmt.Errorf("%s %x: %w", name, k, err)
 				}
-				if bytes.Contains(v, jid) || bytes.Contains(v, []byte(`"patron":"`+psid+`"`)) || rawInstagramEvent(v, psid) {
+				if holdsPatron(v) || bytes.Contains(v, []byte(`"patron":"`+psid+`"`)) || rawInstagramEvent(v, psid) {
 					keys = append(keys, append([]byte(nil), k...))
 				}
 				return nil

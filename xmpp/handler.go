@@ -7,9 +7,11 @@ import (
 )
 
 // Handler receives what the component reads. Its methods are called one at
-// a time, on the goroutine that reads the stream: they must return quickly
-// (a BoltDB commit is fine; no network calls), since the stream is not read
-// meanwhile.
+// a time, in the order the stanzas were read, on a goroutine of the link
+// beside the one that reads the stream. They should return quickly (a
+// BoltDB commit is fine; no network calls): the reader goes on meanwhile,
+// but at most 1,024 stanzas wait for them, and an IQ request from a user
+// is answered only after the stanzas read before it are handled.
 //
 // Every stanza reaches them with its addresses parsed: a message or
 // presence whose from or to is not a JID, or whose to is outside the
@@ -32,7 +34,7 @@ type Handler interface {
 // Component is built): HandlePresence gets every presence stanza addressed
 // to the component domain or a JID in it, of every type ("" for available,
 // "unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed",
-// "probe", "error"), on the reading goroutine like the Handler's methods.
+// "probe", "error"), called like the Handler's methods.
 // Without it, incoming presence is ignored: nobody answers probes or
 // subscription requests.
 //
@@ -75,7 +77,8 @@ type PresenceHandler interface {
 // Component is built) that offers XEP-0050 ad-hoc commands at the
 // component domain. Without it the component advertises no commands and
 // answers command requests with service-unavailable. Both methods are
-// called on the reading goroutine like the Handler's methods.
+// called on the goroutine that reads the stream, once the Handler calls
+// for the stanzas read before the request are done.
 type CommandHandler interface {
 	// Commands lists the ad-hoc commands offered to from (a full JID) at
 	// the component's domain; nil or empty for users who may not run any.
