@@ -87,7 +87,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 		}
 		msg := messenger.OutgoingMessage{Recipient: recipientOf(conv.PSID), MessagingType: messenger.MessagingTypeResponse,
 			Text: part, Metadata: metadataPrefix + encodeKey(key)}
-		if err := enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: to.String(), Patron: patron.String(), Queued: now}); err != nil {
+		if err := b.fq.enqueue(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: to.String(), Patron: patron.String(), Queued: now}); err != nil {
 			return err
 		}
 	}

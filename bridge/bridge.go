@@ -55,16 +55,15 @@ type Bridge struct {
 
 	inboxReady chan struct{} // something was added to the inbox
 	xmppReady  chan struct{} // something was added to the XMPP outbox, or the link came up
-	fbReady    chan struct{} // something was added to the Send API outbox
+	fbReady    chan struct{} // a Page may send again, or a patron's replies may go on
 
-	fbMu     sync.Mutex
-	fbActive map[string]bool // PSIDs with a running Send API worker
-	workers  sync.WaitGroup
+	workers sync.WaitGroup
 
 	link     atomic.Pointer[Link] // set by Run
 	presence *presenceTable
 	recent   *recentStanzas
 	xq       *xmppQueue // the XMPP outbox's owner
+	fq       *fbQueue   // the Send API outbox's owner
 
 	// bgMu guards bgClosed, which Run sets once its loops are done, so no
 	// background call starts after Run waits for them.
@@ -98,7 +97,6 @@ func New(o Options) (*Bridge, error) {
 		inboxReady: make(chan struct{}, 1),
 		xmppReady:  make(chan struct{}, 1),
 		fbReady:    make(chan struct{}, 1),
-		fbActive:   map[string]bool{},
 		badTokens:  map[string][32]byte{},
 		restricted: map[string]time.Time{},
 		typingBy:   map[string]*typingState{},
@@ -110,6 +108,7 @@ func New(o Options) (*Bridge, error) {
 		b.log = zap.NewNop()
 	}
 	b.xq = newXMPPQueue(b)
+	b.fq = newFBQueue(b)
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -154,7 +153,7 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 	loops := []func(context.Context){
 		b.dispatchLoop,
 		func(ctx context.Context) { b.xq.run(ctx, link) },
-		b.facebookLoop,
+		b.fq.run,
 		b.maintenanceLoop,
 		b.sessionLoop,
 	}

@@ -13,9 +13,10 @@
 //
 // A librarian's reply takes the mirror path: HandleMessage checks the
 // sender, then writes Send API outbox entries and ledger records in one
-// transaction; per-conversation workers drain them to the Send API in order,
-// retrying what Facebook says is temporary and turning permanent failures
-// into a plain-language notice to the librarian.
+// transaction; the Send API outbox owner runs one sender per conversation,
+// which sends its entries in order, retrying what Facebook says is
+// temporary and turning permanent failures into a plain-language notice to
+// the librarian.
 //
 // The bridge talks to both sides through two small interfaces, Link and
 // SendAPI, so it is tested with fakes of both as well as end to end.

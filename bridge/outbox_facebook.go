@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +33,10 @@ const (
 	// a call that went through is recognised.
 	echoGrace = 5 * time.Second
 )
+
+// errEntryGone says that a Send API outbox entry left the outbox while it
+// was being sent (its patron forgotten).
+var errEntryGone = errors.New("bridge: the Send API outbox entry is gone")
 
 // fbEntry is a Send API outbox entry.
 type fbEntry struct {
@@ -71,114 +74,20 @@ func facebookKey(b *bolt.Bucket, psid string) ([]byte, error) {
 	return append(append([]byte(psid), 0), k...), nil
 }
 
-func enqueueFacebook(tx *bolt.Tx, psid string, e *fbEntry) error {
-	b := tx.Bucket(bucketToFacebook)
-	k, err := facebookKey(b, psid)
-	if err != nil {
-		return err
-	}
-	return putSealed(b, k, e)
-}
-
-// facebookLoop starts one worker per conversation with pending replies.
-// Workers send a conversation's replies in order; conversations never wait
-// for each other.
-func (b *Bridge) facebookLoop(ctx context.Context) {
-	for {
-		if err := b.startFacebookWorkers(ctx); err != nil {
-			b.log.Error("scanning Send API outbox", zap.Error(err))
-		}
-		if !wait(ctx, b.fbReady, 30*time.Second) {
-			return
-		}
-	}
-}
-
-func (b *Bridge) startFacebookWorkers(ctx context.Context) error {
-	b.fbMu.Lock()
-	defer b.fbMu.Unlock()
-	return b.store.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketToFacebook).Cursor()
-		for k, _ := c.First(); k != nil; {
-			i := bytes.IndexByte(k, 0)
-			if i < 0 {
-				return fmt.Errorf("bridge: malformed Send API outbox key %q", k)
-			}
-			psid := string(k[:i])
-			if !b.fbActive[psid] && ctx.Err() == nil {
-				b.fbActive[psid] = true
-				b.workers.Add(1)
-				go b.facebookWorker(ctx, psid)
-			}
-			k, _ = c.Seek(append([]byte(psid), 1))
-		}
-		return nil
-	})
-}
-
-// nextFacebook returns the oldest entry of a conversation, or ok=false
-// after marking the worker finished. It reads in a read transaction; only
-// an unreadable entry, which can never be sent and must not block the
-// patron's other replies, takes a write to remove.
-func (b *Bridge) nextFacebook(psid string) (key []byte, e fbEntry, ok bool, err error) {
-	b.fbMu.Lock()
-	defer b.fbMu.Unlock()
-	prefix := append([]byte(psid), 0)
-	for {
-		var bad []byte
-		key, ok = nil, false
-		err = b.store.view(func(tx *bolt.Tx) error {
-			k, v := tx.Bucket(bucketToFacebook).Cursor().Seek(prefix)
-			if k == nil || !bytes.HasPrefix(k, prefix) {
-				return nil
-			}
-			if err := openJSON(tx, v, &e); errors.Is(err, errKeyGone) {
-				// Kept for the right key file; the patron's later replies
-				// wait behind it, in order.
-				b.log.Error("Send API outbox entry kept: its queue key is missing", zap.Error(err))
-				return nil
-			} else if err != nil {
-				b.log.Error("unreadable Send API outbox entry removed", zap.Error(err))
-				bad = append([]byte(nil), k...)
-				return nil
-			}
-			key, ok = append([]byte(nil), k...), true
-			return nil
-		})
-		if err == nil && bad != nil {
-			err = b.store.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketToFacebook).Delete(bad) })
-			if err == nil {
-				continue
-			}
-		}
-		break
-	}
-	if !ok || err != nil {
-		delete(b.fbActive, psid)
-	}
-	return key, e, ok, err
-}
-
-func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
-	defer b.workers.Done()
+// sendFacebook delivers the patron's oldest Send API outbox entry e, under
+// key: it retries temporary errors, and it removes the entry with its
+// outcome (delivered, or refused for good, which the librarian is told).
+// It reports whether the entry was removed; false when ctx ended first or
+// the outcome could not be recorded, and the entry waits to be sent again.
+func (b *Bridge) sendFacebook(ctx context.Context, psid string, key []byte, e *fbEntry) bool {
 	attempt := 0
 	// refused is true when Facebook answered the last attempt with an
 	// error: that call certainly did not deliver the message.
 	refused := false
 	for ctx.Err() == nil {
-		key, e, ok, err := b.nextFacebook(psid)
-		if err != nil {
-			b.log.Error("reading Send API outbox", zap.Error(err))
-			break
-		}
-		if !ok {
-			return
-		}
 		if e.Attempts > 0 && !refused {
-			if mid, done := b.confirmByEcho(ctx, &e); done {
-				b.finishFacebook(key, &e, true, func(r *Record) { r.State, r.MID = StateAccepted, string(mid) }, nil)
-				attempt, refused = 0, false
-				continue
+			if mid, done := b.confirmByEcho(ctx, e); done {
+				return b.finishFacebook(key, e, true, func(r *Record) { r.State, r.MID = StateAccepted, string(mid) }, nil)
 			}
 			if ctx.Err() != nil {
 				break
@@ -193,12 +102,14 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		page, ok := b.config().Page(e.Page)
 		if ok && b.tokenInvalid(page) {
 			b.throttle.release(tk)
-			b.fail(key, &e, errTokenRefused)
-			attempt, refused = 0, false
-			continue
+			return b.fail(key, e, errTokenRefused)
 		}
 		token := page.AccessToken
-		if err := b.markAttempt(key, &e); err != nil {
+		if err := b.markAttempt(key, e); errors.Is(err, errEntryGone) {
+			// The patron was forgotten meanwhile: nothing left to send.
+			b.throttle.release(tk)
+			return true
+		} else if err != nil {
 			b.throttle.release(tk)
 			b.log.Error("recording a Send API attempt", zap.Error(err))
 			if !b.sleep(ctx, time.Second) {
@@ -208,16 +119,14 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 		}
 		attempt++
 		crashpoint.Hit(crashpoint.BeforeSendAPI)
-		res, err := b.sendOne(ctx, tk, page, ok, &e)
+		res, err := b.sendOne(ctx, tk, page, ok, e)
 		if err == nil {
 			crashpoint.Hit(crashpoint.AfterSendAPI)
 			b.markSending(e.Page)
-			attempt, refused = 0, false
-			b.finishFacebook(key, &e, true, func(r *Record) {
+			return b.finishFacebook(key, e, true, func(r *Record) {
 				r.State = StateAccepted
 				r.MID = string(res.MessageID)
-			}, nil, func(tx *bolt.Tx) error { return b.awaitReceipt(tx, psid, &e, res.MessageID) })
-			continue
+			}, nil, func(tx *bolt.Tx) error { return b.awaitReceipt(tx, psid, e, res.MessageID) })
 		}
 		var ge *messenger.GraphError
 		isGraph := errors.As(err, &ge)
@@ -239,21 +148,20 @@ func (b *Bridge) facebookWorker(ctx context.Context, psid string) {
 			}
 			continue
 		}
-		attempt, refused = 0, false
 		if ge != nil && ge.TokenInvalid() {
 			b.MarkTokenInvalid(e.Page, token)
 		}
 		if ge != nil && ge.PageRestricted() {
 			b.markRestricted(e.Page)
 		}
-		b.fail(key, &e, err)
+		return b.fail(key, e, err)
 	}
-	b.releaseFacebook(psid)
+	return false
 }
 
 // fail removes an entry that cannot be delivered, records why and tells
-// the librarian who wrote it.
-func (b *Bridge) fail(key []byte, e *fbEntry, err error) {
+// the librarian who wrote it; it reports whether that was committed.
+func (b *Bridge) fail(key []byte, e *fbEntry, err error) bool {
 	b.log.Warn("reply not delivered to the patron", zap.Error(err))
 	notice := xmpp.Message{
 		ID:   randomID("ab-"),
@@ -262,7 +170,7 @@ func (b *Bridge) fail(key []byte, e *fbEntry, err error) {
 		Type: "chat",
 		Body: bridgeSays("Not delivered: " + undeliveredReason(err)),
 	}
-	b.finishFacebook(key, e, false, func(r *Record) {
+	return b.finishFacebook(key, e, false, func(r *Record) {
 		r.State = StateFailed
 		r.Error = errorCode(err)
 	}, &notice)
@@ -275,7 +183,7 @@ func (b *Bridge) markAttempt(key []byte, e *fbEntry) error {
 	return b.store.update(func(tx *bolt.Tx) error {
 		out := tx.Bucket(bucketToFacebook)
 		if out.Get(key) == nil {
-			return fmt.Errorf("bridge: Send API outbox entry vanished")
+			return errEntryGone
 		}
 		if err := updateRecord(tx, e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
 			return err
@@ -317,12 +225,6 @@ func (b *Bridge) echoedMID(ledgerKey []byte) messenger.MID {
 	return mid
 }
 
-func (b *Bridge) releaseFacebook(psid string) {
-	b.fbMu.Lock()
-	delete(b.fbActive, psid)
-	b.fbMu.Unlock()
-}
-
 // sendOne makes one Send API call with the throttle's ticket, which it
 // gives back with the outcome. A call in flight is not cut short by
 // shutdown, so its outcome is known and recorded.
@@ -345,8 +247,9 @@ func (b *Bridge) sendOne(ctx context.Context, tk *ticket, page config.Page, conf
 
 // finishFacebook removes an entry, updates its ledger record, counts the
 // outcome (delivered or refused for good) in the reply's session and, if
-// given, queues a notice to the librarian, in one transaction.
-func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) {
+// given, queues a notice to the librarian, in one transaction. It reports
+// whether that was committed.
+func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) bool {
 	cfg := b.config()
 	err := b.store.update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketToFacebook).Delete(key); err != nil {
@@ -371,13 +274,14 @@ func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update f
 	if err != nil {
 		// The entry stays and is sent again: at least once.
 		b.log.Error("recording Send API result", zap.Error(err))
-		return
+		return false
 	}
 	if notice != nil {
 		signal(b.xmppReady)
 	} else {
 		b.metrics.relayed.WithLabelValues("to_facebook").Inc()
 	}
+	return true
 }
 
 // retryDelay is how long to wait before the next attempt after a

@@ -14,18 +14,18 @@ import (
 type queueCollector struct {
 	store *Store
 	now   func() time.Time
-	// xmpp, when it answers ok, gives the XMPP outbox's depth and oldest
+	// owners, when they answer ok, give an outbox's depth and oldest
 	// entry as its owner holds them, sparing the walk of the bucket.
-	xmpp                         func() (depth int, oldest time.Time, ok bool)
+	owners                       map[string]func() (depth int, oldest time.Time, ok bool)
 	total, depth, oldest, opened *prometheus.Desc
 	parked                       *prometheus.Desc
 }
 
-func newQueueCollector(s *Store, now func() time.Time, xmpp func() (int, time.Time, bool)) *queueCollector {
+func newQueueCollector(s *Store, now func() time.Time, xmpp, facebook func() (int, time.Time, bool)) *queueCollector {
 	return &queueCollector{
 		store:  s,
 		now:    now,
-		xmpp:   xmpp,
+		owners: map[string]func() (int, time.Time, bool){"to_xmpp": xmpp, "to_facebook": facebook},
 		total:  prometheus.NewDesc("askbridge_outbox_depth", "Entries waiting in the inbox and both outboxes.", nil, nil),
 		depth:  prometheus.NewDesc("askbridge_queue_depth", "Entries waiting, by queue (inbox, to_xmpp, to_facebook).", []string{"queue"}, nil),
 		oldest: prometheus.NewDesc("askbridge_queue_oldest_seconds", "Age of the oldest waiting entry, by queue (0 when empty).", []string{"queue"}, nil),
@@ -72,8 +72,8 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		for name, bucket := range map[string][]byte{"inbox": bucketInbox, "to_xmpp": bucketToXMPP, "to_facebook": bucketToFacebook} {
 			b := tx.Bucket(bucket)
 			n, t, ok := 0, time.Time{}, false
-			if name == "to_xmpp" && c.xmpp != nil {
-				n, t, ok = c.xmpp()
+			if owner := c.owners[name]; owner != nil {
+				n, t, ok = owner()
 			}
 			if !ok {
 				n, t = b.Stats().KeyN, oldestQueued(tx, b, name)

@@ -167,7 +167,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		msg := out
 		msg.Attachment = a
 		msg.Metadata = metadataPrefix + encodeKey(key)
-		return "", enqueueFacebook(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From.String(), Patron: m.To.String(),
+		return "", b.fq.enqueue(tx, conv.PSID, &fbEntry{Page: conv.Page, Msg: msg, Ledger: key, Notify: m.From.String(), Patron: m.To.String(),
 			Queued: now, Session: session})
 	}
 	parts := messenger.SplitText(body)
@@ -196,7 +196,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		if i == len(parts)-1 && (m.ReceiptRequest || m.Markable) {
 			e.ReceiptID, e.Receipt, e.Markable = m.ID, m.ReceiptRequest, m.Markable
 		}
-		if err := enqueueFacebook(tx, conv.PSID, e); err != nil {
+		if err := b.fq.enqueue(tx, conv.PSID, e); err != nil {
 			return "", err
 		}
 	}

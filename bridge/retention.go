@@ -406,6 +406,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			removed++
 		}
 		b.xq.changed(tx)
+		b.fq.changed(tx)
 		for _, name := range [][]byte{bucketToXMPP, bucketParkedXMPP, bucketInbox} {
 			bk := tx.Bucket(name)
 			keys = keys[:0]

@@ -81,15 +81,12 @@ func (h *harness) chatState(psid, state string) {
 	}
 }
 
-// activeWorkers counts the running Send API workers.
-func (h *harness) activeWorkers() int {
-	h.b.fbMu.Lock()
-	defer h.b.fbMu.Unlock()
-	return len(h.b.fbActive)
-}
+// activeWorkers counts the conversations with replies waiting, each of
+// which has a Send API sender.
+func (h *harness) activeWorkers() int { return int(h.b.fq.convs.Load()) }
 
 // passTime moves the clock on a second at a time, each time once every
-// Send API worker waits on it, until done holds; it fails after limit.
+// Send API sender waits on it, until done holds; it fails after limit.
 func (h *harness) passTime(limit time.Duration, done func() bool) {
 	h.t.Helper()
 	end := h.clock.Now().Add(limit)

@@ -51,11 +51,6 @@ const (
 	// long outage's backlog) the outbox is read from the store as the
 	// held entries drain.
 	xmppHeld = 2 * maxInflight
-	// gapWait is how long committed entries may wait for an earlier
-	// sequence's hand-over (bbolt runs commit hooks after releasing the
-	// writer, so two commits' hooks can cross) before the outbox is read
-	// again.
-	gapWait = time.Second
 )
 
 // xmppItem is an outbox entry held by the owner.
@@ -161,14 +156,11 @@ type xmppOwned struct {
 	removing int
 	// epoch is the link epoch the owner last saw go down.
 	epoch uint64
-	// all is true when held is the whole outbox; next is then the outbox
-	// sequence the next committed entry takes, early holds entries
-	// committed past a gap, since when gapSince.
-	all      bool
-	next     uint64
-	early    map[uint64]*xmppItem
-	gapSince time.Time
-	reload   bool
+	// all is true when held is the whole outbox; seq then puts the
+	// entries handed over back in commit order.
+	all    bool
+	seq    sequencer[*xmppItem]
+	reload bool
 	// pauseUntil holds writing back after the store failed to commit a
 	// removal.
 	pauseUntil time.Time
@@ -185,7 +177,7 @@ type xmppOwned struct {
 
 func newXMPPQueue(b *Bridge) *xmppQueue {
 	q := &xmppQueue{b: b, wake: make(chan struct{}, 1)}
-	q.own = xmppOwned{held: map[string]*xmppItem{}, early: map[uint64]*xmppItem{},
+	q.own = xmppOwned{held: map[string]*xmppItem{},
 		suspects: map[string]struct{}{}, strikes: map[string]int{}, poisonWindow: poisonWindow, reload: true}
 	return q
 }
@@ -275,7 +267,7 @@ func (q *xmppQueue) run(ctx context.Context, link Link) {
 		for _, ev := range q.take() {
 			q.apply(ev)
 		}
-		if o.reload || len(o.early) > 0 && time.Since(o.gapSince) > gapWait ||
+		if o.reload || o.seq.overdue(time.Now()) ||
 			!o.all && len(o.waiting) < xmppHeld/4 {
 			if err := q.load(); err != nil {
 				q.b.log.Error("reading the XMPP outbox", zap.Error(err))
@@ -287,7 +279,7 @@ func (q *xmppQueue) run(ctx context.Context, link Link) {
 		if !due.IsZero() {
 			idle = min(idle, max(time.Until(due), time.Millisecond))
 		}
-		if len(o.early) > 0 || o.reload {
+		if o.seq.gap() || o.reload {
 			idle = min(idle, gapWait/4)
 		}
 		if d := time.Until(o.pauseUntil); d > 0 {
@@ -358,29 +350,15 @@ func (q *xmppQueue) committed(it *xmppItem) {
 	if _, ok := o.held[string(it.key)]; ok || !o.all {
 		return // read with the outbox already, or to be read with it
 	}
-	seq := binary.BigEndian.Uint64(it.key)
-	switch {
-	case seq == o.next:
-		q.hold(it)
-		o.next++
-		for e, ok := o.early[o.next]; ok; e, ok = o.early[o.next] {
-			delete(o.early, o.next)
-			q.hold(e)
-			o.next++
-		}
-		if len(o.early) == 0 {
-			o.gapSince = time.Time{}
-		}
-	case seq > o.next:
-		if len(o.early) == 0 {
-			o.gapSince = time.Now()
-		}
-		o.early[seq] = it
-	default:
+	ready, stale := o.seq.admit(binary.BigEndian.Uint64(it.key), it, time.Now())
+	if stale {
 		// Below what the owner read, yet not held: the outbox changed
 		// meanwhile (a forget crossing this hand-over). The store says
 		// what is left.
 		o.reload = true
+	}
+	for _, it := range ready {
+		q.hold(it)
 	}
 	if len(o.held) > xmppHeld {
 		q.shed()
@@ -417,7 +395,7 @@ func (q *xmppQueue) shed() {
 	}
 	o.waiting = o.waiting[:len(o.waiting)-n]
 	o.all = false
-	clear(o.early)
+	o.seq.reset(0)
 }
 
 // rewind puts written entries back among the waiting ones, in key order.
@@ -491,9 +469,8 @@ func (q *xmppQueue) load() error {
 		it.state = stWaiting
 		o.held[string(it.key)] = it
 	}
-	o.waiting, o.all, o.next, o.reload = waiting, all, next, false
-	clear(o.early)
-	o.gapSince = time.Time{}
+	o.waiting, o.all, o.reload = waiting, all, false
+	o.seq.reset(next)
 	return nil
 }
 
