@@ -45,12 +45,17 @@ var (
 	// bucketParkedXMPP: the XMPP outbox key of an entry the bridge gave up
 	// writing → parkedEntry (see deadletter.go).
 	bucketParkedXMPP = []byte("dead_xmpp")
+	// bucketSuspectXMPP: the XMPP outbox key of an entry suspected of
+	// closing the stream → suspicion (see poison.go). Cleared by the
+	// commit that takes the entry out of the outbox.
+	bucketSuspectXMPP = []byte("suspect_xmpp")
 	// bucketMeta: "schema" → schema version.
 	bucketMeta = []byte("meta")
 )
 
 var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFacebook,
-	bucketLedger, bucketLedgerRef, bucketConversations, bucketSessions, bucketOpen, bucketParkedXMPP, bucketMeta}
+	bucketLedger, bucketLedgerRef, bucketConversations, bucketSessions, bucketOpen, bucketParkedXMPP,
+	bucketSuspectXMPP, bucketMeta}
 
 // schemaVersion is stored in the meta bucket; a later version migrates.
 // An askbridge refuses a store of a newer schema than its own, so that
