@@ -47,6 +47,9 @@ func (b *Bridge) park(tx *bolt.Tx, it *xmppItem) error {
 	if out.Get(it.key) == nil {
 		return nil // forgotten meanwhile
 	}
+	if err := clearSuspicion(tx, it.key); err != nil {
+		return err
+	}
 	p := parkedEntry{Entry: it.entry, Parked: b.now(), Reason: it.park, Failures: it.failures}
 	if err := putSealed(tx.Bucket(bucketParkedXMPP), it.key, p); err != nil {
 		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
@@ -194,7 +197,9 @@ func (s *Store) DropParked(ids []uint64) (int, error) {
 
 // RequeueParked puts parked entries (all of them when ids is empty) back
 // at the end of the XMPP outbox, a message split again to fit
-// xmpp.max_stanza_bytes. One that still closes the stream is parked again.
+// xmpp.max_stanza_bytes. One that still closes the stream is parked again,
+// after a whole series of failures: it is a new entry (parking cleared
+// the suspicion of the old one).
 // It returns how many it requeued.
 func (b *Bridge) RequeueParked(ids []uint64) (int, error) {
 	n, err := b.store.eachParked(ids, func(tx *bolt.Tx, p parkedEntry) error {

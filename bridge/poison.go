@@ -1,6 +1,9 @@
 package bridge
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -22,6 +25,14 @@ import (
 // in a row park it in the dead-letter bucket (deadletter.go), and the
 // others go on. A suspect confirmed is cleared; probation ends when no
 // suspect is left in the outbox.
+//
+// The suspicion survives a restart (a daemon restarted after each close
+// would otherwise never park the entry): the owner records each
+// suspect's strikes in the suspect_xmpp bucket, keyed by the outbox key,
+// in a small commit of its own beside it (saveSuspicion); the commit that
+// takes an entry out of the outbox (confirmed, parked, forgotten, handed
+// back) clears its record; and loading the outbox reads the records of
+// the entries it holds, so probation resumes where it was.
 
 const (
 	// poisonWindow is how soon after an entry was written a link failure
@@ -33,14 +44,32 @@ const (
 	poisonStrikes = 2
 )
 
+// suspicion is a value of the suspect_xmpp bucket: what the owner holds
+// against an outbox entry.
+type suspicion struct {
+	// Suspect: the entry was lost with a link that failed right after it
+	// was written.
+	Suspect bool `json:"suspect,omitempty"`
+	// Strikes counts the failures that followed it written alone.
+	Strikes int `json:"strikes,omitempty"`
+}
+
+// suspicionOf is what the owner holds against the entry with key k.
+func (o *xmppOwned) suspicionOf(k string) suspicion {
+	_, suspect := o.suspects[k]
+	return suspicion{Suspect: suspect, Strikes: o.strikes[k]}
+}
+
 // onProbation reports whether suspects are left in the outbox, forgetting
-// those the owner no longer holds (confirmed, parked, forgotten).
+// those the owner no longer holds (confirmed, parked, forgotten: the
+// commit that took them out of the outbox cleared their records).
 func (q *xmppQueue) onProbation() bool {
 	o := &q.own
 	for k := range o.suspects {
 		if _, ok := o.held[k]; !ok {
 			delete(o.suspects, k)
 			delete(o.strikes, k)
+			delete(o.unsaved, k)
 		}
 	}
 	return len(o.suspects) > 0
@@ -59,17 +88,22 @@ func (q *xmppQueue) noteFailure(items []*xmppItem, now time.Time) []*xmppItem {
 	if len(recent) == 1 && recent[0].alone {
 		k := string(recent[0].key)
 		o.strikes[k]++
+		o.unsaved[k] = struct{}{}
 		if o.strikes[k] < poisonStrikes {
 			return nil
 		}
+		// Its suspicion goes once it is parked (parkPoison): if the
+		// commit fails, the next failure parks it.
 		recent[0].failures = o.strikes[k] + 1
 		recent[0].park = reasonStreamClosed
-		delete(o.strikes, k)
-		delete(o.suspects, k)
 		return recent
 	}
 	for _, it := range recent {
-		o.suspects[string(it.key)] = struct{}{}
+		k := string(it.key)
+		if _, ok := o.suspects[k]; !ok {
+			o.suspects[k] = struct{}{}
+			o.unsaved[k] = struct{}{}
+		}
 	}
 	return nil
 }
@@ -91,8 +125,10 @@ func (q *xmppQueue) noteConfirmed(items []*xmppItem) {
 		return
 	}
 	for _, it := range items {
+		// The commit that removed it cleared its record.
 		delete(o.suspects, string(it.key))
 		delete(o.strikes, string(it.key))
+		delete(o.unsaved, string(it.key))
 	}
 }
 
@@ -117,7 +153,130 @@ func (q *xmppQueue) parkPoison(items []*xmppItem) {
 	}
 	o := &q.own
 	for _, it := range items {
-		delete(o.held, string(it.key))
+		// park cleared its record.
+		k := string(it.key)
+		delete(o.held, k)
+		delete(o.suspects, k)
+		delete(o.strikes, k)
+		delete(o.unsaved, k)
 	}
 	o.waiting = slices.DeleteFunc(o.waiting, func(it *xmppItem) bool { _, ok := o.held[string(it.key)]; return !ok })
+}
+
+// saveSuspicion commits, beside the owner, the suspicion that changed
+// since the last such commit (one at a time); the outcome comes back as
+// an evSaved event.
+func (q *xmppQueue) saveSuspicion() {
+	o := &q.own
+	if o.saving || len(o.unsaved) == 0 || time.Now().Before(o.saveAfter) {
+		return
+	}
+	todo := make(map[string]suspicion, len(o.unsaved))
+	for k := range o.unsaved {
+		todo[k] = o.suspicionOf(k)
+	}
+	clear(o.unsaved)
+	o.saving, o.inSave = true, todo
+	o.waits.Add(1)
+	go func() {
+		defer o.waits.Done()
+		err := q.b.store.batch(func(tx *bolt.Tx) error { return putSuspicion(tx, todo) })
+		if err != nil {
+			err = fmt.Errorf("bridge: recording %d poison suspects: %w", len(todo), err)
+		}
+		q.post(xmppEvent{kind: evSaved, err: err})
+	}()
+}
+
+// saved takes the outcome of the suspicion commit in flight: after a
+// failure, what it held is committed again a second later.
+func (q *xmppQueue) saved(err error) {
+	o := &q.own
+	if err != nil {
+		q.b.log.Error("recording the XMPP outbox entries suspected of closing the stream; "+
+			"a restart meanwhile would forget them", zap.Error(err))
+		for k := range o.inSave {
+			o.unsaved[k] = struct{}{}
+		}
+		o.saveAfter = time.Now().Add(time.Second)
+	}
+	o.saving, o.inSave = false, nil
+}
+
+// putSuspicion records in tx the suspicion of entries, by outbox key. An
+// entry no longer suspected, or no longer in the outbox (the commit that
+// took it out, crossing this one, cleared its record), has no record.
+func putSuspicion(tx *bolt.Tx, todo map[string]suspicion) error {
+	out, sus := tx.Bucket(bucketToXMPP), tx.Bucket(bucketSuspectXMPP)
+	for _, k := range slices.Sorted(maps.Keys(todo)) {
+		key := []byte(k)
+		if s := todo[k]; s != (suspicion{}) && out.Get(key) != nil {
+			if err := putJSON(sus, key, s); err != nil {
+				return fmt.Errorf("recording a poison suspect: %w", err)
+			}
+			continue
+		}
+		if err := sus.Delete(key); err != nil {
+			return fmt.Errorf("clearing a poison suspect: %w", err)
+		}
+	}
+	return nil
+}
+
+// clearSuspicion removes the record of the entry with key k, in the
+// transaction that takes it out of the XMPP outbox.
+func clearSuspicion(tx *bolt.Tx, k []byte) error {
+	if err := tx.Bucket(bucketSuspectXMPP).Delete(k); err != nil {
+		return fmt.Errorf("clearing a poison suspect: %w", err)
+	}
+	return nil
+}
+
+// readSuspicion reads the suspicion records in tx: those of entries still
+// in the outbox, and the keys of the others (unreadable, or left by an
+// entry an older release took out of the outbox).
+func readSuspicion(tx *bolt.Tx) (map[string]suspicion, []string) {
+	out := tx.Bucket(bucketToXMPP)
+	var recorded map[string]suspicion
+	var stale []string
+	_ = tx.Bucket(bucketSuspectXMPP).ForEach(func(k, v []byte) error {
+		var s suspicion
+		if out.Get(k) == nil || json.Unmarshal(v, &s) != nil {
+			stale = append(stale, string(k))
+			return nil
+		}
+		if recorded == nil {
+			recorded = map[string]suspicion{}
+		}
+		recorded[string(k)] = s
+		return nil
+	})
+	return recorded, stale
+}
+
+// resumeSuspicion takes the suspicion recorded for the entries the owner
+// holds and knows nothing against (after a restart: all of them), and
+// has the stale records removed.
+func (q *xmppQueue) resumeSuspicion(recorded map[string]suspicion, stale []string) {
+	o := &q.own
+	n := 0
+	for k, s := range recorded {
+		if _, ok := o.held[k]; !ok || o.suspicionOf(k) != (suspicion{}) {
+			continue
+		}
+		if s.Suspect {
+			o.suspects[k] = struct{}{}
+			n++
+		}
+		if s.Strikes > 0 {
+			o.strikes[k] = s.Strikes
+		}
+	}
+	for _, k := range stale {
+		o.unsaved[k] = struct{}{} // nothing held against it: its record goes
+	}
+	if n > 0 {
+		q.b.log.Info("XMPP outbox entries suspected of closing the stream, as recorded: writing one at a time",
+			zap.Int("suspects", n))
+	}
 }

@@ -427,6 +427,11 @@ func (b *Bridge) Forget(psid string) (int, error) {
 				if err := bk.Delete(k); err != nil {
 					return err
 				}
+				if string(name) == string(bucketToXMPP) {
+					if err := clearSuspicion(tx, k); err != nil {
+						return err
+					}
+				}
 				removed++
 			}
 		}

@@ -145,6 +145,9 @@ func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversat
 			if err := out.Delete(f.k); err != nil {
 				return false, err
 			}
+			if err := clearSuspicion(tx, f.k); err != nil {
+				return false, err
+			}
 			if f.e.Presence == nil && f.e.Msg.Body != "" {
 				conv.Held = append(conv.Held, f.e.Msg)
 			}

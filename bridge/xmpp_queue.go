@@ -29,8 +29,9 @@ import (
 //   - the outbox changed otherwise (conversations handed back, a patron
 //     forgotten): the owner reads it again;
 //   - the link went down, with the link's new epoch;
-//   - a Sync answered, or a removal committed: the two waits that run
-//     beside the owner and post their outcome.
+//   - a Sync answered, a removal committed, or the poison suspects
+//     recorded: the waits that run beside the owner and post their
+//     outcome.
 //
 // The owner writes due entries oldest first, up to xmppBatch with one
 // flush, without waiting for their confirmation (up to maxInflight in
@@ -97,6 +98,7 @@ const (
 	evLinkDown                       // the link went down; epoch is the new one
 	evSynced                         // the Sync of generation gen answered err
 	evRemoved                        // the removal of items committed (err nil) or failed
+	evSaved                          // the suspicion commit committed (err nil) or failed
 )
 
 // xmppEvent is one event in the owner's mailbox.
@@ -171,14 +173,23 @@ type xmppOwned struct {
 	suspects     map[string]struct{}
 	strikes      map[string]int
 	poisonWindow time.Duration
-	// waits runs the Syncs and removal commits.
+	// unsaved holds the keys whose suspicion changed since it was last
+	// recorded in the store; inSave what the suspicion commit in flight
+	// (saving) records; saveAfter holds the next one back after the store
+	// failed one.
+	unsaved   map[string]struct{}
+	inSave    map[string]suspicion
+	saving    bool
+	saveAfter time.Time
+	// waits runs the Syncs, removal and suspicion commits.
 	waits sync.WaitGroup
 }
 
 func newXMPPQueue(b *Bridge) *xmppQueue {
 	q := &xmppQueue{b: b, wake: make(chan struct{}, 1)}
 	q.own = xmppOwned{held: map[string]*xmppItem{},
-		suspects: map[string]struct{}{}, strikes: map[string]int{}, poisonWindow: poisonWindow, reload: true}
+		suspects: map[string]struct{}{}, strikes: map[string]int{}, poisonWindow: poisonWindow,
+		unsaved: map[string]struct{}{}, reload: true}
 	return q
 }
 
@@ -274,6 +285,7 @@ func (q *xmppQueue) run(ctx context.Context, link Link) {
 			}
 		}
 		due := q.step(link)
+		q.saveSuspicion()
 		q.publish()
 		idle := 30 * time.Second
 		if !due.IsZero() {
@@ -283,6 +295,9 @@ func (q *xmppQueue) run(ctx context.Context, link Link) {
 			idle = min(idle, gapWait/4)
 		}
 		if d := time.Until(o.pauseUntil); d > 0 {
+			idle = min(idle, d)
+		}
+		if d := time.Until(o.saveAfter); len(o.unsaved) > 0 && d > 0 {
 			idle = min(idle, d)
 		}
 		timer.Reset(idle)
@@ -341,6 +356,8 @@ func (q *xmppQueue) apply(ev xmppEvent) {
 			return
 		}
 		q.done(ev.items)
+	case evSaved:
+		q.saved(ev.err)
 	}
 }
 
@@ -432,7 +449,10 @@ func (q *xmppQueue) load() error {
 	o := &q.own
 	var waiting []*xmppItem
 	all, next := true, uint64(0)
+	var recorded map[string]suspicion
+	var stale []string
 	err := q.b.store.view(func(tx *bolt.Tx) error {
+		recorded, stale = readSuspicion(tx)
 		out := tx.Bucket(bucketToXMPP)
 		next = out.Sequence() + 1
 		inflight := len(o.held) - len(o.waiting)
@@ -471,6 +491,7 @@ func (q *xmppQueue) load() error {
 	}
 	o.waiting, o.all, o.reload = waiting, all, false
 	o.seq.reset(next)
+	q.resumeSuspicion(recorded, stale)
 	return nil
 }
 
@@ -670,26 +691,29 @@ func (q *xmppQueue) publish() {
 }
 
 // finish ends run: it waits for the Sync and commits in flight, then
-// confirms and removes what is still written, while the link lasts.
+// confirms and removes what is still written, while the link lasts, and
+// records the poison suspects as they are then.
 func (q *xmppQueue) finish(link Link) {
 	o := &q.own
-	for o.busy || o.removing > 0 {
+	q.drainWaits()
+	if len(o.written) > 0 && link.Connected() {
+		q.sync(link)
+		q.drainWaits()
+	}
+	o.waits.Wait()
+	q.complete.Store(false) // the store alone knows from now on
+}
+
+// drainWaits applies the mailbox's events until no Sync, removal or
+// suspicion commit is in flight, recording the suspicion they change.
+func (q *xmppQueue) drainWaits() {
+	o := &q.own
+	for q.saveSuspicion(); o.busy || o.removing > 0 || o.saving; q.saveSuspicion() {
 		<-q.wake
 		for _, ev := range q.take() {
 			q.apply(ev)
 		}
 	}
-	if len(o.written) > 0 && link.Connected() {
-		q.sync(link)
-		for o.busy || o.removing > 0 {
-			<-q.wake
-			for _, ev := range q.take() {
-				q.apply(ev)
-			}
-		}
-	}
-	o.waits.Wait()
-	q.complete.Store(false) // the store alone knows from now on
 }
 
 // removeSent removes confirmed (or unsendable) entries from the outbox and
@@ -705,6 +729,9 @@ func (b *Bridge) removeSent(tx *bolt.Tx, items []*xmppItem) error {
 		}
 		if err := out.Delete(it.key); err != nil {
 			return fmt.Errorf("removing XMPP outbox entry: %w", err)
+		}
+		if err := clearSuspicion(tx, it.key); err != nil {
+			return err
 		}
 		err := updateRecord(tx, it.entry.Ledger, func(r *Record) {
 			switch {
