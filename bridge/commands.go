@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -119,8 +118,8 @@ func answeredBy(tx *bolt.Tx, guest string, s *stats.Session, sender string, now 
 	last := timeBound(end.Add(time.Second))
 	for k, v := c.Seek(timeBound(s.Started)); k != nil && bytes.Compare(k[:8], last) < 0; k, v = c.Next() {
 		var r Record
-		if err := json.Unmarshal(v, &r); err != nil {
-			return false, fmt.Errorf("ledger record: %w", err)
+		if err := decodeRecord(v, &r); err != nil {
+			return false, err
 		}
 		if r.Direction == Outbound && r.Guest == guest && strings.EqualFold(r.Operator, sender) {
 			return true, nil

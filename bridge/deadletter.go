@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -115,7 +114,7 @@ func (s *Store) Parked() ([]ParkedEntry, error) {
 			}
 			if v := tx.Bucket(bucketLedger).Get(p.Entry.Ledger); p.Entry.Ledger != nil && v != nil {
 				var r Record
-				if json.Unmarshal(v, &r) == nil {
+				if decodeRecord(v, &r) == nil {
 					e.Guest = r.Guest
 				}
 			}

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -305,7 +304,7 @@ func (b *Bridge) originalRecord(tx *bolt.Tx, mid messenger.MID) *Record {
 		return nil
 	}
 	var r Record
-	if err := json.Unmarshal(tx.Bucket(bucketLedger).Get(k), &r); err != nil {
+	if err := decodeRecord(tx.Bucket(bucketLedger).Get(k), &r); err != nil {
 		return nil
 	}
 	return &r

@@ -66,7 +66,7 @@ func addRecord(tx *bolt.Tx, r *Record) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger key: %w", err)
 	}
-	if err := putJSON(b, k, r); err != nil {
+	if err := putRecord(b, k, r); err != nil {
 		return nil, err
 	}
 	if err := addRefs(tx, k, r); err != nil {
@@ -110,7 +110,7 @@ func updateRecord(tx *bolt.Tx, k []byte, fn func(*Record)) error {
 	r := *rec
 	before := r
 	fn(&r)
-	if err := putJSON(tx.Bucket(bucketLedger), k, &r); err != nil {
+	if err := putRecord(tx.Bucket(bucketLedger), k, &r); err != nil {
 		return err
 	}
 	if r.MID != before.MID || r.XMPPID != before.XMPPID {
@@ -129,8 +129,8 @@ func recordAt(tx *bolt.Tx, k []byte) (*Record, error) {
 		return nil, nil
 	}
 	var r Record
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("ledger record: %w", err)
+	if err := decodeRecord(v, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
@@ -154,8 +154,8 @@ func (s *Store) Records(from, to time.Time) ([]Record, error) {
 		end := string(timeBound(to))
 		for k, v := c.Seek(timeBound(from)); k != nil && string(k[:8]) < end; k, v = c.Next() {
 			var r Record
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("ledger record: %w", err)
+			if err := decodeRecord(v, &r); err != nil {
+				return err
 			}
 			out = append(out, r)
 		}

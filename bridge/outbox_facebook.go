@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -217,7 +216,7 @@ func (b *Bridge) echoedMID(ledgerKey []byte) messenger.MID {
 			return nil
 		}
 		var r Record
-		if err := json.Unmarshal(v, &r); err == nil {
+		if err := decodeRecord(v, &r); err == nil {
 			mid = messenger.MID(r.MID)
 		}
 		return nil

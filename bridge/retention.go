@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -262,16 +261,17 @@ func hasPending(tx *bolt.Tx, psid string) bool {
 	return k != nil && bytes.HasPrefix(k, prefix)
 }
 
-// hasText reports whether a ledger record still holds a transcript.
+// hasText reports whether a ledger record still holds a transcript, and
+// returns the record when it does.
 func hasText(v []byte) (Record, bool, error) {
 	var r Record
-	if !bytes.Contains(v, []byte(`"text":`)) {
-		return r, false, nil // no transcript: no need to decode (transcripts are off by default)
+	if ok, err := recordHasText(v); err != nil || !ok {
+		return r, false, err
 	}
-	if err := json.Unmarshal(v, &r); err != nil {
-		return r, false, fmt.Errorf("ledger record: %w", err)
+	if err := decodeRecord(v, &r); err != nil {
+		return r, false, err
 	}
-	return r, r.Text != "", nil
+	return r, true, nil
 }
 
 // purgeTranscripts clears the text of ledger records older than before.
@@ -312,7 +312,7 @@ func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 				return false, err
 			}
 			r.Text = ""
-			if err := putJSON(lb, k, &r); err != nil {
+			if err := putRecord(lb, k, &r); err != nil {
 				return false, err
 			}
 			return true, nil
@@ -352,7 +352,7 @@ func forgetTranscripts(tx *bolt.Tx, guests map[string]bool) (int, error) {
 		return 0, err
 	}
 	for _, u := range todo {
-		if err := putJSON(lb, u.k, &u.r); err != nil {
+		if err := putRecord(lb, u.k, &u.r); err != nil {
 			return 0, err
 		}
 	}
@@ -490,14 +490,14 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 	}
 	type upd struct {
 		k []byte
-		v any
+		r Record
 	}
 	var todo []upd
 	lb := tx.Bucket(bucketLedger)
 	err = lb.ForEach(func(k, v []byte) error {
 		var r Record
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("ledger record: %w", err)
+		if err := decodeRecord(v, &r); err != nil {
+			return err
 		}
 		if guests[r.Guest] {
 			r.Guest = forgotten
@@ -509,7 +509,7 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 		return err
 	}
 	for _, u := range todo {
-		if err := putJSON(lb, u.k, u.v); err != nil {
+		if err := putRecord(lb, u.k, &u.r); err != nil {
 			return err
 		}
 	}

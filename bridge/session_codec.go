@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/askbridge/askbridge/stats"
 )
@@ -44,9 +43,6 @@ const (
 	sessionV2 byte = 2
 )
 
-// errSessionTruncated is the error of a binary record that ends early.
-var errSessionTruncated = errors.New("truncated")
-
 // encodeSession returns s's record in the current version.
 func encodeSession(s *stats.Session) []byte {
 	n := 1 + 3*11 + 6*3 + 1 + len(s.ID) + len(s.Guest) + len(s.Page) + len(s.Queue) +
@@ -75,19 +71,6 @@ func encodeSession(s *stats.Session) []byte {
 	b = binary.AppendVarint(b, int64(s.RepliesDelivered))
 	b = binary.AppendVarint(b, int64(s.RepliesRefused))
 	return appendString(b, s.Protocol)
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return append(b, 0)
-	}
-	b = binary.AppendUvarint(b, uint64(t.Nanosecond())+1)
-	return binary.AppendVarint(b, t.Unix())
 }
 
 // decodeSession decodes a session record of any version into s, which it
@@ -183,97 +166,10 @@ func (d *sessionDecoder) pair(a, b []byte) (string, string) {
 	return s[:len(a)], s[len(a):]
 }
 
-// v1Reader reads the fields of a version 1 record (after its version
-// byte); the first error sticks.
-type v1Reader struct {
-	b   []byte
-	i   int
-	err error
-}
-
-// fail records an error in the field that starts at b[at].
-func (r *v1Reader) fail(what string, at int, err error) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%s at offset %d: %w", what, at+1, err)
-	}
-}
-
-func (r *v1Reader) uvarint(what string, at int) uint64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Uvarint(r.b[r.i:])
-	if n <= 0 {
-		r.fail(what, at, varintError(n))
-		return 0
-	}
-	r.i += n
-	return x
-}
-
-func (r *v1Reader) varint(what string, at int) int64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Varint(r.b[r.i:])
-	if n <= 0 {
-		r.fail(what, at, varintError(n))
-		return 0
-	}
-	r.i += n
-	return x
-}
-
-func varintError(n int) error {
-	if n == 0 {
-		return errSessionTruncated
-	}
-	return errors.New("varint overflows 64 bits")
-}
-
-// bytes reads a length-prefixed string's bytes, which alias the record.
-func (r *v1Reader) bytes(what string) []byte {
-	at := r.i
-	n := r.uvarint(what, at)
-	if r.err != nil {
-		return nil
-	}
-	if n > uint64(len(r.b)-r.i) {
-		r.fail(what, at, fmt.Errorf("length %d: %w", n, errSessionTruncated))
-		return nil
-	}
-	s := r.b[r.i : r.i+int(n)]
-	r.i += int(n)
-	return s
-}
-
-func (r *v1Reader) int(what string) int {
-	at := r.i
-	x := r.varint(what, at)
-	if x != int64(int(x)) {
-		r.fail(what, at, fmt.Errorf("%d overflows int", x))
-	}
-	return int(x)
-}
-
-func (r *v1Reader) time(what string) time.Time {
-	at := r.i
-	ns := r.uvarint(what, at)
-	if r.err != nil || ns == 0 {
-		return time.Time{}
-	}
-	if ns > 1e9 {
-		r.fail(what, at, fmt.Errorf("nanoseconds %d out of range", ns-1))
-		return time.Time{}
-	}
-	sec := r.varint(what, at)
-	return time.Unix(sec, int64(ns-1))
-}
-
 // decodeBinary decodes the fields of a version 1 or 2 record after its
 // version byte.
 func (d *sessionDecoder) decodeBinary(b []byte, s *stats.Session, version byte) error {
-	r := v1Reader{b: b}
+	r := binReader{b: b}
 	id := r.bytes("id")
 	guest := r.bytes("guest")
 	s.ID, s.Guest = d.pair(id, guest)
@@ -296,7 +192,7 @@ func (d *sessionDecoder) decodeBinary(b []byte, s *stats.Session, version byte) 
 		return r.err
 	}
 	if n > uint64(len(b)-r.i) { // every tag takes at least its length byte
-		return fmt.Errorf("tags at offset %d: %d tags in %d bytes: %w", at+1, n, len(b)-r.i, errSessionTruncated)
+		return fmt.Errorf("tags at offset %d: %d tags in %d bytes: %w", at+1, n, len(b)-r.i, errTruncated)
 	}
 	if n > 0 {
 		s.Tags = make([]string, n)

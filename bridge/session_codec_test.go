@@ -147,8 +147,8 @@ func TestDecodeSessionErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
 		}
 	}
-	if err := decodeSession([]byte{sessionV1}, &stats.Session{}, nil); !errors.Is(err, errSessionTruncated) {
-		t.Errorf("truncated record: %v does not match errSessionTruncated", err)
+	if err := decodeSession([]byte{sessionV1}, &stats.Session{}, nil); !errors.Is(err, errTruncated) {
+		t.Errorf("truncated record: %v does not match errTruncated", err)
 	}
 }
 

@@ -53,7 +53,7 @@ func SeedBenchLedger(tb testing.TB, dir string, n int, now time.Time) {
 				if i%2 == 1 {
 					r.Direction, r.Kind, r.MID = Outbound, "reply", mid+".out"
 				}
-				if err := putJSON(ledger, k, r); err != nil {
+				if err := putRecord(ledger, k, r); err != nil {
 					return err
 				}
 				if err := addRefs(tx, k, r); err != nil {

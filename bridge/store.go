@@ -69,7 +69,9 @@ var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFaceboo
 //     askbridge could not read them).
 //   - 4: inbox, outbox and held-message values sealed with the queue keys
 //     (see sealed.go); plain JSON values are still read.
-const schemaVersion = 4
+//   - 5: ledger records written in a binary encoding (ledger_codec.go);
+//     JSON records of earlier schemas are read as they are.
+const schemaVersion = 5
 
 // ErrBusy means a compaction was put off because a backup is running.
 var ErrBusy = errors.New("bridge: store busy with a backup; compaction put off")

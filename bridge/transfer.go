@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -118,8 +117,8 @@ func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 	c := tx.Bucket(bucketLedger).Cursor()
 	for k, v := c.Seek(timeBound(started)); k != nil; k, v = c.Next() {
 		var r Record
-		if err := json.Unmarshal(v, &r); err != nil {
-			return "", fmt.Errorf("ledger record: %w", err)
+		if err := decodeRecord(v, &r); err != nil {
+			return "", err
 		}
 		if r.Guest != conv.Guest || r.Text == "" {
 			continue

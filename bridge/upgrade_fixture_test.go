@@ -559,7 +559,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		}
 		return tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
 			var r Record
-			if err := json.Unmarshal(v, &r); err != nil {
+			if err := decodeRecord(v, &r); err != nil {
 				return fmt.Errorf("ledger record %x: %w", k, err)
 			}
 			w.Ledger = append(w.Ledger, recordOf(k, &r))
