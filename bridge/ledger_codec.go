@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -52,6 +53,9 @@ func encodeRecord(r *Record) []byte {
 	b = binary.AppendVarint(b, int64(r.Attempts))
 	b = appendString(b, r.Text)
 	b = binary.AppendUvarint(b, uint64(len(r.Copies)))
+	if len(r.Copies) == 0 {
+		return b
+	}
 	for _, op := range slices.Sorted(maps.Keys(r.Copies)) {
 		b = appendString(b, op)
 		b = appendString(b, r.Copies[op])
@@ -111,10 +115,26 @@ func decodeRecordV1(b []byte, r *Record) error {
 	if d.i != len(b) {
 		return fmt.Errorf("%d bytes after the last field", len(b)-d.i)
 	}
-	r.Direction = Direction(fields[0])
-	r.Kind, r.Page, r.Guest = string(fields[1]), string(fields[2]), string(fields[3])
-	r.MID, r.XMPPID, r.Operator = string(fields[4]), string(fields[5]), string(fields[6])
-	r.State, r.Error, r.Text = string(fields[7]), string(fields[8]), string(text)
+	// One allocation for all the strings.
+	n = uint64(len(text))
+	for _, f := range fields {
+		n += uint64(len(f))
+	}
+	var sb strings.Builder
+	sb.Grow(int(n))
+	for _, f := range fields {
+		sb.Write(f)
+	}
+	sb.Write(text)
+	all := sb.String()
+	var strs [10]string
+	for i, f := range fields {
+		strs[i], all = all[:len(f)], all[len(f):]
+	}
+	strs[9] = all
+	r.Direction = Direction(strs[0])
+	r.Kind, r.Page, r.Guest, r.MID, r.XMPPID = strs[1], strs[2], strs[3], strs[4], strs[5]
+	r.Operator, r.State, r.Error, r.Text = strs[6], strs[7], strs[8], strs[9]
 	return nil
 }
 

@@ -149,3 +149,49 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRecordCodec compares the binary record with the JSON one of
+// earlier releases, for a typical inbound record: encode, decode, and the
+// delivery-state change (decode, change, encode) every relayed message
+// makes.
+func BenchmarkRecordCodec(b *testing.B) {
+	r := recordSamples()[1]
+	r.Operator = "ask@chat.library.example.org"
+	bin := encodeRecord(&r)
+	js, _ := json.Marshal(&r)
+	codecs := []struct {
+		name   string
+		v      []byte
+		encode func(*Record) []byte
+		decode func([]byte, *Record) error
+	}{
+		{"binary", bin, encodeRecord, decodeRecord},
+		{"json", js, func(r *Record) []byte { v, _ := json.Marshal(r); return v }, func(v []byte, r *Record) error { return json.Unmarshal(v, r) }},
+	}
+	for _, c := range codecs {
+		b.Run("encode/"+c.name, func(b *testing.B) {
+			for b.Loop() {
+				_ = c.encode(&r)
+			}
+			b.ReportMetric(float64(len(c.v)), "bytes/record")
+		})
+		b.Run("decode/"+c.name, func(b *testing.B) {
+			var out Record
+			for b.Loop() {
+				if err := c.decode(c.v, &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("mark-sent/"+c.name, func(b *testing.B) {
+			var out Record
+			for b.Loop() {
+				if err := c.decode(c.v, &out); err != nil {
+					b.Fatal(err)
+				}
+				out.State = StateSent
+				_ = c.encode(&out)
+			}
+		})
+	}
+}
