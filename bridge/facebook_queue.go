@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -81,12 +80,7 @@ type fbEvent struct {
 type fbQueue struct {
 	b *Bridge
 
-	// The mailbox, which anyone may post to without blocking.
-	mu       sync.Mutex
-	events   []fbEvent
-	posted   int // committed items in events
-	overflow bool
-	wake     chan struct{}
+	box mailbox[fbEvent]
 
 	// For the metrics and tests: how many entries the owner holds and in
 	// how many conversations, and when the oldest was queued (Unix ns);
@@ -112,35 +106,20 @@ type fbOwned struct {
 }
 
 func newFBQueue(b *Bridge) *fbQueue {
-	return &fbQueue{b: b, wake: make(chan struct{}, 1), own: fbOwned{convs: map[string]*fbConv{}, reload: true}}
+	return &fbQueue{b: b, box: newMailbox(fbHeld, fbEvent{kind: fbReload}), own: fbOwned{convs: map[string]*fbConv{}, reload: true}}
 }
 
 // post adds an event to the mailbox and wakes the owner.
 func (q *fbQueue) post(ev fbEvent) {
-	q.mu.Lock()
-	switch {
-	case ev.kind != fbCommitted:
-		q.events = append(q.events, ev)
-	case q.overflow:
-	case q.posted+len(ev.items) > fbHeld:
-		q.overflow = true
-		q.events = append(q.events, fbEvent{kind: fbReload})
-	default:
-		q.posted += len(ev.items)
-		q.events = append(q.events, ev)
+	n := 0
+	if ev.kind == fbCommitted {
+		n = len(ev.items)
 	}
-	q.mu.Unlock()
-	signal(q.wake)
+	q.box.post(ev, n)
 }
 
 // take empties the mailbox.
-func (q *fbQueue) take() []fbEvent {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	evs := q.events
-	q.events, q.posted, q.overflow = nil, 0, false
-	return evs
-}
+func (q *fbQueue) take() []fbEvent { return q.box.take() }
 
 // enqueue puts e at the end of the patron's replies in tx and, once tx
 // commits, hands it to the owner. A nil q (a store written without a
@@ -210,7 +189,7 @@ func (q *fbQueue) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-q.wake:
+		case <-q.box.wake:
 		case <-q.b.fbReady:
 		case <-timer.C:
 		}

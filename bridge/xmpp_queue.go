@@ -119,12 +119,7 @@ const mailboxCap = xmppHeld
 type xmppQueue struct {
 	b *Bridge
 
-	// The mailbox, which anyone may post to without blocking.
-	mu       sync.Mutex
-	events   []xmppEvent
-	posted   int // committed items in events
-	overflow bool
-	wake     chan struct{}
+	box mailbox[xmppEvent]
 
 	// gate orders writes against link failures: linkDown bumps epoch
 	// while holding it, and the owner holds it while writing, so that no
@@ -186,7 +181,7 @@ type xmppOwned struct {
 }
 
 func newXMPPQueue(b *Bridge) *xmppQueue {
-	q := &xmppQueue{b: b, wake: make(chan struct{}, 1)}
+	q := &xmppQueue{b: b, box: newMailbox(mailboxCap, xmppEvent{kind: evReload})}
 	q.own = xmppOwned{held: map[string]*xmppItem{},
 		suspects: map[string]struct{}{}, strikes: map[string]int{}, poisonWindow: poisonWindow,
 		unsaved: map[string]struct{}{}, reload: true}
@@ -195,30 +190,15 @@ func newXMPPQueue(b *Bridge) *xmppQueue {
 
 // post adds an event to the mailbox and wakes the owner.
 func (q *xmppQueue) post(ev xmppEvent) {
-	q.mu.Lock()
-	switch {
-	case ev.kind != evCommitted:
-		q.events = append(q.events, ev)
-	case q.overflow:
-	case q.posted+len(ev.items) > mailboxCap:
-		q.overflow = true
-		q.events = append(q.events, xmppEvent{kind: evReload})
-	default:
-		q.posted += len(ev.items)
-		q.events = append(q.events, ev)
+	n := 0
+	if ev.kind == evCommitted {
+		n = len(ev.items)
 	}
-	q.mu.Unlock()
-	signal(q.wake)
+	q.box.post(ev, n)
 }
 
 // take empties the mailbox.
-func (q *xmppQueue) take() []xmppEvent {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	evs := q.events
-	q.events, q.posted, q.overflow = nil, 0, false
-	return evs
-}
+func (q *xmppQueue) take() []xmppEvent { return q.box.take() }
 
 // enqueue puts e at the end of the outbox in tx and, once tx commits,
 // hands it to the owner. q may be nil (a store written without a bridge).
@@ -304,7 +284,7 @@ func (q *xmppQueue) run(ctx context.Context, link Link) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-q.wake:
+		case <-q.box.wake:
 		case <-q.b.xmppReady:
 		case <-timer.C:
 		}
@@ -564,7 +544,7 @@ func (q *xmppQueue) write(link Link) time.Time {
 		if q.epoch.Load() != o.epoch {
 			// The link went down since: its event comes first.
 			q.gate.Unlock()
-			signal(q.wake)
+			signal(q.box.wake)
 			return due
 		}
 		invalid, err := link.SendBatch(stanzas)
@@ -709,7 +689,7 @@ func (q *xmppQueue) finish(link Link) {
 func (q *xmppQueue) drainWaits() {
 	o := &q.own
 	for q.saveSuspicion(); o.busy || o.removing > 0 || o.saving; q.saveSuspicion() {
-		<-q.wake
+		<-q.box.wake
 		for _, ev := range q.take() {
 			q.apply(ev)
 		}
