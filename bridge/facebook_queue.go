@@ -82,11 +82,10 @@ type fbQueue struct {
 
 	box mailbox[fbEvent]
 
-	// For the metrics and tests: how many entries the owner holds and in
-	// how many conversations, and when the oldest was queued (Unix ns);
-	// valid when complete.
-	depth, convs, oldest atomic.Int64
-	complete             atomic.Bool
+	// For the metrics; and for tests, how many conversations have
+	// replies waiting.
+	figures ownerFigures
+	convs   atomic.Int64
 
 	// Owned by the goroutine in run.
 	own fbOwned
@@ -144,19 +143,6 @@ func (q *fbQueue) enqueue(tx *bolt.Tx, psid string, e *fbEntry) error {
 // other than by enqueue.
 func (q *fbQueue) changed(tx *bolt.Tx) {
 	tx.OnCommit(func() { q.post(fbEvent{kind: fbReload}) })
-}
-
-// snapshot is the outbox's depth and when its oldest entry was queued, as
-// the owner last saw them; ok is false when the owner does not hold the
-// whole outbox.
-func (q *fbQueue) snapshot() (depth int, oldest time.Time, ok bool) {
-	if !q.complete.Load() {
-		return 0, time.Time{}, false
-	}
-	if ns := q.oldest.Load(); ns != 0 {
-		oldest = time.Unix(0, ns)
-	}
-	return int(q.depth.Load()), oldest, true
 }
 
 // run owns the outbox until ctx is done. Senders still running finish
@@ -381,14 +367,12 @@ func (q *fbQueue) publish() {
 	o := &q.own
 	// A conversation's first entry is its oldest: the outbox's oldest is
 	// the oldest of those.
-	var oldest int64
+	var oldest time.Time
 	for _, c := range o.convs {
-		if t := c.items[0].entry.Queued; !t.IsZero() && (oldest == 0 || t.UnixNano() < oldest) {
-			oldest = t.UnixNano()
+		if t := c.items[0].entry.Queued; !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+			oldest = t
 		}
 	}
-	q.depth.Store(int64(o.held))
 	q.convs.Store(int64(len(o.convs)))
-	q.oldest.Store(oldest)
-	q.complete.Store(o.all && !o.reload)
+	q.figures.publish(o.held, oldest, o.all && !o.reload)
 }

@@ -73,7 +73,7 @@ func newMetrics(reg prometheus.Registerer, b *Bridge) (*metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.eventsStored, m.duplicates, m.events, m.ownEchoes, m.relayed, m.bounces, m.bouncesForged,
 		m.refused, m.sendCalls, m.sendRetries, m.sessionsOpened, m.sessionsReopened, m.sessionsClosed, m.sendErrors, m.unknownAccount, m.linkChanges, m.parked,
-		m.sessionWait, m.sessionLength, m.throttled, m.callsHeld, m.throttles, newQueueCollector(b.store, b.now, b.xq.snapshot, b.fq.snapshot)} {
+		m.sessionWait, m.sessionLength, m.throttled, m.callsHeld, m.throttles, newQueueCollector(b.store, b.now, b.xq.figures.snapshot, b.fq.figures.snapshot)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("bridge: registering metrics: %w", err)
 		}

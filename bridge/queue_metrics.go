@@ -2,11 +2,45 @@ package bridge
 
 import (
 	"bytes"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
 )
+
+// ownerFigures are what a queue's owner publishes for the metrics: how
+// many entries it holds and when the oldest was queued, valid while it
+// holds the whole queue.
+type ownerFigures struct {
+	depth, oldest atomic.Int64 // oldest in Unix ns, 0 for none
+	complete      atomic.Bool
+}
+
+// publish records the owner's figures; complete says it holds the whole
+// queue.
+func (f *ownerFigures) publish(depth int, oldest time.Time, complete bool) {
+	var ns int64
+	if !oldest.IsZero() {
+		ns = oldest.UnixNano()
+	}
+	f.depth.Store(int64(depth))
+	f.oldest.Store(ns)
+	f.complete.Store(complete)
+}
+
+// snapshot is the queue's depth and when its oldest entry was queued, as
+// the owner last published them; ok is false when the owner does not hold
+// the whole queue.
+func (f *ownerFigures) snapshot() (depth int, oldest time.Time, ok bool) {
+	if !f.complete.Load() {
+		return 0, time.Time{}, false
+	}
+	if ns := f.oldest.Load(); ns != 0 {
+		oldest = time.Unix(0, ns)
+	}
+	return int(f.depth.Load()), oldest, true
+}
 
 // queueCollector reports, at each scrape and from one read transaction,
 // how much waits in the inbox and each outbox, how old the oldest entry

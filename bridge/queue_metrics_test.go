@@ -56,7 +56,7 @@ func TestOldestQueuedFacebook(t *testing.T) {
 	h.api.failWith(errTransport, errTransport, errTransport)
 	h.run()
 	waitFor(t, func() bool { return h.api.callCount() == 3 })
-	n, oldest, ok := h.b.fq.snapshot()
+	n, oldest, ok := h.b.fq.figures.snapshot()
 	if !ok || n != 4 || !oldest.Equal(now.Add(-20*time.Minute)) {
 		t.Errorf("owner: %d entries, oldest %v, complete %v; want 4, %v, true", n, oldest, ok, now.Add(-20*time.Minute))
 	}
@@ -85,9 +85,9 @@ func TestOldestQueuedXMPPRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.run()
-	waitFor(t, func() bool { n, _, ok := h.b.xq.snapshot(); return ok && n == 2 })
+	waitFor(t, func() bool { n, _, ok := h.b.xq.figures.snapshot(); return ok && n == 2 })
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newQueueCollector(h.store, func() time.Time { return now }, h.b.xq.snapshot, h.b.fq.snapshot))
+	reg.MustRegister(newQueueCollector(h.store, func() time.Time { return now }, h.b.xq.figures.snapshot, h.b.fq.figures.snapshot))
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

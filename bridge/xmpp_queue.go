@@ -128,10 +128,8 @@ type xmppQueue struct {
 	gate  sync.Mutex
 	epoch atomic.Uint64
 
-	// For the metrics: how many entries the owner holds, and when the
-	// oldest was queued (Unix ns); valid when complete.
-	depth, oldest atomic.Int64
-	complete      atomic.Bool
+	// For the metrics.
+	figures ownerFigures
 
 	// Owned by the goroutine in run.
 	own xmppOwned
@@ -231,19 +229,6 @@ func (q *xmppQueue) linkDown() {
 	e := q.epoch.Add(1)
 	q.post(xmppEvent{kind: evLinkDown, epoch: e})
 	q.gate.Unlock()
-}
-
-// snapshot is the outbox's depth and when its oldest entry was queued, as
-// the owner last saw them; ok is false when the owner does not hold the
-// whole outbox.
-func (q *xmppQueue) snapshot() (depth int, oldest time.Time, ok bool) {
-	if !q.complete.Load() {
-		return 0, time.Time{}, false
-	}
-	if ns := q.oldest.Load(); ns != 0 {
-		oldest = time.Unix(0, ns)
-	}
-	return int(q.depth.Load()), oldest, true
 }
 
 // run owns the outbox until ctx is done, writing while the link is up;
@@ -659,15 +644,13 @@ func (q *xmppQueue) done(items []*xmppItem) {
 // metrics.
 func (q *xmppQueue) publish() {
 	o := &q.own
-	var oldest int64
+	var oldest time.Time
 	for _, it := range o.held {
-		if t := it.entry.Queued; !t.IsZero() && (oldest == 0 || t.UnixNano() < oldest) {
-			oldest = t.UnixNano()
+		if t := it.entry.Queued; !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+			oldest = t
 		}
 	}
-	q.depth.Store(int64(len(o.held)))
-	q.oldest.Store(oldest)
-	q.complete.Store(o.all && !o.reload)
+	q.figures.publish(len(o.held), oldest, o.all && !o.reload)
 }
 
 // finish ends run: it waits for the Sync and commits in flight, then
@@ -681,7 +664,7 @@ func (q *xmppQueue) finish(link Link) {
 		q.drainWaits()
 	}
 	o.waits.Wait()
-	q.complete.Store(false) // the store alone knows from now on
+	q.figures.complete.Store(false) // the store alone knows from now on
 }
 
 // drainWaits applies the mailbox's events until no Sync, removal or
