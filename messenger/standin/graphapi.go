@@ -83,6 +83,9 @@ func (s *Server) handleSendAPI(w http.ResponseWriter, r *http.Request) {
 		msg.MID = newMID()
 	}
 	s.record(msg)
+	if s.cfg.OnSent != nil {
+		s.cfg.OnSent(msg)
+	}
 	if s.cfg.Echoes && msg.SenderAction == "" {
 		s.queueEcho(msg)
 	}

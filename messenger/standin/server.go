@@ -41,6 +41,14 @@ type Config struct {
 	// MaxSent, when positive, bounds how many sent messages Sent keeps (the
 	// latest); WaitSent still counts all. Zero keeps all.
 	MaxSent int
+	// OnSent, if set, is called with every Send API call the stand-in
+	// accepts (messages and sender actions alike), once it is recorded and
+	// before it is answered: when the caller has its answer, OnSent has
+	// returned. It is never called for a call that is refused (bad token
+	// or body, FailNext, a throttle). It runs on the request's goroutine
+	// with no lock held, concurrently for concurrent calls, and delays
+	// that call's answer by as long as it takes.
+	OnSent func(SentMessage)
 	// Now is the clock of throttles and of SentMessage.At; nil means
 	// time.Now.
 	Now func() time.Time
