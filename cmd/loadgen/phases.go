@@ -218,19 +218,11 @@ func (e *env) bridgePhase(ctx context.Context, round int) (*PhaseResult, error) 
 	url, pid := e.o.ext.webhookURL, e.o.ext.pid
 	var c *child
 	if !e.o.External {
-		state := filepath.Join(e.dir, fmt.Sprintf("daemon-%d", round))
-		cfgPath, err := e.writeDaemonConfig(state)
-		if err != nil {
-			return nil, err
-		}
-		c, err = startChild(ctx, state, childDaemon, e.childArgs("-config", cfgPath)...)
-		if err != nil {
+		var err error
+		if c, err = e.startDaemon(ctx, fmt.Sprintf("daemon-%d", round)); err != nil {
 			return nil, err
 		}
 		defer c.stop()
-		if err := c.waitReady(ctx, startupTimeout); err != nil {
-			return nil, err
-		}
 		url, pid = "http://"+c.httpAddr+"/webhook", c.pid()
 	}
 	pats := newPatrons(l.Patrons, l.Concurrency, randomSalt())
@@ -256,6 +248,25 @@ func (e *env) bridgePhase(ctx context.Context, round int) (*PhaseResult, error) 
 	rss.finish(p)
 	p.Throughput = p.E2EPerSec
 	return p, nil
+}
+
+// startDaemon starts a daemon with a fresh store in the state directory
+// name and waits until it is ready.
+func (e *env) startDaemon(ctx context.Context, name string) (*child, error) {
+	state := filepath.Join(e.dir, name)
+	cfgPath, err := e.writeDaemonConfig(state)
+	if err != nil {
+		return nil, err
+	}
+	c, err := startChild(ctx, state, childDaemon, e.childArgs("-config", cfgPath)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.waitReady(ctx, startupTimeout); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
 }
 
 // pids adds Prosody (when it is ours) and the load generator to m.

@@ -109,19 +109,25 @@ func (r *receiver) run(ctx context.Context) {
 // waitFor returns once want distinct messages have arrived, or nothing new
 // arrived for idle, or ctx ends.
 func (r *receiver) waitFor(ctx context.Context, want int64, idle time.Duration) {
+	awaitCount(ctx, &r.distinct, want, idle, r.done)
+}
+
+// awaitCount returns once n reaches want, or n did not change for idle, or
+// ctx ends or done is closed. It looks at n every 10 ms.
+func awaitCount(ctx context.Context, n *atomic.Int64, want int64, idle time.Duration, done <-chan struct{}) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	last, lastChange := r.distinct.Load(), time.Now()
-	for r.distinct.Load() < want {
+	last, lastChange := n.Load(), time.Now()
+	for n.Load() < want {
 		select {
 		case <-ctx.Done():
 			return
-		case <-r.done:
+		case <-done:
 			return
 		case <-tick.C:
 		}
-		if n := r.distinct.Load(); n != last {
-			last, lastChange = n, time.Now()
+		if x := n.Load(); x != last {
+			last, lastChange = x, time.Now()
 		} else if time.Since(lastChange) > idle {
 			return
 		}
