@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,8 +40,11 @@ type receiver struct {
 	mu      sync.Mutex
 	lastSeq map[string]int64 // patron → last seq received
 	foreign int              // messages not from this phase
-	done    chan struct{}
-	cancel  context.CancelFunc
+	// troubles counts, among those, the error stanzas (by condition) and
+	// the bridge's own notices (such as "Not delivered").
+	troubles map[string]int
+	done     chan struct{}
+	cancel   context.CancelFunc
 }
 
 // dialReceiver logs in as user on the c2s listener at addr.
@@ -56,7 +60,7 @@ func dialReceiver(ctx context.Context, addr, user, password, tag string, tl *tim
 		return nil, fmt.Errorf("loadgen: receiver: %w", err)
 	}
 	r := &receiver{c: c, tag: tag, tl: tl, log: log, checkOrder: checkOrder,
-		got: make([]atomic.Uint32, len(tl.sentAt)), lastSeq: map[string]int64{}, done: make(chan struct{})}
+		got: make([]atomic.Uint32, len(tl.sentAt)), lastSeq: map[string]int64{}, troubles: map[string]int{}, done: make(chan struct{})}
 	rctx, rcancel := context.WithCancel(context.Background())
 	r.cancel = rcancel
 	go r.run(rctx)
@@ -81,6 +85,10 @@ func (r *receiver) run(ctx context.Context) {
 		if !ok || err != nil || seq < 0 || seq >= int64(len(r.got)) {
 			r.mu.Lock()
 			r.foreign++
+			if k := trouble(m); k != "" {
+				r.troubles[k]++
+				r.log.Debug("receiver: trouble", zap.String("kind", k), zap.String("from", m.From), zap.String("body", m.Body))
+			}
 			r.mu.Unlock()
 			continue
 		}
@@ -104,6 +112,32 @@ func (r *receiver) run(ctx context.Context) {
 			r.mu.Unlock()
 		}
 	}
+}
+
+// trouble names what an unexpected message says went wrong: "stanza
+// <condition>" for an error stanza, "bridge notice" for the bridge's own
+// words; "" for anything else.
+func trouble(m jabberclient.Received) string {
+	switch {
+	case m.Type == "error" && m.ErrorCondition != "":
+		return "stanza " + m.ErrorCondition
+	case m.Type == "error":
+		return "stanza error"
+	case strings.HasPrefix(m.Body, bridgeVoice):
+		return "bridge notice"
+	}
+	return ""
+}
+
+// bridgeVoice starts every notice the bridge itself writes to a librarian
+// (bridge/voice.go).
+const bridgeVoice = "[askbridge] "
+
+// troubleCounts returns a copy of the troubles counted so far.
+func (r *receiver) troubleCounts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.troubles)
 }
 
 // waitFor returns once want distinct messages have arrived, or nothing new
