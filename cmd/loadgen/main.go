@@ -13,6 +13,13 @@
 //     the private Prosody, counted as they arrive at the Jabber client
 //     that plays the librarians' queue.
 //
+// A fifth phase, replies, runs only when -phases names it. It measures the
+// other direction: a fresh daemon, one conversation opened per patron by
+// a webhook event, then the librarians' Jabber client answers the
+// patrons' JIDs at -reply-rate (100 a second unless said) and each
+// reply is timed until the Graph API stand-in, in this process, receives
+// the Send API call carrying it.
+//
 // The daemon and the webhook-only server run as child processes (this
 // program started again), so their RSS and CPU profiles are their own. By
 // default everything runs on loopback with ephemeral ports and temporary
@@ -27,6 +34,7 @@
 //
 //	go run ./cmd/loadgen [flags]
 //	go run ./cmd/loadgen -phases bridge,prosody -rate 200 -events 12000
+//	go run ./cmd/loadgen -phases replies -rounds 3
 package main
 
 import (
@@ -61,6 +69,10 @@ type Settings struct {
 	MaxSeconds    float64  `json:"max_seconds_per_phase"`
 	External      bool     `json:"external_daemon"`
 	DaemonLog     string   `json:"daemon_log_level"`
+	// Replies and ReplyRate are the replies phase's: replies per phase and
+	// target replies per second (0 = as fast as possible).
+	Replies   int     `json:"replies_per_phase"`
+	ReplyRate float64 `json:"reply_rate_per_s"`
 }
 
 // Machine describes where the run happened.
@@ -127,7 +139,7 @@ func main() {
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.StringVar(&o.phases, "phases", strings.Join(allPhases, ","), "phases to run, comma-separated: prosody, webhook, bolt, bridge")
+	fs.StringVar(&o.phases, "phases", strings.Join(defaultPhases, ","), "phases to run, comma-separated: prosody, webhook, bolt, bridge, replies")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds (each runs every phase); medians are reported")
 	fs.IntVar(&o.Events, "events", 20000, "events (messages) per phase")
 	fs.DurationVar(&o.duration, "duration", 2*time.Minute, "longest a phase may send for")
@@ -135,6 +147,8 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", 16, "concurrent webhook POSTs (and BoltDB writers)")
 	fs.IntVar(&o.Patrons, "patrons", 256, "distinct patrons (PSIDs)")
 	fs.Float64Var(&o.Rate, "rate", 0, "target events per second; 0 = as fast as possible")
+	fs.IntVar(&o.Replies, "replies", 6000, "librarians' replies per replies phase")
+	fs.Float64Var(&o.ReplyRate, "reply-rate", 100, "target replies per second of the replies phase; 0 = as fast as possible, -concurrency replies in flight (-rate, when given, sets it too)")
 	fs.DurationVar(&o.drainIdle, "drain-idle", 10*time.Second, "stop waiting for messages after this long without one")
 	fs.DurationVar(&o.maxTime, "max-time", time.Hour, "bound on the whole run")
 	fs.StringVar(&o.DaemonLog, "daemon-log-level", "info", "log level of the daemon under test")
@@ -155,6 +169,11 @@ func parseFlags(args []string) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["rate"] && !given["reply-rate"] {
+		o.ReplyRate = o.Rate
+	}
 	for _, p := range strings.Split(o.phases, ",") {
 		p = strings.TrimSpace(p)
 		if !slices.Contains(allPhases, p) {
@@ -169,13 +188,18 @@ func parseFlags(args []string) (*options, error) {
 	switch {
 	case o.Rounds < 1 || o.Events < 1 || o.EventsPerPost < 1 || o.Concurrency < 1 || o.Patrons < 1:
 		return nil, errors.New("loadgen: rounds, events, events-per-post, concurrency and patrons must be positive")
-	case o.Rate < 0 || o.duration <= 0:
-		return nil, errors.New("loadgen: rate must not be negative and duration must be positive")
+	case o.Rate < 0 || o.ReplyRate < 0 || o.duration <= 0:
+		return nil, errors.New("loadgen: rate and reply-rate must not be negative and duration must be positive")
+	case o.Replies < 1:
+		return nil, errors.New("loadgen: replies must be positive")
 	}
 	o.MaxSeconds = o.duration.Seconds()
 	o.External = o.ext.webhookURL != ""
 	if o.External && (o.ext.c2s == "" || o.ext.receiver == "" || o.ext.password == "") {
 		return nil, errors.New("loadgen: -webhook-url needs -c2s, -receiver and -receiver-password")
+	}
+	if o.External && slices.Contains(o.Phases, phaseReplies) {
+		return nil, errors.New("loadgen: the replies phase needs the daemon the load generator starts, configured with its Send API stand-in")
 	}
 	if o.External && slices.Contains(o.Phases, phaseProsody) && (o.ext.component == "" || o.ext.compDomain == "" || o.ext.compSecret == "") {
 		return nil, errors.New("loadgen: with an external daemon, the prosody phase needs -component, -component-domain and -component-secret")
@@ -214,8 +238,14 @@ func run(ctx context.Context, o *options, w io.Writer, log *zap.Logger) error {
 	fs := rep.Machine.Fdatasync
 	fmt.Fprintf(w, "  disk: fdatasync of 4 KiB ms  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f (a durable BoltDB commit makes two)\n",
 		fs.P50, fs.P90, fs.P99, fs.Max)
-	fmt.Fprintf(w, "  %d events per phase, %d per POST, concurrency %d, %d patrons, rate %s, %d round(s)\n",
-		o.Events, o.EventsPerPost, o.Concurrency, o.Patrons, rateString(o.Rate), o.Rounds)
+	if slices.ContainsFunc(o.Phases, func(p string) bool { return p != phaseReplies }) {
+		fmt.Fprintf(w, "  %d events per phase, %d per POST, concurrency %d, %d patrons, rate %s, %d round(s)\n",
+			o.Events, o.EventsPerPost, o.Concurrency, o.Patrons, rateString(o.Rate), o.Rounds)
+	}
+	if slices.Contains(o.Phases, phaseReplies) {
+		fmt.Fprintf(w, "  replies: %d conversations opened, then %d replies, concurrency %d, rate %s, at most %s, %d round(s)\n",
+			o.Patrons, o.Replies, o.Concurrency, replyRateString(o.ReplyRate), o.duration, o.Rounds)
+	}
 	for i := range o.Rounds {
 		round := Round{Phases: map[string]*PhaseResult{}}
 		for _, ph := range o.Phases {
@@ -258,6 +288,13 @@ func rateString(r float64) string {
 		return "as fast as possible"
 	}
 	return fmt.Sprintf("%.0f events/s", r)
+}
+
+func replyRateString(r float64) string {
+	if r <= 0 {
+		return "as fast as possible"
+	}
+	return fmt.Sprintf("%.0f replies/s", r)
 }
 
 // describeMachine gathers what the report says about the machine.

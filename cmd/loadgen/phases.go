@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -45,6 +46,10 @@ type env struct {
 
 	c2s, queue, queuePW               string
 	component, compDomain, compSecret string
+
+	// replies counts what the Graph API stand-in receives while a replies
+	// phase runs; nil otherwise.
+	replies atomic.Pointer[replyCounter]
 }
 
 // setup starts what the phases share.
@@ -81,8 +86,11 @@ func setup(ctx context.Context, o *options, log *zap.Logger) (*env, error) {
 		e.close()
 		return nil, fmt.Errorf("loadgen: Graph API stand-in: %w", err)
 	}
+	// Sent keeps only the latest call: the replies phase counts them as
+	// they arrive, through OnSent.
 	fb := standin.New(standin.Config{AppID: appID, AppSecret: appSecret,
-		Pages: []standin.Page{{ID: messenger.PageID(pageID), Name: pageName, AccessToken: pageToken}}, Log: log.Named("graph")})
+		Pages: []standin.Page{{ID: messenger.PageID(pageID), Name: pageName, AccessToken: pageToken}}, Log: log.Named("graph"),
+		MaxSent: 1, OnSent: e.onSent})
 	e.graph = &http.Server{Handler: fb.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = e.graph.Serve(ln) }()
 	e.gURL = "http://" + ln.Addr().String()
@@ -125,6 +133,8 @@ func (e *env) phase(ctx context.Context, name string, round int) (*PhaseResult, 
 		return e.boltPhase(ctx)
 	case phaseBridge:
 		return e.bridgePhase(ctx, round)
+	case phaseReplies:
+		return e.repliesPhase(ctx, round)
 	}
 	return nil, fmt.Errorf("loadgen: unknown phase %q", name)
 }

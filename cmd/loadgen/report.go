@@ -10,16 +10,24 @@ import (
 	"strings"
 )
 
-// Phase names: the bridge and the three baselines.
+// Phase names: the bridge and the three baselines, and the librarians'
+// replies.
 const (
 	phaseProsody = "prosody" // (a) a bare component → Prosody → the receiver
 	phaseWebhook = "webhook" // (b) HTTP + signature + parse, nothing stored
 	phaseBolt    = "bolt"    // (c) the same records in BoltDB, fsynced, grouped
 	phaseBridge  = "bridge"  // webhook → askbridge → Prosody → the receiver
+	phaseReplies = "replies" // the receiver → Prosody → askbridge → the Send API stand-in
 )
 
 // allPhases is the order phases run in within a round.
-var allPhases = []string{phaseProsody, phaseWebhook, phaseBolt, phaseBridge}
+var allPhases = []string{phaseProsody, phaseWebhook, phaseBolt, phaseBridge, phaseReplies}
+
+// defaultPhases are the phases run without -phases: the bridge and its
+// baselines, as fast as possible. The replies phase is left out: it is
+// paced by default and measures the other direction, so it would change
+// what a default run takes and says without adding to its comparison.
+var defaultPhases = []string{phaseProsody, phaseWebhook, phaseBolt, phaseBridge}
 
 // PhaseResult is what one phase of one round measured.
 type PhaseResult struct {
@@ -43,18 +51,27 @@ type PhaseResult struct {
 	// AckLatency is POST start (or scheduled start) to response.
 	AckLatency Percentiles `json:"ack_latency_ms"`
 	// E2ELatency is POST start (or scheduled start) to arrival at the
-	// Jabber client.
+	// Jabber client; for the replies phase, the librarians' send (or
+	// scheduled send) to the Send API stand-in's receiving the call.
 	E2ELatency Percentiles `json:"e2e_latency_ms"`
 	// HTTPErrors counts failed requests by status ("transport" for
 	// connection failures).
 	HTTPErrors map[string]int `json:"http_errors"`
 	// Received counts distinct messages received; Lost acknowledged ones
 	// that never arrived; Duplicated extra copies; Reordered messages that
-	// overtook an earlier one of the same patron.
+	// overtook an earlier one of the same patron. For the replies phase:
+	// replies received by the Send API stand-in; lost, replies written to
+	// the librarians' stream that never reached it; HTTPErrors then counts
+	// failed writes ("xmpp send"), error stanzas ("stanza <condition>")
+	// and the bridge's notices to the librarians ("bridge notice"), and
+	// there are no acknowledgements.
 	Received   int `json:"received"`
 	Lost       int `json:"lost"`
 	Duplicated int `json:"duplicated"`
 	Reordered  int `json:"reordered"`
+	// Conversations is how many patrons the replies phase opened a
+	// conversation for (one webhook event each) before replying.
+	Conversations int `json:"conversations,omitempty"`
 	// RSS of the process under test (the daemon, or the webhook-only
 	// server), in bytes: the peak (VmHWM), after warm-up, and at the end.
 	RSSPeak   int64   `json:"rss_peak_bytes,omitempty"`
@@ -196,6 +213,7 @@ func medianPhases(rounds []Round) map[string]*PhaseResult {
 		m.AckLatency = medP(func(p *PhaseResult) Percentiles { return p.AckLatency })
 		m.E2ELatency = medP(func(p *PhaseResult) Percentiles { return p.E2ELatency })
 		m.Received = int(med(func(p *PhaseResult) float64 { return float64(p.Received) }))
+		m.Conversations = int(med(func(p *PhaseResult) float64 { return float64(p.Conversations) }))
 		m.RSSPeak = int64(med(func(p *PhaseResult) float64 { return float64(p.RSSPeak) }))
 		m.RSSWarm = int64(med(func(p *PhaseResult) float64 { return float64(p.RSSWarm) }))
 		m.RSSEnd = int64(med(func(p *PhaseResult) float64 { return float64(p.RSSEnd) }))
@@ -234,11 +252,16 @@ var phaseTitle = map[string]string{
 	phaseWebhook: "(b) webhook without storage: HTTP + signature + parse",
 	phaseBolt:    "(c) BoltDB alone: the same records, fsynced, grouped commits",
 	phaseBridge:  "askbridge: signed webhook → BoltDB → component → Prosody → Jabber client",
+	phaseReplies: "askbridge replies: librarian's Jabber client → Prosody → component → BoltDB → Send API stand-in",
 }
 
 // writeHuman prints one phase result as a few readable lines.
 func writeHuman(w io.Writer, label string, p *PhaseResult) {
 	fmt.Fprintf(w, "%s %s\n", label, phaseTitle[p.Phase])
+	if p.Phase == phaseReplies {
+		writeReplies(w, p)
+		return
+	}
 	fmt.Fprintf(w, "    throughput %8.0f msg/s   (acks %.0f/s, acked events %.0f/s, e2e %.0f msg/s) over %.2fs\n",
 		p.Throughput, p.AcksPerSec, p.AckEventsPerSec, p.E2EPerSec, p.Seconds)
 	if p.AckLatency.N > 0 {
@@ -251,6 +274,25 @@ func writeHuman(w io.Writer, label string, p *PhaseResult) {
 	}
 	fmt.Fprintf(w, "    sent %d events in %d requests, acked %d, received %d, lost %d, duplicated %d, reordered %d, errors %s\n",
 		p.EventsSent, p.Posts, p.AckedEvents, p.Received, p.Lost, p.Duplicated, p.Reordered, formatErrors(p.HTTPErrors))
+	writeCosts(w, p, "msg")
+}
+
+// writeReplies prints the figures of the replies phase.
+func writeReplies(w io.Writer, p *PhaseResult) {
+	fmt.Fprintf(w, "    throughput %8.0f replies/s at the Send API over %.2fs, after opening %d conversations\n",
+		p.Throughput, p.Seconds, p.Conversations)
+	if l := p.E2ELatency; l.N > 0 {
+		fmt.Fprintf(w, "    reply latency ms (Jabber client send → Send API call)  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (n=%d)\n",
+			l.P50, l.P90, l.P99, l.Max, l.N)
+	}
+	fmt.Fprintf(w, "    sent %d replies, received %d at the Send API, lost %d, duplicated %d, reordered %d, errors %s\n",
+		p.EventsSent, p.Received, p.Lost, p.Duplicated, p.Reordered, formatErrors(p.HTTPErrors))
+	writeCosts(w, p, "reply")
+}
+
+// writeCosts prints the memory and CPU lines of a phase; unit names what
+// the CPU time is per.
+func writeCosts(w io.Writer, p *PhaseResult, unit string) {
 	if len(p.RSSByMinute) > 2 {
 		var parts []string
 		for _, x := range p.RSSByMinute {
@@ -263,7 +305,7 @@ func writeHuman(w io.Writer, label string, p *PhaseResult) {
 		for _, k := range slices.Sorted(maps.Keys(p.CPUPerMsg)) {
 			parts = append(parts, fmt.Sprintf("%s %.0f", k, p.CPUPerMsg[k]))
 		}
-		fmt.Fprintf(w, "    CPU µs/msg: %s   (load average %.1f)\n", strings.Join(parts, ", "), p.LoadAvg)
+		fmt.Fprintf(w, "    CPU µs/%s: %s   (load average %.1f)\n", unit, strings.Join(parts, ", "), p.LoadAvg)
 	}
 	if p.RSSPeak > 0 {
 		fmt.Fprintf(w, "    RSS peak %.1f MiB, after warm-up %.1f MiB, at end %.1f MiB (growth %+.1f%%); anonymous %.1f → %.1f MiB (%+.1f%%)\n",
