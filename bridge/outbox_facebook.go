@@ -179,7 +179,7 @@ func (b *Bridge) fail(key []byte, e *fbEntry, err error) bool {
 func (b *Bridge) markAttempt(key []byte, e *fbEntry) error {
 	e.Attempts++
 	e.LastAttempt = b.now()
-	return b.store.update(func(tx *bolt.Tx) error {
+	return b.store.batch(func(tx *bolt.Tx) error {
 		out := tx.Bucket(bucketToFacebook)
 		if out.Get(key) == nil {
 			return errEntryGone
@@ -250,7 +250,7 @@ func (b *Bridge) sendOne(ctx context.Context, tk *ticket, page config.Page, conf
 // whether that was committed.
 func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) bool {
 	cfg := b.config()
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.batch(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketToFacebook).Delete(key); err != nil {
 			return fmt.Errorf("removing Send API outbox entry: %w", err)
 		}
