@@ -55,7 +55,6 @@ type Bridge struct {
 
 	inboxReady chan struct{} // something was added to the inbox
 	xmppReady  chan struct{} // something was added to the XMPP outbox, or the link came up
-	fbReady    chan struct{} // a Page may send again, or a patron's replies may go on
 
 	workers sync.WaitGroup
 
@@ -96,7 +95,6 @@ func New(o Options) (*Bridge, error) {
 		now:        o.Now,
 		inboxReady: make(chan struct{}, 1),
 		xmppReady:  make(chan struct{}, 1),
-		fbReady:    make(chan struct{}, 1),
 		badTokens:  map[string][32]byte{},
 		restricted: map[string]time.Time{},
 		typingBy:   map[string]*typingState{},
@@ -173,7 +171,6 @@ func (b *Bridge) Run(ctx context.Context, link Link) error {
 	}
 	signal(b.inboxReady)
 	signal(b.xmppReady)
-	signal(b.fbReady)
 	wg.Wait()
 	close(b.stopping)
 	b.bgMu.Lock()

@@ -29,12 +29,7 @@ func TestPoisonEntryParked(t *testing.T) {
 	}
 	h.accept(events...)
 	h.run()
-	var all []string
-	for len(all) == 0 || all[len(all)-1] != parkNoticeText {
-		if m := h.link.next(t); m.Body != "" {
-			all = append(all, m.Body)
-		}
-	}
+	all := h.bodiesUntilParkNotice()
 	waitFor(t, func() bool { return bucketLen(t, h, bucketToXMPP) == 0 })
 	if n := h.link.closes.Load(); n != 1+poisonStrikes {
 		t.Errorf("the stream closed %d times, want %d", n, 1+poisonStrikes)
@@ -183,4 +178,17 @@ func TestParkedEntriesExpire(t *testing.T) {
 			t.Errorf("the dropped message's record says %q", r.State)
 		}
 	}
+}
+
+// bodiesUntilParkNotice collects the bodies of the messages written on the
+// link, up to and with the notice that an entry was parked.
+func (h *harness) bodiesUntilParkNotice() []string {
+	h.t.Helper()
+	var all []string
+	for len(all) == 0 || all[len(all)-1] != parkNoticeText {
+		if m := h.link.next(h.t); m.Body != "" {
+			all = append(all, m.Body)
+		}
+	}
+	return all
 }

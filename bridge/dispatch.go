@@ -34,7 +34,6 @@ func (b *Bridge) dispatchLoop(ctx context.Context) {
 			}
 		case n > 0:
 			signal(b.xmppReady)
-			signal(b.fbReady) // automatic replies
 			if ctx.Err() != nil {
 				return
 			}

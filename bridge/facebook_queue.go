@@ -176,7 +176,6 @@ func (q *fbQueue) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-q.box.wake:
-		case <-q.b.fbReady:
 		case <-timer.C:
 		}
 	}

@@ -170,7 +170,6 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	if routed > 0 {
 		crashpoint.Hit(crashpoint.AfterDispatch)
 		signal(b.xmppReady)
-		signal(b.fbReady) // automatic replies
 	}
 	if stored > routed {
 		signal(b.inboxReady)

@@ -33,10 +33,6 @@ const (
 	echoGrace = 5 * time.Second
 )
 
-// errEntryGone says that a Send API outbox entry left the outbox while it
-// was being sent (its patron forgotten).
-var errEntryGone = errors.New("bridge: the Send API outbox entry is gone")
-
 // fbEntry is a Send API outbox entry.
 type fbEntry struct {
 	Page string                    `json:"page"`
@@ -104,7 +100,7 @@ func (b *Bridge) sendFacebook(ctx context.Context, psid string, key []byte, e *f
 			return b.fail(key, e, errTokenRefused)
 		}
 		token := page.AccessToken
-		if err := b.markAttempt(key, e); errors.Is(err, errEntryGone) {
+		if gone, err := b.markAttempt(key, e); gone {
 			// The patron was forgotten meanwhile: nothing left to send.
 			b.throttle.release(tk)
 			return true
@@ -176,19 +172,23 @@ func (b *Bridge) fail(key []byte, e *fbEntry, err error) bool {
 }
 
 // markAttempt stores that a Send API call for the entry is about to start.
-func (b *Bridge) markAttempt(key []byte, e *fbEntry) error {
+// gone reports that the entry left the outbox meanwhile (its patron
+// forgotten): nothing is to be sent.
+func (b *Bridge) markAttempt(key []byte, e *fbEntry) (gone bool, err error) {
 	e.Attempts++
 	e.LastAttempt = b.now()
-	return b.store.batch(func(tx *bolt.Tx) error {
+	err = b.store.batch(func(tx *bolt.Tx) error {
 		out := tx.Bucket(bucketToFacebook)
-		if out.Get(key) == nil {
-			return errEntryGone
+		gone = out.Get(key) == nil
+		if gone {
+			return nil
 		}
 		if err := updateRecord(tx, e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
 			return err
 		}
 		return putSealed(out, key, e)
 	})
+	return gone, err
 }
 
 // confirmByEcho reports whether an earlier attempt of the entry reached

@@ -135,12 +135,7 @@ func TestPoisonParkedAcrossRestarts(t *testing.T) {
 				}
 				h.restartStopped()
 			}
-			var all []string
-			for len(all) == 0 || all[len(all)-1] != parkNoticeText {
-				if m := h.link.next(t); m.Body != "" {
-					all = append(all, m.Body)
-				}
-			}
+			all := h.bodiesUntilParkNotice()
 			waitFor(t, func() bool { return bucketLen(t, h, bucketToXMPP) == 0 })
 			if n := h.link.closes.Load(); n != 1+poisonStrikes {
 				t.Errorf("the stream closed %d times, want %d (written: %q)", n, 1+poisonStrikes, all)

@@ -111,7 +111,6 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 	crashpoint.Hit(crashpoint.AfterReplyStored)
 	b.typingEnded(psid) // Messenger hides the indicator when the message arrives
 	b.log.Debug("librarian reply queued for the Send API", zap.Stringer("from", sender), zap.String("id", m.ID))
-	signal(b.fbReady)
 	signal(b.xmppReady) // "answered by" notes, presence
 	return nil
 }

@@ -312,7 +312,6 @@ func (b *Bridge) sessionTick() (int, error) {
 		return 0, fmt.Errorf("bridge: checking open sessions: %w", err)
 	}
 	if n > 0 {
-		signal(b.fbReady)
 		signal(b.xmppReady)
 	}
 	return n, nil
