@@ -13,6 +13,8 @@ import (
 
 	"github.com/askbridge/askbridge/stats"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Ad-hoc commands (XEP-0050) at the component's domain give operators the
@@ -78,14 +80,20 @@ func (b *Bridge) openSessions() ([]openItem, error) {
 	loc := location(cfg)
 	var items []openItem
 	err := b.store.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
-			conv, err := getConversation(tx, string(k))
-			if err != nil || conv == nil {
+		for _, psid := range store.SessionsOf(tx).OpenPSIDs() {
+			conv, err := getConversation(tx, psid)
+			if err != nil {
 				return err
 			}
+			if conv == nil {
+				continue
+			}
 			s, _, err := getSession(tx, conv.Session)
-			if err != nil || s == nil {
+			if err != nil {
 				return err
+			}
+			if s == nil {
+				continue
 			}
 			who := "waiting"
 			if conv.Owner != "" {
@@ -98,8 +106,8 @@ func (b *Bridge) openSessions() ([]openItem, error) {
 			items = append(items, openItem{psid: conv.PSID, started: s.Started,
 				label: fmt.Sprintf("%s (%s), since %s, %s — %s", conv.nick(), page,
 					s.Started.In(loc).Format("15:04"), who, patronJID(conv.PSID, cfg.XMPP.Domain))})
-			return nil
-		})
+		}
+		return nil
 	})
 	sort.Slice(items, func(i, j int) bool { return items[i].started.Before(items[j].started) })
 	return items, err

@@ -9,6 +9,8 @@ import (
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Kinds of automatic reply, as the ledger records them.
@@ -81,7 +83,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 		if cfg.Privacy.Transcripts {
 			rec.Text = part
 		}
-		key, err := addRecord(tx, rec)
+		key, err := store.LedgerOf(tx).Add(rec)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/stats"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // BaselineMessage is one patron message for WriteBaseline.
@@ -46,28 +48,28 @@ func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
 	e := &m.Event
 	at := e.Time
 	psid := string(e.Patron)
-	if err := tx.Bucket(bucketSeen).Put([]byte(dedupKey(e)), u64(uint64(at.UnixNano()))); err != nil {
+	if err := tx.Bucket(store.BucketSeen).Put([]byte(dedupKey(e)), store.U64(uint64(at.UnixNano()))); err != nil {
 		return err
 	}
-	inbox := tx.Bucket(bucketInbox)
-	ik, err := seqKey(inbox)
+	inbox := tx.Bucket(store.BucketInbox)
+	ik, err := store.SeqKey(inbox)
 	if err != nil {
 		return err
 	}
 	if err := putSealed(inbox, ik, e); err != nil {
 		return err
 	}
-	sessions := tx.Bucket(bucketSessions)
-	sk, err := timeKey(sessions, at)
+	sessions := store.SessionsOf(tx)
+	sk, err := sessions.NewKey(at)
 	if err != nil {
 		return err
 	}
 	sid := hex.EncodeToString(sk)
-	if err := putSession(tx, sk, &stats.Session{ID: sid, Guest: m.Guest, Page: string(e.Page), Queue: m.Queue,
+	if err := sessions.Put(sk, &stats.Session{ID: sid, Guest: m.Guest, Page: string(e.Page), Queue: m.Queue,
 		Started: at, MessagesIn: 1}); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketOpen).Put([]byte(psid), nil); err != nil {
+	if err := sessions.SetOpen(psid, true); err != nil {
 		return err
 	}
 	conv := &Conversation{Page: string(e.Page), PSID: psid, Guest: m.Guest, LastPatron: at, LastActivity: at,
@@ -77,7 +79,7 @@ func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
 	}
 	msg := xmpp.Message{ID: stanzaID(e), From: patronJID(psid, m.Domain), To: parseJID(m.Queue), Type: "chat",
 		Body: e.Text, Nick: conv.nick(), Markable: true}
-	lk, err := addRecord(tx, &Record{Time: at, Direction: Inbound, Kind: "message", Page: string(e.Page), Guest: m.Guest,
+	lk, err := store.LedgerOf(tx).Add(&Record{Time: at, Direction: Inbound, Kind: "message", Page: string(e.Page), Guest: m.Guest,
 		MID: string(e.MID), XMPPID: msg.ID, State: StateQueued})
 	if err != nil {
 		return err

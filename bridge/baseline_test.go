@@ -8,6 +8,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/messenger"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // TestWriteBaseline: the load generator's baseline writes records the
@@ -41,12 +43,12 @@ func TestWriteBaseline(t *testing.T) {
 			if err != nil || s == nil || s.Guest != m.Guest || s.MessagesIn != 1 {
 				t.Errorf("session %d: %+v, %v", i, s, err)
 			}
-			if recordByRef(tx, "m:"+string(m.Event.MID)) == nil {
+			if store.LedgerOf(tx).ByRef(store.MessageRef(string(m.Event.MID))) == nil {
 				t.Errorf("no ledger record for %s", m.Event.MID)
 			}
 		}
 		var bodies []string
-		err := tx.Bucket(bucketToXMPP).ForEach(func(_, v []byte) error {
+		err := tx.Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
 			var e xmppEntry
 			if err := openJSON(tx, v, &e); err != nil {
 				return err

@@ -9,6 +9,8 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 func TestBounceRecordedAndConversationBackToQueue(t *testing.T) {
@@ -121,7 +123,7 @@ func TestForgedBounceIgnored(t *testing.T) {
 	if n := counterValue(t, h.b.metrics.bouncesForged); n != 5 {
 		t.Errorf("ignored bounces = %v, want 5", n)
 	}
-	if n := bucketLen(t, h, bucketToXMPP); n != 0 {
+	if n := bucketLen(t, h, store.BucketToXMPP); n != 0 {
 		t.Errorf("%d entries queued again after forged bounces", n)
 	}
 	for _, r := range h.records() {

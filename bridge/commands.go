@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/stats"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // helpText lists the in-chat commands librarians can type to the bridge.
@@ -114,18 +115,12 @@ func answeredBy(tx *bolt.Tx, guest string, s *stats.Session, sender string, now 
 	if s.Open() {
 		end = now
 	}
-	c := tx.Bucket(bucketLedger).Cursor()
-	last := timeBound(end.Add(time.Second))
-	for k, v := c.Seek(timeBound(s.Started)); k != nil && bytes.Compare(k[:8], last) < 0; k, v = c.Next() {
-		var r Record
-		if err := decodeRecord(v, &r); err != nil {
-			return false, err
-		}
-		if r.Direction == Outbound && r.Guest == guest && strings.EqualFold(r.Operator, sender) {
-			return true, nil
-		}
-	}
-	return false, nil
+	found := false
+	err := store.LedgerOf(tx).Scan(s.Started, end.Add(time.Second), func(_ []byte, r *Record) (bool, error) {
+		found = r.Direction == Outbound && r.Guest == guest && strings.EqualFold(r.Operator, sender)
+		return !found, nil
+	})
+	return found, err
 }
 
 // startLabel names a session by its start on the wall clock of

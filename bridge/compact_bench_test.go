@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // BenchmarkCompactWhileAccepting runs, on a store holding a year of
@@ -51,7 +53,7 @@ func BenchmarkCompactWhileAccepting(b *testing.B) {
 		// The pass must not compact by itself: the compaction is timed
 		// apart, right after it.
 		err := st.update(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaLastCompaction, u64(uint64(time.Now().Add(-time.Hour).UnixNano())))
+			return tx.Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
 		})
 		if err != nil {
 			b.Fatal(err)

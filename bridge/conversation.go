@@ -8,6 +8,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Conversation is what the bridge keeps about one patron of one Page:
@@ -85,7 +87,7 @@ func (c *Conversation) recent() []string {
 }
 
 func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {
-	v := tx.Bucket(bucketConversations).Get([]byte(psid))
+	v := tx.Bucket(store.BucketConversations).Get([]byte(psid))
 	if v == nil {
 		return nil, nil
 	}
@@ -98,9 +100,9 @@ func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {
 
 func putConversation(tx *bolt.Tx, c *Conversation) error {
 	if len(c.Held) > 0 {
-		return putSealed(tx.Bucket(bucketConversations), []byte(c.PSID), c)
+		return putSealed(tx.Bucket(store.BucketConversations), []byte(c.PSID), c)
 	}
-	return putJSON(tx.Bucket(bucketConversations), []byte(c.PSID), c)
+	return putJSON(tx.Bucket(store.BucketConversations), []byte(c.PSID), c)
 }
 
 // Conversation returns what the store knows of a patron, or nil.

@@ -9,6 +9,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // The dead-letter bucket holds XMPP outbox entries the bridge gave up
@@ -42,7 +44,7 @@ const parkNoticeText = "[not delivered] A message from this patron could not be 
 // bucket, marks its ledger record parked and queues a notice to the
 // librarian it was for.
 func (b *Bridge) park(tx *bolt.Tx, it *xmppItem) error {
-	out := tx.Bucket(bucketToXMPP)
+	out := tx.Bucket(store.BucketToXMPP)
 	if out.Get(it.key) == nil {
 		return nil // forgotten meanwhile
 	}
@@ -50,7 +52,7 @@ func (b *Bridge) park(tx *bolt.Tx, it *xmppItem) error {
 		return err
 	}
 	p := parkedEntry{Entry: it.entry, Parked: b.now(), Reason: it.park, Failures: it.failures}
-	if err := putSealed(tx.Bucket(bucketParkedXMPP), it.key, p); err != nil {
+	if err := putSealed(tx.Bucket(store.BucketParkedXMPP), it.key, p); err != nil {
 		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
 	}
 	if err := out.Delete(it.key); err != nil {
@@ -58,7 +60,7 @@ func (b *Bridge) park(tx *bolt.Tx, it *xmppItem) error {
 	}
 	parked := *it
 	tx.OnCommit(func() { b.parked(&parked) })
-	if err := updateRecord(tx, it.entry.Ledger, func(r *Record) { r.State, r.Error = StateParked, it.park }); err != nil {
+	if err := store.LedgerOf(tx).Update(it.entry.Ledger, func(r *Record) { r.State, r.Error = StateParked, it.park }); err != nil {
 		return err
 	}
 	if it.entry.Presence != nil || it.entry.ParkNotice || it.entry.Msg.Body == "" {
@@ -102,7 +104,7 @@ type ParkedEntry struct {
 func (s *Store) Parked() ([]ParkedEntry, error) {
 	var out []ParkedEntry
 	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketParkedXMPP).ForEach(func(k, v []byte) error {
+		return tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
 			var p parkedEntry
 			if err := openJSON(tx, v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
@@ -112,11 +114,8 @@ func (s *Store) Parked() ([]ParkedEntry, error) {
 			if p.Entry.Presence != nil {
 				e.Kind, e.To = "presence", p.Entry.Presence.To.String()
 			}
-			if v := tx.Bucket(bucketLedger).Get(p.Entry.Ledger); p.Entry.Ledger != nil && v != nil {
-				var r Record
-				if decodeRecord(v, &r) == nil {
-					e.Guest = r.Guest
-				}
+			if r, err := store.LedgerOf(tx).Get(p.Entry.Ledger); err == nil && r != nil {
+				e.Guest = r.Guest
 			}
 			out = append(out, e)
 			return nil
@@ -132,7 +131,7 @@ func (s *Store) Parked() ([]ParkedEntry, error) {
 func (s *Store) parkedCount() (int, error) {
 	n := 0
 	err := s.view(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketParkedXMPP).Stats().KeyN
+		n = tx.Bucket(store.BucketParkedXMPP).Stats().KeyN
 		return nil
 	})
 	return n, err
@@ -148,7 +147,7 @@ func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) err
 	n := 0
 	err := s.update(func(tx *bolt.Tx) error {
 		n = 0
-		dead := tx.Bucket(bucketParkedXMPP)
+		dead := tx.Bucket(store.BucketParkedXMPP)
 		var keys [][]byte
 		if len(ids) == 0 {
 			_ = dead.ForEach(func(k, _ []byte) error {
@@ -157,7 +156,7 @@ func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) err
 			})
 		}
 		for _, id := range ids {
-			keys = append(keys, u64(id))
+			keys = append(keys, store.U64(id))
 		}
 		for _, k := range keys {
 			v := dead.Get(k)
@@ -186,7 +185,7 @@ func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) err
 // removed.
 func (s *Store) DropParked(ids []uint64) (int, error) {
 	n, err := s.eachParked(ids, func(tx *bolt.Tx, p parkedEntry) error {
-		return updateRecord(tx, p.Entry.Ledger, func(r *Record) { r.State, r.Error = StateFailed, "dropped from the dead-letter bucket" })
+		return store.LedgerOf(tx).Update(p.Entry.Ledger, func(r *Record) { r.State, r.Error = StateFailed, "dropped from the dead-letter bucket" })
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bridge: dropping parked entries: %w", err)
@@ -202,7 +201,7 @@ func (s *Store) DropParked(ids []uint64) (int, error) {
 // It returns how many it requeued.
 func (b *Bridge) RequeueParked(ids []uint64) (int, error) {
 	n, err := b.store.eachParked(ids, func(tx *bolt.Tx, p parkedEntry) error {
-		if err := updateRecord(tx, p.Entry.Ledger, func(r *Record) { r.State = StateQueued }); err != nil {
+		if err := store.LedgerOf(tx).Update(p.Entry.Ledger, func(r *Record) { r.State = StateQueued }); err != nil {
 			return err
 		}
 		e := p.Entry

@@ -8,6 +8,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/messenger"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // TestPoisonEntryParked: an entry after which the server closes the stream
@@ -30,7 +32,7 @@ func TestPoisonEntryParked(t *testing.T) {
 	h.accept(events...)
 	h.run()
 	all := h.bodiesUntilParkNotice()
-	waitFor(t, func() bool { return bucketLen(t, h, bucketToXMPP) == 0 })
+	waitFor(t, func() bool { return bucketLen(t, h, store.BucketToXMPP) == 0 })
 	if n := h.link.closes.Load(); n != 1+poisonStrikes {
 		t.Errorf("the stream closed %d times, want %d", n, 1+poisonStrikes)
 	}
@@ -148,7 +150,7 @@ func TestParkedEntriesExpire(t *testing.T) {
 	waitFor(t, func() bool { n, _ := h.b.ParkedCount(); return n == 1 })
 	// Like the queues, the dead-letter bucket keeps its text sealed.
 	err := h.store.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketParkedXMPP).ForEach(func(k, v []byte) error {
+		return tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
 			if !isSealed(v) || bytes.Contains(v, []byte("huge")) {
 				t.Errorf("parked entry %x stored in the clear: %q", k, v)
 			}

@@ -15,6 +15,8 @@ import (
 	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // dispatchBatch bounds how many inbox entries one transaction moves.
@@ -55,7 +57,7 @@ func (b *Bridge) dispatchOnce() (int, error) {
 	cfg := b.config()
 	var n int
 	err := b.store.update(func(tx *bolt.Tx) error {
-		inbox := tx.Bucket(bucketInbox)
+		inbox := tx.Bucket(store.BucketInbox)
 		var done [][]byte
 		c := inbox.Cursor()
 		for k, v := c.First(); k != nil && len(done) < dispatchBatch; k, v = c.Next() {
@@ -239,7 +241,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	if cfg.Privacy.Transcripts {
 		rec.Text = body
 	}
-	key, err := addRecord(tx, rec)
+	key, err := store.LedgerOf(tx).Add(rec)
 	if err != nil {
 		return err
 	}
@@ -277,7 +279,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		}
 	}
 	if copies != nil {
-		if err := updateRecord(tx, key, func(r *Record) { r.Copies = copies }); err != nil {
+		if err := store.LedgerOf(tx).Update(key, func(r *Record) { r.Copies = copies }); err != nil {
 			return err
 		}
 	}
@@ -298,15 +300,12 @@ func (b *Bridge) originalRecord(tx *bolt.Tx, mid messenger.MID) *Record {
 	if mid == "" {
 		return nil
 	}
-	k := recordByRef(tx, "m:"+string(mid))
-	if k == nil {
+	l := store.LedgerOf(tx)
+	r, err := l.Get(l.ByRef(store.MessageRef(string(mid))))
+	if err != nil {
 		return nil
 	}
-	var r Record
-	if err := decodeRecord(tx.Bucket(bucketLedger).Get(k), &r); err != nil {
-		return nil
-	}
-	return &r
+	return r
 }
 
 // excerpt shortens s to at most n characters.
@@ -347,7 +346,7 @@ func confirmEcho(tx *bolt.Tx, e *messenger.Event) error {
 	if err != nil {
 		return nil // not ours after all
 	}
-	return updateRecord(tx, key, func(r *Record) {
+	return store.LedgerOf(tx).Update(key, func(r *Record) {
 		if r.MID == "" {
 			r.MID = string(e.MID)
 			if r.State == StateQueued {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // ownEcho reports whether an echo is of a message the bridge sent itself,
@@ -24,7 +26,7 @@ func (b *Bridge) ownEcho(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) (b
 	if e.AppID == cfg.Messenger.AppID || strings.HasPrefix(e.Metadata, metadataPrefix) {
 		return true, confirmEcho(tx, e)
 	}
-	if e.MID != "" && recordByRef(tx, "m:"+string(e.MID)) != nil {
+	if e.MID != "" && store.LedgerOf(tx).ByRef(store.MessageRef(string(e.MID))) != nil {
 		return true, nil
 	}
 	if e.AppID != "" || channelOf(string(e.Patron)) != messenger.ChannelInstagram {
@@ -34,7 +36,7 @@ func (b *Bridge) ownEcho(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) (b
 	if err != nil || entry == nil {
 		return false, err
 	}
-	return true, updateRecord(tx, entry.Ledger, func(r *Record) {
+	return true, store.LedgerOf(tx).Update(entry.Ledger, func(r *Record) {
 		if r.MID == "" && e.MID != "" {
 			r.MID = string(e.MID)
 			if r.State == StateQueued {
@@ -54,7 +56,7 @@ const echoWindow = time.Minute
 // address), whose attachment is of the echo's type; nil if none.
 func sendingWith(tx *bolt.Tx, patron string, e *messenger.Event) (*fbEntry, error) {
 	prefix := append([]byte(patron), 0)
-	c := tx.Bucket(bucketToFacebook).Cursor()
+	c := tx.Bucket(store.BucketToFacebook).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var entry fbEntry
 		if err := openJSON(tx, v, &entry); err != nil {

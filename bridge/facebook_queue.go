@@ -12,6 +12,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // The Send API outbox has one owner: the goroutine running fbQueue.run.
@@ -124,7 +126,7 @@ func (q *fbQueue) take() []fbEvent { return q.box.take() }
 // commits, hands it to the owner. A nil q (a store written without a
 // bridge) hands nothing over.
 func (q *fbQueue) enqueue(tx *bolt.Tx, psid string, e *fbEntry) error {
-	out := tx.Bucket(bucketToFacebook)
+	out := tx.Bucket(store.BucketToFacebook)
 	k, err := facebookKey(out, psid)
 	if err != nil {
 		return err
@@ -258,7 +260,7 @@ func (q *fbQueue) load() error {
 		}
 	}
 	err := q.b.store.view(func(tx *bolt.Tx) error {
-		out := tx.Bucket(bucketToFacebook)
+		out := tx.Bucket(store.BucketToFacebook)
 		next = out.Sequence() + 1
 		c := out.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -347,7 +349,7 @@ func (q *fbQueue) send(ctx context.Context, it *fbItem) {
 	done := *it
 	var removed bool
 	if it.bad {
-		err := q.b.store.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketToFacebook).Delete(it.key) })
+		err := q.b.store.update(func(tx *bolt.Tx) error { return tx.Bucket(store.BucketToFacebook).Delete(it.key) })
 		if err != nil {
 			q.b.log.Error("removing an unreadable Send API outbox entry", zap.Error(err))
 		}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/stats"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Fuzz targets for everything that parses librarians' input: the replies
@@ -76,8 +78,8 @@ func newFuzzBridge(tb testing.TB) *fuzzBridge {
 func outboxSeqs(t *testing.T, st *Store) (toXMPP, toFacebook uint64) {
 	t.Helper()
 	if err := st.db.View(func(tx *bolt.Tx) error {
-		toXMPP = tx.Bucket(bucketToXMPP).Sequence()
-		toFacebook = tx.Bucket(bucketToFacebook).Sequence()
+		toXMPP = tx.Bucket(store.BucketToXMPP).Sequence()
+		toFacebook = tx.Bucket(store.BucketToFacebook).Sequence()
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -12,30 +12,18 @@ import (
 
 	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // seenTTL is how long event identities are kept for deduplication.
 // Facebook retries failed deliveries for up to a day; a week is ample.
 const seenTTL = 7 * 24 * time.Hour
 
-// maxIDKey is the longest identity used as a key as it is; longer ones
-// (which Facebook never sends, but a forged or broken body might) are
-// hashed, since BoltDB refuses keys of 32 KiB and more.
-const maxIDKey = 256
-
-// boundedKey returns k, or a hash of it when it is too long to be a key.
-func boundedKey(k string) string {
-	if len(k) <= maxIDKey {
-		return k
-	}
-	h := sha256.Sum256([]byte(k))
-	return fmt.Sprintf("#%x", h)
-}
-
 // dedupKey is the identity of an event for deduplication, or "" for events
 // that are idempotent anyway (deliveries, reads).
 func dedupKey(e *messenger.Event) string {
-	return boundedKey(rawDedupKey(e))
+	return store.BoundedKey(rawDedupKey(e))
 }
 
 func rawDedupKey(e *messenger.Event) string {
@@ -105,8 +93,8 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	var stored, dups, routed int
 	_, err := b.store.accept(func(tx *bolt.Tx) error {
 		stored, dups, routed = 0, 0, 0
-		seen := tx.Bucket(bucketSeen)
-		inbox := tx.Bucket(bucketInbox)
+		seen := tx.Bucket(store.BucketSeen)
+		inbox := tx.Bucket(store.BucketInbox)
 		backlog, _ := inbox.Cursor().First()
 		for i := range sorted {
 			e := &sorted[i]
@@ -115,7 +103,7 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 					dups++
 					continue
 				}
-				if err := seen.Put([]byte(k), u64(uint64(now.UnixNano()))); err != nil {
+				if err := seen.Put([]byte(k), store.U64(uint64(now.UnixNano()))); err != nil {
 					return fmt.Errorf("marking seen: %w", err)
 				}
 			}
@@ -127,7 +115,7 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 				routed++
 				continue
 			}
-			key, err := seqKey(inbox)
+			key, err := store.SeqKey(inbox)
 			if err != nil {
 				return fmt.Errorf("inbox key: %w", err)
 			}

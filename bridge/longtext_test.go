@@ -8,6 +8,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/config"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // TestPoisonTextIsSplit: a patron text longer than xmpp.max_stanza_bytes
@@ -51,9 +53,9 @@ func TestPoisonTextIsSplit(t *testing.T) {
 		}
 	}
 	err := h.store.view(func(tx *bolt.Tx) error {
-		first := recordByRef(tx, "x:"+ids[0])
+		first := store.LedgerOf(tx).ByRef(store.StanzaRef(ids[0]))
 		for _, id := range ids {
-			if k := recordByRef(tx, "x:"+id); k == nil || string(k) != string(first) {
+			if k := store.LedgerOf(tx).ByRef(store.StanzaRef(id)); k == nil || string(k) != string(first) {
 				t.Errorf("part %s refers to ledger key %x, want %x", id, k, first)
 			}
 		}

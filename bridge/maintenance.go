@@ -12,6 +12,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // maintenanceFirst is how long after start the first maintenance pass
@@ -293,9 +295,9 @@ func (p *maintPass) pruneSeen() (int, error) {
 	cutoff := uint64(p.b.now().Add(-seenTTL).UnixNano())
 	old := func(v []byte) bool { return len(v) == 8 && binary.BigEndian.Uint64(v) < cutoff }
 	n, err := p.run(&sweep{
-		bucket: bucketSeen,
+		bucket: store.BucketSeen,
 		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return old(v), nil },
-		apply:  deleteIf(bucketSeen, old),
+		apply:  deleteIf(store.BucketSeen, old),
 	})
 	if err != nil {
 		return n, fmt.Errorf("bridge: pruning seen: %w", err)

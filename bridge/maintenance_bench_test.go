@@ -12,6 +12,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // copyStateDir copies the files of the state directory src (the store and
@@ -147,7 +149,7 @@ func BenchmarkMaintenanceAcks(b *testing.B) {
 		// (BenchmarkCompact times that, BenchmarkCompactWhileAccepting the
 		// acks meanwhile). Compaction is daily: note one an hour ago.
 		err := st.update(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaLastCompaction, u64(uint64(time.Now().Add(-time.Hour).UnixNano())))
+			return tx.Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -242,7 +244,7 @@ func BenchmarkCompact(b *testing.B) {
 		copyStateDir(b, tmpl, dir)
 		st, br := openBenchBridge(b, dir)
 		err := st.update(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketMeta).Put(metaLastCompaction, u64(uint64(time.Now().Add(-time.Hour).UnixNano())))
+			return tx.Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
 		})
 		if err != nil {
 			b.Fatal(err)

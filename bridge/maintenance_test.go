@@ -11,6 +11,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/config"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // maintFixture is what fillMaintenance puts in a store: what a pass must
@@ -35,7 +37,7 @@ func fillMaintenance(t *testing.T, h *harness) maintFixture {
 	f := maintFixture{now: h.clock.Now(), old: 40, recent: 5, oldSeen: 25, newSeen: 5}
 	err := h.store.update(func(tx *bolt.Tx) error {
 		add := func(i int, at time.Time, text string) error {
-			_, err := addRecord(tx, &Record{Time: at, Direction: Inbound, Kind: "message", Page: testPage,
+			_, err := store.LedgerOf(tx).Add(&Record{Time: at, Direction: Inbound, Kind: "message", Page: testPage,
 				Guest: fmt.Sprintf("g%d", i), MID: fmt.Sprintf("m.%d", i), XMPPID: fmt.Sprintf("x.%d", i),
 				State: StateSent, Text: text})
 			return err
@@ -50,14 +52,14 @@ func fillMaintenance(t *testing.T, h *harness) maintFixture {
 				return err
 			}
 		}
-		seen := tx.Bucket(bucketSeen)
+		seen := tx.Bucket(store.BucketSeen)
 		for i := range f.oldSeen {
-			if err := seen.Put(fmt.Appendf(nil, "m:old.%d", i), u64(uint64(f.now.Add(-8*24*time.Hour).UnixNano()))); err != nil {
+			if err := seen.Put(fmt.Appendf(nil, "m:old.%d", i), store.U64(uint64(f.now.Add(-8*24*time.Hour).UnixNano()))); err != nil {
 				return err
 			}
 		}
 		for i := range f.newSeen {
-			if err := seen.Put(fmt.Appendf(nil, "m:new.%d", i), u64(uint64(f.now.Add(-time.Hour).UnixNano()))); err != nil {
+			if err := seen.Put(fmt.Appendf(nil, "m:new.%d", i), store.U64(uint64(f.now.Add(-time.Hour).UnixNano()))); err != nil {
 				return err
 			}
 		}
@@ -82,7 +84,7 @@ func fillMaintenance(t *testing.T, h *harness) maintFixture {
 		if err := conv(f.keepers[2], f.now.Add(-8*24*time.Hour), ""); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketToFacebook).Put(append([]byte(f.keepers[2]+"\x00"), u64(1)...), []byte("{}"))
+		return tx.Bucket(store.BucketToFacebook).Put(append([]byte(f.keepers[2]+"\x00"), store.U64(1)...), []byte("{}"))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +135,7 @@ func watermark(t *testing.T, h *harness) []byte {
 	t.Helper()
 	var w []byte
 	err := h.store.view(func(tx *bolt.Tx) error {
-		w = bytes.Clone(tx.Bucket(bucketMeta).Get(metaTranscriptsTo))
+		w = bytes.Clone(tx.Bucket(store.BucketMeta).Get(metaTranscriptsTo))
 		return nil
 	})
 	if err != nil {
@@ -146,7 +148,7 @@ func hasRef(t *testing.T, h *harness, ref string) bool {
 	t.Helper()
 	var ok bool
 	err := h.store.view(func(tx *bolt.Tx) error {
-		ok = recordByRef(tx, ref) != nil
+		ok = store.LedgerOf(tx).Has(store.Ref(ref))
 		return nil
 	})
 	if err != nil {
@@ -203,16 +205,16 @@ func TestMaintenanceInSmallTransactions(t *testing.T) {
 			t.Errorf("record %s has text %q after the pass", mid, text)
 		}
 	}
-	if n := bucketLen(t, h, bucketLedger); n != f.old+f.recent {
+	if n := bucketLen(t, h, store.BucketLedger); n != f.old+f.recent {
 		t.Errorf("%d ledger records, want %d: statistics rows must stay", n, f.old+f.recent)
 	}
-	if n := bucketLen(t, h, bucketLedgerRef); n != 2*f.recent {
+	if n := bucketLen(t, h, store.BucketLedgerRef); n != 2*f.recent {
 		t.Errorf("%d references left, want %d", n, 2*f.recent)
 	}
 	if !hasRef(t, h, "m:m.1003") || !hasRef(t, h, "x:x.1003") || hasRef(t, h, "m:m.3") {
 		t.Error("wrong references pruned")
 	}
-	if n := bucketLen(t, h, bucketSeen); n != f.newSeen {
+	if n := bucketLen(t, h, store.BucketSeen); n != f.newSeen {
 		t.Errorf("%d deduplication entries left, want %d", n, f.newSeen)
 	}
 	for _, psid := range f.stale {
@@ -225,7 +227,7 @@ func TestMaintenanceInSmallTransactions(t *testing.T) {
 			t.Errorf("conversation %s was removed (%v)", psid, err)
 		}
 	}
-	if w, want := watermark(t, h), timeBound(f.now.Add(-time.Hour)); !bytes.Equal(w, want) {
+	if w, want := watermark(t, h), store.TimeBound(f.now.Add(-time.Hour)); !bytes.Equal(w, want) {
 		t.Errorf("watermark %x, want %x", w, want)
 	}
 	if fileHas(t, path, "old secret 7") || fileHas(t, path, f.stale[3]) || !fileHas(t, path, "fresh words 2") {
@@ -278,13 +280,13 @@ func TestMaintenanceResumesAfterStop(t *testing.T) {
 		t.Fatalf("stopped purge: %d %v", n, err)
 	}
 	w := watermark(t, h)
-	if len(w) != 16 || bytes.Compare(w, timeBound(before)) >= 0 {
+	if len(w) != 16 || bytes.Compare(w, store.TimeBound(before)) >= 0 {
 		t.Fatalf("watermark after a stop %x: not inside the range", w)
 	}
 	// Every record before the watermark is purged, every one from it on
 	// still has its text.
 	err = h.store.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
+		return tx.Bucket(store.BucketLedger).ForEach(func(k, v []byte) error {
 			_, has, err := hasText(v)
 			if err != nil {
 				return err
@@ -292,7 +294,7 @@ func TestMaintenanceResumesAfterStop(t *testing.T) {
 			if bytes.Compare(k, w) < 0 && has {
 				t.Errorf("record %x before the watermark still has text", k)
 			}
-			if bytes.Compare(k, w) >= 0 && bytes.Compare(k, timeBound(before)) < 0 && !has {
+			if bytes.Compare(k, w) >= 0 && bytes.Compare(k, store.TimeBound(before)) < 0 && !has {
 				t.Errorf("record %x after the watermark lost its text, yet the watermark says to do it again", k)
 			}
 			return nil
@@ -315,7 +317,7 @@ func TestMaintenanceResumesAfterStop(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || refs < 5 || refs > 15 {
 		t.Fatalf("stopped pruning: %d %v", refs, err)
 	}
-	if n := bucketLen(t, h, bucketLedgerRef); n != 2*(f.old+f.recent)-refs {
+	if n := bucketLen(t, h, store.BucketLedgerRef); n != 2*(f.old+f.recent)-refs {
 		t.Fatalf("%d references left after pruning %d of %d", n, refs, 2*(f.old+f.recent))
 	}
 
@@ -331,10 +333,10 @@ func TestMaintenanceResumesAfterStop(t *testing.T) {
 	if n := countTexts(t, h); n != f.recent {
 		t.Errorf("%d records with text, want %d", n, f.recent)
 	}
-	if n := bucketLen(t, h, bucketLedgerRef); n != 2*f.recent {
+	if n := bucketLen(t, h, store.BucketLedgerRef); n != 2*f.recent {
 		t.Errorf("%d references left, want %d", n, 2*f.recent)
 	}
-	if w := watermark(t, h); !bytes.Equal(w, timeBound(before)) {
+	if w := watermark(t, h); !bytes.Equal(w, store.TimeBound(before)) {
 		t.Errorf("watermark %x after the second pass", w)
 	}
 }
@@ -358,7 +360,7 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 	f := fillMaintenance(t, h)
 	var m1 []byte // the ledger key of record m.1
 	err := h.store.view(func(tx *bolt.Tx) error {
-		m1 = recordByRef(tx, "m:m.1")
+		m1 = store.LedgerOf(tx).ByRef(store.MessageRef("m.1"))
 		return nil
 	})
 	if err != nil || m1 == nil {
@@ -392,7 +394,7 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 	// An old reference now points to a new record.
 	p = smallPass(context.Background(), h)
 	p.afterScan = update(func(tx *bolt.Tx) error {
-		_, err := addRecord(tx, &Record{Time: f.now, Direction: Outbound, Kind: "reply", Page: testPage, Guest: "g0",
+		_, err := store.LedgerOf(tx).Add(&Record{Time: f.now, Direction: Outbound, Kind: "reply", Page: testPage, Guest: "g0",
 			MID: "m.0", State: StateQueued})
 		return err
 	})
@@ -406,7 +408,7 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 	// An old deduplication entry is marked again.
 	p = smallPass(context.Background(), h)
 	p.afterScan = update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSeen).Put([]byte("m:old.0"), u64(uint64(f.now.UnixNano())))
+		return tx.Bucket(store.BucketSeen).Put([]byte("m:old.0"), store.U64(uint64(f.now.UnixNano())))
 	})
 	if n, err := p.pruneSeen(); err != nil || n != f.oldSeen-1 {
 		t.Errorf("pruned %d deduplication entries (%v), want %d", n, err, f.oldSeen-1)
@@ -415,7 +417,7 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 	// A record's delivery state changes while its text is being purged.
 	p = smallPass(context.Background(), h)
 	p.afterScan = update(func(tx *bolt.Tx) error {
-		return updateRecord(tx, m1, func(r *Record) { r.State, r.Error = StateBounced, "gone" })
+		return store.LedgerOf(tx).Update(m1, func(r *Record) { r.State, r.Error = StateBounced, "gone" })
 	})
 	if n, err := p.purgeTranscripts(f.now.Add(-time.Hour)); err != nil || n != f.old {
 		t.Errorf("purged %d transcripts (%v), want %d", n, err, f.old)
@@ -443,7 +445,7 @@ func TestLateRecordTranscriptPurged(t *testing.T) {
 		t.Fatalf("no watermark after a purge: %x", w)
 	}
 	err := h.store.update(func(tx *bolt.Tx) error {
-		_, err := addRecord(tx, &Record{Time: now.Add(-3 * time.Hour), Direction: Inbound, Kind: "message",
+		_, err := store.LedgerOf(tx).Add(&Record{Time: now.Add(-3 * time.Hour), Direction: Inbound, Kind: "message",
 			Page: testPage, Guest: "g", MID: "m.late", XMPPID: "x.late", State: StateSent, Text: "stored late"})
 		return err
 	})

@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 type metrics struct {
@@ -88,7 +90,7 @@ func (s *Store) pending() (int, error) {
 		return 0, err
 	}
 	err = s.view(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketInbox, bucketToXMPP, bucketToFacebook} {
+		for _, name := range [][]byte{store.BucketInbox, store.BucketToXMPP, store.BucketToFacebook} {
 			n += tx.Bucket(name).Stats().KeyN
 		}
 		return nil

@@ -15,6 +15,8 @@ import (
 	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 const (
@@ -62,7 +64,7 @@ type fbEntry struct {
 }
 
 func facebookKey(b *bolt.Bucket, psid string) ([]byte, error) {
-	k, err := seqKey(b)
+	k, err := store.SeqKey(b)
 	if err != nil {
 		return nil, fmt.Errorf("Send API outbox key: %w", err)
 	}
@@ -178,12 +180,12 @@ func (b *Bridge) markAttempt(key []byte, e *fbEntry) (gone bool, err error) {
 	e.Attempts++
 	e.LastAttempt = b.now()
 	err = b.store.batch(func(tx *bolt.Tx) error {
-		out := tx.Bucket(bucketToFacebook)
+		out := tx.Bucket(store.BucketToFacebook)
 		gone = out.Get(key) == nil
 		if gone {
 			return nil
 		}
-		if err := updateRecord(tx, e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
+		if err := store.LedgerOf(tx).Update(e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
 			return err
 		}
 		return putSealed(out, key, e)
@@ -211,12 +213,7 @@ func (b *Bridge) confirmByEcho(ctx context.Context, e *fbEntry) (messenger.MID, 
 func (b *Bridge) echoedMID(ledgerKey []byte) messenger.MID {
 	var mid messenger.MID
 	_ = b.store.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketLedger).Get(ledgerKey)
-		if v == nil {
-			return nil
-		}
-		var r Record
-		if err := decodeRecord(v, &r); err == nil {
+		if r, err := store.LedgerOf(tx).Get(ledgerKey); err == nil && r != nil {
 			mid = messenger.MID(r.MID)
 		}
 		return nil
@@ -251,10 +248,10 @@ func (b *Bridge) sendOne(ctx context.Context, tk *ticket, page config.Page, conf
 func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) bool {
 	cfg := b.config()
 	err := b.store.batch(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketToFacebook).Delete(key); err != nil {
+		if err := tx.Bucket(store.BucketToFacebook).Delete(key); err != nil {
 			return fmt.Errorf("removing Send API outbox entry: %w", err)
 		}
-		if err := updateRecord(tx, e.Ledger, update); err != nil {
+		if err := store.LedgerOf(tx).Update(e.Ledger, update); err != nil {
 			return err
 		}
 		if err := b.replyOutcome(tx, cfg, e.Session, delivered); err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // xmppEntry is an XMPP outbox entry.
@@ -68,7 +70,7 @@ func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) erro
 			p.Body = continued + p.Body
 		}
 		if i > 0 && ledgerKey != nil {
-			if err := addRef(tx, "x:"+p.ID, ledgerKey); err != nil {
+			if err := store.LedgerOf(tx).AddRef(store.StanzaRef(p.ID), ledgerKey); err != nil {
 				return err
 			}
 		}
@@ -101,8 +103,8 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	var rec Record
 	err := b.store.update(func(tx *bolt.Tx) error {
 		retried, rerouted, transferFailed, forged = false, false, false, false
-		key := recordByRef(tx, "x:"+bounce.ID)
-		stored, err := recordAt(tx, key)
+		key := store.LedgerOf(tx).ByRef(store.StanzaRef(bounce.ID))
+		stored, err := store.LedgerOf(tx).Get(key)
 		if err != nil {
 			return err
 		}
@@ -110,7 +112,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 			forged = true
 			return nil
 		}
-		if err := updateRecord(tx, key, func(r *Record) {
+		if err := store.LedgerOf(tx).Update(key, func(r *Record) {
 			r.State = StateBounced
 			r.Error = bounce.Error.Condition
 			rec = *r
@@ -120,7 +122,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 		// requeue marks the record queued again when the message is; the
 		// error stays on record.
 		requeue := func() error {
-			return updateRecord(tx, key, func(r *Record) { r.State = StateQueued })
+			return store.LedgerOf(tx).Update(key, func(r *Record) { r.State = StateQueued })
 		}
 		if !known {
 			return nil

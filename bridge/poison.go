@@ -9,6 +9,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // A poison entry is an XMPP outbox entry the Jabber server answers by
@@ -207,7 +209,7 @@ func (q *xmppQueue) saved(err error) {
 // entry no longer suspected, or no longer in the outbox (the commit that
 // took it out, crossing this one, cleared its record), has no record.
 func putSuspicion(tx *bolt.Tx, todo map[string]suspicion) error {
-	out, sus := tx.Bucket(bucketToXMPP), tx.Bucket(bucketSuspectXMPP)
+	out, sus := tx.Bucket(store.BucketToXMPP), tx.Bucket(store.BucketSuspectXMPP)
 	for _, k := range slices.Sorted(maps.Keys(todo)) {
 		key := []byte(k)
 		if s := todo[k]; s != (suspicion{}) && out.Get(key) != nil {
@@ -226,7 +228,7 @@ func putSuspicion(tx *bolt.Tx, todo map[string]suspicion) error {
 // clearSuspicion removes the record of the entry with key k, in the
 // transaction that takes it out of the XMPP outbox.
 func clearSuspicion(tx *bolt.Tx, k []byte) error {
-	if err := tx.Bucket(bucketSuspectXMPP).Delete(k); err != nil {
+	if err := tx.Bucket(store.BucketSuspectXMPP).Delete(k); err != nil {
 		return fmt.Errorf("clearing a poison suspect: %w", err)
 	}
 	return nil
@@ -236,10 +238,10 @@ func clearSuspicion(tx *bolt.Tx, k []byte) error {
 // in the outbox, and the keys of the others (unreadable, or left by an
 // entry an older release took out of the outbox).
 func readSuspicion(tx *bolt.Tx) (map[string]suspicion, []string) {
-	out := tx.Bucket(bucketToXMPP)
+	out := tx.Bucket(store.BucketToXMPP)
 	var recorded map[string]suspicion
 	var stale []string
-	_ = tx.Bucket(bucketSuspectXMPP).ForEach(func(k, v []byte) error {
+	_ = tx.Bucket(store.BucketSuspectXMPP).ForEach(func(k, v []byte) error {
 		var s suspicion
 		if out.Get(k) == nil || json.Unmarshal(v, &s) != nil {
 			stale = append(stale, string(k))

@@ -12,6 +12,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/messenger"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // closeStreamOn makes the fake server close the stream after the body,
@@ -72,8 +74,8 @@ func suspicionRecords(t *testing.T, h *harness) map[string]suspicion {
 	t.Helper()
 	got := map[string]suspicion{}
 	err := h.store.view(func(tx *bolt.Tx) error {
-		out := tx.Bucket(bucketToXMPP)
-		return tx.Bucket(bucketSuspectXMPP).ForEach(func(k, v []byte) error {
+		out := tx.Bucket(store.BucketToXMPP)
+		return tx.Bucket(store.BucketSuspectXMPP).ForEach(func(k, v []byte) error {
 			var s suspicion
 			if err := json.Unmarshal(v, &s); err != nil {
 				return fmt.Errorf("suspicion record %x: %w", k, err)
@@ -136,7 +138,7 @@ func TestPoisonParkedAcrossRestarts(t *testing.T) {
 				h.restartStopped()
 			}
 			all := h.bodiesUntilParkNotice()
-			waitFor(t, func() bool { return bucketLen(t, h, bucketToXMPP) == 0 })
+			waitFor(t, func() bool { return bucketLen(t, h, store.BucketToXMPP) == 0 })
 			if n := h.link.closes.Load(); n != 1+poisonStrikes {
 				t.Errorf("the stream closed %d times, want %d (written: %q)", n, 1+poisonStrikes, all)
 			}
@@ -254,7 +256,7 @@ func TestForgetClearsPoisonSuspects(t *testing.T) {
 func TestPoisonSuspicionLeftBehind(t *testing.T) {
 	h := newHarness(t)
 	err := h.store.update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketSuspectXMPP), u64(999), suspicion{Suspect: true, Strikes: 1})
+		return putJSON(tx.Bucket(store.BucketSuspectXMPP), store.U64(999), suspicion{Suspect: true, Strikes: 1})
 	})
 	if err != nil {
 		t.Fatal(err)

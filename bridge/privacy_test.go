@@ -13,6 +13,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/config"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 func fileHas(t *testing.T, path string, s string) bool {
@@ -132,8 +134,8 @@ func TestForgetEarlierSpelling(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.XMPP.Domain = "FB.Library.Test" })
 	old := json.RawMessage(`{"msg":{"ID":"old-1","From":"` + testPSID + `@FB.Library.Test","To":"alice@library.test","Type":"chat","Body":"left from before"}}`)
 	err := h.store.update(func(tx *bolt.Tx) error {
-		out := tx.Bucket(bucketToXMPP)
-		k, err := seqKey(out)
+		out := tx.Bucket(store.BucketToXMPP)
+		k, err := store.SeqKey(out)
 		if err != nil {
 			return err
 		}
@@ -146,7 +148,7 @@ func TestForgetEarlierSpelling(t *testing.T) {
 		t.Fatalf("Forget: %d removed, %v; want the one queued stanza", n, err)
 	}
 	_ = h.store.view(func(tx *bolt.Tx) error {
-		if n := tx.Bucket(bucketToXMPP).Stats().KeyN; n != 0 {
+		if n := tx.Bucket(store.BucketToXMPP).Stats().KeyN; n != 0 {
 			t.Errorf("%d stanzas still queued for the forgotten patron", n)
 		}
 		return nil
@@ -195,7 +197,7 @@ func TestRoutinePurgesCompactDaily(t *testing.T) {
 func (h *harness) needsCompaction() bool {
 	var needed bool
 	_ = h.store.view(func(tx *bolt.Tx) error {
-		needed = tx.Bucket(bucketMeta).Get(metaNeedsCompaction) != nil
+		needed = tx.Bucket(store.BucketMeta).Get(metaNeedsCompaction) != nil
 		return nil
 	})
 	return needed
@@ -245,7 +247,7 @@ func TestCompactionWaitsForBackups(t *testing.T) {
 	}
 	defer db.Close()
 	if err := db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketMeta) == nil {
+		if tx.Bucket(store.BucketMeta) == nil {
 			return errors.New("no meta bucket in the backup")
 		}
 		return nil

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // ownerFigures are what a queue's owner publishes for the metrics: how
@@ -103,7 +105,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	now := c.now()
 	_ = c.store.view(func(tx *bolt.Tx) error {
 		total := 0
-		for name, bucket := range map[string][]byte{"inbox": bucketInbox, "to_xmpp": bucketToXMPP, "to_facebook": bucketToFacebook} {
+		for name, bucket := range map[string][]byte{"inbox": store.BucketInbox, "to_xmpp": store.BucketToXMPP, "to_facebook": store.BucketToFacebook} {
 			b := tx.Bucket(bucket)
 			n, t, ok := 0, time.Time{}, false
 			if owner := c.owners[name]; owner != nil {
@@ -121,8 +123,8 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, name)
 		}
 		ch <- prometheus.MustNewConstMetric(c.total, prometheus.GaugeValue, float64(total))
-		ch <- prometheus.MustNewConstMetric(c.opened, prometheus.GaugeValue, float64(tx.Bucket(bucketOpen).Stats().KeyN))
-		ch <- prometheus.MustNewConstMetric(c.parked, prometheus.GaugeValue, float64(tx.Bucket(bucketParkedXMPP).Stats().KeyN))
+		ch <- prometheus.MustNewConstMetric(c.opened, prometheus.GaugeValue, float64(store.SessionsOf(tx).OpenCount()))
+		ch <- prometheus.MustNewConstMetric(c.parked, prometheus.GaugeValue, float64(tx.Bucket(store.BucketParkedXMPP).Stats().KeyN))
 		return nil
 	})
 }

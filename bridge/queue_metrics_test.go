@@ -11,6 +11,8 @@ import (
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // TestOldestQueuedFacebook: the Send API outbox is ordered by
@@ -39,10 +41,10 @@ func TestOldestQueuedFacebook(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = h.store.view(func(tx *bolt.Tx) error {
-		if got := oldestQueued(tx, tx.Bucket(bucketToFacebook), "to_facebook"); !got.Equal(now.Add(-20 * time.Minute)) {
+		if got := oldestQueued(tx, tx.Bucket(store.BucketToFacebook), "to_facebook"); !got.Equal(now.Add(-20 * time.Minute)) {
 			t.Errorf("oldest = %v, want %v", got, now.Add(-20*time.Minute))
 		}
-		if got := oldestQueued(tx, tx.Bucket(bucketToXMPP), "to_xmpp"); !got.IsZero() {
+		if got := oldestQueued(tx, tx.Bucket(store.BucketToXMPP), "to_xmpp"); !got.IsZero() {
 			t.Errorf("empty XMPP outbox: oldest = %v", got)
 		}
 		return nil

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // A prune of many old references makes a compaction due, so that BoltDB
@@ -24,7 +26,7 @@ func TestLargeReferencePruneCompacts(t *testing.T) {
 				k := make([]byte, 16)
 				binary.BigEndian.PutUint64(k, uint64(old.UnixNano()))
 				binary.BigEndian.PutUint64(k[8:], uint64(i))
-				if err := tx.Bucket(bucketLedgerRef).Put(fmt.Appendf(nil, "x:old-%d", i), k); err != nil {
+				if err := tx.Bucket(store.BucketLedgerRef).Put(fmt.Appendf(nil, "x:old-%d", i), k); err != nil {
 					return err
 				}
 			}
@@ -44,7 +46,7 @@ func TestLargeReferencePruneCompacts(t *testing.T) {
 	if err != nil || !res.Compacted {
 		t.Fatalf("10 references pruned: compacted %v, %v", res.Compacted, err)
 	}
-	if n := bucketLen(t, h, bucketLedgerRef); n != 0 {
+	if n := bucketLen(t, h, store.BucketLedgerRef); n != 0 {
 		t.Errorf("%d old references left", n)
 	}
 }

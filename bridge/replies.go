@@ -13,6 +13,8 @@ import (
 	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 const (
@@ -134,7 +136,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 	default:
 		rec := &Record{Time: now, Direction: Outbound, Kind: "reply", Page: conv.Page, Guest: conv.Guest,
 			XMPPID: m.ID, Operator: operator, State: StateFailed, Error: "outside messaging window"}
-		if _, err := addRecord(tx, rec); err != nil {
+		if _, err := store.LedgerOf(tx).Add(rec); err != nil {
 			return "", err
 		}
 		return "Not delivered: " + reasonWindow, nil
@@ -159,7 +161,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		if cfg.Privacy.Transcripts {
 			rec.Text = a.URL
 		}
-		key, err := addRecord(tx, rec)
+		key, err := store.LedgerOf(tx).Add(rec)
 		if err != nil {
 			return "", err
 		}
@@ -179,7 +181,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		if cfg.Privacy.Transcripts {
 			rec.Text = part
 		}
-		key, err := addRecord(tx, rec)
+		key, err := store.LedgerOf(tx).Add(rec)
 		if err != nil {
 			return "", err
 		}

@@ -13,6 +13,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/stats"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // psidRetention is how long after a patron's last message the bridge keeps
@@ -110,7 +112,7 @@ func noteRemoval(tx *bolt.Tx, changed int, _ []byte) error {
 	if changed == 0 {
 		return nil
 	}
-	return tx.Bucket(bucketMeta).Put(metaNeedsCompaction, []byte{1})
+	return tx.Bucket(store.BucketMeta).Put(metaNeedsCompaction, []byte{1})
 }
 
 // purgeParked drops the entries parked before cutoff: a message nobody
@@ -127,13 +129,13 @@ func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
 		return &e, nil
 	}
 	return p.run(&sweep{
-		bucket: bucketParkedXMPP,
+		bucket: store.BucketParkedXMPP,
 		pick: func(tx *bolt.Tx, _, v []byte) (bool, error) {
 			e, err := old(tx, v)
 			return e != nil, err
 		},
 		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			dead := tx.Bucket(bucketParkedXMPP)
+			dead := tx.Bucket(store.BucketParkedXMPP)
 			v := dead.Get(k)
 			if v == nil {
 				return false, nil
@@ -142,7 +144,7 @@ func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
 			if err != nil || e == nil {
 				return false, err
 			}
-			if err := updateRecord(tx, e.Entry.Ledger, func(r *Record) {
+			if err := store.LedgerOf(tx).Update(e.Entry.Ledger, func(r *Record) {
 				r.State, r.Error = StateFailed, "dropped from the dead-letter bucket after 7 days"
 			}); err != nil {
 				return false, err
@@ -157,12 +159,12 @@ func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
 // staleConversation selects.
 func (p *maintPass) purgeConversations(now time.Time) (int, error) {
 	return p.run(&sweep{
-		bucket: bucketConversations,
+		bucket: store.BucketConversations,
 		pick: func(tx *bolt.Tx, k, v []byte) (bool, error) {
 			return staleConversation(tx, k, v, now)
 		},
 		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			convs := tx.Bucket(bucketConversations)
+			convs := tx.Bucket(store.BucketConversations)
 			v := convs.Get(k)
 			if v == nil {
 				return false, nil
@@ -202,7 +204,7 @@ func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 	var needed bool
 	var last time.Time
 	err := b.store.view(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
+		meta := tx.Bucket(store.BucketMeta)
 		needed = meta.Get(metaNeedsCompaction) != nil
 		if v := meta.Get(metaLastCompaction); len(v) == 8 {
 			last = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
@@ -229,11 +231,11 @@ func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 	b.log.Info("store compacted", zap.Duration("took", time.Since(t0)), zap.Duration("writes_held", rep.Held),
 		zap.Int("events_spilled", rep.Spilled))
 	err = b.store.update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
+		meta := tx.Bucket(store.BucketMeta)
 		if err := meta.Delete(metaNeedsCompaction); err != nil {
 			return err
 		}
-		return meta.Put(metaLastCompaction, u64(uint64(now.UnixNano())))
+		return meta.Put(metaLastCompaction, store.U64(uint64(now.UnixNano())))
 	})
 	if err != nil {
 		return true, fmt.Errorf("bridge: noting the compaction: %w", err)
@@ -245,19 +247,19 @@ func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 // references are keyed by stanza id or mid, not by time, so it reads them
 // all, in read transactions.
 func (p *maintPass) pruneRefs(before time.Time) (int, error) {
-	end := timeBound(before)
+	end := store.TimeBound(before)
 	old := func(v []byte) bool { return len(v) >= 8 && bytes.Compare(v[:8], end) < 0 }
 	return p.run(&sweep{
-		bucket: bucketLedgerRef,
+		bucket: store.BucketLedgerRef,
 		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return old(v), nil },
-		apply:  deleteIf(bucketLedgerRef, old),
+		apply:  deleteIf(store.BucketLedgerRef, old),
 	})
 }
 
 // hasPending reports whether replies to the patron still wait to be sent.
 func hasPending(tx *bolt.Tx, psid string) bool {
 	prefix := append([]byte(psid), 0)
-	k, _ := tx.Bucket(bucketToFacebook).Cursor().Seek(prefix)
+	k, _ := tx.Bucket(store.BucketToFacebook).Cursor().Seek(prefix)
 	return k != nil && bytes.HasPrefix(k, prefix)
 }
 
@@ -265,10 +267,10 @@ func hasPending(tx *bolt.Tx, psid string) bool {
 // returns the record when it does.
 func hasText(v []byte) (Record, bool, error) {
 	var r Record
-	if ok, err := recordHasText(v); err != nil || !ok {
+	if ok, err := store.RecordHasText(v); err != nil || !ok {
 		return r, false, err
 	}
-	if err := decodeRecord(v, &r); err != nil {
+	if err := store.DecodeRecord(v, &r); err != nil {
 		return r, false, err
 	}
 	return r, true, nil
@@ -281,7 +283,7 @@ func hasText(v []byte) (Record, bool, error) {
 func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 	var from []byte
 	err := p.b.store.view(func(tx *bolt.Tx) error {
-		from = bytes.Clone(tx.Bucket(bucketMeta).Get(metaTranscriptsTo))
+		from = bytes.Clone(tx.Bucket(store.BucketMeta).Get(metaTranscriptsTo))
 		return nil
 	})
 	if err != nil {
@@ -294,11 +296,11 @@ func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 		// before the watermark, so that such a record is purged too. Records
 		// without text there cost a byte search each.
 		w := time.Unix(0, int64(binary.BigEndian.Uint64(from[:8])))
-		from = timeBound(w.Add(-lateArrivals))
+		from = store.TimeBound(w.Add(-lateArrivals))
 	}
-	end := timeBound(before)
+	end := store.TimeBound(before)
 	return p.run(&sweep{
-		bucket: bucketLedger,
+		bucket: store.BucketLedger,
 		from:   from,
 		end:    end,
 		pick: func(_ *bolt.Tx, _, v []byte) (bool, error) {
@@ -306,13 +308,13 @@ func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 			return ok, err
 		},
 		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			lb := tx.Bucket(bucketLedger)
-			r, ok, err := hasText(lb.Get(k))
+			l := store.LedgerOf(tx)
+			r, ok, err := hasText(l.Raw(k))
 			if err != nil || !ok {
 				return false, err
 			}
 			r.Text = ""
-			if err := putRecord(lb, k, &r); err != nil {
+			if err := l.Put(k, &r); err != nil {
 				return false, err
 			}
 			return true, nil
@@ -325,7 +327,7 @@ func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 			if resume == nil {
 				resume = end
 			}
-			return tx.Bucket(bucketMeta).Put(metaTranscriptsTo, resume)
+			return tx.Bucket(store.BucketMeta).Put(metaTranscriptsTo, resume)
 		},
 	})
 }
@@ -333,13 +335,13 @@ func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 // forgetTranscripts clears the text of the guests' ledger records, at any
 // age.
 func forgetTranscripts(tx *bolt.Tx, guests map[string]bool) (int, error) {
-	lb := tx.Bucket(bucketLedger)
+	l := store.LedgerOf(tx)
 	type upd struct {
 		k []byte
 		r Record
 	}
 	var todo []upd
-	err := lb.ForEach(func(k, v []byte) error {
+	err := l.ForEachRaw(func(k, v []byte) error {
 		r, ok, err := hasText(v)
 		if err != nil || !ok || !guests[r.Guest] {
 			return err
@@ -352,7 +354,7 @@ func forgetTranscripts(tx *bolt.Tx, guests map[string]bool) (int, error) {
 		return 0, err
 	}
 	for _, u := range todo {
-		if err := putRecord(lb, u.k, &u.r); err != nil {
+		if err := l.Put(u.k, &u.r); err != nil {
 			return 0, err
 		}
 	}
@@ -387,17 +389,17 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			if _, err := b.closeSession(tx, cfg, conv, b.now()); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketConversations).Delete([]byte(psid)); err != nil {
+			if err := tx.Bucket(store.BucketConversations).Delete([]byte(psid)); err != nil {
 				return err
 			}
 			removed++
 		}
-		if err := tx.Bucket(bucketOpen).Delete([]byte(psid)); err != nil {
+		if err := store.SessionsOf(tx).SetOpen(psid, false); err != nil {
 			return err
 		}
 		// Queued messages to and from the patron.
 		prefix := append([]byte(psid), 0)
-		out := tx.Bucket(bucketToFacebook)
+		out := tx.Bucket(store.BucketToFacebook)
 		var keys [][]byte
 		for k, _ := out.Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = out.Cursor().Seek(prefix) {
 			if err := out.Delete(k); err != nil {
@@ -407,7 +409,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 		}
 		b.xq.changed(tx)
 		b.fq.changed(tx)
-		for _, name := range [][]byte{bucketToXMPP, bucketParkedXMPP, bucketInbox} {
+		for _, name := range [][]byte{store.BucketToXMPP, store.BucketParkedXMPP, store.BucketInbox} {
 			bk := tx.Bucket(name)
 			keys = keys[:0]
 			err := bk.ForEach(func(k, v []byte) error {
@@ -427,7 +429,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 				if err := bk.Delete(k); err != nil {
 					return err
 				}
-				if string(name) == string(bucketToXMPP) {
+				if string(name) == string(store.BucketToXMPP) {
 					if err := clearSuspicion(tx, k); err != nil {
 						return err
 					}
@@ -440,7 +442,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			return err
 		}
 		removed += n
-		if err := tx.Bucket(bucketMeta).Put(metaNeedsCompaction, []byte{1}); err != nil {
+		if err := tx.Bucket(store.BucketMeta).Put(metaNeedsCompaction, []byte{1}); err != nil {
 			return err
 		}
 		return unlinkSessions(tx, guests)
@@ -468,17 +470,13 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 		s stats.Session
 	}
 	var sessions []sessionUpd
-	dec := newSessionDecoder()
-	var s stats.Session
-	err := tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
-		if err := decodeSession(v, &s, dec); err != nil {
-			return fmt.Errorf("session %x: %w", k, err)
-		}
+	dec := store.NewSessionDecoder()
+	err := store.SessionsOf(tx).Scan(nil, nil, dec, func(k []byte, s *stats.Session) (bool, error) {
 		if guests[s.Guest] {
 			s.Guest = forgotten
-			sessions = append(sessions, sessionUpd{bytes.Clone(k), s})
+			sessions = append(sessions, sessionUpd{bytes.Clone(k), *s})
 		}
-		return nil
+		return true, nil
 	})
 	if err != nil {
 		return err
@@ -493,23 +491,19 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 		r Record
 	}
 	var todo []upd
-	lb := tx.Bucket(bucketLedger)
-	err = lb.ForEach(func(k, v []byte) error {
-		var r Record
-		if err := decodeRecord(v, &r); err != nil {
-			return err
-		}
+	l := store.LedgerOf(tx)
+	err = l.Scan(time.Time{}, time.Time{}, func(k []byte, r *Record) (bool, error) {
 		if guests[r.Guest] {
 			r.Guest = forgotten
-			todo = append(todo, upd{append([]byte(nil), k...), r})
+			todo = append(todo, upd{bytes.Clone(k), *r})
 		}
-		return nil
+		return true, nil
 	})
 	if err != nil {
 		return err
 	}
 	for _, u := range todo {
-		if err := putRecord(lb, u.k, &u.r); err != nil {
+		if err := l.Put(u.k, &u.r); err != nil {
 			return err
 		}
 	}

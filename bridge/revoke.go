@@ -8,6 +8,8 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // A librarian removed from xmpp.operators (or a queue no longer
@@ -110,7 +112,7 @@ type queuedEntry struct {
 // outbox for all conversations.
 func staleEntries(tx *bolt.Tx, cfg *config.Config) (map[string][]queuedEntry, error) {
 	stale := map[string][]queuedEntry{}
-	err := tx.Bucket(bucketToXMPP).ForEach(func(k, v []byte) error {
+	err := tx.Bucket(store.BucketToXMPP).ForEach(func(k, v []byte) error {
 		var e xmppEntry
 		if err := openJSON(tx, v, &e); err != nil {
 			return nil // the writer deals with an entry it cannot read
@@ -137,7 +139,7 @@ func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversat
 	if len(queued) == 0 {
 		return false, nil
 	}
-	out := tx.Bucket(bucketToXMPP)
+	out := tx.Bucket(store.BucketToXMPP)
 	b.xq.changed(tx)
 	targets := b.targets(cfg, conv)
 	for _, f := range queued {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/askbridge/askbridge/config"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // TestRemovedOperatorLosesConversations: a librarian removed from
@@ -92,7 +94,7 @@ func TestRemovedOperatorQueuedMessages(t *testing.T) {
 	h.api.next(t)
 	h.link.setUp(false)
 	h.accept(patronText("mid.2", "my card number is 12345", h.clock.Now()))
-	waitFor(t, func() bool { return bucketLen(t, h, bucketToXMPP) > 0 })
+	waitFor(t, func() bool { return bucketLen(t, h, store.BucketToXMPP) > 0 })
 
 	next := *h.cfg
 	next.XMPP.Operators = nil

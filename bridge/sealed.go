@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Values that carry message text — inbox events, both outboxes' entries,
@@ -29,7 +31,7 @@ const (
 )
 
 // sealedBuckets are the buckets whose values may be sealed.
-var sealedBuckets = [][]byte{bucketInbox, bucketToXMPP, bucketToFacebook, bucketParkedXMPP, bucketConversations}
+var sealedBuckets = [][]byte{store.BucketInbox, store.BucketToXMPP, store.BucketToFacebook, store.BucketParkedXMPP, store.BucketConversations}
 
 // rings holds the key ring of each open store, by its BoltDB handle, so
 // that code given only a transaction can seal and open values. Store sets
@@ -139,7 +141,7 @@ func (r *keyRing) open(v []byte) ([]byte, error) {
 // text and is to be sealed: every entry of the inbox and outboxes, and a
 // conversation while it holds messages.
 func wantsSeal(bucket, plain []byte) bool {
-	if bytes.Equal(bucket, bucketConversations) {
+	if bytes.Equal(bucket, store.BucketConversations) {
 		return bytes.Contains(plain, []byte(`"held":`))
 	}
 	return true

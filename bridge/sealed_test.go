@@ -15,6 +15,8 @@ import (
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 const otherPSID = "1066835436691079"
@@ -26,7 +28,7 @@ func writePlain(t *testing.T, tx *bolt.Tx, bucket []byte, key []byte, v any) {
 	b := tx.Bucket(bucket)
 	if key == nil {
 		var err error
-		if key, err = seqKey(b); err != nil {
+		if key, err = store.SeqKey(b); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,16 +71,16 @@ func TestSealedUpgrade(t *testing.T) {
 	}
 	now := time.Now()
 	err = db.Update(func(tx *bolt.Tx) error {
-		writePlain(t, tx, bucketInbox, nil, patronText("mid.old.1", "old inbox text", now))
-		writePlain(t, tx, bucketToXMPP, nil, xmppEntry{Queued: now, Msg: xmpp.Message{ID: "old-x1",
+		writePlain(t, tx, store.BucketInbox, nil, patronText("mid.old.1", "old inbox text", now))
+		writePlain(t, tx, store.BucketToXMPP, nil, xmppEntry{Queued: now, Msg: xmpp.Message{ID: "old-x1",
 			From: patronJID(testPSID, testDomain), To: jid.MustParse(testQueue), Type: "chat", Body: "old outbox text"}})
-		k, err := facebookKey(tx.Bucket(bucketToFacebook), testPSID)
+		k, err := facebookKey(tx.Bucket(store.BucketToFacebook), testPSID)
 		if err != nil {
 			return err
 		}
-		writePlain(t, tx, bucketToFacebook, k, fbEntry{Page: testPage, Queued: now, Notify: "alice@library.test/x",
+		writePlain(t, tx, store.BucketToFacebook, k, fbEntry{Page: testPage, Queued: now, Notify: "alice@library.test/x",
 			Patron: patronJID(testPSID, testDomain).String(), Msg: messenger.OutgoingMessage{Recipient: testPSID, Text: "old reply text"}})
-		writePlain(t, tx, bucketConversations, []byte(otherPSID), Conversation{Page: testPage, PSID: otherPSID,
+		writePlain(t, tx, store.BucketConversations, []byte(otherPSID), Conversation{Page: testPage, PSID: otherPSID,
 			Guest: "0123456789abcdef", LastPatron: now, LastActivity: now,
 			Held: []xmpp.Message{{ID: "held-1", Body: "old held text"}}})
 		return nil
@@ -113,7 +115,7 @@ func TestSealedUpgrade(t *testing.T) {
 	if rep.Keys.Resealed != 1 || !rep.Purge.Compacted {
 		t.Errorf("maintenance after the upgrade: %+v", rep)
 	}
-	if v := rawValue(t, h.store, bucketConversations, []byte(otherPSID)); !isSealed(v) {
+	if v := rawValue(t, h.store, store.BucketConversations, []byte(otherPSID)); !isSealed(v) {
 		t.Errorf("conversation holding messages not sealed: %q", v)
 	}
 	conv, err := h.store.Conversation(otherPSID)
@@ -125,8 +127,8 @@ func TestSealedUpgrade(t *testing.T) {
 			t.Errorf("%q still in the store file after the pass", s)
 		}
 	}
-	if v := schemaOf(t, h.store); v != schemaVersion {
-		t.Errorf("schema %d, want %d", v, schemaVersion)
+	if v := schemaOf(t, h.store); v != store.SchemaVersion {
+		t.Errorf("schema %d, want %d", v, store.SchemaVersion)
 	}
 }
 
@@ -302,7 +304,7 @@ func TestEntryWithoutItsKeyKept(t *testing.T) {
 	waitFor(t, func() bool {
 		kept, others := 0, 0
 		err := h.store.view(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketToXMPP).ForEach(func(_, v []byte) error {
+			return tx.Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
 				if id, ok := sealedWith(v); ok && id == old {
 					kept++
 				} else {

@@ -1,12 +1,13 @@
 package bridge
 
 import (
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/stats"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Session records written before version 1 are JSON. Maintenance rewrites
@@ -20,25 +21,13 @@ var (
 	metaSessionsBinary = []byte("sessions_binary")       // every session record is binary
 )
 
-// legacySession reports whether v is a JSON session record.
-func legacySession(v []byte) bool { return len(v) > 0 && v[0] == '{' }
-
-// decodeLegacySession reads a JSON session record.
-func decodeLegacySession(v []byte, s *stats.Session) error {
-	*s = stats.Session{}
-	if err := json.Unmarshal(v, s); err != nil {
-		return fmt.Errorf("session record in JSON: %w", err)
-	}
-	return nil
-}
-
 // migrateSessions rewrites the JSON session records in the current
 // version. It returns how many it rewrote.
 func (p *maintPass) migrateSessions() (int, error) {
 	var from []byte
 	done := false
 	err := p.b.store.view(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
+		meta := tx.Bucket(store.BucketMeta)
 		done = meta.Get(metaSessionsBinary) != nil
 		from = cloneOrNil(meta.Get(metaSessionsFrom))
 		return nil
@@ -47,23 +36,23 @@ func (p *maintPass) migrateSessions() (int, error) {
 		return 0, err
 	}
 	n, err := p.run(&sweep{
-		bucket: bucketSessions,
+		bucket: store.BucketSessions,
 		from:   from,
 		always: true,
-		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return legacySession(v), nil },
+		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return store.LegacySession(v), nil },
 		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			v := tx.Bucket(bucketSessions).Get(k)
-			if !legacySession(v) {
+			v := store.SessionsOf(tx).Raw(k)
+			if !store.LegacySession(v) {
 				return false, nil // rewritten meanwhile
 			}
 			var s stats.Session
-			if err := decodeLegacySession(v, &s); err != nil {
+			if err := store.DecodeSession(v, &s, nil); err != nil {
 				return false, fmt.Errorf("session %x: %w", k, err)
 			}
 			return true, putSession(tx, k, &s)
 		},
 		commit: func(tx *bolt.Tx, _ int, resume []byte) error {
-			meta := tx.Bucket(bucketMeta)
+			meta := tx.Bucket(store.BucketMeta)
 			if resume == nil {
 				if err := meta.Delete(metaSessionsFrom); err != nil {
 					return err

@@ -7,6 +7,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // TestSessionsMigrated: maintenance rewrites the JSON session records of
@@ -37,10 +39,10 @@ func TestSessionsMigrated(t *testing.T) {
 	legacy := func() (json int, resume []byte, done bool) {
 		t.Helper()
 		err := st.view(func(tx *bolt.Tx) error {
-			meta := tx.Bucket(bucketMeta)
+			meta := tx.Bucket(store.BucketMeta)
 			resume, done = cloneOrNil(meta.Get(metaSessionsFrom)), meta.Get(metaSessionsBinary) != nil
-			return tx.Bucket(bucketSessions).ForEach(func(_, v []byte) error {
-				if legacySession(v) {
+			return tx.Bucket(store.BucketSessions).ForEach(func(_, v []byte) error {
+				if store.LegacySession(v) {
 					json++
 				}
 				return nil
@@ -85,7 +87,7 @@ func TestSessionsMigrated(t *testing.T) {
 		t.Fatalf("%d sessions after migration, want %d", len(got), len(want))
 	}
 	for i := range want {
-		if d := sameSession(&got[i], &want[i]); d != "" {
+		if d := sessionDiff(&got[i], &want[i]); d != "" {
 			t.Fatalf("session %d: %s differs:\n got %+v\nwant %+v", i, d, got[i], want[i])
 		}
 	}

@@ -12,12 +12,14 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/stats"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // A session starts with a patron message when the patron has no open
 // session, and ends on !close or after sessions.idle_timeout without
-// messages. Sessions live in bucketSessions, keyed by start time, so an
-// export scans a time range; bucketOpen indexes the open ones, so the idle
+// messages. Sessions live in store.BucketSessions, keyed by start time, so an
+// export scans a time range; store.BucketOpen indexes the open ones, so the idle
 // check never scans closed history. Both survive restarts, and so does the
 // idle timer: it is computed from the stored last activity.
 
@@ -28,23 +30,16 @@ func getSession(tx *bolt.Tx, id string) (*stats.Session, []byte, error) {
 	if err != nil || id == "" {
 		return nil, nil, nil
 	}
-	v := tx.Bucket(bucketSessions).Get(key)
-	if v == nil {
-		return nil, nil, nil
+	s, err := store.SessionsOf(tx).Get(key)
+	if err != nil || s == nil {
+		return nil, nil, err
 	}
-	var s stats.Session
-	if err := decodeSession(v, &s, nil); err != nil {
-		return nil, nil, fmt.Errorf("session %x: %w", key, err)
-	}
-	return &s, key, nil
+	return s, key, nil
 }
 
 // putSession writes the session under key in the current record version.
 func putSession(tx *bolt.Tx, key []byte, s *stats.Session) error {
-	if err := tx.Bucket(bucketSessions).Put(key, encodeSession(s)); err != nil {
-		return fmt.Errorf("writing session %x: %w", key, err)
-	}
-	return nil
+	return store.SessionsOf(tx).Put(key, s)
 }
 
 // patronSpoke counts a patron message (typed, or a button pressed) in the
@@ -66,16 +61,16 @@ func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation
 		}
 	}
 	if s == nil {
-		key, err = timeKey(tx.Bucket(bucketSessions), at)
+		key, err = store.SessionsOf(tx).NewKey(at)
 		if err != nil {
-			return false, fmt.Errorf("session key: %w", err)
+			return false, err
 		}
 		s = &stats.Session{ID: hex.EncodeToString(key), Guest: conv.Guest, Page: conv.Page,
 			Protocol: protocolOf(conv.PSID), Queue: cfg.QueueFor(conv.Page), Started: at}
 		conv.Session = s.ID
 		conv.remember(s.ID)
-		if err := tx.Bucket(bucketOpen).Put([]byte(conv.PSID), nil); err != nil {
-			return false, fmt.Errorf("open session index: %w", err)
+		if err := store.SessionsOf(tx).SetOpen(conv.PSID, true); err != nil {
+			return false, err
 		}
 		b.metrics.sessionsOpened.Inc()
 		opened = true
@@ -110,8 +105,8 @@ func inGrace(cfg *config.Config, s *stats.Session, at time.Time) bool {
 func (b *Bridge) reopen(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s *stats.Session) error {
 	s.Ended, s.Status = time.Time{}, ""
 	conv.Session = s.ID
-	if err := tx.Bucket(bucketOpen).Put([]byte(conv.PSID), nil); err != nil {
-		return fmt.Errorf("open session index: %w", err)
+	if err := store.SessionsOf(tx).SetOpen(conv.PSID, true); err != nil {
+		return err
 	}
 	b.metrics.sessionsReopened.Inc()
 	return b.announce(tx, cfg, conv)
@@ -225,8 +220,8 @@ func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 	if err := putSession(tx, key, s); err != nil {
 		return nil, err
 	}
-	if err := tx.Bucket(bucketOpen).Delete([]byte(conv.PSID)); err != nil {
-		return nil, fmt.Errorf("open session index: %w", err)
+	if err := store.SessionsOf(tx).SetOpen(conv.PSID, false); err != nil {
+		return nil, err
 	}
 	if err := b.farewell(tx, cfg, conv); err != nil {
 		return nil, err
@@ -334,31 +329,17 @@ func (b *Bridge) checkSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 	return true, b.queueAuto(tx, cfg, conv, text, autoUnanswered)
 }
 
-// openPSIDs lists the patrons with an open session.
-func openPSIDs(tx *bolt.Tx) ([]string, error) {
-	var psids []string
-	err := tx.Bucket(bucketOpen).ForEach(func(k, _ []byte) error {
-		psids = append(psids, string(k))
-		return nil
-	})
-	return psids, err
-}
-
 // eachOpenConversation calls fn, in a write transaction, with the
 // conversation of each patron with an open session; an index entry whose
 // conversation is gone is removed.
 func eachOpenConversation(tx *bolt.Tx, fn func(conv *Conversation) error) error {
-	psids, err := openPSIDs(tx)
-	if err != nil {
-		return err
-	}
-	for _, psid := range psids {
+	for _, psid := range store.SessionsOf(tx).OpenPSIDs() {
 		conv, err := getConversation(tx, psid)
 		if err != nil {
 			return err
 		}
 		if conv == nil {
-			if err := tx.Bucket(bucketOpen).Delete([]byte(psid)); err != nil {
+			if err := store.SessionsOf(tx).SetOpen(psid, false); err != nil {
 				return err
 			}
 			continue
@@ -405,7 +386,7 @@ const sessionChunk = 1024
 // cannot be read stops it with an error naming the record.
 func (s *Store) ForEachSession(from, to time.Time, fn func(r *stats.Session) error) error {
 	buf := make([]stats.Session, sessionChunk)
-	sc := sessionScan{dec: newSessionDecoder(), seek: timeBound(from), end: timeBound(to)}
+	sc := sessionScan{dec: store.NewSessionDecoder(), seek: store.TimeBound(from), end: store.TimeBound(to)}
 	for {
 		n, err := sc.next(s, buf)
 		if err != nil {
@@ -424,7 +405,7 @@ func (s *Store) ForEachSession(from, to time.Time, fn func(r *stats.Session) err
 
 // sessionScan reads the sessions bucket chunk by chunk.
 type sessionScan struct {
-	dec  *sessionDecoder
+	dec  *store.SessionDecoder
 	seek []byte // where the next chunk starts, or just after it with last
 	last []byte // the key of the last session read, nil before the first
 	end  []byte // the first key not to read
@@ -435,19 +416,15 @@ type sessionScan struct {
 func (sc *sessionScan) next(st *Store, buf []stats.Session) (int, error) {
 	n := 0
 	err := st.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSessions).Cursor()
-		k, v := c.Seek(sc.seek)
-		if sc.last != nil && bytes.Equal(k, sc.last) {
-			k, v = c.Next()
-		}
-		for ; k != nil && bytes.Compare(k, sc.end) < 0 && n < len(buf); k, v = c.Next() {
-			if err := decodeSession(v, &buf[n], sc.dec); err != nil {
-				return fmt.Errorf("session %x: %w", k, err)
+		return store.SessionsOf(tx).Scan(sc.seek, sc.end, sc.dec, func(k []byte, r *stats.Session) (bool, error) {
+			if sc.last != nil && bytes.Equal(k, sc.last) {
+				return true, nil // the last of the previous chunk
 			}
+			buf[n] = *r
 			sc.last = append(sc.last[:0], k...)
 			n++
-		}
-		return nil
+			return n < len(buf), nil
+		})
 	})
 	if err != nil {
 		return n, fmt.Errorf("bridge: reading sessions: %w", err)

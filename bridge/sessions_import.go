@@ -7,6 +7,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/stats"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // importChunk bounds how many sessions one ImportSessions transaction
@@ -28,11 +30,10 @@ func (s *Store) ImportSessions(sessions []stats.Session) error {
 	for from := 0; from < len(sessions); from += importChunk {
 		chunk := sessions[from:min(from+importChunk, len(sessions))]
 		err := s.update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketSessions)
 			for i := range chunk {
-				k, err := timeKey(b, chunk[i].Started)
+				k, err := store.SessionsOf(tx).NewKey(chunk[i].Started)
 				if err != nil {
-					return fmt.Errorf("session key: %w", err)
+					return err
 				}
 				r := chunk[i]
 				r.ID = hex.EncodeToString(k)

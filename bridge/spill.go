@@ -15,6 +15,8 @@ import (
 
 	"github.com/askbridge/askbridge/internal/boltgroup"
 	"github.com/askbridge/askbridge/messenger"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // While a compaction holds the store's writes (it copies the file, then
@@ -130,10 +132,10 @@ func (t *spillTx) add(e *messenger.Event, key string, now time.Time) (bool, erro
 	if key != "" {
 		k := []byte(key)
 		seen := t.box.Bucket(spillSeen)
-		if t.store.Bucket(bucketSeen).Get(k) != nil || seen.Get(k) != nil {
+		if t.store.Bucket(store.BucketSeen).Get(k) != nil || seen.Get(k) != nil {
 			return false, nil
 		}
-		if err := seen.Put(k, u64(uint64(now.UnixNano()))); err != nil {
+		if err := seen.Put(k, store.U64(uint64(now.UnixNano()))); err != nil {
 			return false, fmt.Errorf("marking seen in the spill: %w", err)
 		}
 	}
@@ -146,7 +148,7 @@ func (t *spillTx) add(e *messenger.Event, key string, now time.Time) (bool, erro
 		return false, err
 	}
 	in := t.box.Bucket(spillInbox)
-	k, err := seqKey(in)
+	k, err := store.SeqKey(in)
 	if err != nil {
 		return false, fmt.Errorf("spill key: %w", err)
 	}
@@ -260,7 +262,7 @@ func (s *Store) spilled() (int, error) {
 	n := 0
 	err = s.spill.db.View(func(btx *bolt.Tx) error {
 		c := btx.Bucket(spillInbox).Cursor()
-		for k, _ := c.Seek(u64(done + 1)); k != nil; k, _ = c.Next() {
+		for k, _ := c.Seek(store.U64(done + 1)); k != nil; k, _ = c.Next() {
 			n++
 		}
 		return nil
@@ -326,7 +328,7 @@ func (s *Store) closeSpill(box *spillBox, remove bool) error {
 // drainedUpTo returns the sequence of the last event of the spill with
 // the given id that was moved into the store, 0 if none.
 func drainedUpTo(tx *bolt.Tx, id []byte) uint64 {
-	v := tx.Bucket(bucketMeta).Get(metaSpillDrained)
+	v := tx.Bucket(store.BucketMeta).Get(metaSpillDrained)
 	if len(v) != 16 || !bytes.Equal(v[:8], id) {
 		return 0
 	}
@@ -339,14 +341,14 @@ func drainedUpTo(tx *bolt.Tx, id []byte) uint64 {
 func (s *Store) moveSpilled(box *spillBox, limit int) (moved int, more bool, err error) {
 	err = s.update(func(tx *bolt.Tx) error {
 		moved, more = 0, false
-		seen, inbox := tx.Bucket(bucketSeen), tx.Bucket(bucketInbox)
+		seen, inbox := tx.Bucket(store.BucketSeen), tx.Bucket(store.BucketInbox)
 		done := drainedUpTo(tx, box.id)
 		var last []byte
 		err := box.db.View(func(btx *bolt.Tx) error {
 			firstSeen := btx.Bucket(spillSeen)
 			c := btx.Bucket(spillInbox).Cursor()
 			looked := 0
-			for k, v := c.Seek(u64(done + 1)); k != nil; k, v = c.Next() {
+			for k, v := c.Seek(store.U64(done + 1)); k != nil; k, v = c.Next() {
 				if limit > 0 && looked == limit {
 					more = true
 					return nil
@@ -367,13 +369,13 @@ func (s *Store) moveSpilled(box *spillBox, limit int) (moved int, more bool, err
 					}
 					at := firstSeen.Get(key)
 					if len(at) != 8 {
-						at = u64(uint64(time.Now().UnixNano()))
+						at = store.U64(uint64(time.Now().UnixNano()))
 					}
 					if err := seen.Put(key, at); err != nil {
 						return fmt.Errorf("marking seen: %w", err)
 					}
 				}
-				ik, err := seqKey(inbox)
+				ik, err := store.SeqKey(inbox)
 				if err != nil {
 					return fmt.Errorf("inbox key: %w", err)
 				}
@@ -393,7 +395,7 @@ func (s *Store) moveSpilled(box *spillBox, limit int) (moved int, more bool, err
 		if err != nil || last == nil {
 			return err
 		}
-		return tx.Bucket(bucketMeta).Put(metaSpillDrained, append(bytes.Clone(box.id), last...))
+		return tx.Bucket(store.BucketMeta).Put(metaSpillDrained, append(bytes.Clone(box.id), last...))
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("moving spilled events into the store: %w", err)

@@ -12,6 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/stats"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // seedChunk is how many records one seeding transaction writes.
@@ -38,8 +40,8 @@ func SeedBenchLedger(tb testing.TB, dir string, n int, now time.Time) {
 	const patrons = 20_000
 	for from := 0; from < n; from += seedChunk {
 		err := st.update(func(tx *bolt.Tx) error {
-			ledger, seen := tx.Bucket(bucketLedger), tx.Bucket(bucketSeen)
-			convs := tx.Bucket(bucketConversations)
+			ledger, seen := store.LedgerOf(tx), tx.Bucket(store.BucketSeen)
+			convs := tx.Bucket(store.BucketConversations)
 			for i := from; i < min(from+seedChunk, n); i++ {
 				at := start.Add(time.Duration(i) * step)
 				psid := fmt.Sprintf("7%015d", i%patrons)
@@ -53,14 +55,17 @@ func SeedBenchLedger(tb testing.TB, dir string, n int, now time.Time) {
 				if i%2 == 1 {
 					r.Direction, r.Kind, r.MID = Outbound, "reply", mid+".out"
 				}
-				if err := putRecord(ledger, k, r); err != nil {
+				if err := ledger.Put(k, r); err != nil {
 					return err
 				}
-				if err := addRefs(tx, k, r); err != nil {
+				if err := ledger.AddRef(store.StanzaRef(r.XMPPID), k); err != nil {
+					return err
+				}
+				if err := ledger.AddRef(store.MessageRef(r.MID), k); err != nil {
 					return err
 				}
 				if now.Sub(at) < seenTTL && r.Direction == Inbound {
-					if err := seen.Put([]byte("m:"+mid), u64(uint64(at.UnixNano()))); err != nil {
+					if err := seen.Put([]byte("m:"+mid), store.U64(uint64(at.UnixNano()))); err != nil {
 						return err
 					}
 					c := &Conversation{Page: testPage, PSID: psid, Guest: guest, LastPatron: at, LastActivity: at}
@@ -69,7 +74,7 @@ func SeedBenchLedger(tb testing.TB, dir string, n int, now time.Time) {
 					}
 				}
 			}
-			return ledger.SetSequence(uint64(n))
+			return tx.Bucket(store.BucketLedger).SetSequence(uint64(n))
 		})
 		if err != nil {
 			tb.Fatal(err)
@@ -97,7 +102,7 @@ func SeedBenchSessions(tb testing.TB, dir string, n int) {
 	statuses := []stats.Status{stats.StatusAnswered, stats.StatusAnswered, stats.StatusAnswered, stats.StatusMissed, stats.StatusAfterHours, stats.StatusAutoOnly}
 	for from := 0; from < n; from += seedChunk {
 		err := st.update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketSessions)
+			b := tx.Bucket(store.BucketSessions)
 			for i := from; i < min(from+seedChunk, n); i++ {
 				at := start.Add(time.Duration(i) * step)
 				k := make([]byte, 16)

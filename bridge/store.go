@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -14,64 +13,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/internal/boltgroup"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
-
-// Bucket names. Keys are documented beside each; values are JSON, except
-// sessions (see session_codec.go) and the 8-byte times of seen.
-var (
-	// bucketSeen: Facebook event identity (mid, or kind+mid for edits and
-	// reactions) → 8-byte first-seen time (UnixNano). Pruned after seenTTL.
-	bucketSeen = []byte("seen")
-	// bucketInbox: 8-byte sequence → messenger.Event, in arrival order.
-	bucketInbox = []byte("inbox")
-	// bucketToXMPP: 8-byte sequence → xmppEntry, oldest first.
-	bucketToXMPP = []byte("out_xmpp")
-	// bucketToFacebook: PSID + 0x00 + 8-byte sequence → fbEntry, so that
-	// one conversation's entries are contiguous and in order.
-	bucketToFacebook = []byte("out_facebook")
-	// bucketLedger: 8-byte time (UnixNano) + 8-byte sequence → Record.
-	// Time-ordered so that statistics and retention scan ranges.
-	bucketLedger = []byte("ledger")
-	// bucketLedgerRef: "x:"+stanza id or "m:"+mid → ledger key, to update a
-	// record's delivery state when a bounce or receipt arrives.
-	bucketLedgerRef = []byte("ledger_ref")
-	// bucketConversations: PSID → Conversation.
-	bucketConversations = []byte("conversations")
-	// bucketSessions: 8-byte start time (UnixNano) + 8-byte sequence →
-	// stats.Session.
-	bucketSessions = []byte("sessions")
-	// bucketOpen: PSID → nothing, for conversations with an open session.
-	bucketOpen = []byte("open_sessions")
-	// bucketParkedXMPP: the XMPP outbox key of an entry the bridge gave up
-	// writing → parkedEntry (see deadletter.go).
-	bucketParkedXMPP = []byte("dead_xmpp")
-	// bucketSuspectXMPP: the XMPP outbox key of an entry suspected of
-	// closing the stream → suspicion (see poison.go). Cleared by the
-	// commit that takes the entry out of the outbox.
-	bucketSuspectXMPP = []byte("suspect_xmpp")
-	// bucketMeta: "schema" → schema version.
-	bucketMeta = []byte("meta")
-)
-
-var allBuckets = [][]byte{bucketSeen, bucketInbox, bucketToXMPP, bucketToFacebook,
-	bucketLedger, bucketLedgerRef, bucketConversations, bucketSessions, bucketOpen, bucketParkedXMPP,
-	bucketSuspectXMPP, bucketMeta}
-
-// schemaVersion is stored in the meta bucket; a later version migrates.
-// An askbridge refuses a store of a newer schema than its own, so that
-// going back to an older release cannot misread newer records.
-//
-//   - 1: every value JSON.
-//   - 2: sessions written in a binary encoding; JSON sessions written by
-//     schema 1 are rewritten by maintenance (session_migrate.go), and
-//     read with encoding/json until then.
-//   - 3: session records version 2, with reply outcome counts (an older
-//     askbridge could not read them).
-//   - 4: inbox, outbox and held-message values sealed with the queue keys
-//     (see sealed.go); plain JSON values are still read.
-//   - 5: ledger records written in a binary encoding (ledger_codec.go);
-//     JSON records of earlier schemas are read as they are.
-const schemaVersion = 5
 
 // ErrBusy means a compaction was put off because a backup is running.
 var ErrBusy = errors.New("bridge: store busy with a backup; compaction put off")
@@ -200,7 +144,7 @@ func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
 		return db.View(func(tx *bolt.Tx) error {
 			var err error
 			sh, err = checkShape(tx, path)
-			for _, name := range allBuckets {
+			for _, name := range store.Buckets {
 				prepared = prepared && tx.Bucket(name) != nil
 			}
 			return err
@@ -217,22 +161,22 @@ func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
 				zap.Int("pages", rep.Pages), zap.Duration("took", rep.Took))
 		}
 	}
-	if err == nil && sh.schema > schemaVersion {
-		err = fmt.Errorf("bridge: preparing %s: store schema %d is newer than this askbridge (%d)", path, sh.schema, schemaVersion)
+	if err == nil && sh.schema > store.SchemaVersion {
+		err = fmt.Errorf("bridge: preparing %s: store schema %d is newer than this askbridge (%d)", path, sh.schema, store.SchemaVersion)
 	}
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	// Opening a store that is ready writes nothing to it.
-	if !prepared || sh.schema != schemaVersion {
+	if !prepared || sh.schema != store.SchemaVersion {
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, name := range allBuckets {
+			for _, name := range store.Buckets {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return err
 				}
 			}
-			return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(schemaVersion))
+			return tx.Bucket(store.BucketMeta).Put([]byte("schema"), store.U64(store.SchemaVersion))
 		})
 		if err != nil {
 			db.Close()
@@ -584,33 +528,6 @@ func (s *Store) Writable() error {
 	s.swap.RLock()
 	defer s.swap.RUnlock()
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put([]byte("probe"), u64(uint64(time.Now().UnixNano())))
+		return tx.Bucket(store.BucketMeta).Put([]byte("probe"), store.U64(uint64(time.Now().UnixNano())))
 	})
-}
-
-func u64(v uint64) []byte {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint64(b, v)
-	return b
-}
-
-// seqKey returns the bucket's next sequence number as a key.
-func seqKey(b *bolt.Bucket) ([]byte, error) {
-	n, err := b.NextSequence()
-	if err != nil {
-		return nil, err
-	}
-	return u64(n), nil
-}
-
-// timeKey is a ledger key: the time, then a sequence to keep keys unique.
-func timeKey(b *bolt.Bucket, t time.Time) ([]byte, error) {
-	n, err := b.NextSequence()
-	if err != nil {
-		return nil, err
-	}
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
-	binary.BigEndian.PutUint64(k[8:], n)
-	return k, nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Benchmarks of the bridge's hot paths on a real BoltDB file with every
@@ -108,9 +110,9 @@ func fillInbox(b *testing.B, br *Bridge, n, patrons int) {
 	b.Helper()
 	evs := benchEvents(n, patrons)
 	err := br.store.update(func(tx *bolt.Tx) error {
-		inbox := tx.Bucket(bucketInbox)
+		inbox := tx.Bucket(store.BucketInbox)
 		for i := range evs {
-			k, err := seqKey(inbox)
+			k, err := store.SeqKey(inbox)
 			if err != nil {
 				return err
 			}
@@ -193,7 +195,7 @@ func BenchmarkLedgerWrite(b *testing.B) {
 				seq++
 				r := &Record{Time: now, Direction: Inbound, Kind: "message", Page: testPage, Guest: "7f3a9c0d1e2b4a5f",
 					MID: fmt.Sprintf("m_ledger.%d", seq), XMPPID: fmt.Sprintf("fb-%020d", seq), State: StateQueued}
-				if _, err := addRecord(tx, r); err != nil {
+				if _, err := store.LedgerOf(tx).Add(r); err != nil {
 					return err
 				}
 			}

@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // DamagedError means the store file cannot be used as it is: it is cut
@@ -274,7 +276,7 @@ func checkShape(tx *bolt.Tx, path string) (storeShape, error) {
 			if len(v) > 0 {
 				sh.touched ^= v[0] ^ v[len(v)-1]
 			}
-			if string(k) != string(bucketMeta) {
+			if string(k) != string(store.BucketMeta) {
 				sh.hasData = true
 			}
 		}
@@ -283,7 +285,7 @@ func checkShape(tx *bolt.Tx, path string) (storeShape, error) {
 		sh.blank = true
 		return sh, nil
 	}
-	meta := tx.Bucket(bucketMeta)
+	meta := tx.Bucket(store.BucketMeta)
 	if meta == nil {
 		return damaged("it has no meta bucket, so no schema record: not an askbridge store, or damaged")
 	}

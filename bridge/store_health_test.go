@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // A transaction that fails by itself (its function's error, or a panic)
@@ -89,7 +91,7 @@ func TestCommitErrorOnFullDisk(t *testing.T) {
 	big := make([]byte, 256<<10)
 	put := func(i int) error {
 		return st.batch(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketInbox).Put(u64(uint64(i)), big)
+			return tx.Bucket(store.BucketInbox).Put(store.U64(uint64(i)), big)
 		})
 	}
 	var failed error

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 func setSchema(t *testing.T, dir string, v uint64) {
@@ -17,7 +19,7 @@ func setSchema(t *testing.T, dir string, v uint64) {
 	}
 	defer db.Close()
 	if err := db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(v))
+		return tx.Bucket(store.BucketMeta).Put([]byte("schema"), store.U64(v))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +29,7 @@ func schemaOf(t *testing.T, st *Store) uint64 {
 	t.Helper()
 	var v uint64
 	if err := st.view(func(tx *bolt.Tx) error {
-		v = binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get([]byte("schema")))
+		v = binary.BigEndian.Uint64(tx.Bucket(store.BucketMeta).Get([]byte("schema")))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -51,12 +53,12 @@ func TestStoreSchema(t *testing.T) {
 	if err != nil {
 		t.Fatalf("schema 1 store: %v", err)
 	}
-	if v := schemaOf(t, st); v != schemaVersion {
-		t.Errorf("schema %d after opening, want %d", v, schemaVersion)
+	if v := schemaOf(t, st); v != store.SchemaVersion {
+		t.Errorf("schema %d after opening, want %d", v, store.SchemaVersion)
 	}
 	st.Close()
 
-	setSchema(t, dir, schemaVersion+1)
+	setSchema(t, dir, store.SchemaVersion+1)
 	_, err = OpenStore(dir, time.Second)
 	if err == nil || !strings.Contains(err.Error(), "newer than this askbridge") {
 		t.Fatalf("newer schema: %v", err)

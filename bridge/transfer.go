@@ -11,6 +11,8 @@ import (
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // recentShown bounds how many recent messages a transfer shows the new
@@ -114,14 +116,9 @@ func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 		return sb.String(), nil
 	}
 	var lines []string
-	c := tx.Bucket(bucketLedger).Cursor()
-	for k, v := c.Seek(timeBound(started)); k != nil; k, v = c.Next() {
-		var r Record
-		if err := decodeRecord(v, &r); err != nil {
-			return "", err
-		}
+	err := store.LedgerOf(tx).Scan(started, time.Time{}, func(_ []byte, r *Record) (bool, error) {
 		if r.Guest != conv.Guest || r.Text == "" {
-			continue
+			return true, nil
 		}
 		who := "patron"
 		if r.Direction == Outbound {
@@ -131,6 +128,10 @@ func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 			}
 		}
 		lines = append(lines, who+": "+r.Text)
+		return true, nil
+	})
+	if err != nil {
+		return "", err
 	}
 	if len(lines) > recentShown {
 		lines = lines[len(lines)-recentShown:]

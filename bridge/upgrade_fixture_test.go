@@ -20,6 +20,8 @@ import (
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/stats"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // This file writes testdata/upgrade-schema4: the state directory of a
@@ -311,9 +313,9 @@ func TestWriteUpgradeFixture(t *testing.T) {
 	if out == "" {
 		t.Skipf("writes the upgrade fixture only when told: %s=DIR go test ./bridge -run TestWriteUpgradeFixture", upgradeFixtureEnv)
 	}
-	if schemaVersion != upgradeFixtureSchema {
+	if store.SchemaVersion != upgradeFixtureSchema {
 		t.Fatalf("this askbridge writes schema %d, not %d: the fixture %s must keep what the release of schema %d wrote",
-			schemaVersion, upgradeFixtureSchema, upgradeFixtureDir, upgradeFixtureSchema)
+			store.SchemaVersion, upgradeFixtureSchema, upgradeFixtureDir, upgradeFixtureSchema)
 	}
 	if _, err := os.Stat(filepath.Join(out, upgradeStateFiles[0])); err == nil {
 		t.Fatalf("%s already holds a store: the committed fixture is not rewritten by mistake; remove it first", out)
@@ -502,15 +504,15 @@ func (g *fixtureWriter) backlog() {
 // readUpgradeWant reads, with the code of the day, what the store holds.
 func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 	t.Helper()
-	w := &upgradeWant{Schema: schemaVersion, Now: now.UTC(), Buckets: map[string]int{}}
+	w := &upgradeWant{Schema: store.SchemaVersion, Now: now.UTC(), Buckets: map[string]int{}}
 	err := st.view(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets {
+		for _, name := range store.Buckets {
 			w.Buckets[string(name)] = tx.Bucket(name).Stats().KeyN
 		}
-		if v := tx.Bucket(bucketMeta).Get([]byte("schema")); len(v) == 8 {
+		if v := tx.Bucket(store.BucketMeta).Get([]byte("schema")); len(v) == 8 {
 			w.Schema = int(binary.BigEndian.Uint64(v))
 		}
-		err := tx.Bucket(bucketToXMPP).ForEach(func(k, v []byte) error {
+		err := tx.Bucket(store.BucketToXMPP).ForEach(func(k, v []byte) error {
 			var e xmppEntry
 			if err := openJSON(tx, v, &e); err != nil {
 				return fmt.Errorf("XMPP outbox entry %x: %w", k, err)
@@ -522,7 +524,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(bucketToFacebook).ForEach(func(k, v []byte) error {
+		err = tx.Bucket(store.BucketToFacebook).ForEach(func(k, v []byte) error {
 			var e fbEntry
 			if err := openJSON(tx, v, &e); err != nil {
 				return fmt.Errorf("Send API outbox entry %x: %w", k, err)
@@ -534,7 +536,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(bucketParkedXMPP).ForEach(func(k, v []byte) error {
+		err = tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
 			var p parkedEntry
 			if err := openJSON(tx, v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
@@ -546,7 +548,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(bucketConversations).ForEach(func(k, v []byte) error {
+		err = tx.Bucket(store.BucketConversations).ForEach(func(k, v []byte) error {
 			var c Conversation
 			if err := openJSON(tx, v, &c); err != nil {
 				return fmt.Errorf("conversation %s: %w", k, err)
@@ -557,9 +559,9 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
+		return tx.Bucket(store.BucketLedger).ForEach(func(k, v []byte) error {
 			var r Record
-			if err := decodeRecord(v, &r); err != nil {
+			if err := store.DecodeRecord(v, &r); err != nil {
 				return fmt.Errorf("ledger record %x: %w", k, err)
 			}
 			w.Ledger = append(w.Ledger, recordOf(k, &r))

@@ -20,6 +20,8 @@ import (
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/stats"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // TestUpgradeFromSchema4 opens a copy of a state directory written by the
@@ -198,7 +200,7 @@ func TestUpgradeFromSchema4(t *testing.T) {
 
 	// Nothing is left in the queues.
 	got = readUpgradeWant(t, h.store, want.Now)
-	for _, name := range [][]byte{bucketInbox, bucketToXMPP, bucketToFacebook, bucketParkedXMPP} {
+	for _, name := range [][]byte{store.BucketInbox, store.BucketToXMPP, store.BucketToFacebook, store.BucketParkedXMPP} {
 		if n := got.Buckets[string(name)]; n != 0 {
 			t.Errorf("bucket %s holds %d keys after the drain", name, n)
 		}
@@ -320,7 +322,7 @@ func TestUpgradeFromSchema4(t *testing.T) {
 	if !bytes.Equal(export.Bytes(), wantExport.Bytes()) {
 		t.Errorf("statistics export once the sessions ended:\n got %s\nwant %s", export.Bytes(), wantExport.Bytes())
 	}
-	for _, name := range [][]byte{bucketInbox, bucketToXMPP, bucketToFacebook, bucketParkedXMPP, bucketOpen} {
+	for _, name := range [][]byte{store.BucketInbox, store.BucketToXMPP, store.BucketToFacebook, store.BucketParkedXMPP, store.BucketOpen} {
 		if n := got.Buckets[string(name)]; n != 0 {
 			t.Errorf("bucket %s holds %d keys at the end", name, n)
 		}
@@ -427,9 +429,9 @@ func storedSchema(t *testing.T, dir string) int {
 	defer db.Close()
 	schema := 0
 	err = db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
+		meta := tx.Bucket(store.BucketMeta)
 		if meta == nil {
-			return fmt.Errorf("no %s bucket", bucketMeta)
+			return fmt.Errorf("no %s bucket", store.BucketMeta)
 		}
 		if v := meta.Get([]byte("schema")); len(v) == 8 {
 			schema = int(binary.BigEndian.Uint64(v))

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Stanzas the Jabber server did not confirm are written again, all of
@@ -43,7 +45,7 @@ func TestUnconfirmedStanzasWrittenAgainInOrder(t *testing.T) {
 				n++
 			}
 		}
-		return n == 3 && bucketLen(t, h, bucketToXMPP) == 0
+		return n == 3 && bucketLen(t, h, store.BucketToXMPP) == 0
 	})
 }
 
@@ -59,8 +61,8 @@ func TestBacklogKeepsOrder(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		inbox := tx.Bucket(bucketInbox)
-		k, err := seqKey(inbox)
+		inbox := tx.Bucket(store.BucketInbox)
+		k, err := store.SeqKey(inbox)
 		if err != nil {
 			return err
 		}
@@ -70,10 +72,10 @@ func TestBacklogKeepsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.accept(patronText("mid.new", "new", now.Add(time.Millisecond)))
-	if n := bucketLen(t, h, bucketInbox); n != 2 {
+	if n := bucketLen(t, h, store.BucketInbox); n != 2 {
 		t.Fatalf("inbox holds %d events, want 2 (the new one behind the backlog)", n)
 	}
-	if n := bucketLen(t, h, bucketToXMPP); n != 0 {
+	if n := bucketLen(t, h, store.BucketToXMPP); n != 0 {
 		t.Fatalf("%d stanzas queued before the backlog was routed", n)
 	}
 	h.run()
@@ -82,7 +84,7 @@ func TestBacklogKeepsOrder(t *testing.T) {
 	}
 	// With the backlog gone, events are routed in the webhook's own commit.
 	h.accept(patronText("mid.next", "next", now.Add(2*time.Millisecond)))
-	if n := bucketLen(t, h, bucketInbox); n != 0 {
+	if n := bucketLen(t, h, store.BucketInbox); n != 0 {
 		t.Errorf("inbox holds %d events after the backlog was routed", n)
 	}
 	if m := h.link.next(t); m.Body != "next" {

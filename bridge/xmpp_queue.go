@@ -16,6 +16,8 @@ import (
 
 	"github.com/askbridge/askbridge/internal/crashpoint"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // The XMPP outbox has one owner: the goroutine running xmppQueue.run. It
@@ -201,8 +203,8 @@ func (q *xmppQueue) take() []xmppEvent { return q.box.take() }
 // enqueue puts e at the end of the outbox in tx and, once tx commits,
 // hands it to the owner. q may be nil (a store written without a bridge).
 func (q *xmppQueue) enqueue(tx *bolt.Tx, e xmppEntry) error {
-	out := tx.Bucket(bucketToXMPP)
-	k, err := seqKey(out)
+	out := tx.Bucket(store.BucketToXMPP)
+	k, err := store.SeqKey(out)
 	if err != nil {
 		return fmt.Errorf("XMPP outbox key: %w", err)
 	}
@@ -418,7 +420,7 @@ func (q *xmppQueue) load() error {
 	var stale []string
 	err := q.b.store.view(func(tx *bolt.Tx) error {
 		recorded, stale = readSuspicion(tx)
-		out := tx.Bucket(bucketToXMPP)
+		out := tx.Bucket(store.BucketToXMPP)
 		next = out.Sequence() + 1
 		inflight := len(o.held) - len(o.waiting)
 		c := out.Cursor()
@@ -682,7 +684,7 @@ func (q *xmppQueue) drainWaits() {
 // removeSent removes confirmed (or unsendable) entries from the outbox and
 // records their delivery state in the ledger; it parks those to be parked.
 func (b *Bridge) removeSent(tx *bolt.Tx, items []*xmppItem) error {
-	out := tx.Bucket(bucketToXMPP)
+	out := tx.Bucket(store.BucketToXMPP)
 	for _, it := range items {
 		if it.park != "" {
 			if err := b.park(tx, it); err != nil {
@@ -696,7 +698,7 @@ func (b *Bridge) removeSent(tx *bolt.Tx, items []*xmppItem) error {
 		if err := clearSuspicion(tx, it.key); err != nil {
 			return err
 		}
-		err := updateRecord(tx, it.entry.Ledger, func(r *Record) {
+		err := store.LedgerOf(tx).Update(it.entry.Ledger, func(r *Record) {
 			switch {
 			case it.bad:
 				r.State = StateFailed

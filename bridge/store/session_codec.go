@@ -1,15 +1,16 @@
-package bridge
+package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/askbridge/askbridge/stats"
 )
 
-// Session records. Every read and write of bucketSessions goes through
-// encodeSession and decodeSession.
+// Session records. Every read and write of BucketSessions goes through
+// EncodeSession and DecodeSession.
 //
 // Records written by this version are binary, version 2:
 //
@@ -33,8 +34,8 @@ import (
 //
 // Records written before version 1 are JSON objects (stats.Session's JSON
 // tags) and start with '{'. Maintenance rewrites them in the current
-// version (session_migrate.go); until then they are read with
-// encoding/json. A later version takes the next version byte; bytes
+// version (the bridge's session_migrate.go); until then they are read
+// with encoding/json. A later version takes the next version byte; bytes
 // 0x00–0x1f never start JSON, so they cannot be confused with old records.
 
 // sessionV1 and sessionV2 are the first bytes of version 1 and 2 records.
@@ -43,8 +44,8 @@ const (
 	sessionV2 byte = 2
 )
 
-// encodeSession returns s's record in the current version.
-func encodeSession(s *stats.Session) []byte {
+// EncodeSession returns s's record in the current version.
+func EncodeSession(s *stats.Session) []byte {
 	n := 1 + 3*11 + 6*3 + 1 + len(s.ID) + len(s.Guest) + len(s.Page) + len(s.Queue) +
 		len(s.Operator) + len(s.Status) + len(s.Protocol) + 9*binary.MaxVarintLen16
 	for _, tag := range s.Tags {
@@ -73,7 +74,7 @@ func encodeSession(s *stats.Session) []byte {
 	return appendString(b, s.Protocol)
 }
 
-// decodeSession decodes a session record of any version into s, which it
+// DecodeSession decodes a session record of any version into s, which it
 // overwrites entirely. d, which may be nil, carries what one scan learns
 // from record to record (strings that repeat across sessions — Page,
 // Queue, Operator, Status, tags — and the last date read), so that
@@ -81,9 +82,9 @@ func encodeSession(s *stats.Session) []byte {
 // same queue. The decoded session keeps no reference to v, and s.Tags is
 // always a new slice. A record that cannot be read gives an error, never
 // a panic.
-func decodeSession(v []byte, s *stats.Session, d *sessionDecoder) error {
+func DecodeSession(v []byte, s *stats.Session, d *SessionDecoder) error {
 	if d == nil {
-		d = &sessionDecoder{}
+		d = &SessionDecoder{}
 	}
 	*s = stats.Session{}
 	switch {
@@ -98,34 +99,38 @@ func decodeSession(v []byte, s *stats.Session, d *sessionDecoder) error {
 		return fmt.Errorf("session record of unknown version %d (a newer askbridge wrote it?)", v[0])
 	}
 	// A record from before version 1, until maintenance rewrites it
-	// (session_migrate.go).
+	// (the bridge's session_migrate.go).
 	return decodeLegacySession(v, s)
 }
 
-// sessionDecoder holds what decodeSession remembers between the records
+// LegacySession reports whether v is a session record written before
+// version 1, in JSON.
+func LegacySession(v []byte) bool { return len(v) > 0 && v[0] == '{' }
+
+// decodeLegacySession reads a JSON session record.
+func decodeLegacySession(v []byte, s *stats.Session) error {
+	*s = stats.Session{}
+	if err := json.Unmarshal(v, s); err != nil {
+		return fmt.Errorf("session record in JSON: %w", err)
+	}
+	return nil
+}
+
+// SessionDecoder holds what DecodeSession remembers between the records
 // of one scan. Its zero value is ready to use and remembers nothing
-// across strings; newSessionDecoder's shares repeated strings.
-type sessionDecoder struct {
+// across strings; NewSessionDecoder's shares repeated strings.
+type SessionDecoder struct {
 	strs map[string]string // at most maxShared strings
 	// last is the last string decoded for each shared field, checked
 	// before strs.
-	last [numShared]string
-	// recent holds, per shared field, the last strings read from JSON
-	// records: they need no unescaping, so a JSON string that is one of
-	// them followed by its closing quote is that string.
-	recent [numShared][4]string
-	// The last date decoded from a JSON time ("2006-01-02") and its day
-	// number since 1970-01-01.
-	date    [10]byte
-	days    int64
-	hasDate bool
+	last    [numShared]string
 	scratch []byte
 }
 
-// maxShared bounds the strings a sessionDecoder keeps.
+// maxShared bounds the strings a SessionDecoder keeps.
 const maxShared = 4096
 
-// The fields whose strings are shared, as indexes of sessionDecoder.last.
+// The fields whose strings are shared, as indexes of SessionDecoder.last.
 const (
 	sharedPage = iota
 	sharedQueue
@@ -136,12 +141,12 @@ const (
 	numShared
 )
 
-func newSessionDecoder() *sessionDecoder {
-	return &sessionDecoder{strs: make(map[string]string)}
+func NewSessionDecoder() *SessionDecoder {
+	return &SessionDecoder{strs: make(map[string]string)}
 }
 
 // shared returns b as a string, the same string for the same bytes.
-func (d *sessionDecoder) shared(field int, b []byte) string {
+func (d *SessionDecoder) shared(field int, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
@@ -160,7 +165,7 @@ func (d *sessionDecoder) shared(field int, b []byte) string {
 }
 
 // pair returns a and b as strings made with one allocation.
-func (d *sessionDecoder) pair(a, b []byte) (string, string) {
+func (d *SessionDecoder) pair(a, b []byte) (string, string) {
 	d.scratch = append(append(d.scratch[:0], a...), b...)
 	s := string(d.scratch)
 	return s[:len(a)], s[len(a):]
@@ -168,7 +173,7 @@ func (d *sessionDecoder) pair(a, b []byte) (string, string) {
 
 // decodeBinary decodes the fields of a version 1 or 2 record after its
 // version byte.
-func (d *sessionDecoder) decodeBinary(b []byte, s *stats.Session, version byte) error {
+func (d *SessionDecoder) decodeBinary(b []byte, s *stats.Session, version byte) error {
 	r := binReader{b: b}
 	id := r.bytes("id")
 	guest := r.bytes("guest")

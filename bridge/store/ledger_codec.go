@@ -1,4 +1,4 @@
-package bridge
+package store
 
 import (
 	"bytes"
@@ -9,12 +9,10 @@ import (
 	"maps"
 	"slices"
 	"strings"
-
-	bolt "go.etcd.io/bbolt"
 )
 
-// Ledger records. Every read and write of bucketLedger goes through
-// encodeRecord and decodeRecord (or putRecord).
+// Ledger records. Every read and write of BucketLedger goes through
+// EncodeRecord and DecodeRecord (Ledger's methods use them).
 //
 // Records written by this version are binary, version 1:
 //
@@ -37,8 +35,8 @@ import (
 // recordV1 is the first byte of a version 1 ledger record.
 const recordV1 byte = 1
 
-// encodeRecord returns r's record in the current version.
-func encodeRecord(r *Record) []byte {
+// EncodeRecord returns r's record in the current version.
+func EncodeRecord(r *Record) []byte {
 	n := 1 + 11 + 10*2 + len(r.Direction) + len(r.Kind) + len(r.Page) + len(r.Guest) + len(r.MID) +
 		len(r.XMPPID) + len(r.Operator) + len(r.State) + len(r.Error) + len(r.Text)
 	for op, id := range r.Copies {
@@ -63,10 +61,10 @@ func encodeRecord(r *Record) []byte {
 	return b
 }
 
-// decodeRecord decodes a ledger record of any version into r, which it
+// DecodeRecord decodes a ledger record of any version into r, which it
 // overwrites entirely. The record keeps no reference to v. A record that
 // cannot be read gives an error, never a panic.
-func decodeRecord(v []byte, r *Record) error {
+func DecodeRecord(v []byte, r *Record) error {
 	*r = Record{}
 	switch {
 	case len(v) == 0:
@@ -138,9 +136,9 @@ func decodeRecordV1(b []byte, r *Record) error {
 	return nil
 }
 
-// recordHasText reports, without decoding it all, whether the ledger
+// RecordHasText reports, without decoding it all, whether the ledger
 // record v still holds a transcript.
-func recordHasText(v []byte) (bool, error) {
+func RecordHasText(v []byte) (bool, error) {
 	if len(v) > 0 && v[0] == recordV1 {
 		d := binReader{b: v[1:]}
 		d.time("time")
@@ -158,16 +156,8 @@ func recordHasText(v []byte) (bool, error) {
 		return false, nil // no transcript: no need to decode (transcripts are off by default)
 	}
 	var r Record
-	if err := decodeRecord(v, &r); err != nil {
+	if err := DecodeRecord(v, &r); err != nil {
 		return false, err
 	}
 	return r.Text != "", nil
-}
-
-// putRecord writes r at key k of the ledger.
-func putRecord(b *bolt.Bucket, k []byte, r *Record) error {
-	if err := b.Put(k, encodeRecord(r)); err != nil {
-		return fmt.Errorf("writing ledger record: %w", err)
-	}
-	return nil
 }

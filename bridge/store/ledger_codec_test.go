@@ -1,4 +1,4 @@
-package bridge
+package store
 
 import (
 	"encoding/json"
@@ -50,19 +50,19 @@ func recordSamples() []Record {
 // of an earlier release reads as encoding/json reads it.
 func TestRecordCodec(t *testing.T) {
 	for i, want := range recordSamples() {
-		v := encodeRecord(&want)
+		v := EncodeRecord(&want)
 		if v[0] != recordV1 {
 			t.Fatalf("sample %d: version byte %#x", i, v[0])
 		}
 		var got Record
-		if err := decodeRecord(v, &got); err != nil {
+		if err := DecodeRecord(v, &got); err != nil {
 			t.Fatalf("sample %d: %v", i, err)
 		}
 		if d := sameRecord(&want, &got); d != "" {
 			t.Errorf("sample %d: %s differs: wrote %+v, read %+v", i, d, want, got)
 		}
-		if has, err := recordHasText(v); err != nil || has != (want.Text != "") {
-			t.Errorf("sample %d: recordHasText = %v, %v", i, has, err)
+		if has, err := RecordHasText(v); err != nil || has != (want.Text != "") {
+			t.Errorf("sample %d: RecordHasText = %v, %v", i, has, err)
 		}
 		legacy, err := json.Marshal(&want)
 		if err != nil {
@@ -70,14 +70,14 @@ func TestRecordCodec(t *testing.T) {
 		}
 		var viaJSON, old Record
 		_ = json.Unmarshal(legacy, &viaJSON)
-		if err := decodeRecord(legacy, &old); err != nil {
+		if err := DecodeRecord(legacy, &old); err != nil {
 			t.Fatalf("sample %d, JSON: %v", i, err)
 		}
 		if d := sameRecord(&viaJSON, &old); d != "" {
 			t.Errorf("sample %d, JSON: %s differs", i, d)
 		}
-		if has, err := recordHasText(legacy); err != nil || has != (viaJSON.Text != "") {
-			t.Errorf("sample %d, JSON: recordHasText = %v, %v", i, has, err)
+		if has, err := RecordHasText(legacy); err != nil || has != (viaJSON.Text != "") {
+			t.Errorf("sample %d, JSON: RecordHasText = %v, %v", i, has, err)
 		}
 	}
 }
@@ -85,28 +85,28 @@ func TestRecordCodec(t *testing.T) {
 // TestRecordCodecErrors: a damaged record is an error, never a panic or a
 // record read wrong.
 func TestRecordCodecErrors(t *testing.T) {
-	full := encodeRecord(&recordSamples()[2])
+	full := EncodeRecord(&recordSamples()[2])
 	for n := 1; n < len(full); n++ {
 		var r Record
-		if err := decodeRecord(full[:n], &r); err == nil {
+		if err := DecodeRecord(full[:n], &r); err == nil {
 			t.Errorf("a record cut at %d of %d bytes reads without error", n, len(full))
 		} else if !errors.Is(err, errTruncated) {
 			t.Errorf("cut at %d: %v does not say it is truncated", n, err)
 		}
 	}
 	var r Record
-	if err := decodeRecord(append(full, 0), &r); err == nil {
+	if err := DecodeRecord(append(full, 0), &r); err == nil {
 		t.Error("a byte after the last field reads without error")
 	}
-	if err := decodeRecord([]byte{0x07, 1, 2}, &r); err == nil || !strings.Contains(err.Error(), "unknown version 7") {
+	if err := DecodeRecord([]byte{0x07, 1, 2}, &r); err == nil || !strings.Contains(err.Error(), "unknown version 7") {
 		t.Errorf("unknown version: %v", err)
 	}
-	if err := decodeRecord(nil, &r); err == nil {
+	if err := DecodeRecord(nil, &r); err == nil {
 		t.Error("an empty record reads without error")
 	}
 	// A copy count larger than the bytes left could hold.
-	bad := append(encodeRecord(&Record{})[:len(encodeRecord(&Record{}))-1], 0xff, 0xff, 0x03)
-	if err := decodeRecord(bad, &r); !errors.Is(err, errTruncated) {
+	bad := append(EncodeRecord(&Record{})[:len(EncodeRecord(&Record{}))-1], 0xff, 0xff, 0x03)
+	if err := DecodeRecord(bad, &r); !errors.Is(err, errTruncated) {
 		t.Errorf("impossible copy count: %v", err)
 	}
 }
@@ -117,7 +117,7 @@ func TestRecordCodecErrors(t *testing.T) {
 func TestRecordSmallerThanJSON(t *testing.T) {
 	r := recordSamples()[1]
 	r.Operator = "ask@chat.library.example.org"
-	bin := encodeRecord(&r)
+	bin := EncodeRecord(&r)
 	js, _ := json.Marshal(&r)
 	if len(bin)*10 > len(js)*6 {
 		t.Errorf("binary %d bytes, JSON %d", len(bin), len(js))
@@ -130,18 +130,18 @@ func TestRecordSmallerThanJSON(t *testing.T) {
 // alike.
 func FuzzDecodeRecord(f *testing.F) {
 	for _, r := range recordSamples() {
-		f.Add(encodeRecord(&r))
+		f.Add(EncodeRecord(&r))
 		js, _ := json.Marshal(&r)
 		f.Add(js)
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var r Record
-		if decodeRecord(v, &r) != nil {
+		if DecodeRecord(v, &r) != nil {
 			return
 		}
-		_, _ = recordHasText(v)
+		_, _ = RecordHasText(v)
 		var again Record
-		if err := decodeRecord(encodeRecord(&r), &again); err != nil {
+		if err := DecodeRecord(EncodeRecord(&r), &again); err != nil {
 			t.Fatalf("re-encoded record: %v", err)
 		}
 		if d := sameRecord(&r, &again); d != "" {
@@ -157,7 +157,7 @@ func FuzzDecodeRecord(f *testing.F) {
 func BenchmarkRecordCodec(b *testing.B) {
 	r := recordSamples()[1]
 	r.Operator = "ask@chat.library.example.org"
-	bin := encodeRecord(&r)
+	bin := EncodeRecord(&r)
 	js, _ := json.Marshal(&r)
 	codecs := []struct {
 		name   string
@@ -165,7 +165,7 @@ func BenchmarkRecordCodec(b *testing.B) {
 		encode func(*Record) []byte
 		decode func([]byte, *Record) error
 	}{
-		{"binary", bin, encodeRecord, decodeRecord},
+		{"binary", bin, EncodeRecord, DecodeRecord},
 		{"json", js, func(r *Record) []byte { v, _ := json.Marshal(r); return v }, func(v []byte, r *Record) error { return json.Unmarshal(v, r) }},
 	}
 	for _, c := range codecs {
