@@ -9,6 +9,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // backupSuffix names the temporary copies Backup makes beside the store.
@@ -22,7 +24,7 @@ const backupSuffix = ".backup-"
 // messages may lie), in a temporary file beside the store. The values
 // sealed with the queue keys are then opened in the copy, so that the
 // messages queued at that moment are restored without the key file, which
-// stays behind and is rotated (see keyring.go).
+// stays behind and is rotated (see store/keyring.go).
 //
 // It holds no lock that other transactions wait on: the copy is read in
 // one read transaction, and w gets the bytes after it ended, however
@@ -81,18 +83,18 @@ func (s *Store) backupCopy(db *bolt.DB) (string, error) {
 }
 
 // unsealAll replaces every sealed value with its JSON.
-func unsealAll(tx *bolt.Tx, keys *keyRing) error {
-	for _, name := range sealedBuckets {
+func unsealAll(tx *bolt.Tx, keys *store.KeyRing) error {
+	for _, name := range store.SealedBuckets {
 		b := tx.Bucket(name)
 		if b == nil {
 			continue
 		}
 		var ks, vs [][]byte
 		err := b.ForEach(func(k, v []byte) error {
-			if !isSealed(v) {
+			if !store.IsSealed(v) {
 				return nil
 			}
-			plain, err := keys.open(v)
+			plain, err := keys.Open(v)
 			if err != nil {
 				return fmt.Errorf("%s %x: %w", name, k, err)
 			}

@@ -56,7 +56,7 @@ func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
 	if err != nil {
 		return err
 	}
-	if err := putSealed(inbox, ik, e); err != nil {
+	if err := store.PutSealed(inbox, ik, e); err != nil {
 		return err
 	}
 	sessions := store.SessionsOf(tx)

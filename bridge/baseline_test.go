@@ -50,7 +50,7 @@ func TestWriteBaseline(t *testing.T) {
 		var bodies []string
 		err := tx.Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
 			var e xmppEntry
-			if err := openJSON(tx, v, &e); err != nil {
+			if err := store.OpenJSON(tx, v, &e); err != nil {
 				return err
 			}
 			bodies = append(bodies, e.Msg.Body)

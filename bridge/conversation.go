@@ -92,7 +92,7 @@ func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {
 		return nil, nil
 	}
 	var c Conversation
-	if err := openJSON(tx, v, &c); err != nil {
+	if err := store.OpenJSON(tx, v, &c); err != nil {
 		return nil, fmt.Errorf("conversation record: %w", err)
 	}
 	return &c, nil
@@ -100,7 +100,7 @@ func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {
 
 func putConversation(tx *bolt.Tx, c *Conversation) error {
 	if len(c.Held) > 0 {
-		return putSealed(tx.Bucket(store.BucketConversations), []byte(c.PSID), c)
+		return store.PutSealed(tx.Bucket(store.BucketConversations), []byte(c.PSID), c)
 	}
 	return putJSON(tx.Bucket(store.BucketConversations), []byte(c.PSID), c)
 }

@@ -52,7 +52,7 @@ func (b *Bridge) park(tx *bolt.Tx, it *xmppItem) error {
 		return err
 	}
 	p := parkedEntry{Entry: it.entry, Parked: b.now(), Reason: it.park, Failures: it.failures}
-	if err := putSealed(tx.Bucket(store.BucketParkedXMPP), it.key, p); err != nil {
+	if err := store.PutSealed(tx.Bucket(store.BucketParkedXMPP), it.key, p); err != nil {
 		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
 	}
 	if err := out.Delete(it.key); err != nil {
@@ -106,7 +106,7 @@ func (s *Store) Parked() ([]ParkedEntry, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
 			var p parkedEntry
-			if err := openJSON(tx, v, &p); err != nil {
+			if err := store.OpenJSON(tx, v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
 			}
 			e := ParkedEntry{ID: binary.BigEndian.Uint64(k), Parked: p.Parked, Queued: p.Entry.Queued, Kind: "message",
@@ -164,7 +164,7 @@ func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) err
 				continue
 			}
 			var p parkedEntry
-			if err := openJSON(tx, v, &p); err != nil {
+			if err := store.OpenJSON(tx, v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
 			}
 			if err := fn(tx, p); err != nil {

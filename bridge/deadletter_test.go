@@ -151,7 +151,7 @@ func TestParkedEntriesExpire(t *testing.T) {
 	// Like the queues, the dead-letter bucket keeps its text sealed.
 	err := h.store.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
-			if !isSealed(v) || bytes.Contains(v, []byte("huge")) {
+			if !store.IsSealed(v) || bytes.Contains(v, []byte("huge")) {
 				t.Errorf("parked entry %x stored in the clear: %q", k, v)
 			}
 			return nil

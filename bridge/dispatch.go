@@ -62,7 +62,7 @@ func (b *Bridge) dispatchOnce() (int, error) {
 		c := inbox.Cursor()
 		for k, v := c.First(); k != nil && len(done) < dispatchBatch; k, v = c.Next() {
 			var e messenger.Event
-			if err := openJSON(tx, v, &e); errors.Is(err, errKeyGone) {
+			if err := store.OpenJSON(tx, v, &e); errors.Is(err, store.ErrKeyGone) {
 				b.log.Error("inbox entry kept: its queue key is missing", zap.Binary("key", k), zap.Error(err))
 				continue
 			} else if err != nil {

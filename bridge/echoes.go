@@ -59,7 +59,7 @@ func sendingWith(tx *bolt.Tx, patron string, e *messenger.Event) (*fbEntry, erro
 	c := tx.Bucket(store.BucketToFacebook).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var entry fbEntry
-		if err := openJSON(tx, v, &entry); err != nil {
+		if err := store.OpenJSON(tx, v, &entry); err != nil {
 			continue // an unreadable entry is reported where it is sent
 		}
 		if entry.Attempts == 0 || e.Time.Sub(entry.LastAttempt).Abs() > echoWindow {

@@ -131,7 +131,7 @@ func (q *fbQueue) enqueue(tx *bolt.Tx, psid string, e *fbEntry) error {
 	if err != nil {
 		return err
 	}
-	if err := putSealed(out, k, e); err != nil {
+	if err := store.PutSealed(out, k, e); err != nil {
 		return err
 	}
 	if q != nil {
@@ -282,8 +282,8 @@ func (q *fbQueue) load() error {
 				break
 			}
 			it := &fbItem{key: append([]byte(nil), k...), psid: psid}
-			err := openJSON(tx, v, &it.entry)
-			if errors.Is(err, errKeyGone) {
+			err := store.OpenJSON(tx, v, &it.entry)
+			if errors.Is(err, store.ErrKeyGone) {
 				q.b.log.Error("Send API outbox entry kept: its queue key is missing; the patron's later replies wait behind it", zap.Error(err))
 				conv.blocked = true
 				continue

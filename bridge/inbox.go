@@ -119,7 +119,7 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 			if err != nil {
 				return fmt.Errorf("inbox key: %w", err)
 			}
-			data, err := sealJSON(tx, e)
+			data, err := store.SealJSON(tx, e)
 			if err != nil {
 				return fmt.Errorf("storing event: %w", err)
 			}

@@ -188,7 +188,7 @@ func (b *Bridge) markAttempt(key []byte, e *fbEntry) (gone bool, err error) {
 		if err := store.LedgerOf(tx).Update(e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
 			return err
 		}
-		return putSealed(out, key, e)
+		return store.PutSealed(out, key, e)
 	})
 	return gone, err
 }

@@ -83,7 +83,7 @@ func suspicionRecords(t *testing.T, h *harness) map[string]suspicion {
 			name := "gone " + hex.EncodeToString(k)
 			if e := out.Get(k); e != nil {
 				var entry xmppEntry
-				if err := openJSON(tx, e, &entry); err != nil {
+				if err := store.OpenJSON(tx, e, &entry); err != nil {
 					return err
 				}
 				name = entry.Msg.Body

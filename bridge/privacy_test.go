@@ -139,7 +139,7 @@ func TestForgetEarlierSpelling(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return putSealed(out, k, old)
+		return store.PutSealed(out, k, old)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"github.com/askbridge/askbridge/bridge/store"
+
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -85,7 +87,7 @@ func NewPseudonymKey(stateDir string) (*Pseudonymizer, error) {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return nil, fmt.Errorf("bridge: writing pseudonym key: %w", err)
 	}
-	if err := syncDir(stateDir); err != nil {
+	if err := store.SyncDir(stateDir); err != nil {
 		return nil, fmt.Errorf("bridge: writing pseudonym key: %w", err)
 	}
 	return &Pseudonymizer{key: key}, nil

@@ -85,17 +85,17 @@ var queued = map[string]func(tx *bolt.Tx, v []byte) time.Time{
 		var e struct {
 			Time time.Time `json:"time"`
 		}
-		_ = openJSON(tx, v, &e)
+		_ = store.OpenJSON(tx, v, &e)
 		return e.Time
 	},
 	"to_xmpp": func(tx *bolt.Tx, v []byte) time.Time {
 		var e xmppEntry
-		_ = openJSON(tx, v, &e)
+		_ = store.OpenJSON(tx, v, &e)
 		return e.Queued
 	},
 	"to_facebook": func(tx *bolt.Tx, v []byte) time.Time {
 		var e fbEntry
-		_ = openJSON(tx, v, &e)
+		_ = store.OpenJSON(tx, v, &e)
 		return e.Queued
 	},
 }

@@ -120,7 +120,7 @@ func noteRemoval(tx *bolt.Tx, changed int, _ []byte) error {
 func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
 	old := func(tx *bolt.Tx, v []byte) (*parkedEntry, error) {
 		var e parkedEntry
-		if err := openJSON(tx, v, &e); err != nil {
+		if err := store.OpenJSON(tx, v, &e); err != nil {
 			return nil, fmt.Errorf("parked entry: %w", err)
 		}
 		if !e.Parked.Before(cutoff) {
@@ -186,7 +186,7 @@ func (p *maintPass) purgeConversations(now time.Time) (int, error) {
 // than psidRetention, and no reply waiting.
 func staleConversation(tx *bolt.Tx, k, v []byte, now time.Time) (bool, error) {
 	var c Conversation
-	if err := openJSON(tx, v, &c); err != nil {
+	if err := store.OpenJSON(tx, v, &c); err != nil {
 		return false, fmt.Errorf("conversation record: %w", err)
 	}
 	last := c.LastPatron
@@ -413,7 +413,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			bk := tx.Bucket(name)
 			keys = keys[:0]
 			err := bk.ForEach(func(k, v []byte) error {
-				v, err := openValue(tx, v)
+				v, err := store.OpenValue(tx, v)
 				if err != nil {
 					return fmt.Errorf("%s %x: %w", name, k, err)
 				}

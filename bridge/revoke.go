@@ -114,7 +114,7 @@ func staleEntries(tx *bolt.Tx, cfg *config.Config) (map[string][]queuedEntry, er
 	stale := map[string][]queuedEntry{}
 	err := tx.Bucket(store.BucketToXMPP).ForEach(func(k, v []byte) error {
 		var e xmppEntry
-		if err := openJSON(tx, v, &e); err != nil {
+		if err := store.OpenJSON(tx, v, &e); err != nil {
 			return nil // the writer deals with an entry it cannot read
 		}
 		to, from := e.Msg.To, e.Msg.From
@@ -161,7 +161,7 @@ func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversat
 			e := f.e
 			e.Msg.To = to
 			if i == 0 {
-				if err := putSealed(out, f.k, e); err != nil {
+				if err := store.PutSealed(out, f.k, e); err != nil {
 					return false, err
 				}
 				continue

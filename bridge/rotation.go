@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // KeyRotation tells what a rotation of the queue keys did.
@@ -27,12 +29,12 @@ type KeyRotation struct {
 func (p *maintPass) rotateKeys() (KeyRotation, error) {
 	var rot KeyRotation
 	ring := p.b.store.keys
-	cur, err := ring.rotate(p.b.now())
+	cur, err := ring.Rotate(p.b.now())
 	if err != nil {
 		return rot, err
 	}
 	rot.Current = cur
-	for _, name := range sealedBuckets {
+	for _, name := range store.SealedBuckets {
 		n, err := p.reseal(name, ring, cur)
 		rot.Resealed += n
 		if err != nil {
@@ -49,7 +51,7 @@ func (p *maintPass) rotateKeys() (KeyRotation, error) {
 	var used map[uint32]int
 	err = p.b.store.view(func(tx *bolt.Tx) error {
 		var err error
-		used, err = sealedKeys(tx)
+		used, err = store.SealedKeys(tx)
 		return err
 	})
 	if err != nil {
@@ -62,9 +64,9 @@ func (p *maintPass) rotateKeys() (KeyRotation, error) {
 	// A backup opens its copy's sealed values after taking its
 	// snapshot: the keys it may need stay until it has.
 	p.b.store.copying.Lock()
-	rot.Dropped, err = ring.drop(keep)
+	rot.Dropped, err = ring.Drop(keep)
 	p.b.store.copying.Unlock()
-	rot.Kept = len(ring.ids()) - 1
+	rot.Kept = len(ring.IDs()) - 1
 	return rot, err
 }
 
@@ -72,12 +74,12 @@ func (p *maintPass) rotateKeys() (KeyRotation, error) {
 // another key, and seals the plain ones that carry message text. Sealing
 // a plain value leaves its text in a freed page, so it asks for a
 // compaction.
-func (p *maintPass) reseal(bucket []byte, ring *keyRing, cur uint32) (int, error) {
+func (p *maintPass) reseal(bucket []byte, ring *store.KeyRing, cur uint32) (int, error) {
 	stale := func(v []byte) bool {
-		if id, ok := sealedWith(v); ok {
+		if id, ok := store.SealedWith(v); ok {
 			return id != cur
 		}
-		return wantsSeal(bucket, v)
+		return store.WantsSeal(bucket, v)
 	}
 	plain := 0
 	return p.run(&sweep{
@@ -89,14 +91,14 @@ func (p *maintPass) reseal(bucket []byte, ring *keyRing, cur uint32) (int, error
 			if v == nil || !stale(v) {
 				return false, nil
 			}
-			if !isSealed(v) {
+			if !store.IsSealed(v) {
 				plain++
 			}
-			data, err := openValue(tx, v)
+			data, err := store.OpenValue(tx, v)
 			if err != nil {
 				return false, fmt.Errorf("%x: %w", k, err)
 			}
-			sealed, err := ring.seal(data)
+			sealed, err := ring.Seal(data)
 			if err != nil {
 				return false, err
 			}

@@ -61,7 +61,7 @@ func rawValue(t *testing.T, st *Store, bucket, key []byte) []byte {
 func TestSealedUpgrade(t *testing.T) {
 	h := newHarness(t)
 	h.close()
-	if err := os.Remove(QueueKeysPath(h.dir)); err != nil {
+	if err := os.Remove(store.QueueKeysPath(h.dir)); err != nil {
 		t.Fatal(err)
 	}
 	setSchema(t, h.dir, 3)
@@ -91,7 +91,7 @@ func TestSealedUpgrade(t *testing.T) {
 	}
 
 	h.open()
-	if _, err := os.Stat(QueueKeysPath(h.dir)); err != nil {
+	if _, err := os.Stat(store.QueueKeysPath(h.dir)); err != nil {
 		t.Fatalf("no key file made at the first start of this release: %v", err)
 	}
 	h.run()
@@ -115,7 +115,7 @@ func TestSealedUpgrade(t *testing.T) {
 	if rep.Keys.Resealed != 1 || !rep.Purge.Compacted {
 		t.Errorf("maintenance after the upgrade: %+v", rep)
 	}
-	if v := rawValue(t, h.store, store.BucketConversations, []byte(otherPSID)); !isSealed(v) {
+	if v := rawValue(t, h.store, store.BucketConversations, []byte(otherPSID)); !store.IsSealed(v) {
 		t.Errorf("conversation holding messages not sealed: %q", v)
 	}
 	conv, err := h.store.Conversation(otherPSID)
@@ -152,7 +152,7 @@ func TestSealedMissingKeys(t *testing.T) {
 	if fileHas(t, h.store0(), "waiting for the server") {
 		t.Fatal("queued text in plain in the store file")
 	}
-	keys := QueueKeysPath(h.dir)
+	keys := store.QueueKeysPath(h.dir)
 	saved, err := os.ReadFile(keys)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestSealedMissingKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = OpenStore(h.dir, time.Second)
-	if !errors.Is(err, ErrQueueKeysMissing) || !strings.Contains(err.Error(), keys+" is missing") ||
+	if !errors.Is(err, store.ErrQueueKeysMissing) || !strings.Contains(err.Error(), keys+" is missing") ||
 		!strings.Contains(err.Error(), "queued entries sealed") {
 		t.Fatalf("without the key file: %v", err)
 	}
@@ -175,13 +175,13 @@ func TestSealedMissingKeys(t *testing.T) {
 	}
 
 	other := t.TempDir()
-	if _, err := createKeyRing(QueueKeysPath(other), time.Now()); err != nil {
+	if _, err := store.CreateKeyRing(store.QueueKeysPath(other), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(QueueKeysPath(other), keys); err != nil {
+	if err := os.Rename(store.QueueKeysPath(other), keys); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = OpenStore(h.dir, time.Second); !errors.Is(err, ErrQueueKeysMissing) {
+	if _, err = OpenStore(h.dir, time.Second); !errors.Is(err, store.ErrQueueKeysMissing) {
 		t.Fatalf("with another store's key file: %v", err)
 	}
 
@@ -255,7 +255,7 @@ func TestSealedForget(t *testing.T) {
 // BenchmarkSealOpen measures sealing and opening one XMPP outbox entry of
 // a 200-character message: the cost sealing adds per message and way.
 func BenchmarkSealOpen(b *testing.B) {
-	ring, err := createKeyRing(QueueKeysPath(b.TempDir()), time.Now())
+	ring, err := store.CreateKeyRing(store.QueueKeysPath(b.TempDir()), time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -264,15 +264,15 @@ func BenchmarkSealOpen(b *testing.B) {
 	plain, _ := json.Marshal(e)
 	b.ReportAllocs()
 	for b.Loop() {
-		v, err := ring.seal(plain)
+		v, err := ring.Seal(plain)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := ring.open(v); err != nil {
+		if _, err := ring.Open(v); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(sealHeader+sealNonce+16), "bytes_added")
+	b.ReportMetric(float64(store.SealOverhead), "bytes_added")
 }
 
 // TestEntryWithoutItsKeyKept: an entry whose key went missing while the
@@ -283,11 +283,11 @@ func TestEntryWithoutItsKeyKept(t *testing.T) {
 	h.run()
 	queueWhileDown(t, h, "mid.lost", "sealed with a key that goes missing")
 	ring := h.store.keys
-	old := ring.current().ID
-	if _, err := ring.rotate(h.clock.Now()); err != nil {
+	old := ring.CurrentID()
+	if _, err := ring.Rotate(h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ring.drop(map[uint32]bool{}); err != nil || ring.key(old) != nil {
+	if _, err := ring.Drop(map[uint32]bool{}); err != nil || ring.Has(old) {
 		t.Fatalf("dropping key %d: %v", old, err)
 	}
 	// The outbox's owner holds what it was handed at commit; read from
@@ -305,7 +305,7 @@ func TestEntryWithoutItsKeyKept(t *testing.T) {
 		kept, others := 0, 0
 		err := h.store.view(func(tx *bolt.Tx) error {
 			return tx.Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
-				if id, ok := sealedWith(v); ok && id == old {
+				if id, ok := store.SealedWith(v); ok && id == old {
 					kept++
 				} else {
 					others++

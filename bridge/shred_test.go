@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/askbridge/askbridge/messenger"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // filler makes each text long enough that a burst of them spans pages.
@@ -105,7 +107,7 @@ func backupTo(t *testing.T, h *harness) string {
 // that the keys of ring open, wherever they lie in the file: BoltDB does
 // not clear the pages it frees, so the file is read page by page as an
 // attacker would, every leaf element's value tried with every key.
-func recovered(t *testing.T, path string, ring *keyRing, texts []string) int {
+func recovered(t *testing.T, path string, ring *store.KeyRing, texts []string) int {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -129,7 +131,7 @@ func recovered(t *testing.T, path string, ring *keyRing, texts []string) int {
 			if v < e || v+int(vsize) > end {
 				continue
 			}
-			if p, err := ring.open(data[v : v+int(vsize)]); err == nil {
+			if p, err := ring.Open(data[v : v+int(vsize)]); err == nil {
 				plain = append(plain, p)
 			}
 		}
@@ -157,7 +159,7 @@ func TestShredDeliveredTexts(t *testing.T) {
 	// Whoever has the file and the key file as they are now reads them in
 	// the freed pages: the check can see them (most of them: later
 	// commits reuse some of those pages).
-	before, err := loadKeyRing(QueueKeysPath(h.dir))
+	before, err := store.LoadKeyRing(store.QueueKeysPath(h.dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +173,7 @@ func TestShredDeliveredTexts(t *testing.T) {
 	if rep.Keys.Dropped != 1 || rep.Keys.Kept != 0 {
 		t.Errorf("rotation: %+v", rep.Keys)
 	}
-	after, err := loadKeyRing(QueueKeysPath(h.dir))
+	after, err := store.LoadKeyRing(store.QueueKeysPath(h.dir))
 	if err != nil {
 		t.Fatal(err)
 	}

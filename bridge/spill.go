@@ -109,7 +109,7 @@ func openSpill(path string) (*spillBox, error) {
 		return meta.Put(spillID, box.id)
 	})
 	if err == nil && errors.Is(statErr, os.ErrNotExist) {
-		err = syncDir(filepath.Dir(path))
+		err = store.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		db.Close()
@@ -122,7 +122,7 @@ func openSpill(path string) (*spillBox, error) {
 // write transaction of the spill and a read transaction of the store.
 type spillTx struct {
 	store, box *bolt.Tx
-	keys       *keyRing
+	keys       *store.KeyRing
 }
 
 // add spills the event, whose deduplication key is key ("" for events
@@ -143,7 +143,7 @@ func (t *spillTx) add(e *messenger.Event, key string, now time.Time) (bool, erro
 	if err != nil {
 		return false, fmt.Errorf("encoding event: %w", err)
 	}
-	sealed, err := t.keys.seal(data)
+	sealed, err := t.keys.Seal(data)
 	if err != nil {
 		return false, err
 	}
@@ -355,7 +355,7 @@ func (s *Store) moveSpilled(box *spillBox, limit int) (moved int, more bool, err
 				}
 				looked++
 				last = bytes.Clone(k)
-				plain, err := s.keys.open(v)
+				plain, err := s.keys.Open(v)
 				if err != nil {
 					return fmt.Errorf("spilled event %x: %w", k, err)
 				}
@@ -381,7 +381,7 @@ func (s *Store) moveSpilled(box *spillBox, limit int) (moved int, more bool, err
 				}
 				// Sealed again with the current key: the rotation of the
 				// queue keys reads the store, not the spill.
-				sealed, err := s.keys.seal(plain)
+				sealed, err := s.keys.Seal(plain)
 				if err != nil {
 					return err
 				}

@@ -38,8 +38,8 @@ type Store struct {
 	group boltgroup.Group
 	db    *bolt.DB
 	path  string
-	// keys seal the values that carry message text; see sealed.go.
-	keys *keyRing
+	// keys seal the values that carry message text; see store/sealed.go.
+	keys *store.KeyRing
 	// backups counts copies in progress; Compact waits for none.
 	backups atomic.Int32
 	// copying is held (read-locked) by each backup from its snapshot to
@@ -183,7 +183,7 @@ func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
 			return nil, fmt.Errorf("bridge: preparing %s: %w", path, err)
 		}
 	}
-	keys, err := openKeyRing(stateDir, db)
+	keys, err := store.OpenKeyRing(stateDir, db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -191,7 +191,7 @@ func OpenStoreWith(stateDir string, o StoreOptions) (*Store, error) {
 	removeBackupLeftovers(path)
 	_ = os.Remove(path + compactSuffix) // a copy a crash cut short
 	_ = os.Remove(path + oldSuffix)     // the old file of a compaction a crash cut short
-	rings.Store(db, keys)
+	store.Attach(db, keys)
 	st := &Store{db: db, path: path, keys: keys, fresh: !sh.hasData}
 	if err := st.recoverSpill(); err != nil {
 		_ = st.Close()
@@ -388,17 +388,17 @@ func (s *Store) switchTo(tmp string) (*bolt.DB, error) {
 		os.Remove(s.path + oldSuffix)
 		return nil, fmt.Errorf("bridge: compacting: %w", err)
 	}
-	syncErr := syncDir(filepath.Dir(s.path))
+	syncErr := store.SyncDir(filepath.Dir(s.path))
 	// The old file, open still, keeps its lock and its blocks; the copy
 	// is another file.
 	db, err := openBolt(s.path, time.Second)
 	if err != nil {
 		// The old file is no longer the store: nothing may commit to it.
-		rings.Delete(old)
+		store.Detach(old)
 		return nil, fmt.Errorf("bridge: reopening after compaction: %w", errors.Join(err, old.Close()))
 	}
-	rings.Delete(old)
-	rings.Store(db, s.keys)
+	store.Detach(old)
+	store.Attach(db, s.keys)
 	s.db = db
 	if syncErr != nil {
 		return old, fmt.Errorf("bridge: compacting: %w", syncErr)
@@ -482,15 +482,6 @@ func copyLive(src *bolt.DB, path string) error {
 	return dst.Close()
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // Close closes the store file, and the spill if events wait there (the
 // next open moves them into the store).
 func (s *Store) Close() error {
@@ -507,7 +498,7 @@ func (s *Store) Close() error {
 	defer s.gate.Unlock()
 	s.swap.Lock()
 	defer s.swap.Unlock()
-	rings.Delete(s.db)
+	store.Detach(s.db)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bridge: closing store: %w", errors.Join(err, spillErr))
 	}

@@ -44,7 +44,7 @@ const upgradeFixtureSchema = 4
 // The fixture's files: the state directory's (what OpenStore and
 // LoadPseudonymizer need), then what the generator knew it had queued.
 var (
-	upgradeStateFiles = []string{"askbridge.db", queueKeysFile, pseudonymKeyFile}
+	upgradeStateFiles = []string{"askbridge.db", filepath.Base(store.QueueKeysPath("")), pseudonymKeyFile}
 	upgradeWantFile   = "want.json"
 	upgradeExportFile = "sessions.csv"
 )
@@ -514,7 +514,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		}
 		err := tx.Bucket(store.BucketToXMPP).ForEach(func(k, v []byte) error {
 			var e xmppEntry
-			if err := openJSON(tx, v, &e); err != nil {
+			if err := store.OpenJSON(tx, v, &e); err != nil {
 				return fmt.Errorf("XMPP outbox entry %x: %w", k, err)
 			}
 			w.XMPP = append(w.XMPP, wantEntry{Key: binary.BigEndian.Uint64(k), Stanza: e.stanza(),
@@ -526,7 +526,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		}
 		err = tx.Bucket(store.BucketToFacebook).ForEach(func(k, v []byte) error {
 			var e fbEntry
-			if err := openJSON(tx, v, &e); err != nil {
+			if err := store.OpenJSON(tx, v, &e); err != nil {
 				return fmt.Errorf("Send API outbox entry %x: %w", k, err)
 			}
 			i := bytes.IndexByte(k, 0)
@@ -538,7 +538,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		}
 		err = tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
 			var p parkedEntry
-			if err := openJSON(tx, v, &p); err != nil {
+			if err := store.OpenJSON(tx, v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
 			}
 			w.Parked = append(w.Parked, wantParked{Key: binary.BigEndian.Uint64(k), Stanza: p.Entry.stanza(),
@@ -550,10 +550,10 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		}
 		err = tx.Bucket(store.BucketConversations).ForEach(func(k, v []byte) error {
 			var c Conversation
-			if err := openJSON(tx, v, &c); err != nil {
+			if err := store.OpenJSON(tx, v, &c); err != nil {
 				return fmt.Errorf("conversation %s: %w", k, err)
 			}
-			w.Conversations = append(w.Conversations, conversationOf(&c, isSealed(v)))
+			w.Conversations = append(w.Conversations, conversationOf(&c, store.IsSealed(v)))
 			return nil
 		})
 		if err != nil {

@@ -208,7 +208,7 @@ func (q *xmppQueue) enqueue(tx *bolt.Tx, e xmppEntry) error {
 	if err != nil {
 		return fmt.Errorf("XMPP outbox key: %w", err)
 	}
-	if err := putSealed(out, k, e); err != nil {
+	if err := store.PutSealed(out, k, e); err != nil {
 		return err
 	}
 	if q != nil {
@@ -433,8 +433,8 @@ func (q *xmppQueue) load() error {
 				break
 			}
 			it := &xmppItem{key: append([]byte(nil), k...)}
-			err := openJSON(tx, v, &it.entry)
-			if errors.Is(err, errKeyGone) {
+			err := store.OpenJSON(tx, v, &it.entry)
+			if errors.Is(err, store.ErrKeyGone) {
 				q.b.log.Error("XMPP outbox entry kept: its queue key is missing", zap.Error(err))
 				continue
 			}

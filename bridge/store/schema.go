@@ -2,7 +2,7 @@ package store
 
 // Bucket names. Keys are documented beside each. Values are binary
 // records of this package (ledger, sessions), sealed JSON (inbox, outbox
-// and held messages: see the bridge's sealed.go), JSON, or the 8-byte
+// and held messages: see sealed.go), JSON, or the 8-byte
 // times of BucketSeen.
 var (
 	// BucketSeen: Facebook event identity (mid, or kind+mid for edits and

@@ -1,4 +1,4 @@
-package bridge
+package store
 
 import (
 	"crypto/aes"
@@ -43,9 +43,9 @@ type keyRingFile struct {
 	Keys    []*ringKey `json:"keys"`
 }
 
-// keyRing holds the queue keys in memory and writes every change to the
+// KeyRing holds the queue keys in memory and writes every change to the
 // key file before it takes effect.
-type keyRing struct {
+type KeyRing struct {
 	path string
 	// change serializes rotations and drops (and their file writes).
 	change sync.Mutex
@@ -59,9 +59,9 @@ func QueueKeysPath(stateDir string) string {
 	return filepath.Join(stateDir, queueKeysFile)
 }
 
-// loadKeyRing reads the key file at path; the error wraps fs.ErrNotExist
+// LoadKeyRing reads the key file at path; the error wraps fs.ErrNotExist
 // when there is none.
-func loadKeyRing(path string) (*keyRing, error) {
+func LoadKeyRing(path string) (*KeyRing, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading queue keys: %w", err)
@@ -78,13 +78,13 @@ func loadKeyRing(path string) (*keyRing, error) {
 			return nil, fmt.Errorf("reading queue keys %s: key %d: %w", path, k.ID, err)
 		}
 	}
-	return &keyRing{path: path, keys: f.Keys}, nil
+	return &KeyRing{path: path, keys: f.Keys}, nil
 }
 
-// createKeyRing makes a key file with one new key.
-func createKeyRing(path string, now time.Time) (*keyRing, error) {
-	r := &keyRing{path: path}
-	if _, err := r.rotate(now); err != nil {
+// CreateKeyRing makes a key file with one new key.
+func CreateKeyRing(path string, now time.Time) (*KeyRing, error) {
+	r := &KeyRing{path: path}
+	if _, err := r.Rotate(now); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -103,14 +103,20 @@ func (k *ringKey) init() error {
 }
 
 // current returns the key that seals new values.
-func (r *keyRing) current() *ringKey {
+// CurrentID is the id of the current key, the one Seal uses.
+func (r *KeyRing) CurrentID() uint32 { return r.current().ID }
+
+// Has reports whether the ring holds the key of id.
+func (r *KeyRing) Has(id uint32) bool { return r.key(id) != nil }
+
+func (r *KeyRing) current() *ringKey {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.keys[len(r.keys)-1]
 }
 
 // key returns the key with the id, or nil once it was dropped.
-func (r *keyRing) key(id uint32) *ringKey {
+func (r *KeyRing) key(id uint32) *ringKey {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, k := range r.keys {
@@ -122,7 +128,7 @@ func (r *keyRing) key(id uint32) *ringKey {
 }
 
 // ids lists the ids of the keys, oldest first.
-func (r *keyRing) ids() []uint32 {
+func (r *KeyRing) IDs() []uint32 {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	ids := make([]uint32, len(r.keys))
@@ -134,22 +140,22 @@ func (r *keyRing) ids() []uint32 {
 
 // rotate makes a new key the current one, once it is in the key file, and
 // returns its id.
-func (r *keyRing) rotate(now time.Time) (uint32, error) {
+func (r *KeyRing) Rotate(now time.Time) (uint32, error) {
 	r.change.Lock()
 	defer r.change.Unlock()
 	k := &ringKey{Created: now.UTC(), Key: make([]byte, 32)}
 	if _, err := rand.Read(k.Key); err != nil {
-		return 0, fmt.Errorf("bridge: making a queue key: %w", err)
+		return 0, fmt.Errorf("store: making a queue key: %w", err)
 	}
 	for k.ID == 0 || r.key(k.ID) != nil {
 		var id [4]byte
 		if _, err := rand.Read(id[:]); err != nil {
-			return 0, fmt.Errorf("bridge: making a queue key: %w", err)
+			return 0, fmt.Errorf("store: making a queue key: %w", err)
 		}
 		k.ID = binary.BigEndian.Uint32(id[:])
 	}
 	if err := k.init(); err != nil {
-		return 0, fmt.Errorf("bridge: making a queue key: %w", err)
+		return 0, fmt.Errorf("store: making a queue key: %w", err)
 	}
 	r.mu.RLock()
 	keys := append(slices.Clone(r.keys), k)
@@ -165,7 +171,7 @@ func (r *keyRing) rotate(now time.Time) (uint32, error) {
 
 // drop removes the keys that are neither current nor in keep, from memory
 // and then from the key file, and returns how many it removed.
-func (r *keyRing) drop(keep map[uint32]bool) (int, error) {
+func (r *KeyRing) Drop(keep map[uint32]bool) (int, error) {
 	r.change.Lock()
 	defer r.change.Unlock()
 	r.mu.RLock()
@@ -189,13 +195,13 @@ func (r *keyRing) drop(keep map[uint32]bool) (int, error) {
 
 // write replaces the key file atomically: a temporary file beside it,
 // synced, renamed over it, and the directory synced.
-func (r *keyRing) write(keys []*ringKey) error {
+func (r *KeyRing) write(keys []*ringKey) error {
 	data, err := json.Marshal(keyRingFile{Version: 1, Keys: keys})
 	if err != nil {
-		return fmt.Errorf("bridge: encoding queue keys: %w", err)
+		return fmt.Errorf("store: encoding queue keys: %w", err)
 	}
 	if err := writeFileAtomic(r.path, data); err != nil {
-		return fmt.Errorf("bridge: writing queue keys: %w", err)
+		return fmt.Errorf("store: writing queue keys: %w", err)
 	}
 	return nil
 }
@@ -220,8 +226,19 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // keyRingMissing reports whether err says there is no key file.
 func keyRingMissing(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// SyncDir flushes dir's entries (a file created or renamed in it) to
+// disk.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
