@@ -104,7 +104,7 @@ func (b *Bridge) openSessions() ([]openItem, error) {
 				page = p.Name
 			}
 			items = append(items, openItem{psid: conv.PSID, started: s.Started,
-				label: fmt.Sprintf("%s (%s), since %s, %s — %s", conv.nick(), page,
+				label: fmt.Sprintf("%s (%s), since %s, %s — %s", nickOf(conv), page,
 					s.Started.In(loc).Format("15:04"), who, patronJID(conv.PSID, cfg.XMPP.Domain))})
 		}
 		return nil

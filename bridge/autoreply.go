@@ -95,7 +95,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 	}
 	shown := xmpp.Message{ID: randomID("ab-"), From: patron, Type: "chat", Body: "[automatic reply sent to the patron] " + text}
 	if len(targets) == 0 {
-		conv.hold(shown)
+		hold(conv, shown)
 	}
 	for _, to := range targets {
 		shown.To = to

@@ -78,7 +78,7 @@ func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
 		return err
 	}
 	msg := xmpp.Message{ID: stanzaID(e), From: patronJID(psid, m.Domain), To: parseJID(m.Queue), Type: "chat",
-		Body: e.Text, Nick: conv.nick(), Markable: true}
+		Body: e.Text, Nick: nickOf(conv), Markable: true}
 	lk, err := store.LedgerOf(tx).Add(&Record{Time: at, Direction: Inbound, Kind: "message", Page: string(e.Page), Guest: m.Guest,
 		MID: string(e.MID), XMPPID: msg.ID, State: StateQueued})
 	if err != nil {

@@ -81,7 +81,7 @@ const classifyWindow = 24 * time.Hour
 // one meant. If the sender answered none, the open session, if any.
 func (b *Bridge) classifyTarget(tx *bolt.Tx, conv *Conversation, sender string) (*stats.Session, []byte, error) {
 	now := b.now()
-	for _, id := range conv.recent() {
+	for _, id := range conv.LatestSessions() {
 		s, key, err := getSession(tx, id)
 		if err != nil {
 			return nil, nil, err

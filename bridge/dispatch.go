@@ -204,7 +204,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		From: patronJID(psid, cfg.XMPP.Domain),
 		Type: "chat",
 		Body: body,
-		Nick: conv.nick(),
+		Nick: nickOf(conv),
 		OOB:  oob,
 		// Clients send a displayed marker (XEP-0333) only for a markable
 		// message: that marker is what makes "Seen" show in Messenger.
@@ -254,7 +254,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	if len(targets) == 0 {
 		// Broadcast routing with nobody available: hold the message until
 		// an operator comes online.
-		conv.hold(msg)
+		hold(conv, msg)
 	}
 	var copies map[string]string
 	for i, to := range targets {

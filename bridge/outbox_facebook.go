@@ -35,33 +35,8 @@ const (
 	echoGrace = 5 * time.Second
 )
 
-// fbEntry is a Send API outbox entry.
-type fbEntry struct {
-	Page string                    `json:"page"`
-	Msg  messenger.OutgoingMessage `json:"msg"`
-	// Ledger is the key of the ledger record of this message.
-	Ledger []byte `json:"ledger,omitempty"`
-	// Notify is the full JID of the librarian who wrote it; Patron the
-	// patron's JID the notice comes from.
-	Notify string    `json:"notify"`
-	Patron string    `json:"patron"`
-	Queued time.Time `json:"queued"`
-	// Attempts counts Send API calls started; LastAttempt is the start of
-	// the latest. Both are stored before each call, so after a crash or a
-	// timeout the bridge knows a call may have gone through.
-	Attempts    int       `json:"attempts,omitempty"`
-	LastAttempt time.Time `json:"last_attempt,omitempty"`
-	// ReceiptID is the librarian's stanza id to acknowledge once Facebook
-	// reports delivery (Receipt, XEP-0184) or reading (Markable,
-	// XEP-0333); empty when the librarian asked for neither.
-	ReceiptID string `json:"receipt_id,omitempty"`
-	Receipt   bool   `json:"receipt,omitempty"`
-	Markable  bool   `json:"markable,omitempty"`
-	// Session is the ID of the session the reply counts in, whose reply
-	// outcomes it adds to when Facebook answers; empty in entries queued
-	// before sessions counted outcomes.
-	Session string `json:"session,omitempty"`
-}
+// fbEntry is a Send API outbox entry (see store.FacebookEntry).
+type fbEntry = store.FacebookEntry
 
 func facebookKey(b *bolt.Bucket, psid string) ([]byte, error) {
 	k, err := store.SeqKey(b)

@@ -16,23 +16,8 @@ import (
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
-// xmppEntry is an XMPP outbox entry.
-type xmppEntry struct {
-	Msg xmpp.Message `json:"msg"`
-	// Presence, when set, is sent instead of Msg.
-	Presence *xmpp.Presence `json:"presence,omitempty"`
-	// Ledger is the key of the ledger record to mark sent.
-	Ledger []byte `json:"ledger,omitempty"`
-	// Queued is when the entry was queued.
-	Queued time.Time `json:"queued,omitempty"`
-	// NotBefore holds back a retry after a temporary bounce; Tries counts
-	// those retries.
-	NotBefore time.Time `json:"not_before,omitempty"`
-	Tries     int       `json:"tries,omitempty"`
-	// ParkNotice marks the notice that an entry was parked: parked in
-	// turn, it makes no notice of its own.
-	ParkNotice bool `json:"park_notice,omitempty"`
-}
+// xmppEntry is an XMPP outbox entry (see store.XMPPEntry).
+type xmppEntry = store.XMPPEntry
 
 func (b *Bridge) enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
 	if p.ID == "" {

@@ -71,8 +71,8 @@ func Nick(channel messenger.Channel, guest string) string {
 	return "Facebook patron " + guest
 }
 
-// nick is the conversation's patron's nickname.
-func (c *Conversation) nick() string { return Nick(channelOf(c.PSID), c.Guest) }
+// nickOf is the nickname of the conversation's patron.
+func nickOf(c *Conversation) string { return Nick(channelOf(c.PSID), c.Guest) }
 
 // Nickname implements xmpp.ProfileHandler: a patron JID's vCard holds the
 // patron's nickname, for clients that show only a vCard's name.
@@ -84,5 +84,5 @@ func (b *Bridge) Nickname(localpart string) (string, bool) {
 	if err != nil || conv == nil {
 		return "", false
 	}
-	return conv.nick(), true
+	return nickOf(conv), true
 }

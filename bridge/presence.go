@@ -21,7 +21,7 @@ import (
 // announce sends the patron's available presence when a session opens.
 func (b *Bridge) announce(tx *bolt.Tx, cfg *config.Config, conv *Conversation) error {
 	for _, to := range b.presenceTargets(cfg, conv) {
-		p := xmpp.Presence{From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Nick: conv.nick(), Status: channelName(conv.PSID)}
+		p := xmpp.Presence{From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Nick: nickOf(conv), Status: channelName(conv.PSID)}
 		if err := b.enqueuePresence(tx, p); err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (b *Bridge) currentPresence(cfg *config.Config, from jid.JID, psid string, 
 	if err != nil || conv == nil || conv.Session == "" {
 		return xmpp.Presence{From: from, To: to, Type: "unavailable"}
 	}
-	return xmpp.Presence{From: from, To: to, Nick: conv.nick(), Status: channelName(conv.PSID)}
+	return xmpp.Presence{From: from, To: to, Nick: nickOf(conv), Status: channelName(conv.PSID)}
 }
 
 // reannounce sends the available presence of every open session again
@@ -179,12 +179,12 @@ func (b *Bridge) offerWaiting(cfg *config.Config, op jid.JID) error {
 			conv.Offered = append(conv.Offered, op.String())
 			conv.LastActivity = b.now() // the idle timer starts now that someone saw it
 			patron := patronJID(conv.PSID, cfg.XMPP.Domain)
-			if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: op, Nick: conv.nick(), Status: channelName(conv.PSID)}); err != nil {
+			if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: op, Nick: nickOf(conv), Status: channelName(conv.PSID)}); err != nil {
 				return err
 			}
 			held := conv.Held
 			if len(held) == 0 {
-				held = []xmpp.Message{{Type: "chat", Body: "[" + conv.nick() + " is waiting for a librarian; reply to answer]"}}
+				held = []xmpp.Message{{Type: "chat", Body: "[" + nickOf(conv) + " is waiting for a librarian; reply to answer]"}}
 			}
 			for _, m := range held {
 				m.From, m.To, m.ID = patron, op, randomID("fb-")

@@ -1,8 +1,9 @@
 package bridge
 
 import (
+	"github.com/askbridge/askbridge/bridge/store"
+
 	"slices"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -20,16 +21,9 @@ import (
 // awaitedMax bounds the replies a conversation waits on.
 const awaitedMax = 20
 
-// Awaited is a reply whose delivery or reading the librarian wants to know.
-type Awaited struct {
-	MID       messenger.MID `json:"mid"`
-	XMPPID    string        `json:"xid"`
-	To        string        `json:"to"`
-	At        time.Time     `json:"at"`
-	Receipt   bool          `json:"receipt,omitempty"`
-	Markable  bool          `json:"markable,omitempty"`
-	Delivered bool          `json:"delivered,omitempty"`
-}
+// Awaited is a reply whose delivery or reading the librarian wants to
+// know (see store.Awaited).
+type Awaited = store.Awaited
 
 // awaitReceipt records, in the transaction that records the reply as
 // accepted, that the librarian wants receipts for it.

@@ -34,7 +34,7 @@ func (b *Bridge) releaseRevoked(cfg *config.Config) (int, error) {
 		return eachOpenConversation(tx, func(conv *Conversation) error {
 			changed, err := b.releaseConversation(tx, cfg, conv, stale[conv.PSID])
 			if err != nil {
-				return fmt.Errorf("handing back %s's conversation: %w", conv.nick(), err)
+				return fmt.Errorf("handing back %s's conversation: %w", nickOf(conv), err)
 			}
 			if !changed {
 				return nil
@@ -86,11 +86,11 @@ func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conv
 		return moved || len(revoked) > 0, nil
 	}
 	for _, to := range b.targets(cfg, conv) {
-		if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Nick: conv.nick(), Status: channelName(conv.PSID)}); err != nil {
+		if err := b.enqueuePresence(tx, xmpp.Presence{From: patron, To: to, Nick: nickOf(conv), Status: channelName(conv.PSID)}); err != nil {
 			return false, err
 		}
 		note := xmpp.Message{ID: randomID("ab-"), From: patron, To: to, Type: "chat",
-			Body: "[" + conv.nick() + " was being answered by " + former + ", who may no longer answer patrons; reply to answer]"}
+			Body: "[" + nickOf(conv) + " was being answered by " + former + ", who may no longer answer patrons; reply to answer]"}
 		if err := b.enqueueXMPP(tx, note, nil); err != nil {
 			return false, err
 		}

@@ -25,8 +25,8 @@ import (
 // available.
 const heldMax = 50
 
-// hold keeps a message for operators who are not available yet.
-func (c *Conversation) hold(m xmpp.Message) {
+// hold keeps a message of c for operators who are not available yet.
+func hold(c *Conversation, m xmpp.Message) {
 	c.Held = append(c.Held, m)
 	if len(c.Held) > heldMax {
 		c.Held = c.Held[len(c.Held)-heldMax:]
@@ -68,7 +68,7 @@ func (b *Bridge) claim(tx *bolt.Tx, cfg *config.Config, conv *Conversation, send
 			continue
 		}
 		note := xmpp.Message{ID: randomID("ab-"), From: patron, To: to, Type: "chat", NoStore: true,
-			Body: "[answered by " + sender.String() + "] You no longer need to answer " + conv.nick() + "."}
+			Body: "[answered by " + sender.String() + "] You no longer need to answer " + nickOf(conv) + "."}
 		if err := b.enqueueXMPP(tx, note, nil); err != nil {
 			return "", err
 		}

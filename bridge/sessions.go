@@ -68,7 +68,7 @@ func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation
 		s = &stats.Session{ID: hex.EncodeToString(key), Guest: conv.Guest, Page: conv.Page,
 			Protocol: protocolOf(conv.PSID), Queue: cfg.QueueFor(conv.Page), Started: at}
 		conv.Session = s.ID
-		conv.remember(s.ID)
+		conv.Remember(s.ID)
 		if err := store.SessionsOf(tx).SetOpen(conv.PSID, true); err != nil {
 			return false, err
 		}

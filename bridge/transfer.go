@@ -56,7 +56,7 @@ func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s
 		return "", err
 	}
 	msg := xmpp.Message{ID: randomID("ab-"), From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Type: "chat",
-		Body: summary, Nick: conv.nick()}
+		Body: summary, Nick: nickOf(conv)}
 	if err := b.enqueueXMPP(tx, msg, nil); err != nil {
 		return "", err
 	}
@@ -104,7 +104,7 @@ func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 	loc := location(cfg)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "[transferred to you by %s] %s, session started %s (%s ago): %d message(s) from the patron, %d reply(ies).",
-		sender, conv.nick(), started.In(loc).Format("15:04"), humanDuration(b.now().Sub(started)), in, out)
+		sender, nickOf(conv), started.In(loc).Format("15:04"), humanDuration(b.now().Sub(started)), in, out)
 	if read > 0 {
 		fmt.Fprintf(&sb, " READ %d.", read)
 	}

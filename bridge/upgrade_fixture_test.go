@@ -179,7 +179,7 @@ func presenceStanza(p xmpp.Presence) wantStanza {
 		Show: p.Show, Status: p.Status, Priority: p.Priority}
 }
 
-func (e xmppEntry) stanza() wantStanza {
+func entryStanza(e xmppEntry) wantStanza {
 	if e.Presence != nil {
 		return presenceStanza(*e.Presence)
 	}
@@ -517,7 +517,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 			if err := store.OpenJSON(tx, v, &e); err != nil {
 				return fmt.Errorf("XMPP outbox entry %x: %w", k, err)
 			}
-			w.XMPP = append(w.XMPP, wantEntry{Key: binary.BigEndian.Uint64(k), Stanza: e.stanza(),
+			w.XMPP = append(w.XMPP, wantEntry{Key: binary.BigEndian.Uint64(k), Stanza: entryStanza(e),
 				Ledger: hex.EncodeToString(e.Ledger), Tries: e.Tries})
 			return nil
 		})
@@ -541,7 +541,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 			if err := store.OpenJSON(tx, v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
 			}
-			w.Parked = append(w.Parked, wantParked{Key: binary.BigEndian.Uint64(k), Stanza: p.Entry.stanza(),
+			w.Parked = append(w.Parked, wantParked{Key: binary.BigEndian.Uint64(k), Stanza: entryStanza(p.Entry),
 				Ledger: hex.EncodeToString(p.Entry.Ledger), Reason: p.Reason, Failures: p.Failures})
 			return nil
 		})

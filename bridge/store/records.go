@@ -1,7 +1,9 @@
-package bridge
+package store
 
 import (
 	"encoding/json"
+
+	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -98,7 +100,7 @@ func (s *storedPresence) presence() *xmpp.Presence {
 	if s == nil {
 		return nil
 	}
-	p := xmpp.Presence{ID: s.ID, From: parseJID(s.From), To: parseJID(s.To), Type: s.Type, Show: s.Show, Status: s.Status, Nick: s.Nick, Priority: s.Priority}
+	p := xmpp.Presence{ID: s.ID, From: addressOf(s.From), To: addressOf(s.To), Type: s.Type, Show: s.Show, Status: s.Status, Nick: s.Nick, Priority: s.Priority}
 	if s.Error != nil {
 		e := xmpp.StanzaError(*s.Error)
 		p.Error = &e
@@ -134,7 +136,7 @@ func storeMessage(m xmpp.Message) storedMessage {
 }
 
 func (s storedMessage) message() xmpp.Message {
-	return xmpp.Message{ID: s.ID, From: parseJID(s.From), To: parseJID(s.To), Type: s.Type, Body: s.Body,
+	return xmpp.Message{ID: s.ID, From: addressOf(s.From), To: addressOf(s.To), Type: s.Type, Body: s.Body,
 		Thread: s.Thread, Nick: s.Nick, OOB: s.OOB, ChatState: s.ChatState, ReceiptRequest: s.ReceiptRequest,
 		ReceiptFor: s.ReceiptFor, Markable: s.Markable, DisplayedFor: s.DisplayedFor,
 		MarkerReceivedFor: s.MarkerReceivedFor, Replace: s.Replace, NoStore: s.NoStore}
@@ -163,8 +165,8 @@ func messages(ss []storedMessage) []xmpp.Message {
 }
 
 // MarshalJSON writes the entry with the store's own message records.
-func (e xmppEntry) MarshalJSON() ([]byte, error) {
-	type fields xmppEntry // the same fields, without these methods
+func (e XMPPEntry) MarshalJSON() ([]byte, error) {
+	type fields XMPPEntry // the same fields, without these methods
 	return json.Marshal(struct {
 		fields
 		Msg      storedMessage   `json:"msg"`
@@ -173,8 +175,8 @@ func (e xmppEntry) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads what MarshalJSON, or an earlier release, wrote.
-func (e *xmppEntry) UnmarshalJSON(b []byte) error {
-	type fields xmppEntry
+func (e *XMPPEntry) UnmarshalJSON(b []byte) error {
+	type fields XMPPEntry
 	var r struct {
 		fields
 		Msg      storedMessage   `json:"msg"`
@@ -183,14 +185,14 @@ func (e *xmppEntry) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return err
 	}
-	*e = xmppEntry(r.fields)
+	*e = XMPPEntry(r.fields)
 	e.Msg, e.Presence = r.Msg.message(), r.Presence.presence()
 	return nil
 }
 
 // MarshalJSON writes the entry with the store's own message record.
-func (e fbEntry) MarshalJSON() ([]byte, error) {
-	type fields fbEntry
+func (e FacebookEntry) MarshalJSON() ([]byte, error) {
+	type fields FacebookEntry
 	return json.Marshal(struct {
 		fields
 		Msg storedOutgoing `json:"msg"`
@@ -198,8 +200,8 @@ func (e fbEntry) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads what MarshalJSON, or an earlier release, wrote.
-func (e *fbEntry) UnmarshalJSON(b []byte) error {
-	type fields fbEntry
+func (e *FacebookEntry) UnmarshalJSON(b []byte) error {
+	type fields FacebookEntry
 	var r struct {
 		fields
 		Msg storedOutgoing `json:"msg"`
@@ -207,7 +209,7 @@ func (e *fbEntry) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return err
 	}
-	*e = fbEntry(r.fields)
+	*e = FacebookEntry(r.fields)
 	e.Msg = r.Msg.outgoing()
 	return nil
 }
@@ -235,4 +237,14 @@ func (c *Conversation) UnmarshalJSON(b []byte) error {
 	*c = Conversation(r.fields)
 	c.Held = messages(r.Held)
 	return nil
+}
+
+// addressOf parses a stored address; one that does not parse is the zero
+// JID.
+func addressOf(s string) jid.JID {
+	j, err := jid.Parse(s)
+	if err != nil {
+		return jid.JID{}
+	}
+	return j
 }

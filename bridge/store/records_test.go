@@ -1,4 +1,4 @@
-package bridge
+package store
 
 import (
 	"encoding/json"
@@ -14,6 +14,12 @@ import (
 	"github.com/askbridge/askbridge/xmpp"
 )
 
+// A Page and a patron of the samples.
+const (
+	testPage = "510249619162304"
+	testPSID = "1066835436691078"
+)
+
 func sampleStoredMessage() xmpp.Message {
 	return xmpp.Message{ID: "fb-1", From: jid.MustParse("1066835436691078@fb.library.test"), To: jid.MustParse("ask@chat.library.test"), Type: "chat",
 		Body: "Is the library open on Sunday?", Thread: "t1", Nick: "Facebook patron 7f3a", OOB: "https://x.example/a.jpg",
@@ -27,10 +33,10 @@ func sampleRecords() map[string]any {
 	at := time.Date(2026, 11, 30, 21, 14, 5, 123456789, time.UTC)
 	m := sampleStoredMessage()
 	return map[string]any{
-		"xmpp_message": &xmppEntry{Msg: m, Ledger: []byte{1, 2, 3}, Queued: at, NotBefore: at.Add(time.Minute), Tries: 2},
-		"xmpp_presence": &xmppEntry{Presence: &xmpp.Presence{ID: "p1", From: jid.MustParse("1066835436691078@fb.library.test"), To: jid.MustParse("ask@chat.library.test"),
+		"xmpp_message": &XMPPEntry{Msg: m, Ledger: []byte{1, 2, 3}, Queued: at, NotBefore: at.Add(time.Minute), Tries: 2},
+		"xmpp_presence": &XMPPEntry{Presence: &xmpp.Presence{ID: "p1", From: jid.MustParse("1066835436691078@fb.library.test"), To: jid.MustParse("ask@chat.library.test"),
 			Nick: "Facebook patron 7f3a", Status: "Messenger", Priority: 5}, Queued: at},
-		"facebook": &fbEntry{Page: testPage, Msg: messenger.OutgoingMessage{Recipient: testPSID, MessagingType: "MESSAGE_TAG",
+		"facebook": &FacebookEntry{Page: testPage, Msg: messenger.OutgoingMessage{Recipient: testPSID, MessagingType: "MESSAGE_TAG",
 			Tag: "HUMAN_AGENT", Text: "We open at 9.", Metadata: "askbridge:0102",
 			Attachment: &messenger.Attachment{Type: "image", URL: "https://x.example/a.jpg"}},
 			Ledger: []byte{4}, Notify: "alice@library.test/desk", Patron: "1066835436691078@fb.library.test", Queued: at,
