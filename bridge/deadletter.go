@@ -28,13 +28,8 @@ const (
 	reasonStreamClosed = "stream_closed"
 )
 
-// parkedEntry is a value of the dead-letter bucket.
-type parkedEntry struct {
-	Entry    xmppEntry `json:"entry"`
-	Parked   time.Time `json:"parked"`
-	Reason   string    `json:"reason"`
-	Failures int       `json:"failures,omitempty"`
-}
+// parkedEntry is a value of the dead-letter bucket (store.ParkedEntry).
+type parkedEntry = store.ParkedEntry
 
 // parkNoticeText tells a librarian that a message for them was set aside.
 const parkNoticeText = "[not delivered] A message from this patron could not be delivered to you: the Jabber server " +
@@ -44,19 +39,9 @@ const parkNoticeText = "[not delivered] A message from this patron could not be 
 // bucket, marks its ledger record parked and queues a notice to the
 // librarian it was for.
 func (b *Bridge) park(tx *bolt.Tx, it *xmppItem) error {
-	out := tx.Bucket(store.BucketToXMPP)
-	if out.Get(it.key) == nil {
-		return nil // forgotten meanwhile
-	}
-	if err := clearSuspicion(tx, it.key); err != nil {
-		return err
-	}
 	p := parkedEntry{Entry: it.entry, Parked: b.now(), Reason: it.park, Failures: it.failures}
-	if err := store.PutSealed(tx.Bucket(store.BucketParkedXMPP), it.key, p); err != nil {
-		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
-	}
-	if err := out.Delete(it.key); err != nil {
-		return fmt.Errorf("parking an XMPP outbox entry: %w", err)
+	if ok, err := store.XMPPOutboxOf(tx).Park(it.key, &p); err != nil || !ok {
+		return err // !ok: forgotten meanwhile
 	}
 	parked := *it
 	tx.OnCommit(func() { b.parked(&parked) })
@@ -104,11 +89,7 @@ type ParkedEntry struct {
 func (s *Store) Parked() ([]ParkedEntry, error) {
 	var out []ParkedEntry
 	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
-			var p parkedEntry
-			if err := store.OpenJSON(tx, v, &p); err != nil {
-				return fmt.Errorf("parked entry %x: %w", k, err)
-			}
+		return store.XMPPOutboxOf(tx).ScanParked(func(k []byte, p *parkedEntry) error {
 			e := ParkedEntry{ID: binary.BigEndian.Uint64(k), Parked: p.Parked, Queued: p.Entry.Queued, Kind: "message",
 				StanzaID: p.Entry.Msg.ID, To: p.Entry.Msg.To.String(), Bytes: len(p.Entry.Msg.Body), Reason: p.Reason, Failures: p.Failures}
 			if p.Entry.Presence != nil {
@@ -131,7 +112,7 @@ func (s *Store) Parked() ([]ParkedEntry, error) {
 func (s *Store) parkedCount() (int, error) {
 	n := 0
 	err := s.view(func(tx *bolt.Tx) error {
-		n = tx.Bucket(store.BucketParkedXMPP).Stats().KeyN
+		n = store.XMPPOutboxOf(tx).ParkedCount()
 		return nil
 	})
 	return n, err
@@ -147,30 +128,26 @@ func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) err
 	n := 0
 	err := s.update(func(tx *bolt.Tx) error {
 		n = 0
-		dead := tx.Bucket(store.BucketParkedXMPP)
+		out := store.XMPPOutboxOf(tx)
 		var keys [][]byte
 		if len(ids) == 0 {
-			_ = dead.ForEach(func(k, _ []byte) error {
-				keys = append(keys, append([]byte(nil), k...))
-				return nil
-			})
+			keys = out.ParkedKeys()
 		}
 		for _, id := range ids {
 			keys = append(keys, store.U64(id))
 		}
 		for _, k := range keys {
-			v := dead.Get(k)
-			if v == nil {
-				continue
-			}
-			var p parkedEntry
-			if err := store.OpenJSON(tx, v, &p); err != nil {
-				return fmt.Errorf("parked entry %x: %w", k, err)
-			}
-			if err := fn(tx, p); err != nil {
+			p, err := out.Parked(k)
+			if err != nil {
 				return err
 			}
-			if err := dead.Delete(k); err != nil {
+			if p == nil {
+				continue
+			}
+			if err := fn(tx, *p); err != nil {
+				return err
+			}
+			if err := out.DropParked(k); err != nil {
 				return err
 			}
 			n++

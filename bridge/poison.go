@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -46,15 +45,8 @@ const (
 	poisonStrikes = 2
 )
 
-// suspicion is a value of the suspect_xmpp bucket: what the owner holds
-// against an outbox entry.
-type suspicion struct {
-	// Suspect: the entry was lost with a link that failed right after it
-	// was written.
-	Suspect bool `json:"suspect,omitempty"`
-	// Strikes counts the failures that followed it written alone.
-	Strikes int `json:"strikes,omitempty"`
-}
+// suspicion is what the owner holds against an entry (store.Suspicion).
+type suspicion = store.Suspicion
 
 // suspicionOf is what the owner holds against the entry with key k.
 func (o *xmppOwned) suspicionOf(k string) suspicion {
@@ -205,55 +197,15 @@ func (q *xmppQueue) saved(err error) {
 	o.saving, o.inSave = false, nil
 }
 
-// putSuspicion records in tx the suspicion of entries, by outbox key. An
-// entry no longer suspected, or no longer in the outbox (the commit that
-// took it out, crossing this one, cleared its record), has no record.
+// putSuspicion records in tx the suspicion of entries, by outbox key.
 func putSuspicion(tx *bolt.Tx, todo map[string]suspicion) error {
-	out, sus := tx.Bucket(store.BucketToXMPP), tx.Bucket(store.BucketSuspectXMPP)
+	out := store.XMPPOutboxOf(tx)
 	for _, k := range slices.Sorted(maps.Keys(todo)) {
-		key := []byte(k)
-		if s := todo[k]; s != (suspicion{}) && out.Get(key) != nil {
-			if err := putJSON(sus, key, s); err != nil {
-				return fmt.Errorf("recording a poison suspect: %w", err)
-			}
-			continue
-		}
-		if err := sus.Delete(key); err != nil {
-			return fmt.Errorf("clearing a poison suspect: %w", err)
+		if err := out.SetSuspicion([]byte(k), todo[k]); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// clearSuspicion removes the record of the entry with key k, in the
-// transaction that takes it out of the XMPP outbox.
-func clearSuspicion(tx *bolt.Tx, k []byte) error {
-	if err := tx.Bucket(store.BucketSuspectXMPP).Delete(k); err != nil {
-		return fmt.Errorf("clearing a poison suspect: %w", err)
-	}
-	return nil
-}
-
-// readSuspicion reads the suspicion records in tx: those of entries still
-// in the outbox, and the keys of the others (unreadable, or left by an
-// entry an older release took out of the outbox).
-func readSuspicion(tx *bolt.Tx) (map[string]suspicion, []string) {
-	out := tx.Bucket(store.BucketToXMPP)
-	var recorded map[string]suspicion
-	var stale []string
-	_ = tx.Bucket(store.BucketSuspectXMPP).ForEach(func(k, v []byte) error {
-		var s suspicion
-		if out.Get(k) == nil || json.Unmarshal(v, &s) != nil {
-			stale = append(stale, string(k))
-			return nil
-		}
-		if recorded == nil {
-			recorded = map[string]suspicion{}
-		}
-		recorded[string(k)] = s
-		return nil
-	})
-	return recorded, stale
 }
 
 // resumeSuspicion takes the suspicion recorded for the entries the owner

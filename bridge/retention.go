@@ -118,29 +118,21 @@ func noteRemoval(tx *bolt.Tx, changed int, _ []byte) error {
 // purgeParked drops the entries parked before cutoff: a message nobody
 // requeued within the PSID retention must not keep the patron's ID.
 func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
-	old := func(tx *bolt.Tx, v []byte) (*parkedEntry, error) {
-		var e parkedEntry
-		if err := store.OpenJSON(tx, v, &e); err != nil {
-			return nil, fmt.Errorf("parked entry: %w", err)
+	old := func(tx *bolt.Tx, k []byte) (*parkedEntry, error) {
+		e, err := store.XMPPOutboxOf(tx).Parked(k)
+		if err != nil || e == nil || !e.Parked.Before(cutoff) {
+			return nil, err
 		}
-		if !e.Parked.Before(cutoff) {
-			return nil, nil
-		}
-		return &e, nil
+		return e, nil
 	}
 	return p.run(&sweep{
 		bucket: store.BucketParkedXMPP,
-		pick: func(tx *bolt.Tx, _, v []byte) (bool, error) {
-			e, err := old(tx, v)
+		pick: func(tx *bolt.Tx, k, _ []byte) (bool, error) {
+			e, err := old(tx, k)
 			return e != nil, err
 		},
 		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			dead := tx.Bucket(store.BucketParkedXMPP)
-			v := dead.Get(k)
-			if v == nil {
-				return false, nil
-			}
-			e, err := old(tx, v)
+			e, err := old(tx, k)
 			if err != nil || e == nil {
 				return false, err
 			}
@@ -149,7 +141,7 @@ func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
 			}); err != nil {
 				return false, err
 			}
-			return true, dead.Delete(k)
+			return true, store.XMPPOutboxOf(tx).DropParked(k)
 		},
 		commit: noteRemoval,
 	})
@@ -430,7 +422,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 					return err
 				}
 				if string(name) == string(store.BucketToXMPP) {
-					if err := clearSuspicion(tx, k); err != nil {
+					if err := store.XMPPOutboxOf(tx).ClearSuspicion(k); err != nil {
 						return err
 					}
 				}

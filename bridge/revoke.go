@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -112,19 +113,18 @@ type queuedEntry struct {
 // outbox for all conversations.
 func staleEntries(tx *bolt.Tx, cfg *config.Config) (map[string][]queuedEntry, error) {
 	stale := map[string][]queuedEntry{}
-	err := tx.Bucket(store.BucketToXMPP).ForEach(func(k, v []byte) error {
-		var e xmppEntry
-		if err := store.OpenJSON(tx, v, &e); err != nil {
-			return nil // the writer deals with an entry it cannot read
+	err := store.XMPPOutboxOf(tx).Scan(func(k []byte, e *xmppEntry, err error) (bool, error) {
+		if err != nil {
+			return true, nil // the writer deals with an entry it cannot read
 		}
 		to, from := e.Msg.To, e.Msg.From
 		if e.Presence != nil {
 			to, from = e.Presence.To, e.Presence.From
 		}
 		if psid := from.Localpart(); psid != "" && !mayAnswer(cfg, to, "") {
-			stale[psid] = append(stale[psid], queuedEntry{append([]byte(nil), k...), e})
+			stale[psid] = append(stale[psid], queuedEntry{bytes.Clone(k), *e})
 		}
-		return nil
+		return true, nil
 	})
 	return stale, err
 }
@@ -139,15 +139,12 @@ func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversat
 	if len(queued) == 0 {
 		return false, nil
 	}
-	out := tx.Bucket(store.BucketToXMPP)
+	out := store.XMPPOutboxOf(tx)
 	b.xq.changed(tx)
 	targets := b.targets(cfg, conv)
 	for _, f := range queued {
 		if f.e.Presence != nil || len(targets) == 0 {
-			if err := out.Delete(f.k); err != nil {
-				return false, err
-			}
-			if err := clearSuspicion(tx, f.k); err != nil {
+			if err := out.Remove(f.k); err != nil {
 				return false, err
 			}
 			if f.e.Presence == nil && f.e.Msg.Body != "" {
@@ -161,7 +158,7 @@ func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversat
 			e := f.e
 			e.Msg.To = to
 			if i == 0 {
-				if err := store.PutSealed(out, f.k, e); err != nil {
+				if err := out.Put(f.k, &e); err != nil {
 					return false, err
 				}
 				continue

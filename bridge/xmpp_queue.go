@@ -203,12 +203,8 @@ func (q *xmppQueue) take() []xmppEvent { return q.box.take() }
 // enqueue puts e at the end of the outbox in tx and, once tx commits,
 // hands it to the owner. q may be nil (a store written without a bridge).
 func (q *xmppQueue) enqueue(tx *bolt.Tx, e xmppEntry) error {
-	out := tx.Bucket(store.BucketToXMPP)
-	k, err := store.SeqKey(out)
+	k, err := store.XMPPOutboxOf(tx).Add(&e)
 	if err != nil {
-		return fmt.Errorf("XMPP outbox key: %w", err)
-	}
-	if err := store.PutSealed(out, k, e); err != nil {
 		return err
 	}
 	if q != nil {
@@ -419,32 +415,30 @@ func (q *xmppQueue) load() error {
 	var recorded map[string]suspicion
 	var stale []string
 	err := q.b.store.view(func(tx *bolt.Tx) error {
-		recorded, stale = readSuspicion(tx)
-		out := tx.Bucket(store.BucketToXMPP)
+		out := store.XMPPOutboxOf(tx)
+		recorded, stale = out.Suspicions()
 		next = out.Sequence() + 1
 		inflight := len(o.held) - len(o.waiting)
-		c := out.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		return out.Scan(func(k []byte, e *xmppEntry, err error) (bool, error) {
 			if it, ok := o.held[string(k)]; ok && it.state != stWaiting {
-				continue
+				return true, nil
 			}
 			if len(waiting)+inflight >= xmppHeld {
 				all = false
-				break
+				return false, nil
 			}
-			it := &xmppItem{key: append([]byte(nil), k...)}
-			err := store.OpenJSON(tx, v, &it.entry)
 			if errors.Is(err, store.ErrKeyGone) {
 				q.b.log.Error("XMPP outbox entry kept: its queue key is missing", zap.Error(err))
-				continue
+				return true, nil
 			}
+			it := &xmppItem{key: bytes.Clone(k), entry: *e}
 			if err != nil || it.entry.Msg.ID == "" {
 				q.b.log.Error("unreadable XMPP outbox entry removed", zap.Error(err))
 				it.bad = true
 			}
 			waiting = append(waiting, it)
-		}
-		return nil
+			return true, nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("bridge: reading XMPP outbox: %w", err)
@@ -684,7 +678,7 @@ func (q *xmppQueue) drainWaits() {
 // removeSent removes confirmed (or unsendable) entries from the outbox and
 // records their delivery state in the ledger; it parks those to be parked.
 func (b *Bridge) removeSent(tx *bolt.Tx, items []*xmppItem) error {
-	out := tx.Bucket(store.BucketToXMPP)
+	out := store.XMPPOutboxOf(tx)
 	for _, it := range items {
 		if it.park != "" {
 			if err := b.park(tx, it); err != nil {
@@ -692,10 +686,7 @@ func (b *Bridge) removeSent(tx *bolt.Tx, items []*xmppItem) error {
 			}
 			continue
 		}
-		if err := out.Delete(it.key); err != nil {
-			return fmt.Errorf("removing XMPP outbox entry: %w", err)
-		}
-		if err := clearSuspicion(tx, it.key); err != nil {
+		if err := out.Remove(it.key); err != nil {
 			return err
 		}
 		err := store.LedgerOf(tx).Update(it.entry.Ledger, func(r *Record) {
