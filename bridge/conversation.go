@@ -16,22 +16,11 @@ type Conversation = store.Conversation
 type PendingTransfer = store.PendingTransfer
 
 func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {
-	v := tx.Bucket(store.BucketConversations).Get([]byte(psid))
-	if v == nil {
-		return nil, nil
-	}
-	var c Conversation
-	if err := store.OpenJSON(tx, v, &c); err != nil {
-		return nil, fmt.Errorf("conversation record: %w", err)
-	}
-	return &c, nil
+	return store.ConversationsOf(tx).Get(psid)
 }
 
 func putConversation(tx *bolt.Tx, c *Conversation) error {
-	if len(c.Held) > 0 {
-		return store.PutSealed(tx.Bucket(store.BucketConversations), []byte(c.PSID), c)
-	}
-	return putJSON(tx.Bucket(store.BucketConversations), []byte(c.PSID), c)
+	return store.ConversationsOf(tx).Put(c)
 }
 
 // Conversation returns what the store knows of a patron, or nil.

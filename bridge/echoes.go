@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"strings"
 	"time"
 
@@ -55,23 +54,23 @@ const echoWindow = time.Minute
 // echo's, or, for an attachment (Instagram echoes it from its own CDN
 // address), whose attachment is of the echo's type; nil if none.
 func sendingWith(tx *bolt.Tx, patron string, e *messenger.Event) (*fbEntry, error) {
-	prefix := append([]byte(patron), 0)
-	c := tx.Bucket(store.BucketToFacebook).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var entry fbEntry
-		if err := store.OpenJSON(tx, v, &entry); err != nil {
-			continue // an unreadable entry is reported where it is sent
+	var found *fbEntry
+	err := store.FacebookOutboxOf(tx).ScanPatron(patron, func(_ []byte, entry *fbEntry, err error) (bool, error) {
+		if err != nil {
+			return true, nil // an unreadable entry is reported where it is sent
 		}
 		if entry.Attempts == 0 || e.Time.Sub(entry.LastAttempt).Abs() > echoWindow {
-			continue
+			return true, nil
 		}
 		m := entry.Msg
-		switch {
-		case m.Text != "" && m.Text == e.Text:
-			return &entry, nil
-		case m.Attachment != nil && e.Text == "" && len(e.Attachments) == 1 && sameKind(m.Attachment.Type, e.Attachments[0].Type):
-			return &entry, nil
+		if m.Text != "" && m.Text == e.Text ||
+			m.Attachment != nil && e.Text == "" && len(e.Attachments) == 1 && sameKind(m.Attachment.Type, e.Attachments[0].Type) {
+			found = entry
 		}
+		return found == nil, nil
+	})
+	if err != nil || found != nil {
+		return found, err
 	}
 	return nil, nil
 }

@@ -126,12 +126,8 @@ func (q *fbQueue) take() []fbEvent { return q.box.take() }
 // commits, hands it to the owner. A nil q (a store written without a
 // bridge) hands nothing over.
 func (q *fbQueue) enqueue(tx *bolt.Tx, psid string, e *fbEntry) error {
-	out := tx.Bucket(store.BucketToFacebook)
-	k, err := facebookKey(out, psid)
+	k, err := store.FacebookOutboxOf(tx).Add(psid, e)
 	if err != nil {
-		return err
-	}
-	if err := store.PutSealed(out, k, e); err != nil {
 		return err
 	}
 	if q != nil {
@@ -260,42 +256,35 @@ func (q *fbQueue) load() error {
 		}
 	}
 	err := q.b.store.view(func(tx *bolt.Tx) error {
-		out := tx.Bucket(store.BucketToFacebook)
+		out := store.FacebookOutboxOf(tx)
 		next = out.Sequence() + 1
-		c := out.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			i := bytes.IndexByte(k, 0)
-			if i < 0 || len(k)-i-1 != 8 {
-				return fmt.Errorf("bridge: malformed Send API outbox key %q", k)
-			}
-			psid := string(k[:i])
+		return out.Scan(func(k []byte, psid string, e *fbEntry, err error) (bool, error) {
 			conv := convs[psid]
 			if conv == nil {
 				conv = &fbConv{notBefore: o.notBefore(psid)}
 				convs[psid] = conv
 			}
 			if conv.blocked || conv.sending && bytes.Equal(conv.items[0].key, k) {
-				continue
+				return true, nil
 			}
 			if held >= fbHeld {
 				all = false
-				break
+				return false, nil
 			}
-			it := &fbItem{key: append([]byte(nil), k...), psid: psid}
-			err := store.OpenJSON(tx, v, &it.entry)
 			if errors.Is(err, store.ErrKeyGone) {
 				q.b.log.Error("Send API outbox entry kept: its queue key is missing; the patron's later replies wait behind it", zap.Error(err))
 				conv.blocked = true
-				continue
+				return true, nil
 			}
+			it := &fbItem{key: bytes.Clone(k), psid: psid, entry: *e}
 			if err != nil {
 				q.b.log.Error("unreadable Send API outbox entry; it is removed", zap.Error(err))
 				it.bad = true
 			}
 			conv.items = append(conv.items, it)
 			held++
-		}
-		return nil
+			return true, nil
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("bridge: reading Send API outbox: %w", err)
@@ -349,7 +338,7 @@ func (q *fbQueue) send(ctx context.Context, it *fbItem) {
 	done := *it
 	var removed bool
 	if it.bad {
-		err := q.b.store.update(func(tx *bolt.Tx) error { return tx.Bucket(store.BucketToFacebook).Delete(it.key) })
+		err := q.b.store.update(func(tx *bolt.Tx) error { return store.FacebookOutboxOf(tx).Delete(it.key) })
 		if err != nil {
 			q.b.log.Error("removing an unreadable Send API outbox entry", zap.Error(err))
 		}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,6 +17,8 @@ import (
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // fakeLink records what the bridge sends over XMPP.
@@ -482,4 +485,17 @@ func xmppMsg(from, body string) xmpp.Message { return xmppMsgTo(from, testPSID, 
 
 func xmppMsgTo(from, psid, body string) xmpp.Message {
 	return xmpp.Message{ID: fmt.Sprint("x", time.Now().UnixNano()), From: jid.MustParse(from), To: jid.MustParse(psid + "@" + testDomain), Type: "chat", Body: body}
+}
+
+// putJSON writes v as plain JSON at key k, as releases before sealed and
+// binary records did.
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding entry: %w", err)
+	}
+	if err := b.Put(k, data); err != nil {
+		return fmt.Errorf("writing entry: %w", err)
+	}
+	return nil
 }

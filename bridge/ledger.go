@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -50,15 +49,4 @@ func (s *Store) Records(from, to time.Time) ([]Record, error) {
 		return nil, fmt.Errorf("bridge: reading ledger: %w", err)
 	}
 	return out, nil
-}
-
-func putJSON(b *bolt.Bucket, k []byte, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encoding entry: %w", err)
-	}
-	if err := b.Put(k, data); err != nil {
-		return fmt.Errorf("writing entry: %w", err)
-	}
-	return nil
 }

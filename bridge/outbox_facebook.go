@@ -38,14 +38,6 @@ const (
 // fbEntry is a Send API outbox entry (see store.FacebookEntry).
 type fbEntry = store.FacebookEntry
 
-func facebookKey(b *bolt.Bucket, psid string) ([]byte, error) {
-	k, err := store.SeqKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("Send API outbox key: %w", err)
-	}
-	return append(append([]byte(psid), 0), k...), nil
-}
-
 // sendFacebook delivers the patron's oldest Send API outbox entry e, under
 // key: it retries temporary errors, and it removes the entry with its
 // outcome (delivered, or refused for good, which the librarian is told).
@@ -155,15 +147,15 @@ func (b *Bridge) markAttempt(key []byte, e *fbEntry) (gone bool, err error) {
 	e.Attempts++
 	e.LastAttempt = b.now()
 	err = b.store.batch(func(tx *bolt.Tx) error {
-		out := tx.Bucket(store.BucketToFacebook)
-		gone = out.Get(key) == nil
+		out := store.FacebookOutboxOf(tx)
+		gone = !out.Has(key)
 		if gone {
 			return nil
 		}
 		if err := store.LedgerOf(tx).Update(e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
 			return err
 		}
-		return store.PutSealed(out, key, e)
+		return out.Put(key, e)
 	})
 	return gone, err
 }
@@ -223,8 +215,8 @@ func (b *Bridge) sendOne(ctx context.Context, tk *ticket, page config.Page, conf
 func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) bool {
 	cfg := b.config()
 	err := b.store.batch(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(store.BucketToFacebook).Delete(key); err != nil {
-			return fmt.Errorf("removing Send API outbox entry: %w", err)
+		if err := store.FacebookOutboxOf(tx).Delete(key); err != nil {
+			return err
 		}
 		if err := store.LedgerOf(tx).Update(e.Ledger, update); err != nil {
 			return err

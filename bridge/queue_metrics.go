@@ -124,7 +124,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.total, prometheus.GaugeValue, float64(total))
 		ch <- prometheus.MustNewConstMetric(c.opened, prometheus.GaugeValue, float64(store.SessionsOf(tx).OpenCount()))
-		ch <- prometheus.MustNewConstMetric(c.parked, prometheus.GaugeValue, float64(tx.Bucket(store.BucketParkedXMPP).Stats().KeyN))
+		ch <- prometheus.MustNewConstMetric(c.parked, prometheus.GaugeValue, float64(store.XMPPOutboxOf(tx).ParkedCount()))
 		return nil
 	})
 }

@@ -153,39 +153,30 @@ func (p *maintPass) purgeConversations(now time.Time) (int, error) {
 	return p.run(&sweep{
 		bucket: store.BucketConversations,
 		pick: func(tx *bolt.Tx, k, v []byte) (bool, error) {
-			return staleConversation(tx, k, v, now)
+			c, err := store.ConversationsOf(tx).Decode(v)
+			return err == nil && staleConversation(tx, string(k), c, now), err
 		},
 		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			convs := tx.Bucket(store.BucketConversations)
-			v := convs.Get(k)
-			if v == nil {
-				return false, nil
-			}
-			if stale, err := staleConversation(tx, k, v, now); err != nil || !stale {
+			convs := store.ConversationsOf(tx)
+			c, err := convs.Get(string(k))
+			if err != nil || c == nil || !staleConversation(tx, string(k), c, now) {
 				return false, err
 			}
-			if err := convs.Delete(k); err != nil {
-				return false, err
-			}
-			return true, nil
+			return true, convs.Delete(string(k))
 		},
 		commit: noteRemoval,
 	})
 }
 
-// staleConversation reports whether the conversation of PSID k, stored as
-// v, is to be removed: no open session, the patron's last message older
-// than psidRetention, and no reply waiting.
-func staleConversation(tx *bolt.Tx, k, v []byte, now time.Time) (bool, error) {
-	var c Conversation
-	if err := store.OpenJSON(tx, v, &c); err != nil {
-		return false, fmt.Errorf("conversation record: %w", err)
-	}
+// staleConversation reports whether c, the conversation of the patron
+// key psid, is to be removed: no open session, the patron's last message
+// older than psidRetention, and no reply waiting.
+func staleConversation(tx *bolt.Tx, psid string, c *Conversation, now time.Time) bool {
 	last := c.LastPatron
 	if last.IsZero() {
 		last = c.LastActivity
 	}
-	return c.Session == "" && now.Sub(last) > psidRetention && !hasPending(tx, string(k)), nil
+	return c.Session == "" && now.Sub(last) > psidRetention && !hasPending(tx, psid)
 }
 
 // compactIfDue compacts the store when something was deleted since the
@@ -249,11 +240,7 @@ func (p *maintPass) pruneRefs(before time.Time) (int, error) {
 }
 
 // hasPending reports whether replies to the patron still wait to be sent.
-func hasPending(tx *bolt.Tx, psid string) bool {
-	prefix := append([]byte(psid), 0)
-	k, _ := tx.Bucket(store.BucketToFacebook).Cursor().Seek(prefix)
-	return k != nil && bytes.HasPrefix(k, prefix)
-}
+func hasPending(tx *bolt.Tx, psid string) bool { return store.FacebookOutboxOf(tx).Pending(psid) }
 
 // hasText reports whether a ledger record still holds a transcript, and
 // returns the record when it does.
@@ -381,7 +368,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			if _, err := b.closeSession(tx, cfg, conv, b.now()); err != nil {
 				return err
 			}
-			if err := tx.Bucket(store.BucketConversations).Delete([]byte(psid)); err != nil {
+			if err := store.ConversationsOf(tx).Delete(psid); err != nil {
 				return err
 			}
 			removed++
@@ -390,15 +377,12 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			return err
 		}
 		// Queued messages to and from the patron.
-		prefix := append([]byte(psid), 0)
-		out := tx.Bucket(store.BucketToFacebook)
-		var keys [][]byte
-		for k, _ := out.Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = out.Cursor().Seek(prefix) {
-			if err := out.Delete(k); err != nil {
-				return err
-			}
-			removed++
+		n, err := store.FacebookOutboxOf(tx).DeletePatron(psid)
+		if err != nil {
+			return err
 		}
+		removed += n
+		var keys [][]byte
 		b.xq.changed(tx)
 		b.fq.changed(tx)
 		for _, name := range [][]byte{store.BucketToXMPP, store.BucketParkedXMPP, store.BucketInbox} {
@@ -429,7 +413,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 				removed++
 			}
 		}
-		n, err := forgetTranscripts(tx, guests)
+		n, err = forgetTranscripts(tx, guests)
 		if err != nil {
 			return err
 		}

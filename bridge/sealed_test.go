@@ -74,10 +74,11 @@ func TestSealedUpgrade(t *testing.T) {
 		writePlain(t, tx, store.BucketInbox, nil, patronText("mid.old.1", "old inbox text", now))
 		writePlain(t, tx, store.BucketToXMPP, nil, xmppEntry{Queued: now, Msg: xmpp.Message{ID: "old-x1",
 			From: patronJID(testPSID, testDomain), To: jid.MustParse(testQueue), Type: "chat", Body: "old outbox text"}})
-		k, err := facebookKey(tx.Bucket(store.BucketToFacebook), testPSID)
+		n, err := tx.Bucket(store.BucketToFacebook).NextSequence()
 		if err != nil {
 			return err
 		}
+		k := append(append([]byte(testPSID), 0), store.U64(n)...) // the outbox's key layout
 		writePlain(t, tx, store.BucketToFacebook, k, fbEntry{Page: testPage, Queued: now, Notify: "alice@library.test/x",
 			Patron: patronJID(testPSID, testDomain).String(), Msg: messenger.OutgoingMessage{Recipient: testPSID, Text: "old reply text"}})
 		writePlain(t, tx, store.BucketConversations, []byte(otherPSID), Conversation{Page: testPage, PSID: otherPSID,

@@ -1,8 +1,12 @@
 package store
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -91,4 +95,61 @@ type Awaited struct {
 	Receipt   bool          `json:"receipt,omitempty"`
 	Markable  bool          `json:"markable,omitempty"`
 	Delivered bool          `json:"delivered,omitempty"`
+}
+
+// Conversations is the conversations bucket (BucketConversations, keyed
+// by the patron's key) within one transaction. A conversation is sealed
+// while it holds messages, plain JSON otherwise. Its methods write only
+// in a writable transaction.
+type Conversations struct {
+	b *bolt.Bucket
+}
+
+// ConversationsOf is the conversations within tx.
+func ConversationsOf(tx *bolt.Tx) Conversations {
+	return Conversations{b: tx.Bucket(BucketConversations)}
+}
+
+// Get reads the patron's conversation; nil if there is none.
+func (cs Conversations) Get(patron string) (*Conversation, error) {
+	v := cs.b.Get([]byte(patron))
+	if v == nil {
+		return nil, nil
+	}
+	return cs.Decode(v)
+}
+
+// Decode reads a stored conversation, as a sweep over the bucket sees it.
+func (cs Conversations) Decode(v []byte) (*Conversation, error) {
+	var c Conversation
+	if err := OpenJSON(cs.b.Tx(), v, &c); err != nil {
+		return nil, fmt.Errorf("conversation record: %w", err)
+	}
+	return &c, nil
+}
+
+// Put writes c under its PSID.
+func (cs Conversations) Put(c *Conversation) error {
+	if len(c.Held) > 0 {
+		if err := PutSealed(cs.b, []byte(c.PSID), c); err != nil {
+			return fmt.Errorf("conversation record: %w", err)
+		}
+		return nil
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encoding conversation record: %w", err)
+	}
+	if err := cs.b.Put([]byte(c.PSID), data); err != nil {
+		return fmt.Errorf("writing conversation record: %w", err)
+	}
+	return nil
+}
+
+// Delete removes the patron's conversation.
+func (cs Conversations) Delete(patron string) error {
+	if err := cs.b.Delete([]byte(patron)); err != nil {
+		return fmt.Errorf("removing conversation record: %w", err)
+	}
+	return nil
 }
