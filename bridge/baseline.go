@@ -48,15 +48,10 @@ func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
 	e := &m.Event
 	at := e.Time
 	psid := string(e.Patron)
-	if err := tx.Bucket(store.BucketSeen).Put([]byte(dedupKey(e)), store.U64(uint64(at.UnixNano()))); err != nil {
+	if err := store.SeenOf(tx).Mark(dedupKey(e), at); err != nil {
 		return err
 	}
-	inbox := tx.Bucket(store.BucketInbox)
-	ik, err := store.SeqKey(inbox)
-	if err != nil {
-		return err
-	}
-	if err := store.PutSealed(inbox, ik, e); err != nil {
+	if _, err := store.InboxOf(tx).Add(e); err != nil {
 		return err
 	}
 	sessions := store.SessionsOf(tx)

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -57,27 +58,27 @@ func (b *Bridge) dispatchOnce() (int, error) {
 	cfg := b.config()
 	var n int
 	err := b.store.update(func(tx *bolt.Tx) error {
-		inbox := tx.Bucket(store.BucketInbox)
+		inbox := store.InboxOf(tx)
 		var done [][]byte
-		c := inbox.Cursor()
-		for k, v := c.First(); k != nil && len(done) < dispatchBatch; k, v = c.Next() {
-			var e messenger.Event
-			if err := store.OpenJSON(tx, v, &e); errors.Is(err, store.ErrKeyGone) {
+		err := inbox.Scan(func(k []byte, e *messenger.Event, err error) (bool, error) {
+			if errors.Is(err, store.ErrKeyGone) {
 				b.log.Error("inbox entry kept: its queue key is missing", zap.Binary("key", k), zap.Error(err))
-				continue
-			} else if err != nil {
-				done = append(done, append([]byte(nil), k...))
+				return true, nil
+			}
+			done = append(done, bytes.Clone(k))
+			if err != nil {
 				b.log.Error("unreadable inbox entry skipped", zap.Binary("key", k), zap.Error(err))
-				continue
+			} else if err := b.route(tx, cfg, e); err != nil {
+				return false, err
 			}
-			done = append(done, append([]byte(nil), k...))
-			if err := b.route(tx, cfg, &e); err != nil {
-				return err
-			}
+			return len(done) < dispatchBatch, nil
+		})
+		if err != nil {
+			return err
 		}
 		for _, k := range done {
 			if err := inbox.Delete(k); err != nil {
-				return fmt.Errorf("removing inbox entry: %w", err)
+				return err
 			}
 		}
 		n = len(done)

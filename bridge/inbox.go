@@ -93,38 +93,29 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	var stored, dups, routed int
 	_, err := b.store.accept(func(tx *bolt.Tx) error {
 		stored, dups, routed = 0, 0, 0
-		seen := tx.Bucket(store.BucketSeen)
-		inbox := tx.Bucket(store.BucketInbox)
-		backlog, _ := inbox.Cursor().First()
+		seen, inbox := store.SeenOf(tx), store.InboxOf(tx)
+		backlog := !inbox.Empty()
 		for i := range sorted {
 			e := &sorted[i]
 			if k := dedupKey(e); k != "" {
-				if seen.Get([]byte(k)) != nil {
+				if seen.Has(k) {
 					dups++
 					continue
 				}
-				if err := seen.Put([]byte(k), store.U64(uint64(now.UnixNano()))); err != nil {
-					return fmt.Errorf("marking seen: %w", err)
+				if err := seen.Mark(k, now); err != nil {
+					return err
 				}
 			}
 			stored++
-			if backlog == nil {
+			if !backlog {
 				if err := b.route(tx, cfg, e); err != nil {
 					return err
 				}
 				routed++
 				continue
 			}
-			key, err := store.SeqKey(inbox)
-			if err != nil {
-				return fmt.Errorf("inbox key: %w", err)
-			}
-			data, err := store.SealJSON(tx, e)
-			if err != nil {
-				return fmt.Errorf("storing event: %w", err)
-			}
-			if err := inbox.Put(key, data); err != nil {
-				return fmt.Errorf("writing inbox: %w", err)
+			if _, err := inbox.Add(e); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -90,9 +90,7 @@ func (s *Store) pending() (int, error) {
 		return 0, err
 	}
 	err = s.view(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{store.BucketInbox, store.BucketToXMPP, store.BucketToFacebook} {
-			n += tx.Bucket(name).Stats().KeyN
-		}
+		n += store.InboxOf(tx).Len() + store.XMPPOutboxOf(tx).Len() + store.FacebookOutboxOf(tx).Len()
 		return nil
 	})
 	return n, err
