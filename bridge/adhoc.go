@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 	"mellium.im/xmpp/jid"
 
@@ -79,8 +78,8 @@ func (b *Bridge) openSessions() ([]openItem, error) {
 	cfg := b.config()
 	loc := location(cfg)
 	var items []openItem
-	err := b.store.view(func(tx *bolt.Tx) error {
-		for _, psid := range store.SessionsOf(tx).OpenPSIDs() {
+	err := b.store.view(func(tx *store.Tx) error {
+		for _, psid := range tx.Sessions().OpenPSIDs() {
 			conv, err := getConversation(tx, psid)
 			if err != nil {
 				return err
@@ -240,7 +239,7 @@ func (b *Bridge) formCommand(from jid.JID, req xmpp.CommandRequest) (xmpp.Comman
 func (b *Bridge) runCommands(sender jid.JID, psid string, cmds []string) ([]string, error) {
 	cfg := b.config()
 	var answers []string
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *store.Tx) error {
 		answers = answers[:0]
 		conv, err := getConversation(tx, psid)
 		if err != nil {

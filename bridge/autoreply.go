@@ -4,8 +4,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -28,7 +26,7 @@ const noOperatorReply = "No librarian is available right now. We will answer her
 // welcome sends the after-hours reply to a session opened outside office
 // hours (or, in broadcast routing, when no operator is available), or else
 // the greeting, when configured.
-func (b *Bridge) welcome(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time, nobody bool) error {
+func (b *Bridge) welcome(tx *store.Tx, cfg *config.Config, conv *Conversation, at time.Time, nobody bool) error {
 	s := cfg.Sessions
 	// After these two, the patron already knows nobody will answer soon:
 	// no "unanswered" reply follows in this session.
@@ -67,7 +65,7 @@ func disclosed(cfg *config.Config, text string) string {
 // queueAuto sends an automatic reply to the patron and shows it to the
 // librarians, marked as automatic. Automatic replies are counted apart from
 // human ones and never use the HUMAN_AGENT tag.
-func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, text, kind string) error {
+func (b *Bridge) queueAuto(tx *store.Tx, cfg *config.Config, conv *Conversation, text, kind string) error {
 	now := b.now()
 	if now.Sub(conv.LastPatron) > responseWindow {
 		return nil // Facebook would refuse it, and no human asked for it
@@ -83,7 +81,7 @@ func (b *Bridge) queueAuto(tx *bolt.Tx, cfg *config.Config, conv *Conversation, 
 		if cfg.Privacy.Transcripts {
 			rec.Text = part
 		}
-		key, err := store.LedgerOf(tx).Add(rec)
+		key, err := tx.Ledger().Add(rec)
 		if err != nil {
 			return err
 		}

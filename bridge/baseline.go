@@ -4,8 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/stats"
 	"github.com/askbridge/askbridge/xmpp"
@@ -30,7 +28,7 @@ type BaselineMessage struct {
 // of cmd/loadgen (what the store allows, without the bridge's logic or
 // its later commits), never for a store a bridge runs on.
 func (s *Store) WriteBaseline(msgs []BaselineMessage) error {
-	err := s.batch(func(tx *bolt.Tx) error {
+	err := s.batch(func(tx *store.Tx) error {
 		for i := range msgs {
 			if err := writeBaseline(tx, &msgs[i]); err != nil {
 				return err
@@ -44,17 +42,17 @@ func (s *Store) WriteBaseline(msgs []BaselineMessage) error {
 	return nil
 }
 
-func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
+func writeBaseline(tx *store.Tx, m *BaselineMessage) error {
 	e := &m.Event
 	at := e.Time
 	psid := string(e.Patron)
-	if err := store.SeenOf(tx).Mark(dedupKey(e), at); err != nil {
+	if err := tx.Seen().Mark(dedupKey(e), at); err != nil {
 		return err
 	}
-	if _, err := store.InboxOf(tx).Add(e); err != nil {
+	if _, err := tx.Inbox().Add(e); err != nil {
 		return err
 	}
-	sessions := store.SessionsOf(tx)
+	sessions := tx.Sessions()
 	sk, err := sessions.NewKey(at)
 	if err != nil {
 		return err
@@ -74,7 +72,7 @@ func writeBaseline(tx *bolt.Tx, m *BaselineMessage) error {
 	}
 	msg := xmpp.Message{ID: stanzaID(e), From: patronJID(psid, m.Domain), To: parseJID(m.Queue), Type: "chat",
 		Body: e.Text, Nick: nickOf(conv), Markable: true}
-	lk, err := store.LedgerOf(tx).Add(&Record{Time: at, Direction: Inbound, Kind: "message", Page: string(e.Page), Guest: m.Guest,
+	lk, err := tx.Ledger().Add(&Record{Time: at, Direction: Inbound, Kind: "message", Page: string(e.Page), Guest: m.Guest,
 		MID: string(e.MID), XMPPID: msg.ID, State: StateQueued})
 	if err != nil {
 		return err

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/messenger"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -32,7 +30,7 @@ func TestWriteBaseline(t *testing.T) {
 	if err := st.WriteBaseline(msgs); err != nil {
 		t.Fatal(err)
 	}
-	err = st.view(func(tx *bolt.Tx) error {
+	err = st.view(func(tx *store.Tx) error {
 		for i, m := range msgs {
 			conv, err := getConversation(tx, string(m.Event.Patron))
 			if err != nil || conv == nil || conv.Session == "" {
@@ -43,14 +41,14 @@ func TestWriteBaseline(t *testing.T) {
 			if err != nil || s == nil || s.Guest != m.Guest || s.MessagesIn != 1 {
 				t.Errorf("session %d: %+v, %v", i, s, err)
 			}
-			if store.LedgerOf(tx).ByRef(store.MessageRef(string(m.Event.MID))) == nil {
+			if tx.Ledger().ByRef(store.MessageRef(string(m.Event.MID))) == nil {
 				t.Errorf("no ledger record for %s", m.Event.MID)
 			}
 		}
 		var bodies []string
-		err := tx.Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
+		err := tx.Bolt().Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
 			var e xmppEntry
-			if err := store.OpenJSON(tx, v, &e); err != nil {
+			if err := store.OpenJSON(tx.Bolt(), v, &e); err != nil {
 				return err
 			}
 			bodies = append(bodies, e.Msg.Body)

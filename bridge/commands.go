@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode"
 
-	bolt "go.etcd.io/bbolt"
 	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
@@ -30,7 +29,7 @@ To send the patron a message that starts with "!", start it with "!!": "!!! Clos
 // returns the answer for the librarian, who sent it from the full JID
 // from (later notices go there). It changes the store only through tx; a
 // bad argument gets a short usage line.
-func (b *Bridge) command(tx *bolt.Tx, cfg *config.Config, conv *Conversation, from jid.JID, body string) (string, error) {
+func (b *Bridge) command(tx *store.Tx, cfg *config.Config, conv *Conversation, from jid.JID, body string) (string, error) {
 	sender := from.Bare()
 	fields := strings.Fields(body)
 	name := strings.ToLower(strings.TrimPrefix(fields[0], "!"))
@@ -79,7 +78,7 @@ const classifyWindow = 24 * time.Hour
 // within classifyWindow — a librarian classifies after !close, and a
 // session the patron started later that nobody answered yet is not the
 // one meant. If the sender answered none, the open session, if any.
-func (b *Bridge) classifyTarget(tx *bolt.Tx, conv *Conversation, sender string) (*stats.Session, []byte, error) {
+func (b *Bridge) classifyTarget(tx *store.Tx, conv *Conversation, sender string) (*stats.Session, []byte, error) {
 	now := b.now()
 	for _, id := range conv.LatestSessions() {
 		s, key, err := getSession(tx, id)
@@ -107,7 +106,7 @@ func (b *Bridge) classifyTarget(tx *bolt.Tx, conv *Conversation, sender string) 
 // answeredBy reports whether sender answered in session s: as its first
 // answerer, or later (after a transfer), as the ledger's outbound records
 // of the session's time show.
-func answeredBy(tx *bolt.Tx, guest string, s *stats.Session, sender string, now time.Time) (bool, error) {
+func answeredBy(tx *store.Tx, guest string, s *stats.Session, sender string, now time.Time) (bool, error) {
 	if strings.EqualFold(s.Operator, sender) {
 		return true, nil
 	}
@@ -116,7 +115,7 @@ func answeredBy(tx *bolt.Tx, guest string, s *stats.Session, sender string, now 
 		end = now
 	}
 	found := false
-	err := store.LedgerOf(tx).Scan(s.Started, end.Add(time.Second), func(_ []byte, r *Record) (bool, error) {
+	err := tx.Ledger().Scan(s.Started, end.Add(time.Second), func(_ []byte, r *Record) (bool, error) {
 		found = r.Direction == Outbound && r.Guest == guest && strings.EqualFold(r.Operator, sender)
 		return !found, nil
 	})

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
@@ -52,8 +50,8 @@ func BenchmarkCompactWhileAccepting(b *testing.B) {
 		st, br := openBenchBridge(b, dir)
 		// The pass must not compact by itself: the compaction is timed
 		// apart, right after it.
-		err := st.update(func(tx *bolt.Tx) error {
-			return tx.Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
+		err := st.update(func(tx *store.Tx) error {
+			return tx.Bolt().Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
 		})
 		if err != nil {
 			b.Fatal(err)

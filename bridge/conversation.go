@@ -3,8 +3,6 @@ package bridge
 import (
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
@@ -15,18 +13,18 @@ type Conversation = store.Conversation
 // PendingTransfer is a !transfer whose summary may still bounce.
 type PendingTransfer = store.PendingTransfer
 
-func getConversation(tx *bolt.Tx, psid string) (*Conversation, error) {
-	return store.ConversationsOf(tx).Get(psid)
+func getConversation(tx *store.Tx, psid string) (*Conversation, error) {
+	return tx.Conversations().Get(psid)
 }
 
-func putConversation(tx *bolt.Tx, c *Conversation) error {
-	return store.ConversationsOf(tx).Put(c)
+func putConversation(tx *store.Tx, c *Conversation) error {
+	return tx.Conversations().Put(c)
 }
 
 // Conversation returns what the store knows of a patron, or nil.
 func (s *Store) Conversation(psid string) (*Conversation, error) {
 	var c *Conversation
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		var err error
 		c, err = getConversation(tx, psid)
 		return err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/xmpp"
@@ -38,14 +37,14 @@ const parkNoticeText = "[not delivered] A message from this patron could not be 
 // park moves the item's entry, if still in the outbox, to the dead-letter
 // bucket, marks its ledger record parked and queues a notice to the
 // librarian it was for.
-func (b *Bridge) park(tx *bolt.Tx, it *xmppItem) error {
+func (b *Bridge) park(tx *store.Tx, it *xmppItem) error {
 	p := parkedEntry{Entry: it.entry, Parked: b.now(), Reason: it.park, Failures: it.failures}
-	if ok, err := store.XMPPOutboxOf(tx).Park(it.key, &p); err != nil || !ok {
+	if ok, err := tx.XMPPOutbox().Park(it.key, &p); err != nil || !ok {
 		return err // !ok: forgotten meanwhile
 	}
 	parked := *it
 	tx.OnCommit(func() { b.parked(&parked) })
-	if err := store.LedgerOf(tx).Update(it.entry.Ledger, func(r *Record) { r.State, r.Error = StateParked, it.park }); err != nil {
+	if err := tx.Ledger().Update(it.entry.Ledger, func(r *Record) { r.State, r.Error = StateParked, it.park }); err != nil {
 		return err
 	}
 	if it.entry.Presence != nil || it.entry.ParkNotice || it.entry.Msg.Body == "" {
@@ -88,14 +87,14 @@ type ParkedEntry struct {
 // Parked lists the dead-letter bucket, oldest first.
 func (s *Store) Parked() ([]ParkedEntry, error) {
 	var out []ParkedEntry
-	err := s.view(func(tx *bolt.Tx) error {
-		return store.XMPPOutboxOf(tx).ScanParked(func(k []byte, p *parkedEntry) error {
+	err := s.view(func(tx *store.Tx) error {
+		return tx.XMPPOutbox().ScanParked(func(k []byte, p *parkedEntry) error {
 			e := ParkedEntry{ID: binary.BigEndian.Uint64(k), Parked: p.Parked, Queued: p.Entry.Queued, Kind: "message",
 				StanzaID: p.Entry.Msg.ID, To: p.Entry.Msg.To.String(), Bytes: len(p.Entry.Msg.Body), Reason: p.Reason, Failures: p.Failures}
 			if p.Entry.Presence != nil {
 				e.Kind, e.To = "presence", p.Entry.Presence.To.String()
 			}
-			if r, err := store.LedgerOf(tx).Get(p.Entry.Ledger); err == nil && r != nil {
+			if r, err := tx.Ledger().Get(p.Entry.Ledger); err == nil && r != nil {
 				e.Guest = r.Guest
 			}
 			out = append(out, e)
@@ -111,8 +110,8 @@ func (s *Store) Parked() ([]ParkedEntry, error) {
 // parkedCount counts the dead-letter bucket.
 func (s *Store) parkedCount() (int, error) {
 	n := 0
-	err := s.view(func(tx *bolt.Tx) error {
-		n = store.XMPPOutboxOf(tx).ParkedCount()
+	err := s.view(func(tx *store.Tx) error {
+		n = tx.XMPPOutbox().ParkedCount()
 		return nil
 	})
 	return n, err
@@ -124,11 +123,11 @@ func (b *Bridge) ParkedCount() (int, error) { return b.store.parkedCount() }
 // eachParked applies fn to the parked entries with the given ids (all of
 // them when ids is empty) and removes them from the bucket; it returns how
 // many it found.
-func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) error) (int, error) {
+func (s *Store) eachParked(ids []uint64, fn func(tx *store.Tx, p parkedEntry) error) (int, error) {
 	n := 0
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *store.Tx) error {
 		n = 0
-		out := store.XMPPOutboxOf(tx)
+		out := tx.XMPPOutbox()
 		var keys [][]byte
 		if len(ids) == 0 {
 			keys = out.ParkedKeys()
@@ -161,8 +160,8 @@ func (s *Store) eachParked(ids []uint64, fn func(tx *bolt.Tx, p parkedEntry) err
 // empty); their ledger records are marked failed. It returns how many it
 // removed.
 func (s *Store) DropParked(ids []uint64) (int, error) {
-	n, err := s.eachParked(ids, func(tx *bolt.Tx, p parkedEntry) error {
-		return store.LedgerOf(tx).Update(p.Entry.Ledger, func(r *Record) { r.State, r.Error = StateFailed, "dropped from the dead-letter bucket" })
+	n, err := s.eachParked(ids, func(tx *store.Tx, p parkedEntry) error {
+		return tx.Ledger().Update(p.Entry.Ledger, func(r *Record) { r.State, r.Error = StateFailed, "dropped from the dead-letter bucket" })
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bridge: dropping parked entries: %w", err)
@@ -177,8 +176,8 @@ func (s *Store) DropParked(ids []uint64) (int, error) {
 // the suspicion of the old one).
 // It returns how many it requeued.
 func (b *Bridge) RequeueParked(ids []uint64) (int, error) {
-	n, err := b.store.eachParked(ids, func(tx *bolt.Tx, p parkedEntry) error {
-		if err := store.LedgerOf(tx).Update(p.Entry.Ledger, func(r *Record) { r.State = StateQueued }); err != nil {
+	n, err := b.store.eachParked(ids, func(tx *store.Tx, p parkedEntry) error {
+		if err := tx.Ledger().Update(p.Entry.Ledger, func(r *Record) { r.State = StateQueued }); err != nil {
 			return err
 		}
 		e := p.Entry

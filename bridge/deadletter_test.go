@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/messenger"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -149,8 +147,8 @@ func TestParkedEntriesExpire(t *testing.T) {
 	h.run()
 	waitFor(t, func() bool { n, _ := h.b.ParkedCount(); return n == 1 })
 	// Like the queues, the dead-letter bucket keeps its text sealed.
-	err := h.store.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
+	err := h.store.view(func(tx *store.Tx) error {
+		return tx.Bolt().Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
 			if !store.IsSealed(v) || bytes.Contains(v, []byte("huge")) {
 				t.Errorf("parked entry %x stored in the clear: %q", k, v)
 			}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/config"
@@ -57,8 +56,8 @@ func (b *Bridge) dispatchOnce() (int, error) {
 	}
 	cfg := b.config()
 	var n int
-	err := b.store.update(func(tx *bolt.Tx) error {
-		inbox := store.InboxOf(tx)
+	err := b.store.update(func(tx *store.Tx) error {
+		inbox := tx.Inbox()
 		var done [][]byte
 		err := inbox.Scan(func(k []byte, e *messenger.Event, err error) (bool, error) {
 			if errors.Is(err, store.ErrKeyGone) {
@@ -95,7 +94,7 @@ func (b *Bridge) dispatchOnce() (int, error) {
 
 // route turns one Messenger event into outbox entries and ledger records.
 // It returns an error only when the store fails.
-func (b *Bridge) route(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) error {
+func (b *Bridge) route(tx *store.Tx, cfg *config.Config, e *messenger.Event) error {
 	b.metrics.events.WithLabelValues(string(e.Kind)).Inc()
 	channel := e.Channel
 	if channel == "" {
@@ -144,7 +143,7 @@ func (b *Bridge) route(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) erro
 
 // relayToLibrarians queues one stanza from the patron's JID to whoever
 // handles the conversation, and records it.
-func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger.Event, fromPatron bool) error {
+func (b *Bridge) relayToLibrarians(tx *store.Tx, cfg *config.Config, e *messenger.Event, fromPatron bool) error {
 	now := b.now()
 	psid := string(e.Patron)
 	conv, err := getConversation(tx, psid)
@@ -242,7 +241,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 	if cfg.Privacy.Transcripts {
 		rec.Text = body
 	}
-	key, err := store.LedgerOf(tx).Add(rec)
+	key, err := tx.Ledger().Add(rec)
 	if err != nil {
 		return err
 	}
@@ -280,7 +279,7 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 		}
 	}
 	if copies != nil {
-		if err := store.LedgerOf(tx).Update(key, func(r *Record) { r.Copies = copies }); err != nil {
+		if err := tx.Ledger().Update(key, func(r *Record) { r.Copies = copies }); err != nil {
 			return err
 		}
 	}
@@ -297,11 +296,11 @@ func (b *Bridge) relayToLibrarians(tx *bolt.Tx, cfg *config.Config, e *messenger
 // originalRecord returns the ledger record of the message with the given
 // mid (to find the stanza an edit corrects, or the text a reaction is
 // about), or nil.
-func (b *Bridge) originalRecord(tx *bolt.Tx, mid messenger.MID) *Record {
+func (b *Bridge) originalRecord(tx *store.Tx, mid messenger.MID) *Record {
 	if mid == "" {
 		return nil
 	}
-	l := store.LedgerOf(tx)
+	l := tx.Ledger()
 	r, err := l.Get(l.ByRef(store.MessageRef(string(mid))))
 	if err != nil {
 		return nil
@@ -328,7 +327,7 @@ const pageInboxOperator = "facebook-page-inbox"
 // A conversation holding messages nobody could be offered yet (broadcast
 // routing, no operator available) stays open until an operator comes
 // online and sees them.
-func (b *Bridge) expireIdle(tx *bolt.Tx, cfg *config.Config, conv *Conversation, now time.Time) error {
+func (b *Bridge) expireIdle(tx *store.Tx, cfg *config.Config, conv *Conversation, now time.Time) error {
 	if conv.Session == "" || len(conv.Held) > 0 || now.Sub(conv.LastActivity) < cfg.Sessions.IdleTimeout {
 		return nil
 	}
@@ -338,7 +337,7 @@ func (b *Bridge) expireIdle(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 
 // confirmEcho records, from the echo of a message the bridge sent, that the
 // Send API call went through, even if its answer never arrived.
-func confirmEcho(tx *bolt.Tx, e *messenger.Event) error {
+func confirmEcho(tx *store.Tx, e *messenger.Event) error {
 	hexKey, ok := strings.CutPrefix(e.Metadata, metadataPrefix)
 	if !ok || e.MID == "" {
 		return nil
@@ -347,7 +346,7 @@ func confirmEcho(tx *bolt.Tx, e *messenger.Event) error {
 	if err != nil {
 		return nil // not ours after all
 	}
-	return store.LedgerOf(tx).Update(key, func(r *Record) {
+	return tx.Ledger().Update(key, func(r *Record) {
 		if r.MID == "" {
 			r.MID = string(e.MID)
 			if r.State == StateQueued {

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 
@@ -21,11 +19,11 @@ import (
 // bridge's own when its mid is that of a message the bridge sent (the Send
 // API's answer came first) or its content is that of a message still
 // being sent (the echo came first).
-func (b *Bridge) ownEcho(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) (bool, error) {
+func (b *Bridge) ownEcho(tx *store.Tx, cfg *config.Config, e *messenger.Event) (bool, error) {
 	if e.AppID == cfg.Messenger.AppID || strings.HasPrefix(e.Metadata, metadataPrefix) {
 		return true, confirmEcho(tx, e)
 	}
-	if e.MID != "" && store.LedgerOf(tx).ByRef(store.MessageRef(string(e.MID))) != nil {
+	if e.MID != "" && tx.Ledger().ByRef(store.MessageRef(string(e.MID))) != nil {
 		return true, nil
 	}
 	if e.AppID != "" || channelOf(string(e.Patron)) != messenger.ChannelInstagram {
@@ -35,7 +33,7 @@ func (b *Bridge) ownEcho(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) (b
 	if err != nil || entry == nil {
 		return false, err
 	}
-	return true, store.LedgerOf(tx).Update(entry.Ledger, func(r *Record) {
+	return true, tx.Ledger().Update(entry.Ledger, func(r *Record) {
 		if r.MID == "" && e.MID != "" {
 			r.MID = string(e.MID)
 			if r.State == StateQueued {
@@ -53,9 +51,9 @@ const echoWindow = time.Minute
 // started within echoWindow of the echo's time and whose text is the
 // echo's, or, for an attachment (Instagram echoes it from its own CDN
 // address), whose attachment is of the echo's type; nil if none.
-func sendingWith(tx *bolt.Tx, patron string, e *messenger.Event) (*fbEntry, error) {
+func sendingWith(tx *store.Tx, patron string, e *messenger.Event) (*fbEntry, error) {
 	var found *fbEntry
-	err := store.FacebookOutboxOf(tx).ScanPatron(patron, func(_ []byte, entry *fbEntry, err error) (bool, error) {
+	err := tx.FacebookOutbox().ScanPatron(patron, func(_ []byte, entry *fbEntry, err error) (bool, error) {
 		if err != nil {
 			return true, nil // an unreadable entry is reported where it is sent
 		}

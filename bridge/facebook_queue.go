@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -125,8 +124,8 @@ func (q *fbQueue) take() []fbEvent { return q.box.take() }
 // enqueue puts e at the end of the patron's replies in tx and, once tx
 // commits, hands it to the owner. A nil q (a store written without a
 // bridge) hands nothing over.
-func (q *fbQueue) enqueue(tx *bolt.Tx, psid string, e *fbEntry) error {
-	k, err := store.FacebookOutboxOf(tx).Add(psid, e)
+func (q *fbQueue) enqueue(tx *store.Tx, psid string, e *fbEntry) error {
+	k, err := tx.FacebookOutbox().Add(psid, e)
 	if err != nil {
 		return err
 	}
@@ -139,7 +138,7 @@ func (q *fbQueue) enqueue(tx *bolt.Tx, psid string, e *fbEntry) error {
 
 // changed tells the owner, once tx commits, that tx changed the outbox
 // other than by enqueue.
-func (q *fbQueue) changed(tx *bolt.Tx) {
+func (q *fbQueue) changed(tx *store.Tx) {
 	tx.OnCommit(func() { q.post(fbEvent{kind: fbReload}) })
 }
 
@@ -255,8 +254,8 @@ func (q *fbQueue) load() error {
 			held++
 		}
 	}
-	err := q.b.store.view(func(tx *bolt.Tx) error {
-		out := store.FacebookOutboxOf(tx)
+	err := q.b.store.view(func(tx *store.Tx) error {
+		out := tx.FacebookOutbox()
 		next = out.Sequence() + 1
 		return out.Scan(func(k []byte, psid string, e *fbEntry, err error) (bool, error) {
 			conv := convs[psid]
@@ -338,7 +337,7 @@ func (q *fbQueue) send(ctx context.Context, it *fbItem) {
 	done := *it
 	var removed bool
 	if it.bad {
-		err := q.b.store.update(func(tx *bolt.Tx) error { return store.FacebookOutboxOf(tx).Delete(it.key) })
+		err := q.b.store.update(func(tx *store.Tx) error { return tx.FacebookOutbox().Delete(it.key) })
 		if err != nil {
 			q.b.log.Error("removing an unreadable Send API outbox entry", zap.Error(err))
 		}

@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 	"mellium.im/xmpp/jid"
 
@@ -20,6 +19,8 @@ import (
 	"github.com/askbridge/askbridge/stats"
 
 	"github.com/askbridge/askbridge/bridge/store"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Fuzz targets for everything that parses librarians' input: the replies
@@ -77,9 +78,10 @@ func newFuzzBridge(tb testing.TB) *fuzzBridge {
 // Send API outboxes.
 func outboxSeqs(t *testing.T, st *Store) (toXMPP, toFacebook uint64) {
 	t.Helper()
-	if err := st.db.View(func(tx *bolt.Tx) error {
-		toXMPP = tx.Bucket(store.BucketToXMPP).Sequence()
-		toFacebook = tx.Bucket(store.BucketToFacebook).Sequence()
+	if err := st.db.View(func(btx *bolt.Tx) error {
+		tx := store.Wrap(btx)
+		toXMPP = tx.Bolt().Bucket(store.BucketToXMPP).Sequence()
+		toFacebook = tx.Bolt().Bucket(store.BucketToFacebook).Sequence()
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -298,7 +300,8 @@ func FuzzCommand(f *testing.F) {
 		name := strings.ToLower(strings.TrimPrefix(fields[0], "!"))
 		args := fields[1:]
 
-		err := fb.store.db.Update(func(tx *bolt.Tx) error {
+		err := fb.store.db.Update(func(btx *bolt.Tx) error {
+			tx := store.Wrap(btx)
 			conv, err := getConversation(tx, testPSID)
 			if err != nil || conv == nil {
 				t.Fatalf("conversation %v, %v", conv, err)

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/internal/crashpoint"
@@ -91,9 +90,9 @@ func (b *Bridge) Accept(ctx context.Context, events []messenger.Event) error {
 	now := b.now()
 	cfg := b.config()
 	var stored, dups, routed int
-	_, err := b.store.accept(func(tx *bolt.Tx) error {
+	_, err := b.store.accept(func(tx *store.Tx) error {
 		stored, dups, routed = 0, 0, 0
-		seen, inbox := store.SeenOf(tx), store.InboxOf(tx)
+		seen, inbox := tx.Seen(), tx.Inbox()
 		backlog := !inbox.Empty()
 		for i := range sorted {
 			e := &sorted[i]

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
@@ -39,8 +37,8 @@ type Record = store.Record
 // first.
 func (s *Store) Records(from, to time.Time) ([]Record, error) {
 	var out []Record
-	err := s.view(func(tx *bolt.Tx) error {
-		return store.LedgerOf(tx).Scan(from, to, func(_ []byte, r *Record) (bool, error) {
+	err := s.view(func(tx *store.Tx) error {
+		return tx.Ledger().Scan(from, to, func(_ []byte, r *Record) (bool, error) {
 			out = append(out, *r)
 			return true, nil
 		})

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/config"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -52,10 +50,10 @@ func TestPoisonTextIsSplit(t *testing.T) {
 			t.Errorf("part %d has id %q, not derived from %q", i+2, id, ids[0])
 		}
 	}
-	err := h.store.view(func(tx *bolt.Tx) error {
-		first := store.LedgerOf(tx).ByRef(store.StanzaRef(ids[0]))
+	err := h.store.view(func(tx *store.Tx) error {
+		first := tx.Ledger().ByRef(store.StanzaRef(ids[0]))
 		for _, id := range ids {
-			if k := store.LedgerOf(tx).ByRef(store.StanzaRef(id)); k == nil || string(k) != string(first) {
+			if k := tx.Ledger().ByRef(store.StanzaRef(id)); k == nil || string(k) != string(first) {
 				t.Errorf("part %s refers to ledger key %x, want %x", id, k, first)
 			}
 		}

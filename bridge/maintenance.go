@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -142,9 +141,9 @@ func (b *Bridge) newPass(ctx context.Context) *maintPass {
 
 // update runs fn in a write transaction and notes how long it held the
 // writer.
-func (p *maintPass) update(fn func(*bolt.Tx) error) (time.Duration, error) {
+func (p *maintPass) update(fn func(*store.Tx) error) (time.Duration, error) {
 	var start time.Time
-	err := p.b.store.update(func(tx *bolt.Tx) error {
+	err := p.b.store.update(func(tx *store.Tx) error {
 		start = time.Now()
 		return fn(tx)
 	})
@@ -176,16 +175,16 @@ type sweep struct {
 	end []byte
 	// pick reports, in a read transaction, whether the entry is to be
 	// changed.
-	pick func(tx *bolt.Tx, k, v []byte) (bool, error)
+	pick func(tx *store.Tx, k, v []byte) (bool, error)
 	// apply changes one picked entry in a write transaction. The store may
 	// have changed since pick saw it, so apply checks again; it reports
 	// whether it changed anything.
-	apply func(tx *bolt.Tx, k []byte) (bool, error)
+	apply func(tx *store.Tx, k []byte) (bool, error)
 	// commit, if set, runs at the end of each write transaction, with how
 	// many entries it changed and the key from which the walk goes on (nil
 	// when the walk is complete), so that progress commits with the
 	// changes.
-	commit func(tx *bolt.Tx, changed int, resume []byte) error
+	commit func(tx *store.Tx, changed int, resume []byte) error
 	// always makes a write transaction follow each read transaction, even
 	// one that picked nothing, so that commit records the progress.
 	always bool
@@ -211,7 +210,7 @@ func (p *maintPass) run(s *sweep) (int, error) {
 		}
 		for first := true; len(keys) > 0 || (first && s.always); first = false {
 			var done, changed int
-			d, err := p.update(func(tx *bolt.Tx) error {
+			d, err := p.update(func(tx *store.Tx) error {
 				done, changed = 0, 0
 				t0 := time.Now()
 				for _, k := range keys {
@@ -257,9 +256,9 @@ func (p *maintPass) run(s *sweep) (int, error) {
 // looked at scanKeys keys or picked writeKeys. next is the key to go on
 // from, nil at the end of the walk.
 func (p *maintPass) scan(s *sweep, from []byte) (keys [][]byte, next []byte, err error) {
-	err = p.b.store.view(func(tx *bolt.Tx) error {
+	err = p.b.store.view(func(tx *store.Tx) error {
 		keys, next = nil, nil
-		c := tx.Bucket(s.bucket).Cursor()
+		c := tx.Bolt().Bucket(s.bucket).Cursor()
 		k, v := c.First()
 		if from != nil {
 			k, v = c.Seek(from)
@@ -296,7 +295,7 @@ func (p *maintPass) pruneSeen() (int, error) {
 	old := func(v []byte) bool { return len(v) == 8 && binary.BigEndian.Uint64(v) < cutoff }
 	n, err := p.run(&sweep{
 		bucket: store.BucketSeen,
-		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return old(v), nil },
+		pick:   func(_ *store.Tx, _, v []byte) (bool, error) { return old(v), nil },
 		apply:  deleteIf(store.BucketSeen, old),
 	})
 	if err != nil {
@@ -307,9 +306,9 @@ func (p *maintPass) pruneSeen() (int, error) {
 
 // deleteIf returns a sweep's apply that deletes the entry if its current
 // value still satisfies old.
-func deleteIf(bucket []byte, old func(v []byte) bool) func(*bolt.Tx, []byte) (bool, error) {
-	return func(tx *bolt.Tx, k []byte) (bool, error) {
-		b := tx.Bucket(bucket)
+func deleteIf(bucket []byte, old func(v []byte) bool) func(*store.Tx, []byte) (bool, error) {
+	return func(tx *store.Tx, k []byte) (bool, error) {
+		b := tx.Bolt().Bucket(bucket)
 		if v := b.Get(k); v == nil || !old(v) {
 			return false, nil
 		}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -148,8 +147,8 @@ func BenchmarkMaintenanceAcks(b *testing.B) {
 		// pass purges them and would compact the never compacted store
 		// (BenchmarkCompact times that, BenchmarkCompactWhileAccepting the
 		// acks meanwhile). Compaction is daily: note one an hour ago.
-		err := st.update(func(tx *bolt.Tx) error {
-			return tx.Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
+		err := st.update(func(tx *store.Tx) error {
+			return tx.Bolt().Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -243,8 +242,8 @@ func BenchmarkCompact(b *testing.B) {
 		dir = b.TempDir()
 		copyStateDir(b, tmpl, dir)
 		st, br := openBenchBridge(b, dir)
-		err := st.update(func(tx *bolt.Tx) error {
-			return tx.Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
+		err := st.update(func(tx *store.Tx) error {
+			return tx.Bolt().Bucket(store.BucketMeta).Put(metaLastCompaction, store.U64(uint64(time.Now().Add(-time.Hour).UnixNano())))
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/config"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -35,9 +33,9 @@ type maintFixture struct {
 func fillMaintenance(t *testing.T, h *harness) maintFixture {
 	t.Helper()
 	f := maintFixture{now: h.clock.Now(), old: 40, recent: 5, oldSeen: 25, newSeen: 5}
-	err := h.store.update(func(tx *bolt.Tx) error {
+	err := h.store.update(func(tx *store.Tx) error {
 		add := func(i int, at time.Time, text string) error {
-			_, err := store.LedgerOf(tx).Add(&Record{Time: at, Direction: Inbound, Kind: "message", Page: testPage,
+			_, err := tx.Ledger().Add(&Record{Time: at, Direction: Inbound, Kind: "message", Page: testPage,
 				Guest: fmt.Sprintf("g%d", i), MID: fmt.Sprintf("m.%d", i), XMPPID: fmt.Sprintf("x.%d", i),
 				State: StateSent, Text: text})
 			return err
@@ -52,7 +50,7 @@ func fillMaintenance(t *testing.T, h *harness) maintFixture {
 				return err
 			}
 		}
-		seen := tx.Bucket(store.BucketSeen)
+		seen := tx.Bolt().Bucket(store.BucketSeen)
 		for i := range f.oldSeen {
 			if err := seen.Put(fmt.Appendf(nil, "m:old.%d", i), store.U64(uint64(f.now.Add(-8*24*time.Hour).UnixNano()))); err != nil {
 				return err
@@ -84,7 +82,7 @@ func fillMaintenance(t *testing.T, h *harness) maintFixture {
 		if err := conv(f.keepers[2], f.now.Add(-8*24*time.Hour), ""); err != nil {
 			return err
 		}
-		return tx.Bucket(store.BucketToFacebook).Put(append([]byte(f.keepers[2]+"\x00"), store.U64(1)...), []byte("{}"))
+		return tx.Bolt().Bucket(store.BucketToFacebook).Put(append([]byte(f.keepers[2]+"\x00"), store.U64(1)...), []byte("{}"))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -121,8 +119,8 @@ func countTexts(t *testing.T, h *harness) int {
 func bucketLen(t *testing.T, h *harness, name []byte) int {
 	t.Helper()
 	var n int
-	err := h.store.view(func(tx *bolt.Tx) error {
-		n = tx.Bucket(name).Stats().KeyN
+	err := h.store.view(func(tx *store.Tx) error {
+		n = tx.Bolt().Bucket(name).Stats().KeyN
 		return nil
 	})
 	if err != nil {
@@ -134,8 +132,8 @@ func bucketLen(t *testing.T, h *harness, name []byte) int {
 func watermark(t *testing.T, h *harness) []byte {
 	t.Helper()
 	var w []byte
-	err := h.store.view(func(tx *bolt.Tx) error {
-		w = bytes.Clone(tx.Bucket(store.BucketMeta).Get(metaTranscriptsTo))
+	err := h.store.view(func(tx *store.Tx) error {
+		w = bytes.Clone(tx.Bolt().Bucket(store.BucketMeta).Get(metaTranscriptsTo))
 		return nil
 	})
 	if err != nil {
@@ -147,8 +145,8 @@ func watermark(t *testing.T, h *harness) []byte {
 func hasRef(t *testing.T, h *harness, ref string) bool {
 	t.Helper()
 	var ok bool
-	err := h.store.view(func(tx *bolt.Tx) error {
-		ok = store.LedgerOf(tx).Has(store.Ref(ref))
+	err := h.store.view(func(tx *store.Tx) error {
+		ok = tx.Ledger().Has(store.Ref(ref))
 		return nil
 	})
 	if err != nil {
@@ -285,8 +283,8 @@ func TestMaintenanceResumesAfterStop(t *testing.T) {
 	}
 	// Every record before the watermark is purged, every one from it on
 	// still has its text.
-	err = h.store.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(store.BucketLedger).ForEach(func(k, v []byte) error {
+	err = h.store.view(func(tx *store.Tx) error {
+		return tx.Bolt().Bucket(store.BucketLedger).ForEach(func(k, v []byte) error {
 			_, has, err := hasText(v)
 			if err != nil {
 				return err
@@ -359,14 +357,14 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 	h := newHarness(t, transcriptsOn)
 	f := fillMaintenance(t, h)
 	var m1 []byte // the ledger key of record m.1
-	err := h.store.view(func(tx *bolt.Tx) error {
-		m1 = store.LedgerOf(tx).ByRef(store.MessageRef("m.1"))
+	err := h.store.view(func(tx *store.Tx) error {
+		m1 = tx.Ledger().ByRef(store.MessageRef("m.1"))
 		return nil
 	})
 	if err != nil || m1 == nil {
 		t.Fatalf("no record m.1: %v", err)
 	}
-	update := func(fn func(tx *bolt.Tx) error) func() {
+	update := func(fn func(tx *store.Tx) error) func() {
 		return once(func() {
 			if err := h.store.update(fn); err != nil {
 				t.Error(err)
@@ -376,7 +374,7 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 
 	// The patron of a stale conversation writes again.
 	p := smallPass(context.Background(), h)
-	p.afterScan = update(func(tx *bolt.Tx) error {
+	p.afterScan = update(func(tx *store.Tx) error {
 		c, err := getConversation(tx, f.stale[0])
 		if err != nil {
 			return err
@@ -393,8 +391,8 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 
 	// An old reference now points to a new record.
 	p = smallPass(context.Background(), h)
-	p.afterScan = update(func(tx *bolt.Tx) error {
-		_, err := store.LedgerOf(tx).Add(&Record{Time: f.now, Direction: Outbound, Kind: "reply", Page: testPage, Guest: "g0",
+	p.afterScan = update(func(tx *store.Tx) error {
+		_, err := tx.Ledger().Add(&Record{Time: f.now, Direction: Outbound, Kind: "reply", Page: testPage, Guest: "g0",
 			MID: "m.0", State: StateQueued})
 		return err
 	})
@@ -407,8 +405,8 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 
 	// An old deduplication entry is marked again.
 	p = smallPass(context.Background(), h)
-	p.afterScan = update(func(tx *bolt.Tx) error {
-		return tx.Bucket(store.BucketSeen).Put([]byte("m:old.0"), store.U64(uint64(f.now.UnixNano())))
+	p.afterScan = update(func(tx *store.Tx) error {
+		return tx.Bolt().Bucket(store.BucketSeen).Put([]byte("m:old.0"), store.U64(uint64(f.now.UnixNano())))
 	})
 	if n, err := p.pruneSeen(); err != nil || n != f.oldSeen-1 {
 		t.Errorf("pruned %d deduplication entries (%v), want %d", n, err, f.oldSeen-1)
@@ -416,8 +414,8 @@ func TestMaintenanceRechecksBeforeWriting(t *testing.T) {
 
 	// A record's delivery state changes while its text is being purged.
 	p = smallPass(context.Background(), h)
-	p.afterScan = update(func(tx *bolt.Tx) error {
-		return store.LedgerOf(tx).Update(m1, func(r *Record) { r.State, r.Error = StateBounced, "gone" })
+	p.afterScan = update(func(tx *store.Tx) error {
+		return tx.Ledger().Update(m1, func(r *Record) { r.State, r.Error = StateBounced, "gone" })
 	})
 	if n, err := p.purgeTranscripts(f.now.Add(-time.Hour)); err != nil || n != f.old {
 		t.Errorf("purged %d transcripts (%v), want %d", n, err, f.old)
@@ -444,8 +442,8 @@ func TestLateRecordTranscriptPurged(t *testing.T) {
 	if w := watermark(t, h); len(w) < 8 {
 		t.Fatalf("no watermark after a purge: %x", w)
 	}
-	err := h.store.update(func(tx *bolt.Tx) error {
-		_, err := store.LedgerOf(tx).Add(&Record{Time: now.Add(-3 * time.Hour), Direction: Inbound, Kind: "message",
+	err := h.store.update(func(tx *store.Tx) error {
+		_, err := tx.Ledger().Add(&Record{Time: now.Add(-3 * time.Hour), Direction: Inbound, Kind: "message",
 			Page: testPage, Guest: "g", MID: "m.late", XMPPID: "x.late", State: StateSent, Text: "stored late"})
 		return err
 	})

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/bridge/store"
 )
@@ -89,8 +88,8 @@ func (s *Store) pending() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	err = s.view(func(tx *bolt.Tx) error {
-		n += store.InboxOf(tx).Len() + store.XMPPOutboxOf(tx).Len() + store.FacebookOutboxOf(tx).Len()
+	err = s.view(func(tx *store.Tx) error {
+		n += tx.Inbox().Len() + tx.XMPPOutbox().Len() + tx.FacebookOutbox().Len()
 		return nil
 	})
 	return n, err

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/config"
@@ -90,7 +89,7 @@ func (b *Bridge) sendFacebook(ctx context.Context, psid string, key []byte, e *f
 			return b.finishFacebook(key, e, true, func(r *Record) {
 				r.State = StateAccepted
 				r.MID = string(res.MessageID)
-			}, nil, func(tx *bolt.Tx) error { return b.awaitReceipt(tx, psid, e, res.MessageID) })
+			}, nil, func(tx *store.Tx) error { return b.awaitReceipt(tx, psid, e, res.MessageID) })
 		}
 		var ge *messenger.GraphError
 		isGraph := errors.As(err, &ge)
@@ -146,13 +145,13 @@ func (b *Bridge) fail(key []byte, e *fbEntry, err error) bool {
 func (b *Bridge) markAttempt(key []byte, e *fbEntry) (gone bool, err error) {
 	e.Attempts++
 	e.LastAttempt = b.now()
-	err = b.store.batch(func(tx *bolt.Tx) error {
-		out := store.FacebookOutboxOf(tx)
+	err = b.store.batch(func(tx *store.Tx) error {
+		out := tx.FacebookOutbox()
 		gone = !out.Has(key)
 		if gone {
 			return nil
 		}
-		if err := store.LedgerOf(tx).Update(e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
+		if err := tx.Ledger().Update(e.Ledger, func(r *Record) { r.Attempts = e.Attempts }); err != nil {
 			return err
 		}
 		return out.Put(key, e)
@@ -179,8 +178,8 @@ func (b *Bridge) confirmByEcho(ctx context.Context, e *fbEntry) (messenger.MID, 
 // echoedMID returns the mid an echo recorded for the ledger record, or "".
 func (b *Bridge) echoedMID(ledgerKey []byte) messenger.MID {
 	var mid messenger.MID
-	_ = b.store.view(func(tx *bolt.Tx) error {
-		if r, err := store.LedgerOf(tx).Get(ledgerKey); err == nil && r != nil {
+	_ = b.store.view(func(tx *store.Tx) error {
+		if r, err := tx.Ledger().Get(ledgerKey); err == nil && r != nil {
 			mid = messenger.MID(r.MID)
 		}
 		return nil
@@ -212,13 +211,13 @@ func (b *Bridge) sendOne(ctx context.Context, tk *ticket, page config.Page, conf
 // outcome (delivered or refused for good) in the reply's session and, if
 // given, queues a notice to the librarian, in one transaction. It reports
 // whether that was committed.
-func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update func(*Record), notice *xmpp.Message, also ...func(*bolt.Tx) error) bool {
+func (b *Bridge) finishFacebook(key []byte, e *fbEntry, delivered bool, update func(*Record), notice *xmpp.Message, also ...func(*store.Tx) error) bool {
 	cfg := b.config()
-	err := b.store.batch(func(tx *bolt.Tx) error {
-		if err := store.FacebookOutboxOf(tx).Delete(key); err != nil {
+	err := b.store.batch(func(tx *store.Tx) error {
+		if err := tx.FacebookOutbox().Delete(key); err != nil {
 			return err
 		}
-		if err := store.LedgerOf(tx).Update(e.Ledger, update); err != nil {
+		if err := tx.Ledger().Update(e.Ledger, update); err != nil {
 			return err
 		}
 		if err := b.replyOutcome(tx, cfg, e.Session, delivered); err != nil {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 	"mellium.im/xmpp/jid"
 
@@ -19,7 +18,7 @@ import (
 // xmppEntry is an XMPP outbox entry (see store.XMPPEntry).
 type xmppEntry = store.XMPPEntry
 
-func (b *Bridge) enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
+func (b *Bridge) enqueuePresence(tx *store.Tx, p xmpp.Presence) error {
 	if p.ID == "" {
 		p.ID = randomID("p-")
 	}
@@ -31,7 +30,7 @@ func (b *Bridge) enqueuePresence(tx *bolt.Tx, p xmpp.Presence) error {
 // order, its text cut between words (xmpp.SplitMessage); each part's id
 // refers to the ledger record at ledgerKey, so a bounce or a read marker
 // for any part finds it.
-func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) error {
+func (b *Bridge) enqueueXMPP(tx *store.Tx, m xmpp.Message, ledgerKey []byte) error {
 	now := time.Now()
 	cfg := b.config()
 	limit := cfg.XMPP.StanzaLimit()
@@ -55,7 +54,7 @@ func (b *Bridge) enqueueXMPP(tx *bolt.Tx, m xmpp.Message, ledgerKey []byte) erro
 			p.Body = continued + p.Body
 		}
 		if i > 0 && ledgerKey != nil {
-			if err := store.LedgerOf(tx).AddRef(store.StanzaRef(p.ID), ledgerKey); err != nil {
+			if err := tx.Ledger().AddRef(store.StanzaRef(p.ID), ledgerKey); err != nil {
 				return err
 			}
 		}
@@ -86,10 +85,10 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 	sent, known := b.recent.get(bounce.ID)
 	retried, rerouted, transferFailed, forged := false, false, false, false
 	var rec Record
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *store.Tx) error {
 		retried, rerouted, transferFailed, forged = false, false, false, false
-		key := store.LedgerOf(tx).ByRef(store.StanzaRef(bounce.ID))
-		stored, err := store.LedgerOf(tx).Get(key)
+		key := tx.Ledger().ByRef(store.StanzaRef(bounce.ID))
+		stored, err := tx.Ledger().Get(key)
 		if err != nil {
 			return err
 		}
@@ -97,7 +96,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 			forged = true
 			return nil
 		}
-		if err := store.LedgerOf(tx).Update(key, func(r *Record) {
+		if err := tx.Ledger().Update(key, func(r *Record) {
 			r.State = StateBounced
 			r.Error = bounce.Error.Condition
 			rec = *r
@@ -107,7 +106,7 @@ func (b *Bridge) HandleBounce(ctx context.Context, bounce xmpp.Bounce) {
 		// requeue marks the record queued again when the message is; the
 		// error stays on record.
 		requeue := func() error {
-			return store.LedgerOf(tx).Update(key, func(r *Record) { r.State = StateQueued })
+			return tx.Ledger().Update(key, func(r *Record) { r.State = StateQueued })
 		}
 		if !known {
 			return nil

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -130,7 +129,7 @@ func (q *xmppQueue) noteConfirmed(items []*xmppItem) {
 // them.
 func (q *xmppQueue) parkPoison(items []*xmppItem) {
 	b := q.b
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *store.Tx) error {
 		for _, it := range items {
 			if err := b.park(tx, it); err != nil {
 				return err
@@ -174,7 +173,7 @@ func (q *xmppQueue) saveSuspicion() {
 	o.waits.Add(1)
 	go func() {
 		defer o.waits.Done()
-		err := q.b.store.batch(func(tx *bolt.Tx) error { return putSuspicion(tx, todo) })
+		err := q.b.store.batch(func(tx *store.Tx) error { return putSuspicion(tx, todo) })
 		if err != nil {
 			err = fmt.Errorf("bridge: recording %d poison suspects: %w", len(todo), err)
 		}
@@ -198,8 +197,8 @@ func (q *xmppQueue) saved(err error) {
 }
 
 // putSuspicion records in tx the suspicion of entries, by outbox key.
-func putSuspicion(tx *bolt.Tx, todo map[string]suspicion) error {
-	out := store.XMPPOutboxOf(tx)
+func putSuspicion(tx *store.Tx, todo map[string]suspicion) error {
+	out := tx.XMPPOutbox()
 	for _, k := range slices.Sorted(maps.Keys(todo)) {
 		if err := out.SetSuspicion([]byte(k), todo[k]); err != nil {
 			return err

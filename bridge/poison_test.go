@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/messenger"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -73,9 +71,9 @@ func (h *harness) restartStopped() {
 func suspicionRecords(t *testing.T, h *harness) map[string]suspicion {
 	t.Helper()
 	got := map[string]suspicion{}
-	err := h.store.view(func(tx *bolt.Tx) error {
-		out := tx.Bucket(store.BucketToXMPP)
-		return tx.Bucket(store.BucketSuspectXMPP).ForEach(func(k, v []byte) error {
+	err := h.store.view(func(tx *store.Tx) error {
+		out := tx.Bolt().Bucket(store.BucketToXMPP)
+		return tx.Bolt().Bucket(store.BucketSuspectXMPP).ForEach(func(k, v []byte) error {
 			var s suspicion
 			if err := json.Unmarshal(v, &s); err != nil {
 				return fmt.Errorf("suspicion record %x: %w", k, err)
@@ -83,7 +81,7 @@ func suspicionRecords(t *testing.T, h *harness) map[string]suspicion {
 			name := "gone " + hex.EncodeToString(k)
 			if e := out.Get(k); e != nil {
 				var entry xmppEntry
-				if err := store.OpenJSON(tx, e, &entry); err != nil {
+				if err := store.OpenJSON(tx.Bolt(), e, &entry); err != nil {
 					return err
 				}
 				name = entry.Msg.Body
@@ -255,8 +253,8 @@ func TestForgetClearsPoisonSuspects(t *testing.T) {
 // removed when the bridge starts, and puts nothing on probation.
 func TestPoisonSuspicionLeftBehind(t *testing.T) {
 	h := newHarness(t)
-	err := h.store.update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(store.BucketSuspectXMPP), store.U64(999), suspicion{Suspect: true, Strikes: 1})
+	err := h.store.update(func(tx *store.Tx) error {
+		return putJSON(tx.Bolt().Bucket(store.BucketSuspectXMPP), store.U64(999), suspicion{Suspect: true, Strikes: 1})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,13 @@ import (
 	"slices"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // A patron's contact is available, with an XEP-0172 nickname made from the
@@ -19,7 +20,7 @@ import (
 // outbox so it keeps its place among the messages.
 
 // announce sends the patron's available presence when a session opens.
-func (b *Bridge) announce(tx *bolt.Tx, cfg *config.Config, conv *Conversation) error {
+func (b *Bridge) announce(tx *store.Tx, cfg *config.Config, conv *Conversation) error {
 	for _, to := range b.presenceTargets(cfg, conv) {
 		p := xmpp.Presence{From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Nick: nickOf(conv), Status: channelName(conv.PSID)}
 		if err := b.enqueuePresence(tx, p); err != nil {
@@ -30,7 +31,7 @@ func (b *Bridge) announce(tx *bolt.Tx, cfg *config.Config, conv *Conversation) e
 }
 
 // farewell sends the patron's unavailable presence when a session ends.
-func (b *Bridge) farewell(tx *bolt.Tx, cfg *config.Config, conv *Conversation) error {
+func (b *Bridge) farewell(tx *store.Tx, cfg *config.Config, conv *Conversation) error {
 	for _, to := range b.presenceTargets(cfg, conv) {
 		p := xmpp.Presence{From: patronJID(conv.PSID, cfg.XMPP.Domain), To: to, Type: "unavailable"}
 		if err := b.enqueuePresence(tx, p); err != nil {
@@ -129,7 +130,7 @@ func (b *Bridge) currentPresence(cfg *config.Config, from jid.JID, psid string, 
 // after a reconnect: the Jabber server keeps none for a component.
 func (b *Bridge) reannounce() error {
 	cfg := b.config()
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *store.Tx) error {
 		return eachOpenConversation(tx, func(conv *Conversation) error {
 			if conv.Session == "" {
 				return nil
@@ -171,7 +172,7 @@ func (b *Bridge) subscribeOperators(link Link) {
 // offerWaiting offers each open conversation nobody has claimed to an
 // operator who just came online: the held messages (or a short note).
 func (b *Bridge) offerWaiting(cfg *config.Config, op jid.JID) error {
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *store.Tx) error {
 		return eachOpenConversation(tx, func(conv *Conversation) error {
 			if conv.Owner != "" || listed(conv.Offered, op) {
 				return nil

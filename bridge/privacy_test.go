@@ -133,8 +133,8 @@ func TestForget(t *testing.T) {
 func TestForgetEarlierSpelling(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) { c.XMPP.Domain = "FB.Library.Test" })
 	old := json.RawMessage(`{"msg":{"ID":"old-1","From":"` + testPSID + `@FB.Library.Test","To":"alice@library.test","Type":"chat","Body":"left from before"}}`)
-	err := h.store.update(func(tx *bolt.Tx) error {
-		out := tx.Bucket(store.BucketToXMPP)
+	err := h.store.update(func(tx *store.Tx) error {
+		out := tx.Bolt().Bucket(store.BucketToXMPP)
 		k, err := store.SeqKey(out)
 		if err != nil {
 			return err
@@ -147,8 +147,8 @@ func TestForgetEarlierSpelling(t *testing.T) {
 	if n, err := h.b.Forget(testPSID); err != nil || n != 1 {
 		t.Fatalf("Forget: %d removed, %v; want the one queued stanza", n, err)
 	}
-	_ = h.store.view(func(tx *bolt.Tx) error {
-		if n := tx.Bucket(store.BucketToXMPP).Stats().KeyN; n != 0 {
+	_ = h.store.view(func(tx *store.Tx) error {
+		if n := tx.Bolt().Bucket(store.BucketToXMPP).Stats().KeyN; n != 0 {
 			t.Errorf("%d stanzas still queued for the forgotten patron", n)
 		}
 		return nil
@@ -196,8 +196,8 @@ func TestRoutinePurgesCompactDaily(t *testing.T) {
 
 func (h *harness) needsCompaction() bool {
 	var needed bool
-	_ = h.store.view(func(tx *bolt.Tx) error {
-		needed = tx.Bucket(store.BucketMeta).Get(metaNeedsCompaction) != nil
+	_ = h.store.view(func(tx *store.Tx) error {
+		needed = tx.Bolt().Bucket(store.BucketMeta).Get(metaNeedsCompaction) != nil
 		return nil
 	})
 	return needed
@@ -246,8 +246,9 @@ func TestCompactionWaitsForBackups(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(store.BucketMeta) == nil {
+	if err := db.View(func(btx *bolt.Tx) error {
+		tx := store.Wrap(btx)
+		if tx.Bolt().Bucket(store.BucketMeta) == nil {
 			return errors.New("no meta bucket in the backup")
 		}
 		return nil

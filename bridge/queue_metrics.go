@@ -80,22 +80,22 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // queued reads when the first entry of a queue was queued.
-var queued = map[string]func(tx *bolt.Tx, v []byte) time.Time{
-	"inbox": func(tx *bolt.Tx, v []byte) time.Time {
+var queued = map[string]func(tx *store.Tx, v []byte) time.Time{
+	"inbox": func(tx *store.Tx, v []byte) time.Time {
 		var e struct {
 			Time time.Time `json:"time"`
 		}
-		_ = store.OpenJSON(tx, v, &e)
+		_ = store.OpenJSON(tx.Bolt(), v, &e)
 		return e.Time
 	},
-	"to_xmpp": func(tx *bolt.Tx, v []byte) time.Time {
+	"to_xmpp": func(tx *store.Tx, v []byte) time.Time {
 		var e xmppEntry
-		_ = store.OpenJSON(tx, v, &e)
+		_ = store.OpenJSON(tx.Bolt(), v, &e)
 		return e.Queued
 	},
-	"to_facebook": func(tx *bolt.Tx, v []byte) time.Time {
+	"to_facebook": func(tx *store.Tx, v []byte) time.Time {
 		var e fbEntry
-		_ = store.OpenJSON(tx, v, &e)
+		_ = store.OpenJSON(tx.Bolt(), v, &e)
 		return e.Queued
 	},
 }
@@ -103,10 +103,10 @@ var queued = map[string]func(tx *bolt.Tx, v []byte) time.Time{
 // Collect implements prometheus.Collector.
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	now := c.now()
-	_ = c.store.view(func(tx *bolt.Tx) error {
+	_ = c.store.view(func(tx *store.Tx) error {
 		total := 0
 		for name, bucket := range map[string][]byte{"inbox": store.BucketInbox, "to_xmpp": store.BucketToXMPP, "to_facebook": store.BucketToFacebook} {
-			b := tx.Bucket(bucket)
+			b := tx.Bolt().Bucket(bucket)
 			n, t, ok := 0, time.Time{}, false
 			if owner := c.owners[name]; owner != nil {
 				n, t, ok = owner()
@@ -123,8 +123,8 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, name)
 		}
 		ch <- prometheus.MustNewConstMetric(c.total, prometheus.GaugeValue, float64(total))
-		ch <- prometheus.MustNewConstMetric(c.opened, prometheus.GaugeValue, float64(store.SessionsOf(tx).OpenCount()))
-		ch <- prometheus.MustNewConstMetric(c.parked, prometheus.GaugeValue, float64(store.XMPPOutboxOf(tx).ParkedCount()))
+		ch <- prometheus.MustNewConstMetric(c.opened, prometheus.GaugeValue, float64(tx.Sessions().OpenCount()))
+		ch <- prometheus.MustNewConstMetric(c.parked, prometheus.GaugeValue, float64(tx.XMPPOutbox().ParkedCount()))
 		return nil
 	})
 }
@@ -133,7 +133,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 // it is empty). The inbox and the XMPP outbox are kept in order; the
 // Send API outbox is ordered by conversation, so its oldest entry is the
 // oldest of each conversation's first, found with one seek each.
-func oldestQueued(tx *bolt.Tx, b *bolt.Bucket, name string) time.Time {
+func oldestQueued(tx *store.Tx, b *bolt.Bucket, name string) time.Time {
 	c := b.Cursor()
 	k, v := c.First()
 	if name != "to_facebook" {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	bolt "go.etcd.io/bbolt"
 	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/messenger"
@@ -21,7 +20,7 @@ import (
 func TestOldestQueuedFacebook(t *testing.T) {
 	h := newHarness(t)
 	now := h.clock.Now()
-	err := h.store.update(func(tx *bolt.Tx) error {
+	err := h.store.update(func(tx *store.Tx) error {
 		for _, e := range []struct {
 			psid string
 			at   time.Time
@@ -40,11 +39,11 @@ func TestOldestQueuedFacebook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = h.store.view(func(tx *bolt.Tx) error {
-		if got := oldestQueued(tx, tx.Bucket(store.BucketToFacebook), "to_facebook"); !got.Equal(now.Add(-20 * time.Minute)) {
+	err = h.store.view(func(tx *store.Tx) error {
+		if got := oldestQueued(tx, tx.Bolt().Bucket(store.BucketToFacebook), "to_facebook"); !got.Equal(now.Add(-20 * time.Minute)) {
 			t.Errorf("oldest = %v, want %v", got, now.Add(-20*time.Minute))
 		}
-		if got := oldestQueued(tx, tx.Bucket(store.BucketToXMPP), "to_xmpp"); !got.IsZero() {
+		if got := oldestQueued(tx, tx.Bolt().Bucket(store.BucketToXMPP), "to_xmpp"); !got.IsZero() {
 			t.Errorf("empty XMPP outbox: oldest = %v", got)
 		}
 		return nil
@@ -71,7 +70,7 @@ func TestOldestQueuedXMPPRetry(t *testing.T) {
 	h := newHarness(t)
 	h.link.setUp(false)
 	now := time.Now()
-	err := h.store.update(func(tx *bolt.Tx) error {
+	err := h.store.update(func(tx *store.Tx) error {
 		for i, at := range []time.Time{now.Add(-time.Minute), now.Add(-time.Hour)} {
 			e := xmppEntry{Msg: xmpp.Message{ID: fmt.Sprintf("q-%d", i), To: jid.MustParse("ask@chat.library.test"), Body: "x"}, Queued: at}
 			if i == 1 {

@@ -5,8 +5,6 @@ import (
 
 	"slices"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
@@ -27,7 +25,7 @@ type Awaited = store.Awaited
 
 // awaitReceipt records, in the transaction that records the reply as
 // accepted, that the librarian wants receipts for it.
-func (b *Bridge) awaitReceipt(tx *bolt.Tx, psid string, e *fbEntry, mid messenger.MID) error {
+func (b *Bridge) awaitReceipt(tx *store.Tx, psid string, e *fbEntry, mid messenger.MID) error {
 	if e.ReceiptID == "" {
 		return nil
 	}
@@ -45,7 +43,7 @@ func (b *Bridge) awaitReceipt(tx *bolt.Tx, psid string, e *fbEntry, mid messenge
 
 // watermark handles a delivery or read event: receipts for what was
 // delivered, one displayed marker for the latest message read.
-func (b *Bridge) watermark(tx *bolt.Tx, cfg *config.Config, e *messenger.Event) error {
+func (b *Bridge) watermark(tx *store.Tx, cfg *config.Config, e *messenger.Event) error {
 	conv, err := getConversation(tx, string(e.Patron))
 	if err != nil || conv == nil || len(conv.Awaiting) == 0 {
 		return err

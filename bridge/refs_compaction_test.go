@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
@@ -21,12 +19,12 @@ func TestLargeReferencePruneCompacts(t *testing.T) {
 	seed := func(from, n int) {
 		t.Helper()
 		old := h.clock.Now().Add(-30 * 24 * time.Hour)
-		err := h.store.update(func(tx *bolt.Tx) error {
+		err := h.store.update(func(tx *store.Tx) error {
 			for i := from; i < from+n; i++ {
 				k := make([]byte, 16)
 				binary.BigEndian.PutUint64(k, uint64(old.UnixNano()))
 				binary.BigEndian.PutUint64(k[8:], uint64(i))
-				if err := tx.Bucket(store.BucketLedgerRef).Put(fmt.Appendf(nil, "x:old-%d", i), k); err != nil {
+				if err := tx.Bolt().Bucket(store.BucketLedgerRef).Put(fmt.Appendf(nil, "x:old-%d", i), k); err != nil {
 					return err
 				}
 			}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 	"mellium.im/xmpp/jid"
 
@@ -65,7 +64,7 @@ func (b *Bridge) HandleMessage(ctx context.Context, m xmpp.Message) *xmpp.Stanza
 	var notice string
 	// In the commits the webhook's POSTs share: librarians' replies and
 	// patrons' messages pay for one pair of fsyncs together.
-	err := b.store.batch(func(tx *bolt.Tx) error {
+	err := b.store.batch(func(tx *store.Tx) error {
 		refusal, notice = nil, ""
 		conv, err := getConversation(tx, psid)
 		if err != nil {
@@ -124,7 +123,7 @@ func forbidden() *xmpp.StanzaError {
 // queueReply writes a reply's Send API outbox entries and ledger records.
 // It returns a notice for the librarian instead when Facebook would refuse
 // the reply anyway. sender is m.From's bare JID.
-func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation, m xmpp.Message, sender jid.JID, body string) (string, error) {
+func (b *Bridge) queueReply(tx *store.Tx, cfg *config.Config, conv *Conversation, m xmpp.Message, sender jid.JID, body string) (string, error) {
 	now := b.now()
 	operator := sender.String()
 	out := messenger.OutgoingMessage{Recipient: recipientOf(conv.PSID), MessagingType: "RESPONSE"}
@@ -136,7 +135,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 	default:
 		rec := &Record{Time: now, Direction: Outbound, Kind: "reply", Page: conv.Page, Guest: conv.Guest,
 			XMPPID: m.ID, Operator: operator, State: StateFailed, Error: "outside messaging window"}
-		if _, err := store.LedgerOf(tx).Add(rec); err != nil {
+		if _, err := tx.Ledger().Add(rec); err != nil {
 			return "", err
 		}
 		return "Not delivered: " + reasonWindow, nil
@@ -161,7 +160,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		if cfg.Privacy.Transcripts {
 			rec.Text = a.URL
 		}
-		key, err := store.LedgerOf(tx).Add(rec)
+		key, err := tx.Ledger().Add(rec)
 		if err != nil {
 			return "", err
 		}
@@ -181,7 +180,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 		if cfg.Privacy.Transcripts {
 			rec.Text = part
 		}
-		key, err := store.LedgerOf(tx).Add(rec)
+		key, err := tx.Ledger().Add(rec)
 		if err != nil {
 			return "", err
 		}
@@ -208,7 +207,7 @@ func (b *Bridge) queueReply(tx *bolt.Tx, cfg *config.Config, conv *Conversation,
 // in the same chat window but never reaches the patron.
 func (b *Bridge) tell(m xmpp.Message, text string) {
 	notice := xmpp.Message{ID: randomID("ab-"), From: m.To, To: m.From, Type: "chat", Body: bridgeSays(text)}
-	err := b.store.update(func(tx *bolt.Tx) error { return b.enqueueXMPP(tx, notice, nil) })
+	err := b.store.update(func(tx *store.Tx) error { return b.enqueueXMPP(tx, notice, nil) })
 	if err != nil {
 		b.log.Error("queueing a notice", zap.Error(err))
 		return

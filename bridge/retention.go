@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/stats"
@@ -84,7 +83,7 @@ func (p *maintPass) purge(force bool) (PurgeResult, error) {
 		return res, fmt.Errorf("bridge: pruning ledger references: %w", err)
 	}
 	if p.rep.Refs >= compactAfterRefs {
-		err := p.b.store.update(func(tx *bolt.Tx) error { return noteRemoval(tx, p.rep.Refs, nil) })
+		err := p.b.store.update(func(tx *store.Tx) error { return noteRemoval(tx, p.rep.Refs, nil) })
 		if err != nil {
 			return res, fmt.Errorf("bridge: pruning ledger references: %w", err)
 		}
@@ -108,18 +107,18 @@ var compactAfterRefs = 50_000
 
 // noteRemoval marks, in the transaction that removed something, that the
 // store needs a compaction.
-func noteRemoval(tx *bolt.Tx, changed int, _ []byte) error {
+func noteRemoval(tx *store.Tx, changed int, _ []byte) error {
 	if changed == 0 {
 		return nil
 	}
-	return tx.Bucket(store.BucketMeta).Put(metaNeedsCompaction, []byte{1})
+	return tx.Bolt().Bucket(store.BucketMeta).Put(metaNeedsCompaction, []byte{1})
 }
 
 // purgeParked drops the entries parked before cutoff: a message nobody
 // requeued within the PSID retention must not keep the patron's ID.
 func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
-	old := func(tx *bolt.Tx, k []byte) (*parkedEntry, error) {
-		e, err := store.XMPPOutboxOf(tx).Parked(k)
+	old := func(tx *store.Tx, k []byte) (*parkedEntry, error) {
+		e, err := tx.XMPPOutbox().Parked(k)
 		if err != nil || e == nil || !e.Parked.Before(cutoff) {
 			return nil, err
 		}
@@ -127,21 +126,21 @@ func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
 	}
 	return p.run(&sweep{
 		bucket: store.BucketParkedXMPP,
-		pick: func(tx *bolt.Tx, k, _ []byte) (bool, error) {
+		pick: func(tx *store.Tx, k, _ []byte) (bool, error) {
 			e, err := old(tx, k)
 			return e != nil, err
 		},
-		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
+		apply: func(tx *store.Tx, k []byte) (bool, error) {
 			e, err := old(tx, k)
 			if err != nil || e == nil {
 				return false, err
 			}
-			if err := store.LedgerOf(tx).Update(e.Entry.Ledger, func(r *Record) {
+			if err := tx.Ledger().Update(e.Entry.Ledger, func(r *Record) {
 				r.State, r.Error = StateFailed, "dropped from the dead-letter bucket after 7 days"
 			}); err != nil {
 				return false, err
 			}
-			return true, store.XMPPOutboxOf(tx).DropParked(k)
+			return true, tx.XMPPOutbox().DropParked(k)
 		},
 		commit: noteRemoval,
 	})
@@ -152,12 +151,12 @@ func (p *maintPass) purgeParked(cutoff time.Time) (int, error) {
 func (p *maintPass) purgeConversations(now time.Time) (int, error) {
 	return p.run(&sweep{
 		bucket: store.BucketConversations,
-		pick: func(tx *bolt.Tx, k, v []byte) (bool, error) {
-			c, err := store.ConversationsOf(tx).Decode(v)
+		pick: func(tx *store.Tx, k, v []byte) (bool, error) {
+			c, err := tx.Conversations().Decode(v)
 			return err == nil && staleConversation(tx, string(k), c, now), err
 		},
-		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			convs := store.ConversationsOf(tx)
+		apply: func(tx *store.Tx, k []byte) (bool, error) {
+			convs := tx.Conversations()
 			c, err := convs.Get(string(k))
 			if err != nil || c == nil || !staleConversation(tx, string(k), c, now) {
 				return false, err
@@ -171,7 +170,7 @@ func (p *maintPass) purgeConversations(now time.Time) (int, error) {
 // staleConversation reports whether c, the conversation of the patron
 // key psid, is to be removed: no open session, the patron's last message
 // older than psidRetention, and no reply waiting.
-func staleConversation(tx *bolt.Tx, psid string, c *Conversation, now time.Time) bool {
+func staleConversation(tx *store.Tx, psid string, c *Conversation, now time.Time) bool {
 	last := c.LastPatron
 	if last.IsZero() {
 		last = c.LastActivity
@@ -186,8 +185,8 @@ func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 	defer b.compactMu.Unlock()
 	var needed bool
 	var last time.Time
-	err := b.store.view(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(store.BucketMeta)
+	err := b.store.view(func(tx *store.Tx) error {
+		meta := tx.Bolt().Bucket(store.BucketMeta)
 		needed = meta.Get(metaNeedsCompaction) != nil
 		if v := meta.Get(metaLastCompaction); len(v) == 8 {
 			last = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
@@ -213,8 +212,8 @@ func (b *Bridge) compactIfDue(force bool, now time.Time) (bool, error) {
 	// Write transactions waited for the copy; webhook events did not.
 	b.log.Info("store compacted", zap.Duration("took", time.Since(t0)), zap.Duration("writes_held", rep.Held),
 		zap.Int("events_spilled", rep.Spilled))
-	err = b.store.update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(store.BucketMeta)
+	err = b.store.update(func(tx *store.Tx) error {
+		meta := tx.Bolt().Bucket(store.BucketMeta)
 		if err := meta.Delete(metaNeedsCompaction); err != nil {
 			return err
 		}
@@ -234,13 +233,13 @@ func (p *maintPass) pruneRefs(before time.Time) (int, error) {
 	old := func(v []byte) bool { return len(v) >= 8 && bytes.Compare(v[:8], end) < 0 }
 	return p.run(&sweep{
 		bucket: store.BucketLedgerRef,
-		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return old(v), nil },
+		pick:   func(_ *store.Tx, _, v []byte) (bool, error) { return old(v), nil },
 		apply:  deleteIf(store.BucketLedgerRef, old),
 	})
 }
 
 // hasPending reports whether replies to the patron still wait to be sent.
-func hasPending(tx *bolt.Tx, psid string) bool { return store.FacebookOutboxOf(tx).Pending(psid) }
+func hasPending(tx *store.Tx, psid string) bool { return tx.FacebookOutbox().Pending(psid) }
 
 // hasText reports whether a ledger record still holds a transcript, and
 // returns the record when it does.
@@ -261,8 +260,8 @@ func hasText(v []byte) (Record, bool, error) {
 // so that an interrupted purge resumes where it stopped.
 func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 	var from []byte
-	err := p.b.store.view(func(tx *bolt.Tx) error {
-		from = bytes.Clone(tx.Bucket(store.BucketMeta).Get(metaTranscriptsTo))
+	err := p.b.store.view(func(tx *store.Tx) error {
+		from = bytes.Clone(tx.Bolt().Bucket(store.BucketMeta).Get(metaTranscriptsTo))
 		return nil
 	})
 	if err != nil {
@@ -282,12 +281,12 @@ func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 		bucket: store.BucketLedger,
 		from:   from,
 		end:    end,
-		pick: func(_ *bolt.Tx, _, v []byte) (bool, error) {
+		pick: func(_ *store.Tx, _, v []byte) (bool, error) {
 			_, ok, err := hasText(v)
 			return ok, err
 		},
-		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			l := store.LedgerOf(tx)
+		apply: func(tx *store.Tx, k []byte) (bool, error) {
+			l := tx.Ledger()
 			r, ok, err := hasText(l.Raw(k))
 			if err != nil || !ok {
 				return false, err
@@ -299,22 +298,22 @@ func (p *maintPass) purgeTranscripts(before time.Time) (int, error) {
 			return true, nil
 		},
 		always: true,
-		commit: func(tx *bolt.Tx, changed int, resume []byte) error {
+		commit: func(tx *store.Tx, changed int, resume []byte) error {
 			if err := noteRemoval(tx, changed, resume); err != nil {
 				return err
 			}
 			if resume == nil {
 				resume = end
 			}
-			return tx.Bucket(store.BucketMeta).Put(metaTranscriptsTo, resume)
+			return tx.Bolt().Bucket(store.BucketMeta).Put(metaTranscriptsTo, resume)
 		},
 	})
 }
 
 // forgetTranscripts clears the text of the guests' ledger records, at any
 // age.
-func forgetTranscripts(tx *bolt.Tx, guests map[string]bool) (int, error) {
-	l := store.LedgerOf(tx)
+func forgetTranscripts(tx *store.Tx, guests map[string]bool) (int, error) {
+	l := tx.Ledger()
 	type upd struct {
 		k []byte
 		r Record
@@ -360,7 +359,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 		return bytes.Contains(v, addrs[0]) || bytes.Contains(v, addrs[1])
 	}
 	removed := 0
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *store.Tx) error {
 		removed = 0
 		if conv, err := getConversation(tx, psid); err != nil {
 			return err
@@ -368,16 +367,16 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			if _, err := b.closeSession(tx, cfg, conv, b.now()); err != nil {
 				return err
 			}
-			if err := store.ConversationsOf(tx).Delete(psid); err != nil {
+			if err := tx.Conversations().Delete(psid); err != nil {
 				return err
 			}
 			removed++
 		}
-		if err := store.SessionsOf(tx).SetOpen(psid, false); err != nil {
+		if err := tx.Sessions().SetOpen(psid, false); err != nil {
 			return err
 		}
 		// Queued messages to and from the patron.
-		n, err := store.FacebookOutboxOf(tx).DeletePatron(psid)
+		n, err := tx.FacebookOutbox().DeletePatron(psid)
 		if err != nil {
 			return err
 		}
@@ -386,10 +385,10 @@ func (b *Bridge) Forget(psid string) (int, error) {
 		b.xq.changed(tx)
 		b.fq.changed(tx)
 		for _, name := range [][]byte{store.BucketToXMPP, store.BucketParkedXMPP, store.BucketInbox} {
-			bk := tx.Bucket(name)
+			bk := tx.Bolt().Bucket(name)
 			keys = keys[:0]
 			err := bk.ForEach(func(k, v []byte) error {
-				v, err := store.OpenValue(tx, v)
+				v, err := store.OpenValue(tx.Bolt(), v)
 				if err != nil {
 					return fmt.Errorf("%s %x: %w", name, k, err)
 				}
@@ -406,7 +405,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 					return err
 				}
 				if string(name) == string(store.BucketToXMPP) {
-					if err := store.XMPPOutboxOf(tx).ClearSuspicion(k); err != nil {
+					if err := tx.XMPPOutbox().ClearSuspicion(k); err != nil {
 						return err
 					}
 				}
@@ -418,7 +417,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			return err
 		}
 		removed += n
-		if err := tx.Bucket(store.BucketMeta).Put(metaNeedsCompaction, []byte{1}); err != nil {
+		if err := tx.Bolt().Bucket(store.BucketMeta).Put(metaNeedsCompaction, []byte{1}); err != nil {
 			return err
 		}
 		return unlinkSessions(tx, guests)
@@ -439,7 +438,7 @@ func (b *Bridge) Forget(psid string) (int, error) {
 
 // unlinkSessions replaces the guests' pseudonym in their sessions and
 // ledger records, so the statistics rows stay but cannot be tied to them.
-func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
+func unlinkSessions(tx *store.Tx, guests map[string]bool) error {
 	const forgotten = "forgotten"
 	type sessionUpd struct {
 		k []byte
@@ -447,7 +446,7 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 	}
 	var sessions []sessionUpd
 	dec := store.NewSessionDecoder()
-	err := store.SessionsOf(tx).Scan(nil, nil, dec, func(k []byte, s *stats.Session) (bool, error) {
+	err := tx.Sessions().Scan(nil, nil, dec, func(k []byte, s *stats.Session) (bool, error) {
 		if guests[s.Guest] {
 			s.Guest = forgotten
 			sessions = append(sessions, sessionUpd{bytes.Clone(k), *s})
@@ -467,7 +466,7 @@ func unlinkSessions(tx *bolt.Tx, guests map[string]bool) error {
 		r Record
 	}
 	var todo []upd
-	l := store.LedgerOf(tx)
+	l := tx.Ledger()
 	err = l.Scan(time.Time{}, time.Time{}, func(k []byte, r *Record) (bool, error) {
 		if guests[r.Guest] {
 			r.Guest = forgotten

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/config"
@@ -26,7 +25,7 @@ import (
 // many conversations changed hands.
 func (b *Bridge) releaseRevoked(cfg *config.Config) (int, error) {
 	moved := 0
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *store.Tx) error {
 		moved = 0
 		stale, err := staleEntries(tx, cfg)
 		if err != nil {
@@ -52,7 +51,7 @@ func (b *Bridge) releaseRevoked(cfg *config.Config) (int, error) {
 
 // releaseConversation applies the rule to one conversation; it reports
 // whether conv changed.
-func (b *Bridge) releaseConversation(tx *bolt.Tx, cfg *config.Config, conv *Conversation, queued []queuedEntry) (bool, error) {
+func (b *Bridge) releaseConversation(tx *store.Tx, cfg *config.Config, conv *Conversation, queued []queuedEntry) (bool, error) {
 	patron := patronJID(conv.PSID, cfg.XMPP.Domain)
 	var revoked []string
 	offered := conv.Offered[:0:0]
@@ -111,9 +110,9 @@ type queuedEntry struct {
 // staleEntries returns, by patron, the XMPP outbox entries from a patron's
 // JID to an address cfg lets answer no Page's patrons: one walk over the
 // outbox for all conversations.
-func staleEntries(tx *bolt.Tx, cfg *config.Config) (map[string][]queuedEntry, error) {
+func staleEntries(tx *store.Tx, cfg *config.Config) (map[string][]queuedEntry, error) {
 	stale := map[string][]queuedEntry{}
-	err := store.XMPPOutboxOf(tx).Scan(func(k []byte, e *xmppEntry, err error) (bool, error) {
+	err := tx.XMPPOutbox().Scan(func(k []byte, e *xmppEntry, err error) (bool, error) {
 		if err != nil {
 			return true, nil // the writer deals with an entry it cannot read
 		}
@@ -135,11 +134,11 @@ func staleEntries(tx *bolt.Tx, cfg *config.Config) (map[string][]queuedEntry, er
 // queue, or in broadcast routing the available operators; held for an
 // operator when none is), and drops the presence waiting for them. It
 // reports whether anything changed.
-func (b *Bridge) retargetQueued(tx *bolt.Tx, cfg *config.Config, conv *Conversation, queued []queuedEntry) (bool, error) {
+func (b *Bridge) retargetQueued(tx *store.Tx, cfg *config.Config, conv *Conversation, queued []queuedEntry) (bool, error) {
 	if len(queued) == 0 {
 		return false, nil
 	}
-	out := store.XMPPOutboxOf(tx)
+	out := tx.XMPPOutbox()
 	b.xq.changed(tx)
 	targets := b.targets(cfg, conv)
 	for _, f := range queued {

@@ -3,8 +3,6 @@ package bridge
 import (
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
@@ -45,13 +43,13 @@ func (p *maintPass) rotateKeys() (KeyRotation, error) {
 	// at that moment. Once this empty one has committed, every write
 	// transaction that may have used an older key has committed too, so
 	// the read that follows sees all the values older keys sealed.
-	if _, err := p.update(func(*bolt.Tx) error { return nil }); err != nil {
+	if _, err := p.update(func(*store.Tx) error { return nil }); err != nil {
 		return rot, fmt.Errorf("bridge: rotating queue keys: %w", err)
 	}
 	var used map[uint32]int
-	err = p.b.store.view(func(tx *bolt.Tx) error {
+	err = p.b.store.view(func(tx *store.Tx) error {
 		var err error
-		used, err = store.SealedKeys(tx)
+		used, err = store.SealedKeys(tx.Bolt())
 		return err
 	})
 	if err != nil {
@@ -84,9 +82,9 @@ func (p *maintPass) reseal(bucket []byte, ring *store.KeyRing, cur uint32) (int,
 	plain := 0
 	return p.run(&sweep{
 		bucket: bucket,
-		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return stale(v), nil },
-		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			b := tx.Bucket(bucket)
+		pick:   func(_ *store.Tx, _, v []byte) (bool, error) { return stale(v), nil },
+		apply: func(tx *store.Tx, k []byte) (bool, error) {
+			b := tx.Bolt().Bucket(bucket)
 			v := b.Get(k)
 			if v == nil || !stale(v) {
 				return false, nil
@@ -94,7 +92,7 @@ func (p *maintPass) reseal(bucket []byte, ring *store.KeyRing, cur uint32) (int,
 			if !store.IsSealed(v) {
 				plain++
 			}
-			data, err := store.OpenValue(tx, v)
+			data, err := store.OpenValue(tx.Bolt(), v)
 			if err != nil {
 				return false, fmt.Errorf("%x: %w", k, err)
 			}
@@ -107,7 +105,7 @@ func (p *maintPass) reseal(bucket []byte, ring *store.KeyRing, cur uint32) (int,
 			}
 			return true, nil
 		},
-		commit: func(tx *bolt.Tx, _ int, _ []byte) error {
+		commit: func(tx *store.Tx, _ int, _ []byte) error {
 			n := plain
 			plain = 0
 			return noteRemoval(tx, n, nil)

@@ -5,11 +5,12 @@ import (
 	"strings"
 	"sync"
 
-	bolt "go.etcd.io/bbolt"
 	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/xmpp"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // Routing decides who sees a conversation.
@@ -53,7 +54,7 @@ func (b *Bridge) targets(cfg *config.Config, conv *Conversation) []jid.JID {
 // claim makes the first librarian who answers the conversation's owner. In
 // broadcast routing the others who were offered it are told; a reply from
 // someone else once it is claimed is refused with a notice.
-func (b *Bridge) claim(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender jid.JID) (refusal string, err error) {
+func (b *Bridge) claim(tx *store.Tx, cfg *config.Config, conv *Conversation, sender jid.JID) (refusal string, err error) {
 	if conv.Owner != "" {
 		return b.ownedByOther(cfg, conv, sender), nil
 	}

@@ -23,9 +23,9 @@ const otherPSID = "1066835436691079"
 
 // writePlain stores v as plain JSON at the bucket's next sequence (or at
 // key, if given), as releases before schema 4 wrote every value.
-func writePlain(t *testing.T, tx *bolt.Tx, bucket []byte, key []byte, v any) {
+func writePlain(t *testing.T, tx *store.Tx, bucket []byte, key []byte, v any) {
 	t.Helper()
-	b := tx.Bucket(bucket)
+	b := tx.Bolt().Bucket(bucket)
 	if key == nil {
 		var err error
 		if key, err = store.SeqKey(b); err != nil {
@@ -45,8 +45,8 @@ func writePlain(t *testing.T, tx *bolt.Tx, bucket []byte, key []byte, v any) {
 func rawValue(t *testing.T, st *Store, bucket, key []byte) []byte {
 	t.Helper()
 	var v []byte
-	if err := st.view(func(tx *bolt.Tx) error {
-		v = append([]byte(nil), tx.Bucket(bucket).Get(key)...)
+	if err := st.view(func(tx *store.Tx) error {
+		v = append([]byte(nil), tx.Bolt().Bucket(bucket).Get(key)...)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -70,11 +70,12 @@ func TestSealedUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(btx *bolt.Tx) error {
+		tx := store.Wrap(btx)
 		writePlain(t, tx, store.BucketInbox, nil, patronText("mid.old.1", "old inbox text", now))
 		writePlain(t, tx, store.BucketToXMPP, nil, xmppEntry{Queued: now, Msg: xmpp.Message{ID: "old-x1",
 			From: patronJID(testPSID, testDomain), To: jid.MustParse(testQueue), Type: "chat", Body: "old outbox text"}})
-		n, err := tx.Bucket(store.BucketToFacebook).NextSequence()
+		n, err := tx.Bolt().Bucket(store.BucketToFacebook).NextSequence()
 		if err != nil {
 			return err
 		}
@@ -304,8 +305,8 @@ func TestEntryWithoutItsKeyKept(t *testing.T) {
 	// queued with it) stays; all else goes out.
 	waitFor(t, func() bool {
 		kept, others := 0, 0
-		err := h.store.view(func(tx *bolt.Tx) error {
-			return tx.Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
+		err := h.store.view(func(tx *store.Tx) error {
+			return tx.Bolt().Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
 				if id, ok := store.SealedWith(v); ok && id == old {
 					kept++
 				} else {

@@ -10,16 +10,14 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/stats"
 
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // putSessionJSON writes a session as versions before 1 did.
-func putSessionJSON(tx *bolt.Tx, key []byte, s *stats.Session) error {
-	return putJSON(tx.Bucket(store.BucketSessions), key, s)
+func putSessionJSON(tx *store.Tx, key []byte, s *stats.Session) error {
+	return putJSON(tx.Bolt().Bucket(store.BucketSessions), key, s)
 }
 
 // RecodeBenchSessions rewrites in the current record version the
@@ -36,8 +34,8 @@ func RecodeBenchSessions(tb testing.TB, dir string, every int) {
 	defer st.Close()
 	var seek []byte
 	for done := false; !done; {
-		err := st.update(func(tx *bolt.Tx) error {
-			c := tx.Bucket(store.BucketSessions).Cursor()
+		err := st.update(func(tx *store.Tx) error {
+			c := tx.Bolt().Bucket(store.BucketSessions).Cursor()
 			k, v := c.Seek(seek)
 			if seek != nil && bytes.Equal(k, seek) {
 				k, v = c.Next()
@@ -97,8 +95,8 @@ func ReadSessionsJSON(tb testing.TB, dir string) []stats.Session {
 	}
 	defer st.Close()
 	var out []stats.Session
-	err = st.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(store.BucketSessions).ForEach(func(k, v []byte) error {
+	err = st.view(func(tx *store.Tx) error {
+		return tx.Bolt().Bucket(store.BucketSessions).ForEach(func(k, v []byte) error {
 			var s stats.Session
 			if err := json.Unmarshal(v, &s); err != nil {
 				return fmt.Errorf("%x: %w", k, err)
@@ -176,8 +174,8 @@ func readAllSessions(tb testing.TB, dir string) []stats.Session {
 	}
 	defer st.Close()
 	var out []stats.Session
-	err = st.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(store.BucketSessions).ForEach(func(k, v []byte) error {
+	err = st.view(func(tx *store.Tx) error {
+		return tx.Bolt().Bucket(store.BucketSessions).ForEach(func(k, v []byte) error {
 			var s stats.Session
 			if err := store.DecodeSession(v, &s, nil); err != nil {
 				return err
@@ -203,10 +201,10 @@ func TestCorruptSessionRecord(t *testing.T) {
 	}
 	defer st.Close()
 	var key []byte
-	err = st.update(func(tx *bolt.Tx) error {
-		k, _ := tx.Bucket(store.BucketSessions).Cursor().First()
+	err = st.update(func(tx *store.Tx) error {
+		k, _ := tx.Bolt().Bucket(store.BucketSessions).Cursor().First()
 		key = bytes.Clone(k)
-		return tx.Bucket(store.BucketSessions).Put(key, []byte{1, 5, 'a'} /* version 1, an id cut short */)
+		return tx.Bolt().Bucket(store.BucketSessions).Put(key, []byte{1, 5, 'a'} /* version 1, an id cut short */)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +213,7 @@ func TestCorruptSessionRecord(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("bridge: reading sessions: session %x: session record version 1: id at offset 1: length 5: truncated", key)) {
 		t.Errorf("scan error %v", err)
 	}
-	err = st.view(func(tx *bolt.Tx) error {
+	err = st.view(func(tx *store.Tx) error {
 		_, _, err := getSession(tx, fmt.Sprintf("%x", key))
 		return err
 	})
@@ -237,7 +235,7 @@ func TestUnlinkOldSessions(t *testing.T) {
 	mine := stats.Session{ID: "a", Guest: "g1", Started: t0, Status: stats.StatusAnswered, Tags: []string{"x"}}
 	other := stats.Session{ID: "b", Guest: "g2", Started: t0.Add(time.Second)}
 	keys := [][]byte{append(store.U64(uint64(t0.UnixNano())), store.U64(1)...), append(store.U64(uint64(t0.UnixNano())), store.U64(2)...)}
-	err = st.update(func(tx *bolt.Tx) error {
+	err = st.update(func(tx *store.Tx) error {
 		if err := putSessionJSON(tx, keys[0], &mine); err != nil {
 			return err
 		}
@@ -249,8 +247,8 @@ func TestUnlinkOldSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = st.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(store.BucketSessions)
+	err = st.view(func(tx *store.Tx) error {
+		b := tx.Bolt().Bucket(store.BucketSessions)
 		if v := b.Get(keys[0]); v[0] != store.EncodeSession(&stats.Session{})[0] || bytes.Contains(v, []byte("g1")) {
 			t.Errorf("forgotten session %q", v)
 		}

@@ -3,8 +3,6 @@ package bridge
 import (
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/stats"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -26,8 +24,8 @@ var (
 func (p *maintPass) migrateSessions() (int, error) {
 	var from []byte
 	done := false
-	err := p.b.store.view(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(store.BucketMeta)
+	err := p.b.store.view(func(tx *store.Tx) error {
+		meta := tx.Bolt().Bucket(store.BucketMeta)
 		done = meta.Get(metaSessionsBinary) != nil
 		from = cloneOrNil(meta.Get(metaSessionsFrom))
 		return nil
@@ -39,9 +37,9 @@ func (p *maintPass) migrateSessions() (int, error) {
 		bucket: store.BucketSessions,
 		from:   from,
 		always: true,
-		pick:   func(_ *bolt.Tx, _, v []byte) (bool, error) { return store.LegacySession(v), nil },
-		apply: func(tx *bolt.Tx, k []byte) (bool, error) {
-			v := store.SessionsOf(tx).Raw(k)
+		pick:   func(_ *store.Tx, _, v []byte) (bool, error) { return store.LegacySession(v), nil },
+		apply: func(tx *store.Tx, k []byte) (bool, error) {
+			v := tx.Sessions().Raw(k)
 			if !store.LegacySession(v) {
 				return false, nil // rewritten meanwhile
 			}
@@ -51,8 +49,8 @@ func (p *maintPass) migrateSessions() (int, error) {
 			}
 			return true, putSession(tx, k, &s)
 		},
-		commit: func(tx *bolt.Tx, _ int, resume []byte) error {
-			meta := tx.Bucket(store.BucketMeta)
+		commit: func(tx *store.Tx, _ int, resume []byte) error {
+			meta := tx.Bolt().Bucket(store.BucketMeta)
 			if resume == nil {
 				if err := meta.Delete(metaSessionsFrom); err != nil {
 					return err

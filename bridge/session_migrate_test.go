@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -38,10 +37,10 @@ func TestSessionsMigrated(t *testing.T) {
 	}
 	legacy := func() (json int, resume []byte, done bool) {
 		t.Helper()
-		err := st.view(func(tx *bolt.Tx) error {
-			meta := tx.Bucket(store.BucketMeta)
+		err := st.view(func(tx *store.Tx) error {
+			meta := tx.Bolt().Bucket(store.BucketMeta)
 			resume, done = cloneOrNil(meta.Get(metaSessionsFrom)), meta.Get(metaSessionsBinary) != nil
-			return tx.Bucket(store.BucketSessions).ForEach(func(_, v []byte) error {
+			return tx.Bolt().Bucket(store.BucketSessions).ForEach(func(_, v []byte) error {
 				if store.LegacySession(v) {
 					json++
 				}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/config"
@@ -25,12 +24,12 @@ import (
 
 // getSession reads the session with the given ID (the hex of its key);
 // it returns nil if there is none.
-func getSession(tx *bolt.Tx, id string) (*stats.Session, []byte, error) {
+func getSession(tx *store.Tx, id string) (*stats.Session, []byte, error) {
 	key, err := hex.DecodeString(id)
 	if err != nil || id == "" {
 		return nil, nil, nil
 	}
-	s, err := store.SessionsOf(tx).Get(key)
+	s, err := tx.Sessions().Get(key)
 	if err != nil || s == nil {
 		return nil, nil, err
 	}
@@ -38,8 +37,8 @@ func getSession(tx *bolt.Tx, id string) (*stats.Session, []byte, error) {
 }
 
 // putSession writes the session under key in the current record version.
-func putSession(tx *bolt.Tx, key []byte, s *stats.Session) error {
-	return store.SessionsOf(tx).Put(key, s)
+func putSession(tx *store.Tx, key []byte, s *stats.Session) error {
+	return tx.Sessions().Put(key, s)
 }
 
 // patronSpoke counts a patron message (typed, or a button pressed) in the
@@ -48,7 +47,7 @@ func putSession(tx *bolt.Tx, key []byte, s *stats.Session) error {
 // !close) reopens that session; otherwise a new session starts. It reports
 // whether a new session started (the caller then sends the greeting);
 // a reopened session only announces the patron again.
-func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time, typed bool) (bool, error) {
+func (b *Bridge) patronSpoke(tx *store.Tx, cfg *config.Config, conv *Conversation, at time.Time, typed bool) (bool, error) {
 	s, key, err := getSession(tx, conv.Session)
 	if err != nil {
 		return false, err
@@ -61,7 +60,7 @@ func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation
 		}
 	}
 	if s == nil {
-		key, err = store.SessionsOf(tx).NewKey(at)
+		key, err = tx.Sessions().NewKey(at)
 		if err != nil {
 			return false, err
 		}
@@ -69,7 +68,7 @@ func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation
 			Protocol: protocolOf(conv.PSID), Queue: cfg.QueueFor(conv.Page), Started: at}
 		conv.Session = s.ID
 		conv.Remember(s.ID)
-		if err := store.SessionsOf(tx).SetOpen(conv.PSID, true); err != nil {
+		if err := tx.Sessions().SetOpen(conv.PSID, true); err != nil {
 			return false, err
 		}
 		b.metrics.sessionsOpened.Inc()
@@ -83,7 +82,7 @@ func (b *Bridge) patronSpoke(tx *bolt.Tx, cfg *config.Config, conv *Conversation
 
 // followup reopens the conversation's latest session if it ended no more
 // than sessions.followup_grace before at, and returns it; nil otherwise.
-func (b *Bridge) followup(tx *bolt.Tx, cfg *config.Config, conv *Conversation, at time.Time) (*stats.Session, []byte, error) {
+func (b *Bridge) followup(tx *store.Tx, cfg *config.Config, conv *Conversation, at time.Time) (*stats.Session, []byte, error) {
 	s, key, err := getSession(tx, conv.LastSession)
 	if err != nil || s == nil || !inGrace(cfg, s, at) {
 		return nil, nil, err
@@ -102,10 +101,10 @@ func inGrace(cfg *config.Config, s *stats.Session, at time.Time) bool {
 // follow-up or a late answer joins the conversation it belongs to instead
 // of starting a new session. The session keeps its ID and start; its end
 // and status are set again when it ends. The caller writes s.
-func (b *Bridge) reopen(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s *stats.Session) error {
+func (b *Bridge) reopen(tx *store.Tx, cfg *config.Config, conv *Conversation, s *stats.Session) error {
 	s.Ended, s.Status = time.Time{}, ""
 	conv.Session = s.ID
-	if err := store.SessionsOf(tx).SetOpen(conv.PSID, true); err != nil {
+	if err := tx.Sessions().SetOpen(conv.PSID, true); err != nil {
 		return err
 	}
 	b.metrics.sessionsReopened.Inc()
@@ -113,7 +112,7 @@ func (b *Bridge) reopen(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s *
 }
 
 // countAuto counts an automatic reply in the conversation's session.
-func countAuto(tx *bolt.Tx, conv *Conversation) error {
+func countAuto(tx *store.Tx, conv *Conversation) error {
 	s, key, err := getSession(tx, conv.Session)
 	if err != nil || s == nil {
 		return err
@@ -134,7 +133,7 @@ func countAuto(tx *bolt.Tx, conv *Conversation) error {
 // Page inbox); a reply through the Send API is counted when Facebook
 // answers (replyOutcome). It returns the session's ID, "" if there is
 // none.
-func (b *Bridge) humanReplied(tx *bolt.Tx, cfg *config.Config, conv *Conversation, operator string, at time.Time, delivered bool) (string, error) {
+func (b *Bridge) humanReplied(tx *store.Tx, cfg *config.Config, conv *Conversation, operator string, at time.Time, delivered bool) (string, error) {
 	s, key, err := getSession(tx, conv.Session)
 	if err != nil {
 		return "", err
@@ -169,7 +168,7 @@ func (b *Bridge) humanReplied(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 // status again, since the last outcome may come after the end: a session
 // whose every reply was refused is undelivered, and one reply that went
 // through makes it answered.
-func (b *Bridge) replyOutcome(tx *bolt.Tx, cfg *config.Config, sessionID string, delivered bool) error {
+func (b *Bridge) replyOutcome(tx *store.Tx, cfg *config.Config, sessionID string, delivered bool) error {
 	s, key, err := getSession(tx, sessionID)
 	if err != nil || s == nil {
 		return err
@@ -207,7 +206,7 @@ func (b *Bridge) settle(cfg *config.Config, s *stats.Session) {
 
 // closeSession ends the conversation's open session at ended and decides
 // its status.
-func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversation, ended time.Time) (*stats.Session, error) {
+func (b *Bridge) closeSession(tx *store.Tx, cfg *config.Config, conv *Conversation, ended time.Time) (*stats.Session, error) {
 	s, key, err := getSession(tx, conv.Session)
 	if err != nil || s == nil {
 		return nil, err
@@ -220,7 +219,7 @@ func (b *Bridge) closeSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 	if err := putSession(tx, key, s); err != nil {
 		return nil, err
 	}
-	if err := store.SessionsOf(tx).SetOpen(conv.PSID, false); err != nil {
+	if err := tx.Sessions().SetOpen(conv.PSID, false); err != nil {
 		return nil, err
 	}
 	if err := b.farewell(tx, cfg, conv); err != nil {
@@ -292,7 +291,7 @@ func (b *Bridge) sessionTick() (int, error) {
 	cfg := b.config()
 	now := b.now()
 	n := 0
-	err := b.store.update(func(tx *bolt.Tx) error {
+	err := b.store.update(func(tx *store.Tx) error {
 		n = 0
 		return eachOpenConversation(tx, func(conv *Conversation) error {
 			changed, err := b.checkSession(tx, cfg, conv, now)
@@ -312,7 +311,7 @@ func (b *Bridge) sessionTick() (int, error) {
 	return n, nil
 }
 
-func (b *Bridge) checkSession(tx *bolt.Tx, cfg *config.Config, conv *Conversation, now time.Time) (bool, error) {
+func (b *Bridge) checkSession(tx *store.Tx, cfg *config.Config, conv *Conversation, now time.Time) (bool, error) {
 	if now.Sub(conv.LastActivity) >= cfg.Sessions.IdleTimeout && len(conv.Held) == 0 {
 		_, err := b.closeSession(tx, cfg, conv, conv.LastActivity)
 		return true, err
@@ -332,14 +331,14 @@ func (b *Bridge) checkSession(tx *bolt.Tx, cfg *config.Config, conv *Conversatio
 // eachOpenConversation calls fn, in a write transaction, with the
 // conversation of each patron with an open session; an index entry whose
 // conversation is gone is removed.
-func eachOpenConversation(tx *bolt.Tx, fn func(conv *Conversation) error) error {
-	for _, psid := range store.SessionsOf(tx).OpenPSIDs() {
+func eachOpenConversation(tx *store.Tx, fn func(conv *Conversation) error) error {
+	for _, psid := range tx.Sessions().OpenPSIDs() {
 		conv, err := getConversation(tx, psid)
 		if err != nil {
 			return err
 		}
 		if conv == nil {
-			if err := store.SessionsOf(tx).SetOpen(psid, false); err != nil {
+			if err := tx.Sessions().SetOpen(psid, false); err != nil {
 				return err
 			}
 			continue
@@ -415,8 +414,8 @@ type sessionScan struct {
 // how many; fewer than len(buf) means the scan is over.
 func (sc *sessionScan) next(st *Store, buf []stats.Session) (int, error) {
 	n := 0
-	err := st.view(func(tx *bolt.Tx) error {
-		return store.SessionsOf(tx).Scan(sc.seek, sc.end, sc.dec, func(k []byte, r *stats.Session) (bool, error) {
+	err := st.view(func(tx *store.Tx) error {
+		return tx.Sessions().Scan(sc.seek, sc.end, sc.dec, func(k []byte, r *stats.Session) (bool, error) {
 			if sc.last != nil && bytes.Equal(k, sc.last) {
 				return true, nil // the last of the previous chunk
 			}

@@ -4,8 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/stats"
 
 	"github.com/askbridge/askbridge/bridge/store"
@@ -29,9 +27,9 @@ func (s *Store) ImportSessions(sessions []stats.Session) error {
 	}
 	for from := 0; from < len(sessions); from += importChunk {
 		chunk := sessions[from:min(from+importChunk, len(sessions))]
-		err := s.update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *store.Tx) error {
 			for i := range chunk {
-				k, err := store.SessionsOf(tx).NewKey(chunk[i].Started)
+				k, err := tx.Sessions().NewKey(chunk[i].Started)
 				if err != nil {
 					return err
 				}

@@ -121,8 +121,9 @@ func openSpill(path string) (*spillBox, error) {
 // spillTx is what an Accept writes to while events go to the spill: a
 // write transaction of the spill and a read transaction of the store.
 type spillTx struct {
-	store, box *bolt.Tx
-	keys       *store.KeyRing
+	store *store.Tx
+	box   *bolt.Tx
+	keys  *store.KeyRing
 }
 
 // add spills the event, whose deduplication key is key ("" for events
@@ -132,7 +133,7 @@ func (t *spillTx) add(e *messenger.Event, key string, now time.Time) (bool, erro
 	if key != "" {
 		k := []byte(key)
 		seen := t.box.Bucket(spillSeen)
-		if t.store.Bucket(store.BucketSeen).Get(k) != nil || seen.Get(k) != nil {
+		if t.store.Bolt().Bucket(store.BucketSeen).Get(k) != nil || seen.Get(k) != nil {
 			return false, nil
 		}
 		if err := seen.Put(k, store.U64(uint64(now.UnixNano()))); err != nil {
@@ -164,12 +165,12 @@ func (t *spillTx) add(e *messenger.Event, key string, now time.Time) (bool, erro
 // spilled meanwhile are back in the store, with spill, in a write
 // transaction of the spill shared likewise. It reports which. Either
 // function may run more than once.
-func (s *Store) accept(main func(*bolt.Tx) error, spill func(*spillTx) error) (spilled bool, err error) {
+func (s *Store) accept(main func(*store.Tx) error, spill func(*spillTx) error) (spilled bool, err error) {
 	s.spillMu.RLock()
 	if box := s.spill; box != nil {
 		defer s.spillMu.RUnlock()
 		err := box.group.Do(box.db, func(btx *bolt.Tx) error {
-			return s.view(func(tx *bolt.Tx) error {
+			return s.view(func(tx *store.Tx) error {
 				return spill(&spillTx{store: tx, box: btx, keys: s.keys})
 			})
 		})
@@ -252,7 +253,7 @@ func (s *Store) spilled() (int, error) {
 		return 0, nil
 	}
 	var done uint64
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *store.Tx) error {
 		done = drainedUpTo(tx, s.spill.id)
 		return nil
 	})
@@ -327,8 +328,8 @@ func (s *Store) closeSpill(box *spillBox, remove bool) error {
 
 // drainedUpTo returns the sequence of the last event of the spill with
 // the given id that was moved into the store, 0 if none.
-func drainedUpTo(tx *bolt.Tx, id []byte) uint64 {
-	v := tx.Bucket(store.BucketMeta).Get(metaSpillDrained)
+func drainedUpTo(tx *store.Tx, id []byte) uint64 {
+	v := tx.Bolt().Bucket(store.BucketMeta).Get(metaSpillDrained)
 	if len(v) != 16 || !bytes.Equal(v[:8], id) {
 		return 0
 	}
@@ -339,9 +340,9 @@ func drainedUpTo(tx *bolt.Tx, id []byte) uint64 {
 // the store's inbox, in one transaction of the store that also records how
 // far the spill has been moved. more reports that events were left.
 func (s *Store) moveSpilled(box *spillBox, limit int) (moved int, more bool, err error) {
-	err = s.update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *store.Tx) error {
 		moved, more = 0, false
-		seen, inbox := tx.Bucket(store.BucketSeen), tx.Bucket(store.BucketInbox)
+		seen, inbox := tx.Bolt().Bucket(store.BucketSeen), tx.Bolt().Bucket(store.BucketInbox)
 		done := drainedUpTo(tx, box.id)
 		var last []byte
 		err := box.db.View(func(btx *bolt.Tx) error {
@@ -395,7 +396,7 @@ func (s *Store) moveSpilled(box *spillBox, limit int) (moved int, more bool, err
 		if err != nil || last == nil {
 			return err
 		}
-		return tx.Bucket(store.BucketMeta).Put(metaSpillDrained, append(bytes.Clone(box.id), last...))
+		return tx.Bolt().Bucket(store.BucketMeta).Put(metaSpillDrained, append(bytes.Clone(box.id), last...))
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("moving spilled events into the store: %w", err)

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/messenger"
 
 	"github.com/askbridge/askbridge/bridge/store"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // compactHold stops the store's next compaction at some of its stages.
@@ -65,7 +65,9 @@ func (c *compactHold) release(stage compactStage) {
 // compactInBackground makes a compaction due and starts it.
 func (h *harness) compactInBackground() <-chan error {
 	h.t.Helper()
-	err := h.store.update(func(tx *bolt.Tx) error { return tx.Bucket(store.BucketMeta).Put(metaNeedsCompaction, []byte{1}) })
+	err := h.store.update(func(tx *store.Tx) error {
+		return tx.Bolt().Bucket(store.BucketMeta).Put(metaNeedsCompaction, []byte{1})
+	})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -294,7 +296,7 @@ func TestSpillMovedOnceAcrossCrash(t *testing.T) {
 	}
 	inbox := func(st *Store) int {
 		n := 0
-		err := st.view(func(tx *bolt.Tx) error { n = tx.Bucket(store.BucketInbox).Stats().KeyN; return nil })
+		err := st.view(func(tx *store.Tx) error { n = tx.Bolt().Bucket(store.BucketInbox).Stats().KeyN; return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,8 +325,9 @@ func TestSpillDropsWhatTheStoreTookMeanwhile(t *testing.T) {
 	within(t, "Accept", h.acceptNow(patronText("m.1", "one", now), patronText("m.2", "two", now.Add(time.Millisecond))))
 	// What that POST's commit left, written past the held writes (the
 	// compaction does not copy before release).
-	err := h.store.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(store.BucketSeen).Put([]byte("m:m.1"), store.U64(uint64(now.UnixNano())))
+	err := h.store.db.Update(func(btx *bolt.Tx) error {
+		tx := store.Wrap(btx)
+		return tx.Bolt().Bucket(store.BucketSeen).Put([]byte("m:m.1"), store.U64(uint64(now.UnixNano())))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -352,7 +355,7 @@ func TestSpillKeepsOrderWhileMoved(t *testing.T) {
 	hold.wait(t, compactSwitched)
 	within(t, "Accept", h.acceptNow(patronText("m.2", "two", now.Add(time.Millisecond))))
 	within(t, "a write", func() error {
-		return h.store.update(func(tx *bolt.Tx) error { return tx.Bucket(store.BucketMeta).Put([]byte("probe"), []byte{1}) })
+		return h.store.update(func(tx *store.Tx) error { return tx.Bolt().Bucket(store.BucketMeta).Put([]byte("probe"), []byte{1}) })
 	})
 	if got := h.relayed(); len(got[testPSID]) != 0 {
 		t.Fatalf("relayed before the spill moved: %q", got)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/stats"
@@ -39,9 +38,9 @@ func SeedBenchLedger(tb testing.TB, dir string, n int, now time.Time) {
 	step := 365 * 24 * time.Hour / time.Duration(n)
 	const patrons = 20_000
 	for from := 0; from < n; from += seedChunk {
-		err := st.update(func(tx *bolt.Tx) error {
-			ledger, seen := store.LedgerOf(tx), tx.Bucket(store.BucketSeen)
-			convs := tx.Bucket(store.BucketConversations)
+		err := st.update(func(tx *store.Tx) error {
+			ledger, seen := tx.Ledger(), tx.Bolt().Bucket(store.BucketSeen)
+			convs := tx.Bolt().Bucket(store.BucketConversations)
 			for i := from; i < min(from+seedChunk, n); i++ {
 				at := start.Add(time.Duration(i) * step)
 				psid := fmt.Sprintf("7%015d", i%patrons)
@@ -74,7 +73,7 @@ func SeedBenchLedger(tb testing.TB, dir string, n int, now time.Time) {
 					}
 				}
 			}
-			return tx.Bucket(store.BucketLedger).SetSequence(uint64(n))
+			return tx.Bolt().Bucket(store.BucketLedger).SetSequence(uint64(n))
 		})
 		if err != nil {
 			tb.Fatal(err)
@@ -101,8 +100,8 @@ func SeedBenchSessions(tb testing.TB, dir string, n int) {
 	tags := [][]string{nil, {"hours"}, {"databases", "research"}, nil, {"printing"}}
 	statuses := []stats.Status{stats.StatusAnswered, stats.StatusAnswered, stats.StatusAnswered, stats.StatusMissed, stats.StatusAfterHours, stats.StatusAutoOnly}
 	for from := 0; from < n; from += seedChunk {
-		err := st.update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(store.BucketSessions)
+		err := st.update(func(tx *store.Tx) error {
+			b := tx.Bolt().Bucket(store.BucketSessions)
 			for i := from; i < min(from+seedChunk, n); i++ {
 				at := start.Add(time.Duration(i) * step)
 				k := make([]byte, 16)

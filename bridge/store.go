@@ -225,7 +225,7 @@ func openBolt(path string, lockWait time.Duration) (*bolt.DB, error) {
 	return db, nil
 }
 
-func (s *Store) update(fn func(*bolt.Tx) error) error {
+func (s *Store) update(fn func(*store.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
 	s.swap.RLock()
@@ -236,22 +236,22 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 	return err
 }
 
-func (s *Store) view(fn func(*bolt.Tx) error) error {
+func (s *Store) view(fn func(*store.Tx) error) error {
 	s.swap.RLock()
 	defer s.swap.RUnlock()
-	return s.db.View(fn)
+	return s.db.View(func(tx *bolt.Tx) error { return fn(store.Wrap(tx)) })
 }
 
 // batch is update for concurrent callers on the message path: their
 // transactions share commits (see boltgroup). fn may run more than once.
-func (s *Store) batch(fn func(*bolt.Tx) error) error {
+func (s *Store) batch(fn func(*store.Tx) error) error {
 	s.gate.RLock()
 	defer s.gate.RUnlock()
 	return s.batchLocked(fn)
 }
 
 // batchLocked is batch for a caller holding the gate read-locked.
-func (s *Store) batchLocked(fn func(*bolt.Tx) error) error {
+func (s *Store) batchLocked(fn func(*store.Tx) error) error {
 	s.swap.RLock()
 	defer s.swap.RUnlock()
 	wrapped, outcome := s.tracked(fn)

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/xmpp"
 
 	"github.com/askbridge/askbridge/bridge/store"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Benchmarks of the bridge's hot paths on a real BoltDB file with every
@@ -109,8 +109,8 @@ func BenchmarkAccept(b *testing.B) {
 func fillInbox(b *testing.B, br *Bridge, n, patrons int) {
 	b.Helper()
 	evs := benchEvents(n, patrons)
-	err := br.store.update(func(tx *bolt.Tx) error {
-		inbox := tx.Bucket(store.BucketInbox)
+	err := br.store.update(func(tx *store.Tx) error {
+		inbox := tx.Bolt().Bucket(store.BucketInbox)
 		for i := range evs {
 			k, err := store.SeqKey(inbox)
 			if err != nil {
@@ -153,10 +153,11 @@ func BenchmarkRoute(b *testing.B) {
 	br := benchBridge(b)
 	cfg := br.config()
 	evs := benchEvents(4096, 1000)
-	var tx *bolt.Tx
+	var btx *bolt.Tx
+	var tx *store.Tx
 	defer func() {
-		if tx != nil {
-			_ = tx.Rollback()
+		if btx != nil {
+			_ = btx.Rollback()
 		}
 	}()
 	b.ReportAllocs()
@@ -164,13 +165,14 @@ func BenchmarkRoute(b *testing.B) {
 	for b.Loop() {
 		if i%dispatchBatch == 0 {
 			b.StopTimer()
-			if tx != nil {
-				_ = tx.Rollback()
+			if btx != nil {
+				_ = btx.Rollback()
 			}
 			var err error
-			if tx, err = br.store.db.Begin(true); err != nil {
+			if btx, err = br.store.db.Begin(true); err != nil {
 				b.Fatal(err)
 			}
+			tx = store.Wrap(btx)
 			b.StartTimer()
 		}
 		e := evs[i%len(evs)]
@@ -190,12 +192,12 @@ func BenchmarkLedgerWrite(b *testing.B) {
 	var seq int
 	b.ReportAllocs()
 	for b.Loop() {
-		err := br.store.update(func(tx *bolt.Tx) error {
+		err := br.store.update(func(tx *store.Tx) error {
 			for range 256 {
 				seq++
 				r := &Record{Time: now, Direction: Inbound, Kind: "message", Page: testPage, Guest: "7f3a9c0d1e2b4a5f",
 					MID: fmt.Sprintf("m_ledger.%d", seq), XMPPID: fmt.Sprintf("fb-%020d", seq), State: StateQueued}
-				if _, err := store.LedgerOf(tx).Add(r); err != nil {
+				if _, err := tx.Ledger().Add(r); err != nil {
 					return err
 				}
 			}
@@ -288,7 +290,7 @@ func (b *Bridge) drainXMPP(link Link) (int, time.Time, error) {
 	if err := link.Sync(); err != nil {
 		return 0, due, errors.New("bridge: the batch was not confirmed")
 	}
-	if err := b.store.batch(func(tx *bolt.Tx) error { return b.removeSent(tx, items) }); err != nil {
+	if err := b.store.batch(func(tx *store.Tx) error { return b.removeSent(tx, items) }); err != nil {
 		return 0, due, err
 	}
 	return len(items), due, nil

@@ -15,6 +15,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // seededStore makes a store in use — 5,000 ledger records with their
@@ -244,8 +246,9 @@ func TestStoreNoSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucket([]byte("something"))
+	if err := db.Update(func(btx *bolt.Tx) error {
+		tx := store.Wrap(btx)
+		b, err := tx.Bolt().CreateBucket([]byte("something"))
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/askbridge/askbridge/bridge/store"
 )
 
 // commitHealth remembers the last commit that failed (a full disk, an I/O
@@ -44,11 +46,11 @@ var errFnUnfinished = errors.New("bridge: transaction function did not return")
 
 // tracked wraps fn so that, once the transaction is over, outcome tells
 // a failed commit (reported to the store's health) from fn's own error.
-func (s *Store) tracked(fn func(*bolt.Tx) error) (wrapped func(*bolt.Tx) error, outcome func(error)) {
+func (s *Store) tracked(fn func(*store.Tx) error) (wrapped func(*bolt.Tx) error, outcome func(error)) {
 	var fnErr error
 	wrapped = func(tx *bolt.Tx) error {
 		fnErr = errFnUnfinished
-		fnErr = fn(tx)
+		fnErr = fn(store.Wrap(tx))
 		return fnErr
 	}
 	outcome = func(err error) {

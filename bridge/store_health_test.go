@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
@@ -23,13 +21,13 @@ func TestCommitErrorIgnoresTransactionErrors(t *testing.T) {
 	}
 	defer st.Close()
 	mine := errors.New("mine")
-	if err := st.update(func(*bolt.Tx) error { return mine }); !errors.Is(err, mine) {
+	if err := st.update(func(*store.Tx) error { return mine }); !errors.Is(err, mine) {
 		t.Fatalf("update: %v", err)
 	}
-	if err := st.batch(func(*bolt.Tx) error { return mine }); !errors.Is(err, mine) {
+	if err := st.batch(func(*store.Tx) error { return mine }); !errors.Is(err, mine) {
 		t.Fatalf("batch: %v", err)
 	}
-	if err := st.batch(func(*bolt.Tx) error { panic("boom") }); err == nil {
+	if err := st.batch(func(*store.Tx) error { panic("boom") }); err == nil {
 		t.Fatal("batch: a panic passed")
 	}
 	if at, err := st.CommitError(); err != nil {
@@ -90,8 +88,8 @@ func TestCommitErrorOnFullDisk(t *testing.T) {
 	filler := fillDisk(t, dir)
 	big := make([]byte, 256<<10)
 	put := func(i int) error {
-		return st.batch(func(tx *bolt.Tx) error {
-			return tx.Bucket(store.BucketInbox).Put(store.U64(uint64(i)), big)
+		return st.batch(func(tx *store.Tx) error {
+			return tx.Bolt().Bucket(store.BucketInbox).Put(store.U64(uint64(i)), big)
 		})
 	}
 	var failed error

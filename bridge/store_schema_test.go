@@ -18,8 +18,9 @@ func setSchema(t *testing.T, dir string, v uint64) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(store.BucketMeta).Put([]byte("schema"), store.U64(v))
+	if err := db.Update(func(btx *bolt.Tx) error {
+		tx := store.Wrap(btx)
+		return tx.Bolt().Bucket(store.BucketMeta).Put([]byte("schema"), store.U64(v))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +29,8 @@ func setSchema(t *testing.T, dir string, v uint64) {
 func schemaOf(t *testing.T, st *Store) uint64 {
 	t.Helper()
 	var v uint64
-	if err := st.view(func(tx *bolt.Tx) error {
-		v = binary.BigEndian.Uint64(tx.Bucket(store.BucketMeta).Get([]byte("schema")))
+	if err := st.view(func(tx *store.Tx) error {
+		v = binary.BigEndian.Uint64(tx.Bolt().Bucket(store.BucketMeta).Get([]byte("schema")))
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
@@ -24,7 +23,7 @@ const recentShown = 10
 // new owner gets a summary (and the recent messages, if transcripts are
 // kept) from the patron's JID so it shows in the right chat. sender is
 // the bare JID of by, the full JID the command came from.
-func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, sender, by jid.JID, target string) (string, error) {
+func (b *Bridge) transfer(tx *store.Tx, cfg *config.Config, conv *Conversation, sender, by jid.JID, target string) (string, error) {
 	to, err := jid.Parse(strings.TrimSpace(target))
 	if err != nil || to.Localpart() == "" {
 		return fmt.Sprintf("%q is not a JID such as ya@chat.library.example.org.", target), nil
@@ -69,7 +68,7 @@ func (b *Bridge) transfer(tx *bolt.Tx, cfg *config.Config, conv *Conversation, s
 // the conversation goes back to whom it was with, the librarian who typed
 // !transfer is told why, and the session counts no transfer. It reports
 // whether the bounce was that summary's.
-func (b *Bridge) transferBounced(tx *bolt.Tx, cfg *config.Config, conv *Conversation, bounce xmpp.Bounce) (bool, error) {
+func (b *Bridge) transferBounced(tx *store.Tx, cfg *config.Config, conv *Conversation, bounce xmpp.Bounce) (bool, error) {
 	t := conv.Transfer
 	if t == nil || t.ID != bounce.ID {
 		return false, nil
@@ -99,7 +98,7 @@ func (b *Bridge) transferBounced(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 	return true, errors.Join(b.enqueueXMPP(tx, notice, nil), putConversation(tx, conv))
 }
 
-func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversation, started time.Time,
+func (b *Bridge) transferSummary(tx *store.Tx, cfg *config.Config, conv *Conversation, started time.Time,
 	in, out, read int, tags []string, sender jid.JID) (string, error) {
 	loc := location(cfg)
 	var sb strings.Builder
@@ -116,7 +115,7 @@ func (b *Bridge) transferSummary(tx *bolt.Tx, cfg *config.Config, conv *Conversa
 		return sb.String(), nil
 	}
 	var lines []string
-	err := store.LedgerOf(tx).Scan(started, time.Time{}, func(_ []byte, r *Record) (bool, error) {
+	err := tx.Ledger().Scan(started, time.Time{}, func(_ []byte, r *Record) (bool, error) {
 		if r.Guest != conv.Guest || r.Text == "" {
 			return true, nil
 		}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"mellium.im/xmpp/jid"
 
 	"github.com/askbridge/askbridge/config"
@@ -505,16 +504,16 @@ func (g *fixtureWriter) backlog() {
 func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 	t.Helper()
 	w := &upgradeWant{Schema: store.SchemaVersion, Now: now.UTC(), Buckets: map[string]int{}}
-	err := st.view(func(tx *bolt.Tx) error {
+	err := st.view(func(tx *store.Tx) error {
 		for _, name := range store.Buckets {
-			w.Buckets[string(name)] = tx.Bucket(name).Stats().KeyN
+			w.Buckets[string(name)] = tx.Bolt().Bucket(name).Stats().KeyN
 		}
-		if v := tx.Bucket(store.BucketMeta).Get([]byte("schema")); len(v) == 8 {
+		if v := tx.Bolt().Bucket(store.BucketMeta).Get([]byte("schema")); len(v) == 8 {
 			w.Schema = int(binary.BigEndian.Uint64(v))
 		}
-		err := tx.Bucket(store.BucketToXMPP).ForEach(func(k, v []byte) error {
+		err := tx.Bolt().Bucket(store.BucketToXMPP).ForEach(func(k, v []byte) error {
 			var e xmppEntry
-			if err := store.OpenJSON(tx, v, &e); err != nil {
+			if err := store.OpenJSON(tx.Bolt(), v, &e); err != nil {
 				return fmt.Errorf("XMPP outbox entry %x: %w", k, err)
 			}
 			w.XMPP = append(w.XMPP, wantEntry{Key: binary.BigEndian.Uint64(k), Stanza: entryStanza(e),
@@ -524,9 +523,9 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(store.BucketToFacebook).ForEach(func(k, v []byte) error {
+		err = tx.Bolt().Bucket(store.BucketToFacebook).ForEach(func(k, v []byte) error {
 			var e fbEntry
-			if err := store.OpenJSON(tx, v, &e); err != nil {
+			if err := store.OpenJSON(tx.Bolt(), v, &e); err != nil {
 				return fmt.Errorf("Send API outbox entry %x: %w", k, err)
 			}
 			i := bytes.IndexByte(k, 0)
@@ -536,9 +535,9 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
+		err = tx.Bolt().Bucket(store.BucketParkedXMPP).ForEach(func(k, v []byte) error {
 			var p parkedEntry
-			if err := store.OpenJSON(tx, v, &p); err != nil {
+			if err := store.OpenJSON(tx.Bolt(), v, &p); err != nil {
 				return fmt.Errorf("parked entry %x: %w", k, err)
 			}
 			w.Parked = append(w.Parked, wantParked{Key: binary.BigEndian.Uint64(k), Stanza: entryStanza(p.Entry),
@@ -548,9 +547,9 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(store.BucketConversations).ForEach(func(k, v []byte) error {
+		err = tx.Bolt().Bucket(store.BucketConversations).ForEach(func(k, v []byte) error {
 			var c Conversation
-			if err := store.OpenJSON(tx, v, &c); err != nil {
+			if err := store.OpenJSON(tx.Bolt(), v, &c); err != nil {
 				return fmt.Errorf("conversation %s: %w", k, err)
 			}
 			w.Conversations = append(w.Conversations, conversationOf(&c, store.IsSealed(v)))
@@ -559,7 +558,7 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(store.BucketLedger).ForEach(func(k, v []byte) error {
+		return tx.Bolt().Bucket(store.BucketLedger).ForEach(func(k, v []byte) error {
 			var r Record
 			if err := store.DecodeRecord(v, &r); err != nil {
 				return fmt.Errorf("ledger record %x: %w", k, err)

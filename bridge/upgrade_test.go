@@ -428,8 +428,9 @@ func storedSchema(t *testing.T, dir string) int {
 	}
 	defer db.Close()
 	schema := 0
-	err = db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(store.BucketMeta)
+	err = db.View(func(btx *bolt.Tx) error {
+		tx := store.Wrap(btx)
+		meta := tx.Bolt().Bucket(store.BucketMeta)
 		if meta == nil {
 			return fmt.Errorf("no %s bucket", store.BucketMeta)
 		}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
@@ -56,12 +54,12 @@ func TestBacklogKeepsOrder(t *testing.T) {
 	h := newHarness(t)
 	now := h.clock.Now()
 	old := patronText("mid.old", "old", now)
-	err := h.b.store.update(func(tx *bolt.Tx) error {
+	err := h.b.store.update(func(tx *store.Tx) error {
 		data, err := json.Marshal(old)
 		if err != nil {
 			return err
 		}
-		inbox := tx.Bucket(store.BucketInbox)
+		inbox := tx.Bolt().Bucket(store.BucketInbox)
 		k, err := store.SeqKey(inbox)
 		if err != nil {
 			return err

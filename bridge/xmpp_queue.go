@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/internal/crashpoint"
@@ -202,8 +201,8 @@ func (q *xmppQueue) take() []xmppEvent { return q.box.take() }
 
 // enqueue puts e at the end of the outbox in tx and, once tx commits,
 // hands it to the owner. q may be nil (a store written without a bridge).
-func (q *xmppQueue) enqueue(tx *bolt.Tx, e xmppEntry) error {
-	k, err := store.XMPPOutboxOf(tx).Add(&e)
+func (q *xmppQueue) enqueue(tx *store.Tx, e xmppEntry) error {
+	k, err := tx.XMPPOutbox().Add(&e)
 	if err != nil {
 		return err
 	}
@@ -215,7 +214,7 @@ func (q *xmppQueue) enqueue(tx *bolt.Tx, e xmppEntry) error {
 
 // changed tells the owner, once tx commits, that tx changed the outbox
 // other than by enqueue.
-func (q *xmppQueue) changed(tx *bolt.Tx) {
+func (q *xmppQueue) changed(tx *store.Tx) {
 	tx.OnCommit(func() { q.post(xmppEvent{kind: evReload}) })
 }
 
@@ -414,8 +413,8 @@ func (q *xmppQueue) load() error {
 	all, next := true, uint64(0)
 	var recorded map[string]suspicion
 	var stale []string
-	err := q.b.store.view(func(tx *bolt.Tx) error {
-		out := store.XMPPOutboxOf(tx)
+	err := q.b.store.view(func(tx *store.Tx) error {
+		out := tx.XMPPOutbox()
 		recorded, stale = out.Suspicions()
 		next = out.Sequence() + 1
 		inflight := len(o.held) - len(o.waiting)
@@ -616,7 +615,7 @@ func (q *xmppQueue) remove(items []*xmppItem) {
 	o.waits.Add(1)
 	go func() {
 		defer o.waits.Done()
-		err := q.b.store.batch(func(tx *bolt.Tx) error { return q.b.removeSent(tx, items) })
+		err := q.b.store.batch(func(tx *store.Tx) error { return q.b.removeSent(tx, items) })
 		q.post(xmppEvent{kind: evRemoved, items: items, err: err})
 	}()
 }
@@ -677,8 +676,8 @@ func (q *xmppQueue) drainWaits() {
 
 // removeSent removes confirmed (or unsendable) entries from the outbox and
 // records their delivery state in the ledger; it parks those to be parked.
-func (b *Bridge) removeSent(tx *bolt.Tx, items []*xmppItem) error {
-	out := store.XMPPOutboxOf(tx)
+func (b *Bridge) removeSent(tx *store.Tx, items []*xmppItem) error {
+	out := tx.XMPPOutbox()
 	for _, it := range items {
 		if it.park != "" {
 			if err := b.park(tx, it); err != nil {
@@ -689,7 +688,7 @@ func (b *Bridge) removeSent(tx *bolt.Tx, items []*xmppItem) error {
 		if err := out.Remove(it.key); err != nil {
 			return err
 		}
-		err := store.LedgerOf(tx).Update(it.entry.Ledger, func(r *Record) {
+		err := tx.Ledger().Update(it.entry.Ledger, func(r *Record) {
 			switch {
 			case it.bad:
 				r.State = StateFailed

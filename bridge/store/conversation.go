@@ -105,11 +105,6 @@ type Conversations struct {
 	b *bolt.Bucket
 }
 
-// ConversationsOf is the conversations within tx.
-func ConversationsOf(tx *bolt.Tx) Conversations {
-	return Conversations{b: tx.Bucket(BucketConversations)}
-}
-
 // Get reads the patron's conversation; nil if there is none.
 func (cs Conversations) Get(patron string) (*Conversation, error) {
 	v := cs.b.Get([]byte(patron))

@@ -16,11 +16,6 @@ type FacebookOutbox struct {
 	out *bolt.Bucket
 }
 
-// FacebookOutboxOf is the Send API outbox within tx.
-func FacebookOutboxOf(tx *bolt.Tx) FacebookOutbox {
-	return FacebookOutbox{out: tx.Bucket(BucketToFacebook)}
-}
-
 // Add puts e, sealed, after the patron's other entries and returns its
 // key.
 func (o FacebookOutbox) Add(patron string, e *FacebookEntry) ([]byte, error) {

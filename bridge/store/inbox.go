@@ -16,9 +16,6 @@ type Inbox struct {
 	b *bolt.Bucket
 }
 
-// InboxOf is the inbox within tx.
-func InboxOf(tx *bolt.Tx) Inbox { return Inbox{b: tx.Bucket(BucketInbox)} }
-
 // Add puts e, sealed, at the end of the inbox and returns its key.
 func (in Inbox) Add(e *messenger.Event) ([]byte, error) {
 	k, err := SeqKey(in.b)
@@ -71,9 +68,6 @@ func (in Inbox) Delete(k []byte) error {
 type Seen struct {
 	b *bolt.Bucket
 }
-
-// SeenOf is the deduplication marks within tx.
-func SeenOf(tx *bolt.Tx) Seen { return Seen{b: tx.Bucket(BucketSeen)} }
 
 // Has reports whether the event of identity key was seen.
 func (s Seen) Has(key string) bool { return s.b.Get([]byte(key)) != nil }

@@ -79,11 +79,6 @@ type Ledger struct {
 	recs, refs *bolt.Bucket
 }
 
-// LedgerOf is the ledger within tx.
-func LedgerOf(tx *bolt.Tx) Ledger {
-	return Ledger{recs: tx.Bucket(BucketLedger), refs: tx.Bucket(BucketLedgerRef)}
-}
-
 // Add writes a new record and its references; it returns the record's
 // key.
 func (l Ledger) Add(r *Record) ([]byte, error) {

@@ -18,11 +18,6 @@ type Sessions struct {
 	rows, open *bolt.Bucket
 }
 
-// SessionsOf is the sessions within tx.
-func SessionsOf(tx *bolt.Tx) Sessions {
-	return Sessions{rows: tx.Bucket(BucketSessions), open: tx.Bucket(BucketOpen)}
-}
-
 // NewKey returns the key of a new session that starts at t.
 func (s Sessions) NewKey(t time.Time) ([]byte, error) {
 	k, err := TimeKey(s.rows, t)

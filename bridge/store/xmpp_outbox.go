@@ -36,11 +36,6 @@ type XMPPOutbox struct {
 	out, parked, suspects *bolt.Bucket
 }
 
-// XMPPOutboxOf is the XMPP outbox within tx.
-func XMPPOutboxOf(tx *bolt.Tx) XMPPOutbox {
-	return XMPPOutbox{out: tx.Bucket(BucketToXMPP), parked: tx.Bucket(BucketParkedXMPP), suspects: tx.Bucket(BucketSuspectXMPP)}
-}
-
 // Add puts e, sealed, at the end of the outbox and returns its key.
 func (o XMPPOutbox) Add(e *XMPPEntry) ([]byte, error) {
 	k, err := SeqKey(o.out)
