@@ -47,8 +47,8 @@ func TestWriteBaseline(t *testing.T) {
 		}
 		var bodies []string
 		err := tx.Bolt().Bucket(store.BucketToXMPP).ForEach(func(_, v []byte) error {
-			var e xmppEntry
-			if err := store.OpenJSON(tx.Bolt(), v, &e); err != nil {
+			e, err := tx.XMPPOutbox().Decode(v)
+			if err != nil {
 				return err
 			}
 			bodies = append(bodies, e.Msg.Body)

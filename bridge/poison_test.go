@@ -80,8 +80,8 @@ func suspicionRecords(t *testing.T, h *harness) map[string]suspicion {
 			}
 			name := "gone " + hex.EncodeToString(k)
 			if e := out.Get(k); e != nil {
-				var entry xmppEntry
-				if err := store.OpenJSON(tx.Bolt(), e, &entry); err != nil {
+				entry, err := tx.XMPPOutbox().Decode(e)
+				if err != nil {
 					return err
 				}
 				name = entry.Msg.Body

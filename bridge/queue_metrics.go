@@ -89,13 +89,11 @@ var queued = map[string]func(tx *store.Tx, v []byte) time.Time{
 		return e.Time
 	},
 	"to_xmpp": func(tx *store.Tx, v []byte) time.Time {
-		var e xmppEntry
-		_ = store.OpenJSON(tx.Bolt(), v, &e)
+		e, _ := tx.XMPPOutbox().Decode(v)
 		return e.Queued
 	},
 	"to_facebook": func(tx *store.Tx, v []byte) time.Time {
-		var e fbEntry
-		_ = store.OpenJSON(tx.Bolt(), v, &e)
+		e, _ := tx.FacebookOutbox().Decode(v)
 		return e.Queued
 	},
 }

@@ -512,11 +512,11 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 			w.Schema = int(binary.BigEndian.Uint64(v))
 		}
 		err := tx.Bolt().Bucket(store.BucketToXMPP).ForEach(func(k, v []byte) error {
-			var e xmppEntry
-			if err := store.OpenJSON(tx.Bolt(), v, &e); err != nil {
+			e, err := tx.XMPPOutbox().Decode(v)
+			if err != nil {
 				return fmt.Errorf("XMPP outbox entry %x: %w", k, err)
 			}
-			w.XMPP = append(w.XMPP, wantEntry{Key: binary.BigEndian.Uint64(k), Stanza: entryStanza(e),
+			w.XMPP = append(w.XMPP, wantEntry{Key: binary.BigEndian.Uint64(k), Stanza: entryStanza(*e),
 				Ledger: hex.EncodeToString(e.Ledger), Tries: e.Tries})
 			return nil
 		})
@@ -524,12 +524,12 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 			return err
 		}
 		err = tx.Bolt().Bucket(store.BucketToFacebook).ForEach(func(k, v []byte) error {
-			var e fbEntry
-			if err := store.OpenJSON(tx.Bolt(), v, &e); err != nil {
+			e, err := tx.FacebookOutbox().Decode(v)
+			if err != nil {
 				return fmt.Errorf("Send API outbox entry %x: %w", k, err)
 			}
 			i := bytes.IndexByte(k, 0)
-			w.Facebook = append(w.Facebook, replyOf(string(k[:i]), binary.BigEndian.Uint64(k[i+1:]), &e))
+			w.Facebook = append(w.Facebook, replyOf(string(k[:i]), binary.BigEndian.Uint64(k[i+1:]), e))
 			return nil
 		})
 		if err != nil {
@@ -548,11 +548,11 @@ func readUpgradeWant(t *testing.T, st *Store, now time.Time) *upgradeWant {
 			return err
 		}
 		err = tx.Bolt().Bucket(store.BucketConversations).ForEach(func(k, v []byte) error {
-			var c Conversation
-			if err := store.OpenJSON(tx.Bolt(), v, &c); err != nil {
+			c, err := tx.Conversations().Decode(v)
+			if err != nil {
 				return fmt.Errorf("conversation %s: %w", k, err)
 			}
-			w.Conversations = append(w.Conversations, conversationOf(&c, store.IsSealed(v)))
+			w.Conversations = append(w.Conversations, conversationOf(c, store.IsSealed(v)))
 			return nil
 		})
 		if err != nil {

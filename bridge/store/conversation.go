@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -116,26 +115,27 @@ func (cs Conversations) Get(patron string) (*Conversation, error) {
 
 // Decode reads a stored conversation, as a sweep over the bucket sees it.
 func (cs Conversations) Decode(v []byte) (*Conversation, error) {
-	var c Conversation
-	if err := OpenJSON(cs.b.Tx(), v, &c); err != nil {
+	plain, err := OpenValue(cs.b.Tx(), v)
+	if err != nil {
 		return nil, fmt.Errorf("conversation record: %w", err)
+	}
+	var c Conversation
+	if err := DecodeConversation(plain, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
 
 // Put writes c under its PSID.
 func (cs Conversations) Put(c *Conversation) error {
+	rec := EncodeConversation(c)
 	if len(c.Held) > 0 {
-		if err := PutSealed(cs.b, []byte(c.PSID), c); err != nil {
+		if err := putSealedBytes(cs.b, []byte(c.PSID), rec); err != nil {
 			return fmt.Errorf("conversation record: %w", err)
 		}
 		return nil
 	}
-	data, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("encoding conversation record: %w", err)
-	}
-	if err := cs.b.Put([]byte(c.PSID), data); err != nil {
+	if err := cs.b.Put([]byte(c.PSID), rec); err != nil {
 		return fmt.Errorf("writing conversation record: %w", err)
 	}
 	return nil

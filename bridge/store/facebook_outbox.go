@@ -29,10 +29,20 @@ func (o FacebookOutbox) Add(patron string, e *FacebookEntry) ([]byte, error) {
 
 // Put writes e, sealed, at key k.
 func (o FacebookOutbox) Put(k []byte, e *FacebookEntry) error {
-	if err := PutSealed(o.out, k, e); err != nil {
+	if err := putSealedBytes(o.out, k, EncodeFacebookEntry(e)); err != nil {
 		return fmt.Errorf("Send API outbox entry: %w", err)
 	}
 	return nil
+}
+
+// Decode reads a stored entry, as a sweep over the bucket sees it.
+func (o FacebookOutbox) Decode(v []byte) (*FacebookEntry, error) {
+	var e FacebookEntry
+	plain, err := OpenValue(o.out.Tx(), v)
+	if err == nil {
+		err = DecodeFacebookEntry(plain, &e)
+	}
+	return &e, err
 }
 
 // Has reports whether the outbox holds an entry at key k.
@@ -82,9 +92,8 @@ func (o FacebookOutbox) scan(prefix []byte, fn func(k []byte, patron string, e *
 		if i < 0 || len(k)-i-1 != 8 {
 			return fmt.Errorf("malformed Send API outbox key %q", k)
 		}
-		var e FacebookEntry
-		err := OpenJSON(o.out.Tx(), v, &e)
-		more, ferr := fn(k, string(k[:i]), &e, err)
+		e, err := o.Decode(v)
+		more, ferr := fn(k, string(k[:i]), e, err)
 		if ferr != nil || !more {
 			return ferr
 		}

@@ -47,7 +47,7 @@ func sampleRecords() map[string]any {
 }
 
 // earlierRecords reads testdata/records-before-store-types.json, by name.
-func earlierRecords(t *testing.T) map[string]json.RawMessage {
+func earlierRecords(t testing.TB) map[string]json.RawMessage {
 	t.Helper()
 	data, err := os.ReadFile("testdata/records-before-store-types.json")
 	if err != nil {

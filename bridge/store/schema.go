@@ -1,9 +1,10 @@
 package store
 
 // Bucket names. Keys are documented beside each. Values are binary
-// records of this package (ledger, sessions), sealed JSON (inbox, outbox
-// and held messages: see sealed.go), JSON, or the 8-byte
-// times of BucketSeen.
+// records of this package (ledger, sessions, conversations, outbox
+// entries; those that carry message text sealed: see sealed.go), sealed
+// JSON (inbox events, parked entries), JSON (poison suspicions, meta), or
+// the 8-byte times of BucketSeen.
 var (
 	// BucketSeen: Facebook event identity (mid, or kind+mid for edits and
 	// reactions, through BoundedKey) → 8-byte first-seen time (UnixNano).
@@ -61,4 +62,7 @@ var Buckets = [][]byte{BucketSeen, BucketInbox, BucketToXMPP, BucketToFacebook,
 //     plain JSON values are still read.
 //   - 5: ledger records written in a binary encoding (ledger_codec.go);
 //     JSON records of earlier schemas are read as they are.
-const SchemaVersion = 5
+//   - 6: conversations and both outboxes' entries written in a binary
+//     encoding (entry_codec.go), sealed as before; JSON values of earlier
+//     schemas are read as they are and rewritten when they change.
+const SchemaVersion = 6

@@ -67,6 +67,27 @@ func SealJSON(tx *bolt.Tx, v any) ([]byte, error) {
 	return r.Seal(data)
 }
 
+// sealBytes seals plain with the current key of tx's store.
+func sealBytes(tx *bolt.Tx, plain []byte) ([]byte, error) {
+	r, err := ringOf(tx)
+	if err != nil {
+		return nil, fmt.Errorf("sealing entry: %w", err)
+	}
+	return r.Seal(plain)
+}
+
+// putSealedBytes stores plain, sealed, at k.
+func putSealedBytes(b *bolt.Bucket, k, plain []byte) error {
+	data, err := sealBytes(b.Tx(), plain)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(k, data); err != nil {
+		return fmt.Errorf("writing entry: %w", err)
+	}
+	return nil
+}
+
 // OpenJSON decodes into v a value written by SealJSON, or plain JSON.
 func OpenJSON(tx *bolt.Tx, data []byte, v any) error {
 	plain, err := OpenValue(tx, data)
@@ -151,7 +172,9 @@ func (r *KeyRing) Open(v []byte) ([]byte, error) {
 // conversation while it holds messages.
 func WantsSeal(bucket, plain []byte) bool {
 	if bytes.Equal(bucket, BucketConversations) {
-		return bytes.Contains(plain, []byte(`"held":`))
+		// A binary conversation is written plain only when it holds no
+		// messages.
+		return len(plain) > 0 && plain[0] == '{' && bytes.Contains(plain, []byte(`"held":`))
 	}
 	return true
 }

@@ -47,10 +47,20 @@ func (o XMPPOutbox) Add(e *XMPPEntry) ([]byte, error) {
 
 // Put writes e, sealed, at key k.
 func (o XMPPOutbox) Put(k []byte, e *XMPPEntry) error {
-	if err := PutSealed(o.out, k, e); err != nil {
+	if err := putSealedBytes(o.out, k, EncodeXMPPEntry(e)); err != nil {
 		return fmt.Errorf("XMPP outbox entry: %w", err)
 	}
 	return nil
+}
+
+// Decode reads a stored entry, as a sweep over the bucket sees it.
+func (o XMPPOutbox) Decode(v []byte) (*XMPPEntry, error) {
+	var e XMPPEntry
+	plain, err := OpenValue(o.out.Tx(), v)
+	if err == nil {
+		err = DecodeXMPPEntry(plain, &e)
+	}
+	return &e, err
 }
 
 // Has reports whether the outbox holds an entry at key k.
@@ -69,9 +79,8 @@ func (o XMPPOutbox) Len() int { return o.out.Stats().KeyN }
 func (o XMPPOutbox) Scan(fn func(k []byte, e *XMPPEntry, err error) (bool, error)) error {
 	c := o.out.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		var e XMPPEntry
-		err := OpenJSON(o.out.Tx(), v, &e)
-		more, ferr := fn(k, &e, err)
+		e, err := o.Decode(v)
+		more, ferr := fn(k, e, err)
 		if ferr != nil || !more {
 			return ferr
 		}
