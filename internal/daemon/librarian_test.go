@@ -54,15 +54,19 @@ func TestBroadcastWithTwoOperators(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The component handles stanzas in the order Prosody routes them, and
-	// Prosody routes ya's presence before her later IQ: once the
-	// component answers the IQ, the away status has reached the bridge.
-	if err := ya.SendRaw(`<iq type='get' id='after-away' to='` + testenv.ComponentDomain + `'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
-		t.Fatal(err)
-	}
-	iqCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if r, err := ya.NextIQ(iqCtx); err != nil || r.ID != "after-away" {
-		t.Fatalf("ya's ping to the component: %+v, %v", r, err)
+	// Prosody routes each sender's stanzas in order: once the component
+	// answers an operator's IQ, her earlier presence (the librarian's
+	// available one, ya's away status) has reached the bridge.
+	for who, c := range map[string]*jabberclient.Client{"librarian": lib, "ya": ya} {
+		if err := c.SendRaw(`<iq type='get' id='after-presence' to='` + testenv.ComponentDomain + `'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		iqCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		r, err := c.NextIQ(iqCtx)
+		cancel()
+		if err != nil || r.ID != "after-presence" {
+			t.Fatalf("%s's ping to the component: %+v, %v", who, r, err)
+		}
 	}
 
 	psid := standin.NewPSID()
