@@ -51,7 +51,8 @@ type queueCollector struct {
 	store *Store
 	now   func() time.Time
 	// owners, when they answer ok, give an outbox's depth and oldest
-	// entry as its owner holds them, sparing the walk of the bucket.
+	// entry as its owner holds them, sparing the walk of the bucket; an
+	// owner holding nothing is checked against the store (see Collect).
 	owners                       map[string]func() (depth int, oldest time.Time, ok bool)
 	total, depth, oldest, opened *prometheus.Desc
 	parked                       *prometheus.Desc
@@ -109,7 +110,13 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			if owner := c.owners[name]; owner != nil {
 				n, t, ok = owner()
 			}
-			if !ok {
+			if !ok || n == 0 {
+				// An owner learns of an entry only after its commit (the
+				// hand-over, then the owner's next turn), so its "empty"
+				// may be this read's past: the store has the last word.
+				// Both must agree for a queue to read empty: 0 only once
+				// the store holds no entry and the owner has let go of
+				// every entry whose removal committed.
 				n, t = b.Stats().KeyN, oldestQueued(tx, b, name)
 			}
 			total += n

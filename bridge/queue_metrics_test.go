@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 	"time"
@@ -106,5 +107,59 @@ func TestOldestQueuedXMPPRetry(t *testing.T) {
 	}
 	if age < 3599 || age > 3601 {
 		t.Errorf("askbridge_queue_oldest_seconds{to_xmpp} = %v, want 3600 (the retry's original time)", age)
+	}
+}
+
+// TestOutboxDepthBeforeTheOwnerTakesIt: an entry is counted from its
+// commit, not from the owner's next turn. The owner, holding the whole
+// outbox and nothing in it, has published an empty queue; an entry
+// committed since, not yet taken from its mailbox, keeps
+// askbridge_outbox_depth above 0 (a test waiting for 0 would otherwise
+// post its next webhook while this one's stanza is still on its way).
+func TestOutboxDepthBeforeTheOwnerTakesIt(t *testing.T) {
+	h := newHarness(t)
+	h.b.xq.figures.publish(0, time.Time{}, true)
+	h.b.fq.figures.publish(0, time.Time{}, true)
+	depth := func() float64 {
+		t.Helper()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(newQueueCollector(h.store, time.Now, h.b.xq.figures.snapshot, h.b.fq.figures.snapshot))
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if f.GetName() == "askbridge_outbox_depth" {
+				return f.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("no askbridge_outbox_depth")
+		return 0
+	}
+	if d := depth(); d != 0 {
+		t.Fatalf("empty store: depth %v", d)
+	}
+	err := h.store.update(func(tx *bolt.Tx) error {
+		return h.b.xq.enqueue(tx, xmppEntry{Msg: xmpp.Message{ID: "q-1", To: jid.MustParse("ask@chat.library.test"), Body: "x"}, Queued: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := depth(); d != 1 {
+		t.Errorf("an entry committed, the owner's figures not yet updated: depth %v, want 1", d)
+	}
+	// The owner's figures count until it has let go of the entry, even
+	// when the store no longer holds it.
+	h.b.xq.figures.publish(1, time.Now(), true)
+	err = h.store.update(func(tx *bolt.Tx) error {
+		return store.XMPPOutboxOf(tx).Scan(func(k []byte, _ *xmppEntry, _ error) (bool, error) {
+			return false, store.XMPPOutboxOf(tx).Remove(bytes.Clone(k))
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := depth(); d != 1 {
+		t.Errorf("removal committed, the owner still holding the entry: depth %v, want 1", d)
 	}
 }
