@@ -139,7 +139,7 @@ func TestOutboxDepthBeforeTheOwnerTakesIt(t *testing.T) {
 	if d := depth(); d != 0 {
 		t.Fatalf("empty store: depth %v", d)
 	}
-	err := h.store.update(func(tx *bolt.Tx) error {
+	err := h.store.update(func(tx *store.Tx) error {
 		return h.b.xq.enqueue(tx, xmppEntry{Msg: xmpp.Message{ID: "q-1", To: jid.MustParse("ask@chat.library.test"), Body: "x"}, Queued: time.Now()})
 	})
 	if err != nil {
@@ -151,9 +151,9 @@ func TestOutboxDepthBeforeTheOwnerTakesIt(t *testing.T) {
 	// The owner's figures count until it has let go of the entry, even
 	// when the store no longer holds it.
 	h.b.xq.figures.publish(1, time.Now(), true)
-	err = h.store.update(func(tx *bolt.Tx) error {
-		return store.XMPPOutboxOf(tx).Scan(func(k []byte, _ *xmppEntry, _ error) (bool, error) {
-			return false, store.XMPPOutboxOf(tx).Remove(bytes.Clone(k))
+	err = h.store.update(func(tx *store.Tx) error {
+		return tx.XMPPOutbox().Scan(func(k []byte, _ *xmppEntry, _ error) (bool, error) {
+			return false, tx.XMPPOutbox().Remove(bytes.Clone(k))
 		})
 	})
 	if err != nil {

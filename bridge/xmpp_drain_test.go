@@ -2,9 +2,15 @@ package bridge
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/askbridge/askbridge/xmpp"
 
 	"github.com/askbridge/askbridge/bridge/store"
 )
@@ -87,5 +93,53 @@ func TestBacklogKeepsOrder(t *testing.T) {
 	}
 	if m := h.link.next(t); m.Body != "next" {
 		t.Errorf("relayed %q", m.Body)
+	}
+}
+
+// TestHandOverPerTransaction: what one transaction queues reaches the
+// owner in one event, so that it is written in one batch and removed in
+// one commit (a new session's presence and its first message are not
+// split by a removal commit a crash could follow); a transaction that
+// rolled back hands nothing over.
+func TestHandOverPerTransaction(t *testing.T) {
+	h := newHarness(t)
+	entry := func(id string) xmppEntry {
+		return xmppEntry{Msg: xmpp.Message{ID: id, To: jid.MustParse("ask@chat.library.test"), Body: id}, Queued: time.Now()}
+	}
+	queue := func(fail bool, ids ...string) error {
+		return h.store.update(func(tx *store.Tx) error {
+			for _, id := range ids {
+				if err := h.b.xq.enqueue(tx, entry(id)); err != nil {
+					return err
+				}
+			}
+			if fail {
+				return errors.New("rolled back")
+			}
+			return nil
+		})
+	}
+	if err := queue(false, "a", "b", "c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := queue(true, "lost"); err == nil {
+		t.Fatal("the failing transaction committed")
+	}
+	if err := queue(false, "d"); err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, ev := range h.b.xq.take() {
+		if ev.kind != evCommitted {
+			t.Fatalf("event of kind %d", ev.kind)
+		}
+		var ids []string
+		for _, it := range ev.items {
+			ids = append(ids, it.entry.Msg.ID)
+		}
+		got = append(got, ids)
+	}
+	if fmt.Sprint(got) != "[[a b c] [d]]" {
+		t.Errorf("hand-overs %v, want [[a b c] [d]]", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/internal/crashpoint"
@@ -24,9 +25,10 @@ import (
 // confirmed, what a Sync covers, what a commit is removing) and changes it
 // only on events posted to its mailbox:
 //
-//   - entries committed: every transaction that queues a stanza
-//     (xmppQueue.enqueue) hands the entry over in memory once it commits,
-//     so the owner never reads back what was just written;
+//   - entries committed: every transaction that queues stanzas
+//     (xmppQueue.enqueue) hands its entries over in memory, in one event,
+//     once it commits, so the owner never reads back what was just
+//     written;
 //   - the outbox changed otherwise (conversations handed back, a patron
 //     forgotten): the owner reads it again;
 //   - the link went down, with the link's new epoch;
@@ -129,6 +131,11 @@ type xmppQueue struct {
 	gate  sync.Mutex
 	epoch atomic.Uint64
 
+	// handing collects the entries queued by the write transaction in
+	// progress (bbolt runs one at a time), for enqueue.
+	handMu  sync.Mutex
+	handing *handOver
+
 	// For the metrics.
 	figures ownerFigures
 
@@ -200,16 +207,48 @@ func (q *xmppQueue) post(ev xmppEvent) {
 func (q *xmppQueue) take() []xmppEvent { return q.box.take() }
 
 // enqueue puts e at the end of the outbox in tx and, once tx commits,
-// hands it to the owner. q may be nil (a store written without a bridge).
+// hands it to the owner, with everything else tx queued in one event: the
+// owner takes a transaction's entries together (a new session's presence
+// and its first message, the presences announced at link-up), writes them
+// in one batch and removes them in one commit, instead of catching the
+// first alone and writing the rest behind it. q may be nil (a store
+// written without a bridge).
 func (q *xmppQueue) enqueue(tx *store.Tx, e xmppEntry) error {
 	k, err := tx.XMPPOutbox().Add(&e)
 	if err != nil {
 		return err
 	}
-	if q != nil {
-		tx.OnCommit(func() { q.post(xmppEvent{kind: evCommitted, items: []*xmppItem{{key: k, entry: e}}}) })
+	if q == nil {
+		return nil
 	}
+	it := &xmppItem{key: k, entry: e}
+	q.handMu.Lock()
+	defer q.handMu.Unlock()
+	if h := q.handing; h != nil && h.tx == tx.Bolt() {
+		h.items = append(h.items, it)
+		return nil
+	}
+	// tx's first entry. A hand-over left from a transaction that rolled
+	// back (its hook never runs) is dropped here.
+	h := &handOver{tx: tx.Bolt(), items: []*xmppItem{it}}
+	q.handing = h
+	tx.OnCommit(func() {
+		q.handMu.Lock()
+		items := h.items
+		if q.handing == h {
+			q.handing = nil
+		}
+		q.handMu.Unlock()
+		q.post(xmppEvent{kind: evCommitted, items: items})
+	})
 	return nil
+}
+
+// handOver is what one write transaction queued, handed to the owner
+// once it commits.
+type handOver struct {
+	tx    *bolt.Tx
+	items []*xmppItem
 }
 
 // changed tells the owner, once tx commits, that tx changed the outbox
