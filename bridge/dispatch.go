@@ -57,6 +57,14 @@ func (b *Bridge) dispatchOnce() (int, error) {
 	cfg := b.config()
 	var n int
 	err := b.store.update(func(tx *store.Tx) error {
+		n = 0
+		// First, ahead of the hand-over of the routed entries to the
+		// outboxes' owners (see atCommit).
+		tx.OnCommit(func() {
+			if n > 0 {
+				crashpoint.Hit(crashpoint.AfterDispatch)
+			}
+		})
 		inbox := tx.Inbox()
 		var done [][]byte
 		err := inbox.Scan(func(k []byte, e *messenger.Event, err error) (bool, error) {
@@ -85,9 +93,6 @@ func (b *Bridge) dispatchOnce() (int, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bridge: dispatch: %w", err)
-	}
-	if n > 0 {
-		crashpoint.Hit(crashpoint.AfterDispatch)
 	}
 	return n, nil
 }

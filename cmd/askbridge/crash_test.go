@@ -16,6 +16,16 @@ import (
 // patron message's path. Every webhook answered 200 must reach the
 // librarian after the restart, exactly once and in order; webhooks that
 // were not answered are retried (as Facebook does) and also arrive once.
+//
+// A stanza written on the stream and killed before its removal commits is
+// written again after the restart: that much no daemon can avoid, so no
+// kill may fall there. Each POST waits until the message before it has
+// left the outboxes (askbridge_outbox_depth reads 0 only once the store
+// holds nothing and the XMPP owner has let go of what it removed); the
+// inbox and dispatch points fire within their commit, before the owner is
+// handed anything; and the stanzas one transaction queued (a new
+// session's presence and its message) leave in one removal commit, so an
+// after-xmpp-commit kill never falls between the two.
 func TestCrashOnTheWayIn(t *testing.T) {
 	r := newRig(t)
 	for i, point := range []string{crashpoint.AfterInboxCommit, crashpoint.AfterDispatch, crashpoint.AfterXMPPCommit} {

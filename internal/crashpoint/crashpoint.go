@@ -21,8 +21,11 @@ const Env = "ASKBRIDGE_CRASHPOINT"
 // The crash points along the message path.
 const (
 	// AfterInboxCommit: webhook events are stored, the 200 not yet sent.
+	// It fires within the commit, before the XMPP outbox's owner is
+	// handed what the commit queued: none of it is written yet.
 	AfterInboxCommit = "after-inbox-commit"
-	// AfterDispatch: inbox entries moved to the XMPP outbox.
+	// AfterDispatch: inbox entries (or webhook events routed at once)
+	// moved to the XMPP outbox, none of them written yet (as above).
 	AfterDispatch = "after-dispatch"
 	// AfterXMPPCommit: stanzas written and removed from the outbox.
 	AfterXMPPCommit = "after-xmpp-commit"
