@@ -23,9 +23,9 @@ import (
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
-// This file writes testdata/upgrade-schema4: the state directory of a
-// running askbridge of schema 4, with messages waiting in every queue, for
-// TestUpgradeFromSchema4 (upgrade_test.go) to open and drain with the code
+// This file writes testdata/upgrade-schema<N>: the state directory of a
+// running askbridge of schema N, with messages waiting in every queue, for
+// TestUpgrade (upgrade_test.go) to open and drain with the code
 // of the day. The fixture is written once, by the release whose store it
 // stands for, and committed; regenerating it with a later release would
 // test nothing. See testdata/upgrade-schema4/README.md.
@@ -34,11 +34,19 @@ import (
 // fixture to; unset, the generator is skipped.
 const upgradeFixtureEnv = "ASKBRIDGE_WRITE_UPGRADE_FIXTURE"
 
-// upgradeFixtureDir is the committed fixture.
-const upgradeFixtureDir = "testdata/upgrade-schema4"
+// upgradeFixture is a committed fixture: its directory and the store
+// schema the release that wrote it had.
+type upgradeFixture struct {
+	dir    string
+	schema int
+}
 
-// upgradeFixtureSchema is the store schema the fixture was written with.
-const upgradeFixtureSchema = 4
+// upgradeFixtures are the committed fixtures, oldest first. Each schema
+// gets its own, written by the last release of that schema.
+var upgradeFixtures = []upgradeFixture{
+	{"testdata/upgrade-schema4", 4},
+	{"testdata/upgrade-schema5", 5},
+}
 
 // The fixture's files: the state directory's (what OpenStore and
 // LoadPseudonymizer need), then what the generator knew it had queued.
@@ -303,7 +311,8 @@ func recordOf(key []byte, r *Record) wantRecord {
 
 // TestWriteUpgradeFixture writes the upgrade fixture, with the code of
 // the day, into the directory $ASKBRIDGE_WRITE_UPGRADE_FIXTURE (see
-// testdata/upgrade-schema4/README.md). Everything goes through the
+// testdata/upgrade-schema4/README.md), for the last release of its
+// schema: the fixture is testdata/upgrade-schema<N>. Everything goes through the
 // bridge's API, with the fake link and Send API: first a history with the
 // link up (sessions answered, closed and missed, a message parked), then,
 // with the link down and the Send API failing, messages that stay queued.
@@ -312,9 +321,10 @@ func TestWriteUpgradeFixture(t *testing.T) {
 	if out == "" {
 		t.Skipf("writes the upgrade fixture only when told: %s=DIR go test ./bridge -run TestWriteUpgradeFixture", upgradeFixtureEnv)
 	}
-	if store.SchemaVersion != upgradeFixtureSchema {
-		t.Fatalf("this askbridge writes schema %d, not %d: the fixture %s must keep what the release of schema %d wrote",
-			store.SchemaVersion, upgradeFixtureSchema, upgradeFixtureDir, upgradeFixtureSchema)
+	for _, f := range upgradeFixtures {
+		if f.schema == store.SchemaVersion {
+			t.Fatalf("the fixture %s already stands for schema %d: it must keep what the release of that schema wrote", f.dir, f.schema)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(out, upgradeStateFiles[0])); err == nil {
 		t.Fatalf("%s already holds a store: the committed fixture is not rewritten by mistake; remove it first", out)

@@ -24,17 +24,24 @@ import (
 	"github.com/askbridge/askbridge/bridge/store"
 )
 
-// TestUpgradeFromSchema4 opens a copy of a state directory written by the
-// release of schema 4 (testdata/upgrade-schema4, see upgrade_fixture_test.go)
-// and drains it: everything that release had queued must be delivered,
-// once and in order, as that release stored it, and its sessions and
-// ledger must read back as that release wrote them.
-func TestUpgradeFromSchema4(t *testing.T) {
-	want := loadUpgradeWant(t)
+// TestUpgrade opens a copy of each state directory written by an earlier
+// release (testdata/upgrade-schema4 and upgrade-schema5, see
+// upgrade_fixture_test.go) and drains it: everything that release had
+// queued must be delivered, once and in order, as that release stored
+// it, and its sessions and ledger must read back as that release wrote
+// them.
+func TestUpgrade(t *testing.T) {
+	for _, f := range upgradeFixtures {
+		t.Run(fmt.Sprintf("schema%d", f.schema), func(t *testing.T) { testUpgradeFrom(t, f) })
+	}
+}
+
+func testUpgradeFrom(t *testing.T, f upgradeFixture) {
+	want := loadUpgradeWant(t, f)
 	checkUpgradeStory(t, want)
 	dir := t.TempDir()
 	for _, name := range upgradeStateFiles {
-		data, err := os.ReadFile(filepath.Join(upgradeFixtureDir, name))
+		data, err := os.ReadFile(filepath.Join(f.dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,8 +49,8 @@ func TestUpgradeFromSchema4(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := storedSchema(t, dir); got != upgradeFixtureSchema || want.Schema != upgradeFixtureSchema {
-		t.Fatalf("the fixture's store has schema %d, want.json says %d: not the schema-%d fixture", got, want.Schema, upgradeFixtureSchema)
+	if got := storedSchema(t, dir); got != f.schema || want.Schema != f.schema {
+		t.Fatalf("the fixture's store has schema %d, want.json says %d: not the schema-%d fixture", got, want.Schema, f.schema)
 	}
 
 	// A restart a minute after the old release stopped: no session is idle
@@ -70,7 +77,7 @@ func TestUpgradeFromSchema4(t *testing.T) {
 	sameJSON(t, "ledger", got.Ledger, want.Ledger)
 	var export bytes.Buffer
 	exportSessions(t, h.store, &export)
-	golden, err := os.ReadFile(filepath.Join(upgradeFixtureDir, upgradeExportFile))
+	golden, err := os.ReadFile(filepath.Join(f.dir, upgradeExportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,10 +411,10 @@ func countClosed(w *upgradeWant) int {
 	return n
 }
 
-// loadUpgradeWant reads want.json.
-func loadUpgradeWant(t *testing.T) *upgradeWant {
+// loadUpgradeWant reads the fixture's want.json.
+func loadUpgradeWant(t *testing.T, f upgradeFixture) *upgradeWant {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(upgradeFixtureDir, upgradeWantFile))
+	data, err := os.ReadFile(filepath.Join(f.dir, upgradeWantFile))
 	if err != nil {
 		t.Fatal(err)
 	}
