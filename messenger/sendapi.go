@@ -87,12 +87,27 @@ type Client struct {
 	hc      *http.Client
 }
 
+// graphIdleConns is how many idle connections to the Graph API host an
+// HTTP client of NewHTTPClient keeps: as many as the replies of different
+// conversations the bridge sends at once, so that a busy hour does not
+// open (and, against graph.facebook.com, TLS-handshake) a connection per
+// call, as the default of 2 would.
+const graphIdleConns = 32
+
+// NewHTTPClient returns the HTTP client a Client uses when given none: a
+// 30-second timeout, and Go's default transport keeping up to
+// graphIdleConns idle connections to the Graph API.
+func NewHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = graphIdleConns, graphIdleConns
+	return &http.Client{Timeout: 30 * time.Second, Transport: t}
+}
+
 // NewClient returns a Send API client for graphURL (https://graph.facebook.com
-// or a stand-in) and apiVersion ("v21.0"). hc nil means an http.Client with a
-// 30-second timeout.
+// or a stand-in) and apiVersion ("v21.0"). hc nil means NewHTTPClient's.
 func NewClient(graphURL, apiVersion string, hc *http.Client) *Client {
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = NewHTTPClient()
 	}
 	return &Client{base: strings.TrimRight(graphURL, "/"), version: apiVersion, hc: hc}
 }

@@ -3,7 +3,9 @@ package messenger
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -281,4 +283,71 @@ func TestClientSendBadSuccessBody(t *testing.T) {
 	if err == nil || errors.As(err, &ge) {
 		t.Fatalf("Send = %v, want a decoding error", err)
 	}
+}
+
+// TestClientKeepsConnections: replies sent at once to several patrons,
+// hour after hour, reuse the connections of the first burst instead of
+// opening new ones (Go's default transport keeps only 2 idle per host).
+func TestClientKeepsConnections(t *testing.T) {
+	const burst, rounds = 8, 4
+	var (
+		mu      sync.Mutex
+		arrived int
+		release = make(chan struct{})
+		opened  int
+	)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ch := release
+		if arrived++; arrived == burst {
+			close(release) // every call of the burst is in flight: all answer
+		}
+		mu.Unlock()
+		select {
+		case <-ch:
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(w, `{"recipient_id":"1","message_id":"m_1"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			opened++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := NewClient(srv.URL, "v21.0", nil)
+	for round := range rounds {
+		mu.Lock()
+		arrived, release = 0, make(chan struct{})
+		mu.Unlock()
+		var wg sync.WaitGroup
+		errs := make(chan error, burst)
+		for range burst {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if _, err := c.Send(ctx, "token", "1", OutgoingMessage{Recipient: "1", Text: "x"}); err != nil {
+					errs <- fmt.Errorf("round %d: %w", round, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// One connection per call of the first burst; a later burst may open
+	// one or two while a connection of the previous is on its way back to
+	// the pool, never the burst-2 of each round that 2 idle ones would.
+	if opened < burst || opened >= burst+(rounds-1)*(burst-2)/2 {
+		t.Errorf("%d connections opened for %d bursts of %d calls, want %d (and not one per call)", opened, rounds, burst, burst)
+	}
+	t.Logf("%d connections for %d calls", opened, rounds*burst)
 }

@@ -106,11 +106,7 @@ func New(cfg *config.Config, log *zap.Logger, o Options) (*Daemon, error) {
 	}
 	d.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	api := messenger.NewClient(cfg.Messenger.GraphURL, cfg.Messenger.APIVersion, hc)
+	api := messenger.NewClient(cfg.Messenger.GraphURL, cfg.Messenger.APIVersion, o.HTTPClient)
 	d.api = api
 	d.bridge, err = bridge.New(bridge.Options{
 		Config: cfg, Store: store, Pseudonyms: pseudo, SendAPI: api,
