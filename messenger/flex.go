@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // flexID is an ID that Facebook sends as a JSON string or a JSON number.
@@ -23,8 +24,8 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		*f = ""
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*f = flexID(strings.TrimSpace(s))
@@ -48,9 +49,14 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 		*f = 0
 		return nil
 	}
+	if n, ok := parseDigits(b); ok {
+		*f = flexInt(n)
+		return nil
+	}
 	lit := string(b)
 	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &lit); err != nil {
+		var err error
+		if lit, err = unquote(b); err != nil {
 			return err
 		}
 		lit = strings.TrimSpace(lit)
@@ -78,4 +84,53 @@ func parseInt(s string) (int64, error) {
 		return 0, fmt.Errorf("%.30q is not an integer", s)
 	}
 	return int64(x), nil
+}
+
+// unquote decodes the JSON string literal b as json.Unmarshal would. A
+// literal without escapes is copied as it is, without a decoder.
+func unquote(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		inner := b[1 : len(b)-1]
+		plain := true
+		for _, c := range inner {
+			if c == '\\' || c == '"' || c < ' ' {
+				plain = false
+				break
+			}
+		}
+		if plain && utf8.Valid(inner) {
+			return string(inner), nil
+		}
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// parseDigits parses b, an integer of at most 18 decimal digits with an
+// optional minus sign, quoted or not, as parseInt would; ok is false for
+// anything else (left to parseInt).
+func parseDigits(b []byte) (n int64, ok bool) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -54,12 +55,13 @@ func Parse(body []byte) (*Batch, error) {
 	if err := checkDepth(body, MaxJSONDepth); err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(body)) == 0 || bytes.TrimSpace(body)[0] != '{' {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
 	}
+	// One pass decodes the whole body into the wire structs.
 	var wb wireBody
 	if err := json.Unmarshal(body, &wb); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return parseUndecodable(body, err)
 	}
 	if wb.Object == nil {
 		return nil, fmt.Errorf("%w: no \"object\" field", ErrMalformed)
@@ -74,19 +76,48 @@ func Parse(body []byte) (*Batch, error) {
 		b.Ignored = len(wb.Entry)
 		return b, nil
 	}
-	for i, raw := range wb.Entry {
-		if err := b.addEntry(raw, channel); err != nil {
+	items := 0
+	for _, e := range wb.Entry {
+		if e != nil {
+			items += len(e.Messaging) + len(e.Standby)
+		}
+	}
+	b.Events = slices.Grow(b.Events, items)
+	for i, e := range wb.Entry {
+		if err := b.addEntry(e, channel); err != nil {
 			return nil, fmt.Errorf("%w: entry %d: %w", ErrMalformed, i, err)
 		}
+	}
+	if len(b.Events) == 0 {
+		b.Events = nil // as when nothing was ever added
 	}
 	return b, nil
 }
 
-// addEntry adds the events of one entry.
-func (b *Batch) addEntry(raw json.RawMessage, channel Channel) error {
-	var e wireEntry
-	if err := unmarshalObject(raw, &e); err != nil {
-		return err
+// parseUndecodable is Parse for a body that did not decode into the wire
+// structs (decodeErr). Only the entries of "page" and "instagram" bodies
+// must have the wire shapes: a body for another object that is otherwise
+// well-formed is accepted and its entries counted as ignored, whatever
+// they hold.
+func parseUndecodable(body []byte, decodeErr error) (*Batch, error) {
+	var head wireHead
+	if err := json.Unmarshal(body, &head); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if head.Object == nil {
+		return nil, fmt.Errorf("%w: no \"object\" field", ErrMalformed)
+	}
+	switch *head.Object {
+	case ObjectPage, ObjectInstagram:
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, decodeErr)
+	}
+	return &Batch{Object: *head.Object, Ignored: len(head.Entry)}, nil
+}
+
+// addEntry adds the events of one entry (nil for a JSON null).
+func (b *Batch) addEntry(e *wireEntry, channel Channel) error {
+	if e == nil {
+		return errNotObject
 	}
 	b.Ignored += len(e.Changes)
 	for j, m := range e.Messaging {
@@ -102,12 +133,15 @@ func (b *Batch) addEntry(raw json.RawMessage, channel Channel) error {
 	return nil
 }
 
-// addMessaging adds the event of one messaging[] or standby[] item, or counts
-// it as ignored when its kind is unknown.
-func (b *Batch) addMessaging(page PageID, entryTime flexInt, raw json.RawMessage, standby bool, channel Channel) error {
-	var m wireMessaging
-	if err := unmarshalObject(raw, &m); err != nil {
-		return err
+// errNotObject is the error for an entry or a messaging item that is JSON
+// null: one of another JSON type does not decode at all.
+var errNotObject = errors.New("not a JSON object")
+
+// addMessaging adds the event of one messaging[] or standby[] item (nil for
+// a JSON null), or counts it as ignored when its kind is unknown.
+func (b *Batch) addMessaging(page PageID, entryTime flexInt, m *wireMessaging, standby bool, channel Channel) error {
+	if m == nil {
+		return errNotObject
 	}
 	ts := m.Timestamp
 	if ts == 0 {
@@ -202,8 +236,8 @@ func setMessage(e *Event, m *wireMessage, recipient string) {
 	e.Seq = int64(m.Seq)
 	e.Text = m.Text
 	e.Deleted, e.Unsupported = m.IsDeleted, m.IsUnsupported
-	for _, w := range m.Attachments {
-		a := attachment(w, string(m.StickerID))
+	for i := range m.Attachments {
+		a := attachment(&m.Attachments[i], string(m.StickerID))
 		if a.StickerID != "" && sameSticker(e.Attachments, a) {
 			// Until 30 August 2026 Facebook sends a sticker both as
 			// "sticker" and as "image": the patron sent one.
@@ -239,14 +273,12 @@ func sameSticker(as []Attachment, a Attachment) bool {
 	return false
 }
 
-// attachment normalises one attachment. Its payload is read leniently: a
-// payload of an unexpected shape leaves only the type.
-func attachment(w wireAttachment, stickerID string) Attachment {
+// attachment normalises one attachment. Its payload was read leniently
+// (see wireAttachmentPayload): a payload of an unexpected shape leaves only
+// the type.
+func attachment(w *wireAttachment, stickerID string) Attachment {
 	a := Attachment{Type: w.Type, URL: w.URL, Title: w.Title}
-	var p wireAttachmentPayload
-	if raw := bytes.TrimSpace(w.Payload); len(raw) > 0 && raw[0] == '{' {
-		_ = json.Unmarshal(raw, &p) // lenient: keep what decoded
-	}
+	p := &w.Payload
 	if a.URL == "" {
 		a.URL = p.URL
 	}
@@ -264,15 +296,6 @@ func attachment(w wireAttachment, stickerID string) Attachment {
 		a.Lat, a.Long = p.Coordinates.Lat, p.Coordinates.Long
 	}
 	return a
-}
-
-// unmarshalObject decodes raw, which must be a JSON object, into v.
-func unmarshalObject(raw json.RawMessage, v any) error {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return errors.New("not a JSON object")
-	}
-	return json.Unmarshal(raw, v)
 }
 
 // peerID is the ID of a sender or recipient, or "" when absent.
@@ -303,25 +326,14 @@ func msTime(ms flexInt) (time.Time, error) {
 
 // checkDepth rejects JSON whose arrays and objects nest deeper than limit,
 // before any decoding. It only tracks strings and brackets; everything else
-// is left to the decoder.
+// is left to the decoder. A string ends at the first quote after it that an
+// even number of backslashes precedes; an unterminated one runs to the end.
 func checkDepth(b []byte, limit int) error {
 	depth := 0
-	inString, escaped := false, false
-	for _, c := range b {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
 		case '"':
-			inString = true
+			i = stringEnd(b, i)
 		case '{', '[':
 			depth++
 			if depth > limit {
@@ -332,4 +344,23 @@ func checkDepth(b []byte, limit int) error {
 		}
 	}
 	return nil
+}
+
+// stringEnd returns the index of the quote that ends the string opened by
+// the quote at b[open], or len(b) when none does.
+func stringEnd(b []byte, open int) int {
+	for i := open + 1; ; i++ {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
+		}
+		i += j
+		backslashes := 0
+		for k := i - 1; k > open && b[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return i
+		}
+	}
 }

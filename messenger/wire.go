@@ -1,25 +1,48 @@
 package messenger
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // The JSON shapes of a Messenger Platform webhook body, as documented by
 // Meta. Only the fields the bridge uses are declared; unknown fields are
-// ignored by encoding/json.
+// ignored by encoding/json. Parse decodes a body into them in one
+// json.Unmarshal. A key given twice in one object follows encoding/json's
+// rule: a later array decodes into the elements of the earlier one, so a
+// repeated "entry", "messaging" or "standby" merges with the first item by
+// item, as repeated keys inside an item always have. Facebook never repeats
+// a key, and nobody else can sign a body.
 
-// wireBody is the whole POST body.
+// wireBody is the whole POST body. An entry that is JSON null is a nil
+// pointer.
 type wireBody struct {
-	Object *string           `json:"object"`
-	Entry  []json.RawMessage `json:"entry"`
+	Object *string      `json:"object"`
+	Entry  []*wireEntry `json:"entry"`
 }
 
-// wireEntry is one entry: the events of one Page.
-type wireEntry struct {
-	ID        flexID            `json:"id"`
-	Time      flexInt           `json:"time"`
-	Messaging []json.RawMessage `json:"messaging"`
-	Standby   []json.RawMessage `json:"standby"`
-	Changes   []json.RawMessage `json:"changes"`
+// wireHead is a POST body whose entries are only counted: Parse's reading
+// of a body that does not decode into wireBody.
+type wireHead struct {
+	Object *string        `json:"object"`
+	Entry  []ignoredValue `json:"entry"`
 }
+
+// wireEntry is one entry: the events of one Page. An item that is JSON
+// null is a nil pointer.
+type wireEntry struct {
+	ID        flexID           `json:"id"`
+	Time      flexInt          `json:"time"`
+	Messaging []*wireMessaging `json:"messaging"`
+	Standby   []*wireMessaging `json:"standby"`
+	Changes   []ignoredValue   `json:"changes"`
+}
+
+// ignoredValue is any JSON value, skipped unread: what is only counted.
+type ignoredValue struct{}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (*ignoredValue) UnmarshalJSON([]byte) error { return nil }
 
 // wireMessaging is one item of messaging[] or standby[]. Exactly one of the
 // pointer fields is set for the kinds the parser knows.
@@ -68,18 +91,33 @@ type wireMessage struct {
 	IsUnsupported bool `json:"is_unsupported"`
 }
 
-// wireAttachment is one attachment. Its payload differs by type, so it is
-// decoded leniently by attachment().
+// wireAttachment is one attachment.
 type wireAttachment struct {
-	Type    string          `json:"type"`
-	Title   string          `json:"title"`
-	URL     string          `json:"url"`
-	Payload json.RawMessage `json:"payload"`
+	Type    string                `json:"type"`
+	Title   string                `json:"title"`
+	URL     string                `json:"url"`
+	Payload wireAttachmentPayload `json:"payload"`
 }
 
 // wireAttachmentPayload holds the payload fields of all attachment types the
-// parser reads.
-type wireAttachmentPayload struct {
+// parser reads. Its shape differs by type, so it is decoded leniently (see
+// UnmarshalJSON).
+type wireAttachmentPayload payloadFields
+
+// UnmarshalJSON implements json.Unmarshaler. A payload that is not a JSON
+// object is empty, and one whose fields are of unexpected types keeps what
+// decoded: a payload is never an error.
+func (p *wireAttachmentPayload) UnmarshalJSON(b []byte) error {
+	*p = wireAttachmentPayload{} // the last "payload" counts, alone
+	if raw := bytes.TrimSpace(b); len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, (*payloadFields)(p)) // lenient: keep what decoded
+	}
+	return nil
+}
+
+// payloadFields are the fields of wireAttachmentPayload, decoded without
+// its UnmarshalJSON.
+type payloadFields struct {
 	URL         string `json:"url"`
 	Title       string `json:"title"`
 	StickerID   flexID `json:"sticker_id"`
