@@ -49,7 +49,7 @@ type WebhookConfig struct {
 // the events to the Sink (500 when that fails, so Facebook retries) and
 // answers 200 "EVENT_RECEIVED". While draining, POST answers 503 at once.
 type Webhook struct {
-	appSecret   []byte
+	signer      signer
 	verifyToken []byte
 	maxBody     int64
 	bodies      *bodyReader
@@ -74,7 +74,7 @@ func NewWebhook(cfg WebhookConfig, sink Sink, log *zap.Logger) *Webhook {
 		log.Warn("messenger webhook has no verify token: verification will be refused")
 	}
 	return &Webhook{
-		appSecret:   []byte(cfg.AppSecret),
+		signer:      signer{secret: []byte(cfg.AppSecret)},
 		verifyToken: []byte(cfg.VerifyToken),
 		maxBody:     cfg.MaxBodyBytes,
 		bodies:      newBodyReader(cfg.MaxBodyBytes),
@@ -130,15 +130,18 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "draining", http.StatusServiceUnavailable)
 		return
 	}
-	log := w.log.With(zap.String("remote", r.RemoteAddr))
+	// Fields are only made into a logger when something is logged: With
+	// would copy the logger and encode the field for every POST.
+	remote := zap.String("remote", r.RemoteAddr)
 	if r.ContentLength > w.maxBody {
-		w.tooLarge(rw, log)
+		w.tooLarge(rw, remote)
 		return
 	}
 	// Without a well-formed signature header the body is not even read.
-	if err := checkSignatureHeader(r.Header); err != nil {
+	sig, err := signatureHeader(r.Header)
+	if err != nil {
 		w.stats.add(resultForbidden)
-		log.Warn("webhook POST refused", zap.Error(err))
+		w.log.Warn("webhook POST refused", remote, zap.Error(err))
 		http.Error(rw, "forbidden", http.StatusForbidden)
 		return
 	}
@@ -151,52 +154,54 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.Is(err, errBodyTooLarge), errors.As(err, &tooBig):
-			w.tooLarge(rw, log)
+			w.tooLarge(rw, remote)
 		case errors.Is(err, errBodyBusy):
 			w.stats.add(resultBusy)
-			log.Warn("webhook POST put off: too many bodies being read", zap.Int64("bytes", r.ContentLength))
+			w.log.Warn("webhook POST put off: too many bodies being read", remote, zap.Int64("bytes", r.ContentLength))
 			rw.Header().Set("Retry-After", "5")
 			http.Error(rw, "busy", http.StatusServiceUnavailable)
 		default:
 			w.stats.add(resultMalformed)
-			log.Warn("reading webhook body", zap.Error(err))
+			w.log.Warn("reading webhook body", remote, zap.Error(err))
 			http.Error(rw, "cannot read body", http.StatusBadRequest)
 		}
 		return
 	}
 	defer release()
-	if err := VerifySignature(w.appSecret, body, r.Header); err != nil {
+	if err := w.signer.verify(sig, body); err != nil {
 		w.stats.add(resultForbidden)
-		log.Warn("webhook POST refused", zap.Error(err), zap.Int("bytes", len(body)))
+		w.log.Warn("webhook POST refused", remote, zap.Error(err), zap.Int("bytes", len(body)))
 		http.Error(rw, "forbidden", http.StatusForbidden)
 		return
 	}
 	batch, err := Parse(body)
 	if err != nil {
 		w.stats.add(resultMalformed)
-		log.Warn("webhook POST malformed", zap.Error(err), zap.Int("bytes", len(body)))
+		w.log.Warn("webhook POST malformed", remote, zap.Error(err), zap.Int("bytes", len(body)))
 		http.Error(rw, "malformed body", http.StatusBadRequest)
 		return
 	}
 	if len(batch.Events) > 0 {
 		if err := w.sink.Accept(r.Context(), batch.Events); err != nil {
 			w.stats.add(resultStoreFailed)
-			log.Error("storing webhook events failed; Facebook will retry",
-				zap.Error(err), zap.Int("events", len(batch.Events)))
+			w.log.Error("storing webhook events failed; Facebook will retry",
+				remote, zap.Error(err), zap.Int("events", len(batch.Events)))
 			http.Error(rw, "cannot store events", http.StatusInternalServerError)
 			return
 		}
 	}
 	w.stats.accepted(batch)
-	log.Debug("webhook POST accepted", zap.String("object", batch.Object),
-		zap.Int("events", len(batch.Events)), zap.Int("ignored", batch.Ignored))
+	if ce := w.log.Check(zap.DebugLevel, "webhook POST accepted"); ce != nil {
+		ce.Write(remote, zap.String("object", batch.Object),
+			zap.Int("events", len(batch.Events)), zap.Int("ignored", batch.Ignored))
+	}
 	rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(rw, eventReceived)
 }
 
 // tooLarge answers 413.
-func (w *Webhook) tooLarge(rw http.ResponseWriter, log *zap.Logger) {
+func (w *Webhook) tooLarge(rw http.ResponseWriter, remote zap.Field) {
 	w.stats.add(resultTooLarge)
-	log.Warn("webhook POST too large", zap.Int64("limit", w.maxBody))
+	w.log.Warn("webhook POST too large", remote, zap.Int64("limit", w.maxBody))
 	http.Error(rw, "body too large", http.StatusRequestEntityTooLarge)
 }
