@@ -14,6 +14,8 @@ import (
 	"github.com/askbridge/askbridge/stats"
 
 	"github.com/askbridge/askbridge/bridge/store"
+	"github.com/askbridge/askbridge/messenger"
+	"mellium.im/xmpp/jid"
 )
 
 // psidRetention is how long after a patron's last message the bridge keeps
@@ -352,11 +354,17 @@ func (b *Bridge) Forget(psid string) (int, error) {
 	if conv, err := b.store.Conversation(psid); err == nil && conv != nil {
 		guests[conv.Guest] = true // also for a Page no longer configured
 	}
-	// The patron's address as this release writes it (normalised), and as
-	// earlier ones wrote it (the configured domain's own spelling).
-	addrs := [][]byte{[]byte(patronJID(psid, cfg.XMPP.Domain).String()), []byte(psid + "@" + cfg.XMPP.Domain)}
-	holdsPatron := func(v []byte) bool {
-		return bytes.Contains(v, addrs[0]) || bytes.Contains(v, addrs[1])
+	// The patron's address as this release writes it, or as earlier ones
+	// wrote it (the configured domain's own spelling): the same localpart
+	// on the component's domain, whatever its case.
+	isPatron := func(j jid.JID) bool {
+		return j.Localpart() == psid && strings.EqualFold(j.Domainpart(), cfg.XMPP.Domain)
+	}
+	holdsPatron := func(e *xmppEntry) bool {
+		if p := e.Presence; p != nil && (isPatron(p.From) || isPatron(p.To)) {
+			return true
+		}
+		return isPatron(e.Msg.From) || isPatron(e.Msg.To)
 	}
 	removed := 0
 	err := b.store.update(func(tx *store.Tx) error {
@@ -381,36 +389,66 @@ func (b *Bridge) Forget(psid string) (int, error) {
 			return err
 		}
 		removed += n
-		var keys [][]byte
 		b.xq.changed(tx)
 		b.fq.changed(tx)
-		for _, name := range [][]byte{store.BucketToXMPP, store.BucketParkedXMPP, store.BucketInbox} {
-			bk := tx.Bolt().Bucket(name)
-			keys = keys[:0]
-			err := bk.ForEach(func(k, v []byte) error {
-				v, err := store.OpenValue(tx.Bolt(), v)
-				if err != nil {
-					return fmt.Errorf("%s %x: %w", name, k, err)
-				}
-				if holdsPatron(v) || bytes.Contains(v, []byte(`"patron":"`+psid+`"`)) || rawInstagramEvent(v, psid) {
-					keys = append(keys, append([]byte(nil), k...))
-				}
-				return nil
-			})
+		// Queued messages from and to the patron, read as the queues read
+		// them: one that cannot be read stops the forget (it may be the
+		// patron's), as before.
+		out := tx.XMPPOutbox()
+		var keys [][]byte
+		err = out.Scan(func(k []byte, e *xmppEntry, err error) (bool, error) {
 			if err != nil {
+				return false, fmt.Errorf("XMPP outbox entry %x: %w", k, err)
+			}
+			if holdsPatron(e) {
+				keys = append(keys, bytes.Clone(k))
+			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := out.Remove(k); err != nil {
 				return err
 			}
-			for _, k := range keys {
-				if err := bk.Delete(k); err != nil {
-					return err
-				}
-				if string(name) == string(store.BucketToXMPP) {
-					if err := tx.XMPPOutbox().ClearSuspicion(k); err != nil {
-						return err
-					}
-				}
-				removed++
+			removed++
+		}
+		keys = keys[:0]
+		err = out.ScanParked(func(k []byte, p *parkedEntry) error {
+			if holdsPatron(&p.Entry) {
+				keys = append(keys, bytes.Clone(k))
 			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := out.DropParked(k); err != nil {
+				return err
+			}
+			removed++
+		}
+		inbox := tx.Inbox()
+		keys = keys[:0]
+		err = inbox.Scan(func(k []byte, e *messenger.Event, err error) (bool, error) {
+			if err != nil {
+				return false, fmt.Errorf("inbox entry %x: %w", k, err)
+			}
+			if patronKey(e.Channel, e.Patron) == psid {
+				keys = append(keys, bytes.Clone(k))
+			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := inbox.Delete(k); err != nil {
+				return err
+			}
+			removed++
 		}
 		n, err = forgetTranscripts(tx, guests)
 		if err != nil {
@@ -483,12 +521,4 @@ func unlinkSessions(tx *store.Tx, guests map[string]bool) error {
 		}
 	}
 	return nil
-}
-
-// rawInstagramEvent reports whether an inbox entry is an Instagram event of
-// the patron with key psid ("ig-"+IGSID): inbox entries hold the event as
-// the webhook gave it, with the bare IGSID.
-func rawInstagramEvent(v []byte, psid string) bool {
-	igsid, ok := strings.CutPrefix(psid, instagramPrefix)
-	return ok && bytes.Contains(v, []byte(`"channel":"instagram"`)) && bytes.Contains(v, []byte(`"patron":"`+igsid+`"`))
 }

@@ -1,15 +1,17 @@
 package bridge
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/askbridge/askbridge/bridge/store"
 	"github.com/askbridge/askbridge/config"
 	"github.com/askbridge/askbridge/messenger"
 	"github.com/askbridge/askbridge/stats"
 	"github.com/askbridge/askbridge/xmpp"
+	"mellium.im/xmpp/jid"
+	"slices"
 )
 
 // nextNotice reads the link until a message whose body starts with prefix.
@@ -122,20 +124,73 @@ func TestInstagramEchoOutsideWindow(t *testing.T) {
 	}
 }
 
-// TestForgetInstagramInboxBacklog: a deletion request also removes an
-// Instagram patron's events still in the inbox, which name the bare IGSID.
+// TestForgetInstagramInboxBacklog: a deletion request removes the
+// Instagram patron's events still in the inbox, which name the bare IGSID,
+// and the stanzas queued from and to the patron, and nothing of a
+// Messenger patron with the same number or of a patron whose number
+// merely contains it.
 func TestForgetInstagramInboxBacklog(t *testing.T) {
-	e := igEvent(messenger.KindMessage, "ig_1", "hi", time.Now())
-	v, err := json.Marshal(e)
+	h := newHarness(t)
+	now := time.Now()
+	mine := igEvent(messenger.KindMessage, "ig_1", "hi", now)
+	sameNumber := patronText("m1", "same number, Messenger", now)
+	sameNumber.Patron = testIGSID
+	longer := igEvent(messenger.KindMessage, "ig_2", "a longer number", now)
+	longer.Patron = "9" + testIGSID
+	me, other := patronJID("ig-"+testIGSID, testDomain), patronJID("ig-9"+testIGSID, testDomain)
+	queue := jid.MustParse(testQueue)
+	entries := []xmppEntry{
+		{Msg: xmpp.Message{ID: "x-mine", From: me, To: queue, Type: "chat", Body: "mine"}},
+		{Presence: &xmpp.Presence{ID: "p-mine", From: me, To: queue}, Msg: xmpp.Message{ID: "p-mine"}},
+		{Msg: xmpp.Message{ID: "x-other", From: other, To: queue, Type: "chat", Body: "another patron's"}},
+		{Msg: xmpp.Message{ID: "x-m", From: patronJID(testIGSID, testDomain), To: queue, Type: "chat", Body: "a Messenger patron's"}},
+		{Msg: xmpp.Message{ID: "x-m9", From: patronJID("9"+testIGSID, testDomain), To: queue, Type: "chat", Body: "whose number ends with it"}},
+	}
+	err := h.store.update(func(tx *store.Tx) error {
+		for _, e := range []*messenger.Event{&mine, &sameNumber, &longer} {
+			if _, err := tx.Inbox().Add(e); err != nil {
+				return err
+			}
+		}
+		for i := range entries {
+			if _, err := tx.XMPPOutbox().Add(&entries[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rawInstagramEvent(v, "ig-"+testIGSID) || rawInstagramEvent(v, "ig-1"+testIGSID) || rawInstagramEvent(v, testIGSID) {
-		t.Errorf("rawInstagramEvent misjudges %s", v)
+	if n, err := h.b.Forget("ig-" + testIGSID); err != nil || n != 3 {
+		t.Fatalf("Forget: %d removed, %v; want the event and the 2 stanzas", n, err)
 	}
-	m := patronText("m1", "hi", time.Now())
-	m.Patron = testIGSID
-	if v, _ := json.Marshal(m); rawInstagramEvent(v, "ig-"+testIGSID) {
-		t.Error("a Messenger event with the same number was taken for the Instagram patron's")
+	// The Messenger patron of that number: their event and stanza go, not
+	// those of a longer number ending with it.
+	if n, err := h.b.Forget(testIGSID); err != nil || n != 2 {
+		t.Fatalf("Forget: %d removed, %v; want the Messenger event and stanza", n, err)
+	}
+	var texts, ids []string
+	err = h.store.view(func(tx *store.Tx) error {
+		err := tx.Inbox().Scan(func(_ []byte, e *messenger.Event, err error) (bool, error) {
+			texts = append(texts, e.Text)
+			return true, err
+		})
+		if err != nil {
+			return err
+		}
+		return tx.XMPPOutbox().Scan(func(_ []byte, e *xmppEntry, err error) (bool, error) {
+			ids = append(ids, e.Msg.ID)
+			return true, err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(texts, []string{"a longer number"}) {
+		t.Errorf("inbox after the forget: %q", texts)
+	}
+	if !slices.Equal(ids, []string{"x-other", "x-m9"}) {
+		t.Errorf("XMPP outbox after the forget: %q", ids)
 	}
 }
