@@ -82,7 +82,7 @@ func (s *Store) backupCopy(db *bolt.DB) (string, error) {
 	return tmp, dst.Close()
 }
 
-// unsealAll replaces every sealed value with its JSON.
+// unsealAll replaces every sealed value with its record, in the clear.
 func unsealAll(tx *bolt.Tx, keys *store.KeyRing) error {
 	for _, name := range store.SealedBuckets {
 		b := tx.Bucket(name)

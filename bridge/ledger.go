@@ -34,7 +34,7 @@ const (
 type Record = store.Record
 
 // Records returns the ledger records with times in [from, to), oldest
-// first.
+// first; a zero to has no end.
 func (s *Store) Records(from, to time.Time) ([]Record, error) {
 	var out []Record
 	err := s.view(func(tx *store.Tx) error {

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.uber.org/zap"
 
 	"github.com/askbridge/askbridge/internal/crashpoint"
@@ -224,13 +223,13 @@ func (q *xmppQueue) enqueue(tx *store.Tx, e xmppEntry) error {
 	it := &xmppItem{key: k, entry: e}
 	q.handMu.Lock()
 	defer q.handMu.Unlock()
-	if h := q.handing; h != nil && h.tx == tx.Bolt() {
+	if h := q.handing; h != nil && h.tx.Same(tx) {
 		h.items = append(h.items, it)
 		return nil
 	}
 	// tx's first entry. A hand-over left from a transaction that rolled
 	// back (its hook never runs) is dropped here.
-	h := &handOver{tx: tx.Bolt(), items: []*xmppItem{it}}
+	h := &handOver{tx: tx, items: []*xmppItem{it}}
 	q.handing = h
 	tx.OnCommit(func() {
 		q.handMu.Lock()
@@ -247,7 +246,7 @@ func (q *xmppQueue) enqueue(tx *store.Tx, e xmppEntry) error {
 // handOver is what one write transaction queued, handed to the owner
 // once it commits.
 type handOver struct {
-	tx    *bolt.Tx
+	tx    *store.Tx
 	items []*xmppItem
 }
 

@@ -98,7 +98,7 @@ type Awaited struct {
 
 // Conversations is the conversations bucket (BucketConversations, keyed
 // by the patron's key) within one transaction. A conversation is sealed
-// while it holds messages, plain JSON otherwise. Its methods write only
+// while it holds messages, plain otherwise. Its methods write only
 // in a writable transaction.
 type Conversations struct {
 	b *bolt.Bucket

@@ -98,20 +98,30 @@ func (d *decoder) bits(n int) []bool {
 
 func (d *decoder) flag() bool { return d.bits(1)[0] }
 
-// count reads a list's length, which cannot exceed the bytes left (each
-// item takes at least one).
-func (d *decoder) count(what string) int {
+// count reads a list's length, which cannot exceed the bytes left over
+// the fewest bytes an item takes (min), so that a corrupt length cannot
+// make the decoder allocate more than the record's size.
+func (d *decoder) count(what string, min int) int {
 	at := d.i
 	n := d.uvarint(what, at)
-	if d.err == nil && n > uint64(len(d.b)-d.i) {
+	if d.err == nil && n > uint64((len(d.b)-d.i)/min) {
 		d.fail(what, at, fmt.Errorf("%d items in %d bytes: %w", n, len(d.b)-d.i, errTruncated))
 		return 0
 	}
 	return int(n)
 }
 
+// The fewest bytes a list item takes: a string its length byte, a
+// message its 13 strings and its flags, an awaited reply its 3 strings,
+// its time and its flags.
+const (
+	minString  = 1
+	minMessage = 14
+	minAwaited = 5
+)
+
 func (d *decoder) strs(what string) []string {
-	n := d.count(what)
+	n := d.count(what, minString)
 	if n == 0 {
 		return nil
 	}
@@ -139,7 +149,7 @@ func (d *decoder) end(what string) error {
 		d.err = fmt.Errorf("%d bytes after the last field", len(d.b)-d.i)
 	}
 	if d.err != nil {
-		return fmt.Errorf("%s record version 1: %w", what, d.err)
+		return fmt.Errorf("%s record version %d: %w", what, entryV1, d.err)
 	}
 	return nil
 }
@@ -203,14 +213,16 @@ func DecodeConversation(data []byte, c *Conversation) error {
 		c.Recent = d.strs("recent")
 		c.Unanswered = d.str()
 		c.Offered = d.strs("offered")
-		if n := d.count("held"); n > 0 {
-			var held []storedMessage
+		if n := d.count("held", minMessage); n > 0 {
+			held := make([]storedMessage, 0, n)
 			for range n {
-				held = append(held, d.message())
+				if held = append(held, d.message()); d.err != nil {
+					return
+				}
 			}
 			c.Held = messages(held)
 		}
-		if n := d.count("awaiting"); n > 0 {
+		if n := d.count("awaiting", minAwaited); n > 0 {
 			c.Awaiting = make([]Awaited, n)
 			for i := range c.Awaiting {
 				a := &c.Awaiting[i]

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -263,5 +266,52 @@ func BenchmarkEntryCodec(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "bytes")
 		})
+	}
+}
+
+// TestWantsSealRestoredConversation: a binary conversation that holds
+// messages in the clear (as a store restored from a backup has it) is to
+// be sealed; one that holds none is not.
+func TestWantsSealRestoredConversation(t *testing.T) {
+	held := fullRecords()["conversation_full"].(*Conversation)
+	empty := *held
+	empty.Held = nil
+	if !WantsSeal(BucketConversations, EncodeConversation(held)) {
+		t.Error("a plain binary conversation holding messages is left plain")
+	}
+	if WantsSeal(BucketConversations, EncodeConversation(&empty)) {
+		t.Error("a binary conversation holding no messages is to be sealed")
+	}
+	js, _ := json.Marshal(held)
+	if !WantsSeal(BucketConversations, js) {
+		t.Error("a JSON conversation holding messages is left plain")
+	}
+}
+
+// TestEntryCodecHugeCount: a corrupt list length is refused by what the
+// record can hold, before anything is allocated for it.
+func TestEntryCodecHugeCount(t *testing.T) {
+	c := &Conversation{PSID: testPSID}
+	b := EncodeConversation(c)
+	// The record ends with: held count, awaiting count, transfer flag.
+	for _, at := range []int{len(b) - 3, len(b) - 2} {
+		bad := append(append(bytes.Clone(b[:at]), binary.AppendUvarint(nil, 1<<40)...), make([]byte, 64)...)
+		var got Conversation
+		if err := DecodeConversation(bad, &got); !errors.Is(err, errTruncated) {
+			t.Errorf("count of 2^40 at offset %d: %v, want errTruncated", at, err)
+		}
+	}
+	// A count the bytes left could hold one-byte items for, but not
+	// messages: refused at once, not decoded message by message.
+	bad := append(append(bytes.Clone(b[:len(b)-3]), binary.AppendUvarint(nil, 60000)...), make([]byte, 1<<16)...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := DecodeConversation(bad, &Conversation{})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, errTruncated) {
+		t.Errorf("60,000 held messages in 64 KiB: %v, want errTruncated", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("%d bytes allocated decoding a corrupt count", n)
 	}
 }

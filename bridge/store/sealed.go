@@ -17,11 +17,14 @@ import (
 // and conversations while they hold messages — are sealed: AES-256-GCM
 // under the current queue key (see keyring.go), as
 //
-//	sealV1 | key id (4 bytes) | nonce (12 bytes) | ciphertext and tag of the JSON
+//	sealV1 | key id (4 bytes) | nonce (12 bytes) | ciphertext and tag of the record
 //
-// with the first five bytes as additional data. Plain JSON (first byte
-// '{'), as releases before schema 4 wrote, is still read, and sealed by the
-// next maintenance pass.
+// with the first five bytes as additional data; the record is binary
+// (entry_codec.go) for conversations and outbox entries, JSON for inbox
+// events and parked entries. Plain values (JSON, first byte '{', as
+// releases before schema 4 wrote; binary, first byte 0x02, in a store
+// restored from a backup) are still read, and sealed by the next
+// maintenance pass.
 const (
 	sealV1     byte = 1
 	sealHeader      = 5
@@ -97,7 +100,7 @@ func OpenJSON(tx *bolt.Tx, data []byte, v any) error {
 	return json.Unmarshal(plain, v)
 }
 
-// OpenValue returns the JSON of a stored value, opening it if sealed.
+// OpenValue returns the record of a stored value, opening it if sealed.
 func OpenValue(tx *bolt.Tx, data []byte) ([]byte, error) {
 	if !IsSealed(data) {
 		return data, nil
@@ -171,12 +174,17 @@ func (r *KeyRing) Open(v []byte) ([]byte, error) {
 // text and is to be sealed: every entry of the inbox and outboxes, and a
 // conversation while it holds messages.
 func WantsSeal(bucket, plain []byte) bool {
-	if bytes.Equal(bucket, BucketConversations) {
-		// A binary conversation is written plain only when it holds no
-		// messages.
-		return len(plain) > 0 && plain[0] == '{' && bytes.Contains(plain, []byte(`"held":`))
+	if !bytes.Equal(bucket, BucketConversations) {
+		return true
 	}
-	return true
+	if len(plain) > 0 && plain[0] == '{' {
+		return bytes.Contains(plain, []byte(`"held":`))
+	}
+	// The bridge writes a binary conversation plain only when it holds no
+	// messages, but a backup holds every value opened (Store.Backup), and
+	// a store restored from it has held messages in plain records.
+	var c Conversation
+	return DecodeConversation(plain, &c) == nil && len(c.Held) > 0
 }
 
 // SealedKeys returns, from one read transaction, how many values of the

@@ -52,3 +52,7 @@ func (t *Tx) OnCommit(fn func()) { t.tx.OnCommit(fn) }
 // works on buckets as such (maintenance sweeps, key rotation, compaction,
 // checks) and for tests.
 func (t *Tx) Bolt() *bolt.Tx { return t.tx }
+
+// Same reports whether t and o are the same BoltDB transaction (the
+// callers of one group commit share one).
+func (t *Tx) Same(o *Tx) bool { return o != nil && t.tx == o.tx }
