@@ -1,12 +1,10 @@
 package bridge
 
 import (
-	"bytes"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/askbridge/askbridge/bridge/store"
 )
@@ -80,32 +78,12 @@ func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.parked
 }
 
-// queued reads when the first entry of a queue was queued.
-var queued = map[string]func(tx *store.Tx, v []byte) time.Time{
-	"inbox": func(tx *store.Tx, v []byte) time.Time {
-		var e struct {
-			Time time.Time `json:"time"`
-		}
-		_ = store.OpenJSON(tx.Bolt(), v, &e)
-		return e.Time
-	},
-	"to_xmpp": func(tx *store.Tx, v []byte) time.Time {
-		e, _ := tx.XMPPOutbox().Decode(v)
-		return e.Queued
-	},
-	"to_facebook": func(tx *store.Tx, v []byte) time.Time {
-		e, _ := tx.FacebookOutbox().Decode(v)
-		return e.Queued
-	},
-}
-
 // Collect implements prometheus.Collector.
 func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	now := c.now()
 	_ = c.store.view(func(tx *store.Tx) error {
 		total := 0
-		for name, bucket := range map[string][]byte{"inbox": store.BucketInbox, "to_xmpp": store.BucketToXMPP, "to_facebook": store.BucketToFacebook} {
-			b := tx.Bolt().Bucket(bucket)
+		for _, name := range []string{"inbox", "to_xmpp", "to_facebook"} {
 			n, t, ok := 0, time.Time{}, false
 			if owner := c.owners[name]; owner != nil {
 				n, t, ok = owner()
@@ -117,7 +95,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 				// Both must agree for a queue to read empty: 0 only once
 				// the store holds no entry and the owner has let go of
 				// every entry whose removal committed.
-				n, t = b.Stats().KeyN, oldestQueued(tx, b, name)
+				n, t = storedQueue(tx, name)
 			}
 			total += n
 			age := 0.0
@@ -134,31 +112,18 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	})
 }
 
-// oldestQueued is when the oldest entry of a queue was queued (zero when
-// it is empty). The inbox and the XMPP outbox are kept in order; the
-// Send API outbox is ordered by conversation, so its oldest entry is the
-// oldest of each conversation's first, found with one seek each.
-func oldestQueued(tx *store.Tx, b *bolt.Bucket, name string) time.Time {
-	c := b.Cursor()
-	k, v := c.First()
-	if name != "to_facebook" {
-		if k == nil {
-			return time.Time{}
-		}
-		return queued[name](tx, v)
+// storedQueue is a queue's depth and when its oldest entry was queued
+// (zero when it is empty), as the store has them.
+func storedQueue(tx *store.Tx, name string) (int, time.Time) {
+	switch name {
+	case "inbox":
+		in := tx.Inbox()
+		return in.Len(), in.Oldest()
+	case "to_xmpp":
+		o := tx.XMPPOutbox()
+		return o.Len(), o.Oldest()
+	default:
+		o := tx.FacebookOutbox()
+		return o.Len(), o.Oldest()
 	}
-	var oldest time.Time
-	for k != nil {
-		if t := queued[name](tx, v); !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
-			oldest = t
-		}
-		psid, _, ok := bytes.Cut(k, []byte{0})
-		if !ok {
-			k, v = c.Next()
-			continue
-		}
-		// The next conversation's first entry: keys are PSID, 0, sequence.
-		k, v = c.Seek(append(append([]byte(nil), psid...), 1))
-	}
-	return oldest
 }

@@ -41,10 +41,10 @@ func TestOldestQueuedFacebook(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = h.store.view(func(tx *store.Tx) error {
-		if got := oldestQueued(tx, tx.Bolt().Bucket(store.BucketToFacebook), "to_facebook"); !got.Equal(now.Add(-20 * time.Minute)) {
+		if got := tx.FacebookOutbox().Oldest(); !got.Equal(now.Add(-20 * time.Minute)) {
 			t.Errorf("oldest = %v, want %v", got, now.Add(-20*time.Minute))
 		}
-		if got := oldestQueued(tx, tx.Bolt().Bucket(store.BucketToXMPP), "to_xmpp"); !got.IsZero() {
+		if got := tx.XMPPOutbox().Oldest(); !got.IsZero() {
 			t.Errorf("empty XMPP outbox: oldest = %v", got)
 		}
 		return nil

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -115,3 +116,24 @@ func (o FacebookOutbox) DeletePatron(patron string) (int, error) {
 }
 
 func patronPrefix(patron string) []byte { return append([]byte(patron), 0) }
+
+// Oldest is when the oldest entry was queued (zero when none). The outbox
+// is ordered by patron, each patron's entries in the order they were
+// queued: the oldest is the oldest of each patron's first entry, found
+// with one seek each.
+func (o FacebookOutbox) Oldest() time.Time {
+	var oldest time.Time
+	c := o.out.Cursor()
+	for k, v := c.First(); k != nil; {
+		if e, err := o.Decode(v); err == nil && !e.Queued.IsZero() && (oldest.IsZero() || e.Queued.Before(oldest)) {
+			oldest = e.Queued
+		}
+		patron, _, ok := bytes.Cut(k, []byte{0})
+		if !ok {
+			k, v = c.Next()
+			continue
+		}
+		k, v = c.Seek(append(bytes.Clone(patron), 1)) // the next patron's first entry
+	}
+	return oldest
+}

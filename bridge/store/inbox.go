@@ -79,3 +79,14 @@ func (s Seen) Mark(key string, at time.Time) error {
 	}
 	return nil
 }
+
+// Oldest is the time of the first event waiting (zero when none): the
+// inbox is in arrival order.
+func (in Inbox) Oldest() time.Time {
+	var t time.Time
+	_ = in.Scan(func(_ []byte, e *messenger.Event, _ error) (bool, error) {
+		t = e.Time
+		return false, nil
+	})
+	return t
+}

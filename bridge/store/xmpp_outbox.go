@@ -203,3 +203,14 @@ func (o XMPPOutbox) Suspicions() (map[string]Suspicion, []string) {
 	})
 	return recorded, stale
 }
+
+// Oldest is when the first entry was queued (zero when none): the outbox
+// is in the order entries were queued.
+func (o XMPPOutbox) Oldest() time.Time {
+	var t time.Time
+	_ = o.Scan(func(_ []byte, e *XMPPEntry, _ error) (bool, error) {
+		t = e.Queued
+		return false, nil
+	})
+	return t
+}
