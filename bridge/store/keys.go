@@ -52,14 +52,14 @@ func TimeBound(t time.Time) []byte {
 	return U64(uint64(t.UnixNano()))
 }
 
-// MaxIDKey is the longest identity used as a key as it is; longer ones
+// maxIDKey is the longest identity used as a key as it is; longer ones
 // (which Facebook never sends, but a forged or broken body might) are
 // hashed, since BoltDB refuses keys of 32 KiB and more.
-const MaxIDKey = 256
+const maxIDKey = 256
 
-// BoundedKey returns k, or a hash of it when it is longer than MaxIDKey.
+// BoundedKey returns k, or a hash of it when it is longer than maxIDKey.
 func BoundedKey(k string) string {
-	if len(k) <= MaxIDKey {
+	if len(k) <= maxIDKey {
 		return k
 	}
 	h := sha256.Sum256([]byte(k))

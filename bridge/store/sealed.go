@@ -39,8 +39,8 @@ var SealedBuckets = [][]byte{BucketInbox, BucketToXMPP, BucketToFacebook, Bucket
 // and clears the entries.
 var rings sync.Map // *bolt.DB → *KeyRing
 
-// Attach makes ring the key ring of the open store db, for SealJSON,
-// OpenJSON and PutSealed given one of its transactions.
+// Attach makes ring the key ring of the open store db, for the sealing
+// and opening of values given one of its transactions.
 func Attach(db *bolt.DB, ring *KeyRing) { rings.Store(db, ring) }
 
 // Detach forgets the key ring of db, closed or replaced.
@@ -57,8 +57,8 @@ func ringOf(tx *bolt.Tx) (*KeyRing, error) {
 	return nil, errors.New("no queue keys for this store")
 }
 
-// SealJSON encodes v as JSON and seals it with the store's current key.
-func SealJSON(tx *bolt.Tx, v any) ([]byte, error) {
+// sealJSON encodes v as JSON and seals it with the store's current key.
+func sealJSON(tx *bolt.Tx, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encoding entry: %w", err)
@@ -91,7 +91,7 @@ func putSealedBytes(b *bolt.Bucket, k, plain []byte) error {
 	return nil
 }
 
-// OpenJSON decodes into v a value written by SealJSON, or plain JSON.
+// OpenJSON decodes into v a value written by PutSealed, or plain JSON.
 func OpenJSON(tx *bolt.Tx, data []byte, v any) error {
 	plain, err := OpenValue(tx, data)
 	if err != nil {
@@ -114,7 +114,7 @@ func OpenValue(tx *bolt.Tx, data []byte) ([]byte, error) {
 
 // PutSealed stores v, sealed, at k.
 func PutSealed(b *bolt.Bucket, k []byte, v any) error {
-	data, err := SealJSON(b.Tx(), v)
+	data, err := sealJSON(b.Tx(), v)
 	if err != nil {
 		return err
 	}
