@@ -321,3 +321,46 @@ func TestEntryWithoutItsKeyKept(t *testing.T) {
 		return kept > 0 && others == 0
 	})
 }
+
+// TestRestoredHeldConversationSealed: a conversation holding messages
+// (nobody available) is in a backup in the clear, as every queued text
+// is; restored, the next maintenance pass seals it again.
+func TestRestoredHeldConversationSealed(t *testing.T) {
+	h := newHarness(t, broadcastConfig)
+	h.run()
+	h.accept(patronText("mid.h1", "held while nobody is online", h.clock.Now()))
+	holds := func(st *Store) bool {
+		c, _ := st.Conversation(testPSID)
+		return c != nil && slices.ContainsFunc(c.Held, func(m xmpp.Message) bool { return m.Body == "held while nobody is online" })
+	}
+	waitFor(t, func() bool { return holds(h.store) })
+	backup := backupTo(t, h)
+
+	r := &harness{t: t, dir: t.TempDir(), link: newFakeLink(), api: newFakeAPI(), clock: &clock{t: time.Now()}}
+	r.cfg = testConfig(r.dir)
+	broadcastConfig(r.cfg)
+	for from, to := range map[string]string{backup: StorePath(r.dir), PseudonymKeyPath(h.dir): PseudonymKeyPath(r.dir)} {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.open()
+	t.Cleanup(r.close)
+	if v := rawValue(t, r.store, store.BucketConversations, []byte(testPSID)); store.IsSealed(v) {
+		t.Fatal("the restored conversation is sealed already: the test would show nothing")
+	}
+	rep, err := r.b.maintain(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := rawValue(t, r.store, store.BucketConversations, []byte(testPSID)); !store.IsSealed(v) || rep.Keys.Resealed == 0 {
+		t.Errorf("restored conversation holding messages not sealed by maintenance (resealed %d)", rep.Keys.Resealed)
+	}
+	if !holds(r.store) {
+		t.Error("the held message is lost after sealing")
+	}
+}
